@@ -1,0 +1,117 @@
+package dev.gpuact;
+
+import dev.gpuact.spi.BackendProvider;
+import dev.gpuact.spi.Probe;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.ServiceLoader;
+
+/**
+ * Finds the backends on this machine and picks one.
+ *
+ * <p>Providers come from {@link ServiceLoader}; each is probed once per JVM, lazily and under a lock, and the
+ * answer is kept. {@link #best()} honours {@code -Dgpuact.backend=NAME} and then {@code GPUACT_BACKEND=NAME};
+ * a named backend that cannot run is an error that says why, never a silent fallback.
+ */
+public final class Backends {
+    /** System property naming the backend to use instead of the best one. */
+    public static final String PROPERTY = "gpuact.backend";
+    /** Environment variable naming the backend, read when the property is not set. */
+    public static final String ENVIRONMENT = "GPUACT_BACKEND";
+
+    /** A provider with its probe answer. */
+    public record Status(String name, Probe probe) {
+        public boolean usable() {
+            return probe.usable();
+        }
+    }
+
+    private static List<Entry> entries;
+
+    private record Entry(BackendProvider provider, Probe probe) {
+    }
+
+    private Backends() {
+    }
+
+    private static synchronized List<Entry> entries() {
+        if (entries == null) {
+            List<Entry> found = new ArrayList<>();
+            for (BackendProvider p : ServiceLoader.load(BackendProvider.class, Backends.class.getClassLoader())) {
+                found.add(new Entry(p, safeProbe(p)));
+            }
+            found.sort(Comparator.comparingInt((Entry e) -> e.probe.rank()).thenComparing(e -> e.provider.name()));
+            entries = List.copyOf(found);
+        }
+        return entries;
+    }
+
+    private static Probe safeProbe(BackendProvider p) {
+        try {
+            return p.probe();
+        } catch (RuntimeException | LinkageError e) {
+            return Probe.unusable("probe failed: " + e, List.of());
+        }
+    }
+
+    /** Every backend found, usable ones first in order of preference, each with why it is or is not usable. */
+    public static List<Status> statuses() {
+        return entries().stream().map(e -> new Status(e.provider.name(), e.probe)).toList();
+    }
+
+    /** The names of the usable backends, best first. */
+    public static List<String> usableNames() {
+        return entries().stream().filter(e -> e.probe.usable()).map(e -> e.provider.name()).toList();
+    }
+
+    /** The backend named by the property or environment variable, else the best usable one. */
+    public static Backend best() {
+        String wanted = System.getProperty(PROPERTY);
+        if (wanted == null || wanted.isBlank()) {
+            wanted = System.getenv(ENVIRONMENT);
+        }
+        return get(wanted == null || wanted.isBlank() ? "auto" : wanted);
+    }
+
+    /**
+     * Opens the named backend ({@code cpu}, {@code opencl}, {@code cuda}; {@code java} means {@code cpu};
+     * {@code auto} the best usable one).
+     *
+     * @throws BackendUnavailableException if it cannot run here, with the reason
+     * @throws IllegalArgumentException for a name no provider has
+     */
+    public static Backend get(String name) {
+        String wanted = name.trim().toLowerCase(Locale.ROOT);
+        if (wanted.equals("java")) {
+            wanted = "cpu";
+        }
+        if (wanted.equals("auto")) {
+            for (Entry e : entries()) {
+                if (e.probe.usable()) {
+                    return e.provider.open();
+                }
+            }
+            throw new BackendUnavailableException("no backend is usable: " + describe());
+        }
+        for (Entry e : entries()) {
+            if (e.provider.name().equals(wanted)) {
+                if (!e.probe.usable()) {
+                    throw new BackendUnavailableException("backend '" + wanted + "' is not usable: " + e.probe.reason());
+                }
+                return e.provider.open();
+            }
+        }
+        throw new IllegalArgumentException("unknown backend '" + name + "'; known: auto, "
+                + String.join(", ", entries().stream().map(e -> e.provider.name()).toList()));
+    }
+
+    private static String describe() {
+        StringBuilder sb = new StringBuilder();
+        for (Entry e : entries()) {
+            sb.append(e.provider.name()).append(": ").append(e.probe.reason()).append("; ");
+        }
+        return sb.toString();
+    }
+}

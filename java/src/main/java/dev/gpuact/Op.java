@@ -1,0 +1,185 @@
+package dev.gpuact;
+
+import static dev.gpuact.Param.Range.BOOLEAN;
+import static dev.gpuact.Param.Range.FINITE;
+import static dev.gpuact.Param.Range.NON_NEGATIVE;
+import static dev.gpuact.Param.Range.POSITIVE;
+import static dev.gpuact.Param.Range.POSITIVE_INTEGER;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+
+/**
+ * The activation catalog: every function of ACTIVATIONS.md, named once.
+ *
+ * <p>Each entry carries its parameters (at most two, called {@code a} and {@code b} by every kernel, in the
+ * order listed), and for elementwise functions a double-precision reference forward and derivative that every
+ * backend is tested against. The order of the elementwise entries is the op code the device kernels switch
+ * on; {@code kernels-opencl/.../activations.def} lists the same names in the same order, and a test checks it.
+ */
+public enum Op {
+    IDENTITY("identity", Reference::identity, Reference::identityDerivative),
+    STEP("step", Reference::step, Reference::stepDerivative),
+    ABS("abs", Reference::abs, Reference::absDerivative),
+    SQUARE("square", Reference::square, Reference::squareDerivative),
+    SIGMOID("sigmoid", Reference::sigmoid, Reference::sigmoidDerivative),
+    TANH("tanh", Reference::tanh, Reference::tanhDerivative),
+    RELU("relu", Reference::relu, Reference::reluDerivative),
+    RELU6("relu6", Reference::relu6, Reference::relu6Derivative),
+    LEAKY_RELU("leaky_relu", Reference::leakyRelu, Reference::leakyReluDerivative,
+            Param.of("alpha", 0.01, FINITE, "slope for x <= 0")),
+    /** Per-channel slope: {@code a} is the channel's weight, supplied as a weight buffer rather than a parameter. */
+    PRELU("prelu", Kind.CHANNELWISE, Reference::leakyRelu, Reference::leakyReluDerivative),
+    ELU("elu", Reference::elu, Reference::eluDerivative,
+            Param.of("alpha", 1.0, FINITE, "value approached as x -> -inf is -alpha")),
+    SELU("selu", Reference::selu, Reference::seluDerivative),
+    CELU("celu", Reference::celu, Reference::celuDerivative,
+            Param.of("alpha", 1.0, POSITIVE, "scale of the negative part")),
+    GELU("gelu", Reference::gelu, Reference::geluDerivative),
+    GELU_TANH("gelu_tanh", Reference::geluTanh, Reference::geluTanhDerivative),
+    SILU("silu", Reference::silu, Reference::siluDerivative),
+    SWISH("swish", Reference::swish, Reference::swishDerivative,
+            Param.of("beta", 1.0, FINITE, "x * sigmoid(beta * x)")),
+    MISH("mish", Reference::mish, Reference::mishDerivative),
+    SOFTPLUS("softplus", Reference::softplus, Reference::softplusDerivative,
+            Param.of("beta", 1.0, POSITIVE, "log1p(exp(beta * x)) / beta"),
+            Param.of("threshold", 20.0, FINITE, "above beta * x > threshold the result is x")),
+    SOFTSIGN("softsign", Reference::softsign, Reference::softsignDerivative),
+    LOGSIGMOID("logsigmoid", Reference::logsigmoid, Reference::logsigmoidDerivative),
+    HARDTANH("hardtanh", Reference::hardtanh, Reference::hardtanhDerivative,
+            Param.of("min", -1.0, FINITE, "lower clamp"),
+            Param.of("max", 1.0, FINITE, "upper clamp, >= min")),
+    HARDSIGMOID("hardsigmoid", Reference::hardsigmoid, Reference::hardsigmoidDerivative,
+            Param.of("alpha", 1.0 / 6.0, FINITE, "slope"),
+            Param.of("beta", 0.5, FINITE, "offset")),
+    HARDSWISH("hardswish", Reference::hardswish, Reference::hardswishDerivative),
+    TANHSHRINK("tanhshrink", Reference::tanhshrink, Reference::tanhshrinkDerivative),
+    SOFTSHRINK("softshrink", Reference::softshrink, Reference::softshrinkDerivative,
+            Param.of("lambda", 0.5, NON_NEGATIVE, "half-width of the dead zone")),
+    HARDSHRINK("hardshrink", Reference::hardshrink, Reference::hardshrinkDerivative,
+            Param.of("lambda", 0.5, NON_NEGATIVE, "half-width of the dead zone")),
+    THRESHOLD("threshold", Reference::threshold, Reference::thresholdDerivative,
+            Param.of("threshold", 0.0, FINITE, "x > threshold passes"),
+            Param.of("value", 0.0, FINITE, "what the rest becomes")),
+    RICKER("ricker", Reference::ricker, Reference::rickerDerivative),
+
+    SOFTMAX("softmax", Kind.ROWWISE,
+            Param.of("temperature", 1.0, POSITIVE, "divides the logits"),
+            Param.of("masked_nan", 0, BOOLEAN, "a fully masked (all -inf) row gives NaN, as PyTorch, instead of zeros")),
+    LOG_SOFTMAX("log_softmax", Kind.ROWWISE,
+            Param.of("temperature", 1.0, POSITIVE, "divides the logits"),
+            Param.of("masked_nan", 0, BOOLEAN, "a fully masked (all -inf) row gives NaN, as PyTorch, instead of -inf")),
+    MAXOUT("maxout", Kind.ROWWISE,
+            Param.of("pieces", 2, POSITIVE_INTEGER, "k: each output is the max of k adjacent inputs; k divides cols"));
+
+    /** How an op walks its input. */
+    public enum Kind {
+        /** y[i] = f(x[i]; a, b). */
+        ELEMENTWISE,
+        /** y[i] = f(x[i]; weight[channel(i)]): PReLU. */
+        CHANNELWISE,
+        /** A function of a whole row of a rows x cols matrix. */
+        ROWWISE
+    }
+
+    /** A real function of x with the op's two parameters. */
+    @FunctionalInterface
+    public interface RealFunction {
+        double at(double x, double a, double b);
+    }
+
+    private final String id;
+    private final Kind kind;
+    private final List<Param> params;
+    private final RealFunction forward;
+    private final RealFunction derivative;
+
+    Op(String id, RealFunction forward, RealFunction derivative, Param... params) {
+        this(id, Kind.ELEMENTWISE, forward, derivative, params);
+    }
+
+    Op(String id, Kind kind, Param... params) {
+        this(id, kind, null, null, params);
+    }
+
+    Op(String id, Kind kind, RealFunction forward, RealFunction derivative, Param... params) {
+        if (params.length > 2) {
+            throw new AssertionError("kernels take at most two parameters: " + id);
+        }
+        this.id = id;
+        this.kind = kind;
+        this.forward = forward;
+        this.derivative = derivative;
+        this.params = List.of(params);
+    }
+
+    /** The name used by ACTIVATIONS.md, the command line and the kernels, e.g. {@code leaky_relu}. */
+    public String id() {
+        return id;
+    }
+
+    public Kind kind() {
+        return kind;
+    }
+
+    public List<Param> params() {
+        return params;
+    }
+
+    public boolean isElementwise() {
+        return kind != Kind.ROWWISE;
+    }
+
+    /** The elementwise ops in catalog order: position i has kernel op code i (see activations.def). */
+    public static final List<Op> ELEMENTWISE = Arrays.stream(values()).filter(op -> op.kind == Kind.ELEMENTWISE).toList();
+
+    /** The op code the device kernels switch on; only for {@link Kind#ELEMENTWISE} ops. */
+    public int kernelCode() {
+        int code = ELEMENTWISE.indexOf(this);
+        if (code < 0) {
+            throw new UnsupportedOperationException(id + " has no elementwise kernel code");
+        }
+        return code;
+    }
+
+    /** Double-precision reference f(x); elementwise and channelwise ops only (for PReLU, {@code a} is the weight). */
+    public double reference(double x, double a, double b) {
+        return requireElementwise().forward.at(x, a, b);
+    }
+
+    /** Double-precision reference f'(x); elementwise and channelwise ops only. */
+    public double referenceDerivative(double x, double a, double b) {
+        return requireElementwise().derivative.at(x, a, b);
+    }
+
+    /** This op with its default parameters. */
+    public Activation defaults() {
+        return Activation.of(this);
+    }
+
+    /** Finds an op by its id ({@code leaky_relu}) or enum name ({@code LEAKY_RELU}), ignoring case. */
+    public static Optional<Op> find(String name) {
+        String wanted = name.trim().toLowerCase(Locale.ROOT).replace('-', '_');
+        return Arrays.stream(values()).filter(op -> op.id.equals(wanted)).findFirst();
+    }
+
+    /** Like {@link #find} but an unknown name is an {@link IllegalArgumentException} listing the known ones. */
+    public static Op byName(String name) {
+        return find(name).orElseThrow(() -> new IllegalArgumentException(
+                "unknown activation '" + name + "'; known: " + String.join(", ", Arrays.stream(values()).map(Op::id).toList())));
+    }
+
+    private Op requireElementwise() {
+        if (forward == null) {
+            throw new UnsupportedOperationException(id + " is row-wise: it has no elementwise reference");
+        }
+        return this;
+    }
+
+    @Override
+    public String toString() {
+        return id;
+    }
+}

@@ -1,0 +1,323 @@
+package dev.gpuact.spi;
+
+import dev.gpuact.Activation;
+import dev.gpuact.Backend;
+import dev.gpuact.DType;
+import dev.gpuact.DeviceBuffer;
+import dev.gpuact.Op;
+import dev.gpuact.RowLayout;
+import java.lang.ref.Cleaner;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Every argument check and the memory accounting, written once for all backends. A subclass implements the
+ * {@code compute*} methods and sees only open buffers of its own, of the right sizes, on non-empty work.
+ */
+public abstract class AbstractBackend implements Backend {
+    private static final Cleaner CLEANER = Cleaner.create();
+    private static final System.Logger LOG = System.getLogger("dev.gpuact");
+    /** {@code -Dgpuact.leakDetection=false} turns off the report of buffers collected without close (benchmarks). */
+    static final boolean LEAK_DETECTION = !"false".equalsIgnoreCase(System.getProperty("gpuact.leakDetection"));
+
+    private final String name;
+    private final Set<AbstractBuffer.Memory> live = ConcurrentHashMap.newKeySet();
+    private final AtomicLong bytesInUse = new AtomicLong();
+    private final AtomicLong leaksReported = new AtomicLong();
+    private volatile boolean closed;
+
+    protected AbstractBackend(String name) {
+        this.name = name;
+    }
+
+    @Override
+    public final String name() {
+        return name;
+    }
+
+    // ---- memory accounting -------------------------------------------------------------------------------
+
+    Cleaner.Cleanable track(AbstractBuffer buffer, AbstractBuffer.Memory memory) {
+        live.add(memory);
+        bytesInUse.addAndGet(memory.bytes());
+        if (!LEAK_DETECTION) {
+            return () -> memory.release();
+        }
+        String what = buffer.toString();
+        return CLEANER.register(buffer, () -> {
+            if (live.contains(memory)) {
+                leaksReported.incrementAndGet();
+                LOG.log(System.Logger.Level.WARNING, "gpuact: a " + what + " buffer was garbage-collected without close(); freed it");
+                untrack(memory);
+            }
+            memory.release();
+        });
+    }
+
+    void untrack(AbstractBuffer.Memory memory) {
+        if (live.remove(memory)) {
+            bytesInUse.addAndGet(-memory.bytes());
+        }
+    }
+
+    @Override
+    public MemoryStats memory() {
+        return new MemoryStats(live.size(), bytesInUse.get());
+    }
+
+    /** How many buffers were found garbage-collected without {@code close()}. */
+    public long leaksReported() {
+        return leaksReported.get();
+    }
+
+    @Override
+    public final DeviceBuffer allocate(DType dtype, long length) {
+        Objects.requireNonNull(dtype, "dtype");
+        requireOpen();
+        dtype.requireSupported();
+        if (length < 0) {
+            throw new IllegalArgumentException("length must be >= 0, got " + length);
+        }
+        if (length > Long.MAX_VALUE / dtype.bytes()) {
+            throw new IllegalArgumentException("length " + length + " x " + dtype.bytes() + " bytes overflows");
+        }
+        return newBuffer(dtype, length);
+    }
+
+    /** A new zero-filled buffer; the constructor of {@link AbstractBuffer} registers it. */
+    protected abstract AbstractBuffer newBuffer(DType dtype, long length);
+
+    protected final void requireOpen() {
+        if (closed) {
+            throw new IllegalStateException("backend '" + name + "' is closed");
+        }
+    }
+
+    @Override
+    public final void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        int leaked = live.size();
+        long bytes = bytesInUse.get();
+        for (AbstractBuffer.Memory m : live) {
+            untrack(m);
+            m.release();
+        }
+        releaseDevice();
+        if (leaked > 0) {
+            throw new IllegalStateException("backend '" + name + "' closed with " + leaked
+                    + " buffer(s) still open (" + bytes + " bytes); they were freed, but every buffer should be closed first");
+        }
+    }
+
+    /** Frees the context, queues and programs. Buffers are already freed. */
+    protected abstract void releaseDevice();
+
+    // ---- checked entry points ------------------------------------------------------------------------------
+
+    @Override
+    public final void apply(Activation activation, DeviceBuffer x, DeviceBuffer y) {
+        Op op = elementwise(activation, "apply");
+        AbstractBuffer bx = own(x, "x");
+        AbstractBuffer by = own(y, "y");
+        sameLength(bx, "x", by, "y");
+        if (bx.length() > 0) {
+            computeForward(activation, bx, by, bx.length());
+        }
+    }
+
+    @Override
+    public final void applyBackward(Activation activation, DeviceBuffer x, DeviceBuffer dy, DeviceBuffer dx) {
+        elementwise(activation, "applyBackward");
+        AbstractBuffer bx = own(x, "x");
+        AbstractBuffer bdy = own(dy, "dy");
+        AbstractBuffer bdx = own(dx, "dx");
+        sameLength(bx, "x", bdy, "dy");
+        sameLength(bx, "x", bdx, "dx");
+        if (bx.length() > 0) {
+            computeBackward(activation, bx, bdy, bdx, bx.length());
+        }
+    }
+
+    @Override
+    public final void applyRows(Activation activation, DeviceBuffer x, DeviceBuffer y, RowLayout layout) {
+        Op op = rowwise(activation, "applyRows");
+        Objects.requireNonNull(layout, "layout");
+        AbstractBuffer bx = own(x, "x");
+        AbstractBuffer by = own(y, "y");
+        long outCols = outputColumns(activation, layout);
+        checkRows(layout, bx, "x", by, "y", outCols);
+        if (bx == by && (op == Op.MAXOUT || layout.xStride() != layout.yStride())) {
+            throw new IllegalArgumentException(op.id() + ": y may be the same buffer as x only for softmax and "
+                    + "log_softmax with equal strides");
+        }
+        if (!layout.isEmpty()) {
+            computeRows(activation, bx, by, layout);
+        }
+    }
+
+    @Override
+    public final void applyRowsBackward(Activation activation, DeviceBuffer x, DeviceBuffer dy, DeviceBuffer dx,
+                                        RowLayout layout) {
+        rowwise(activation, "applyRowsBackward");
+        Objects.requireNonNull(layout, "layout");
+        AbstractBuffer bx = own(x, "x");
+        AbstractBuffer bdy = own(dy, "dy");
+        AbstractBuffer bdx = own(dx, "dx");
+        long outCols = outputColumns(activation, layout);
+        checkRows(layout, bx, "x", bdy, "dy", outCols);
+        if (bdx.length() < layout.xExtent()) {
+            throw new IllegalArgumentException("dx holds " + bdx.length() + " elements but " + layout
+                    + " needs " + layout.xExtent());
+        }
+        if (bdx == bx || bdx == bdy) {
+            throw new IllegalArgumentException("dx must be a buffer of its own, not x or dy, for a row-wise backward pass");
+        }
+        if (!layout.isEmpty()) {
+            computeRowsBackward(activation, bx, bdy, bdx, layout);
+        }
+    }
+
+    @Override
+    public final void prelu(DeviceBuffer x, DeviceBuffer weight, DeviceBuffer y, long channels, long inner) {
+        AbstractBuffer bx = own(x, "x");
+        AbstractBuffer bw = own(weight, "weight");
+        AbstractBuffer by = own(y, "y");
+        sameLength(bx, "x", by, "y");
+        checkChannels(bw, channels, inner);
+        if (bw == by) {
+            throw new IllegalArgumentException("y must not be the weight buffer");
+        }
+        if (bx.length() > 0) {
+            computePrelu(bx, bw, by, bx.length(), channels, inner);
+        }
+    }
+
+    @Override
+    public final void preluBackward(DeviceBuffer x, DeviceBuffer weight, DeviceBuffer dy, DeviceBuffer dx,
+                                    DeviceBuffer dweight, long channels, long inner) {
+        AbstractBuffer bx = own(x, "x");
+        AbstractBuffer bw = own(weight, "weight");
+        AbstractBuffer bdy = own(dy, "dy");
+        AbstractBuffer bdx = own(dx, "dx");
+        AbstractBuffer bdw = own(dweight, "dweight");
+        sameLength(bx, "x", bdy, "dy");
+        sameLength(bx, "x", bdx, "dx");
+        checkChannels(bw, channels, inner);
+        sameLength(bw, "weight", bdw, "dweight");
+        if (bdx == bx || bdx == bw || bdw == bx || bdw == bw || bdw == bdy || bdw == bdx) {
+            throw new IllegalArgumentException("preluBackward: dx and dweight must be buffers of their own "
+                    + "(dx may only share dy's buffer)");
+        }
+        computePreluBackward(bx, bw, bdy, bdx, bdw, bx.length(), channels, inner);
+    }
+
+    private static Op elementwise(Activation activation, String method) {
+        Objects.requireNonNull(activation, "activation");
+        Op op = activation.op();
+        if (op.kind() != Op.Kind.ELEMENTWISE) {
+            throw new IllegalArgumentException(method + ": " + op.id() + " is not elementwise; use "
+                    + (op == Op.PRELU ? "prelu()" : "applyRows()"));
+        }
+        return op;
+    }
+
+    private static Op rowwise(Activation activation, String method) {
+        Objects.requireNonNull(activation, "activation");
+        Op op = activation.op();
+        if (op.kind() != Op.Kind.ROWWISE) {
+            throw new IllegalArgumentException(method + ": " + op.id() + " is not row-wise; use "
+                    + (op == Op.PRELU ? "prelu()" : "apply()"));
+        }
+        return op;
+    }
+
+    /** Output columns of a row-wise op; maxout's pieces must divide cols. */
+    public static long outputColumns(Activation activation, RowLayout layout) {
+        if (activation.op() != Op.MAXOUT) {
+            return layout.cols();
+        }
+        long k = (long) activation.param("pieces");
+        if (layout.cols() % k != 0) {
+            throw new IllegalArgumentException("maxout: pieces (" + k + ") must divide cols (" + layout.cols() + ")");
+        }
+        return layout.cols() / k;
+    }
+
+    private static void checkRows(RowLayout layout, AbstractBuffer x, String xName, AbstractBuffer y, String yName,
+                                  long outCols) {
+        if (layout.yStride() < outCols) {
+            throw new IllegalArgumentException("yStride must be >= the output row length (" + outCols + "), got "
+                    + layout.yStride());
+        }
+        if (x.length() < layout.xExtent()) {
+            throw new IllegalArgumentException(xName + " holds " + x.length() + " elements but " + layout
+                    + " needs " + layout.xExtent());
+        }
+        if (y.length() < layout.yExtent(outCols)) {
+            throw new IllegalArgumentException(yName + " holds " + y.length() + " elements but " + layout
+                    + " needs " + layout.yExtent(outCols));
+        }
+    }
+
+    private static void checkChannels(AbstractBuffer weight, long channels, long inner) {
+        if (channels < 1) {
+            throw new IllegalArgumentException("channels must be >= 1, got " + channels);
+        }
+        if (inner < 1) {
+            throw new IllegalArgumentException("inner must be >= 1, got " + inner);
+        }
+        if (weight.length() != channels) {
+            throw new IllegalArgumentException("weight holds " + weight.length() + " elements but channels is " + channels);
+        }
+    }
+
+    private static void sameLength(AbstractBuffer a, String aName, AbstractBuffer b, String bName) {
+        if (a.length() != b.length()) {
+            throw new IllegalArgumentException(aName + " and " + bName + " differ in length: " + a.length()
+                    + " vs " + b.length());
+        }
+    }
+
+    /** The buffer as this backend's own, open buffer; otherwise an exception naming the argument. */
+    protected final AbstractBuffer own(DeviceBuffer buffer, String role) {
+        requireOpen();
+        Objects.requireNonNull(buffer, role);
+        if (buffer.backend() != this || !(buffer instanceof AbstractBuffer)) {
+            throw new IllegalArgumentException(role + " belongs to backend '" + buffer.backend().name()
+                    + "', not to this '" + name + "' backend");
+        }
+        AbstractBuffer b = (AbstractBuffer) buffer;
+        b.requireOpen(role);
+        return b;
+    }
+
+    // ---- what a backend implements -------------------------------------------------------------------------
+
+    protected abstract void computeForward(Activation activation, AbstractBuffer x, AbstractBuffer y, long n);
+
+    protected abstract void computeBackward(Activation activation, AbstractBuffer x, AbstractBuffer dy,
+                                            AbstractBuffer dx, long n);
+
+    protected abstract void computeRows(Activation activation, AbstractBuffer x, AbstractBuffer y, RowLayout layout);
+
+    protected abstract void computeRowsBackward(Activation activation, AbstractBuffer x, AbstractBuffer dy,
+                                                AbstractBuffer dx, RowLayout layout);
+
+    protected abstract void computePrelu(AbstractBuffer x, AbstractBuffer weight, AbstractBuffer y, long n,
+                                         long channels, long inner);
+
+    /** Also called for n = 0, where dweight must still be set to zeros. */
+    protected abstract void computePreluBackward(AbstractBuffer x, AbstractBuffer weight, AbstractBuffer dy,
+                                                 AbstractBuffer dx, AbstractBuffer dweight, long n, long channels,
+                                                 long inner);
+
+    @Override
+    public String toString() {
+        return name + " (" + device() + ")";
+    }
+}

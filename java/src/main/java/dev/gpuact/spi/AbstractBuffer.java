@@ -1,0 +1,190 @@
+package dev.gpuact.spi;
+
+import dev.gpuact.Backend;
+import dev.gpuact.DType;
+import dev.gpuact.DeviceBuffer;
+import java.lang.ref.Cleaner;
+import java.nio.FloatBuffer;
+import java.util.Objects;
+
+/**
+ * The checks and bookkeeping every buffer shares: bounds, closed state, and the link to its backend's accounting.
+ * Subclasses copy bytes; they never see an out-of-range or closed call.
+ *
+ * <p>The native memory lives in a {@link Memory} that does not point back at the buffer, so a buffer dropped
+ * without {@code close()} can be noticed by a {@link Cleaner}: the memory is freed and the leak reported.
+ */
+public abstract class AbstractBuffer implements DeviceBuffer {
+    /** The releasable part of a buffer. Must not reference the buffer itself. */
+    public abstract static class Memory {
+        private final long bytes;
+        private boolean released;
+
+        protected Memory(long bytes) {
+            this.bytes = bytes;
+        }
+
+        public long bytes() {
+            return bytes;
+        }
+
+        /** Frees the native memory; called exactly once. */
+        protected abstract void free();
+
+        final synchronized boolean release() {
+            if (released) {
+                return false;
+            }
+            released = true;
+            free();
+            return true;
+        }
+    }
+
+    private final AbstractBackend backend;
+    private final DType dtype;
+    private final long length;
+    private final Memory memory;
+    private final Cleaner.Cleanable cleanable;
+    private volatile boolean closed;
+
+    protected AbstractBuffer(AbstractBackend backend, DType dtype, long length, Memory memory) {
+        this.backend = Objects.requireNonNull(backend);
+        this.dtype = dtype;
+        this.length = length;
+        this.memory = memory;
+        this.cleanable = backend.track(this, memory);
+    }
+
+    @Override
+    public final Backend backend() {
+        return backend;
+    }
+
+    @Override
+    public final DType dtype() {
+        return dtype;
+    }
+
+    @Override
+    public final long length() {
+        return length;
+    }
+
+    protected Memory memory() {
+        return memory;
+    }
+
+    @Override
+    public final boolean isClosed() {
+        return closed;
+    }
+
+    /** Throws if closed; {@code role} names the argument in the message. */
+    public final void requireOpen(String role) {
+        if (closed) {
+            throw new IllegalStateException(role + " is a closed buffer (" + this + ")");
+        }
+    }
+
+    @Override
+    public final void write(long offset, float[] src, int srcOffset, int count) {
+        Objects.requireNonNull(src, "src");
+        requireOpen("destination");
+        checkRange("src", src.length, srcOffset, count);
+        checkOwnRange(offset, count);
+        if (count > 0) {
+            writeFloats(offset, src, srcOffset, count);
+        }
+    }
+
+    @Override
+    public final void read(long offset, float[] dst, int dstOffset, int count) {
+        Objects.requireNonNull(dst, "dst");
+        requireOpen("source");
+        checkRange("dst", dst.length, dstOffset, count);
+        checkOwnRange(offset, count);
+        if (count > 0) {
+            readFloats(offset, dst, dstOffset, count);
+        }
+    }
+
+    @Override
+    public final void write(long offset, FloatBuffer src) {
+        Objects.requireNonNull(src, "src");
+        requireOpen("destination");
+        int count = src.remaining();
+        checkOwnRange(offset, count);
+        if (count > 0) {
+            writeFloats(offset, src);
+        }
+    }
+
+    @Override
+    public final void read(long offset, FloatBuffer dst) {
+        Objects.requireNonNull(dst, "dst");
+        requireOpen("source");
+        if (dst.isReadOnly()) {
+            throw new IllegalArgumentException("dst is a read-only FloatBuffer");
+        }
+        int count = dst.remaining();
+        checkOwnRange(offset, count);
+        if (count > 0) {
+            readFloats(offset, dst);
+        }
+    }
+
+    private static void checkRange(String name, int arrayLength, int offset, int count) {
+        if (offset < 0 || count < 0 || offset > arrayLength - count) {
+            throw new IndexOutOfBoundsException(name + ": offset " + offset + " + count " + count
+                    + " is outside an array of " + arrayLength);
+        }
+    }
+
+    private void checkOwnRange(long offset, long count) {
+        if (offset < 0 || count < 0 || offset > length - count) {
+            throw new IndexOutOfBoundsException("buffer offset " + offset + " + count " + count
+                    + " is outside a buffer of " + length + " elements");
+        }
+    }
+
+    protected abstract void writeFloats(long offset, float[] src, int srcOffset, int count);
+
+    protected abstract void readFloats(long offset, float[] dst, int dstOffset, int count);
+
+    /** Default: through a heap array in chunks; backends with a direct path override. */
+    protected void writeFloats(long offset, FloatBuffer src) {
+        float[] chunk = new float[(int) Math.min(src.remaining(), 1 << 16)];
+        while (src.hasRemaining()) {
+            int n = Math.min(chunk.length, src.remaining());
+            src.get(chunk, 0, n);
+            writeFloats(offset, chunk, 0, n);
+            offset += n;
+        }
+    }
+
+    protected void readFloats(long offset, FloatBuffer dst) {
+        float[] chunk = new float[(int) Math.min(dst.remaining(), 1 << 16)];
+        while (dst.hasRemaining()) {
+            int n = Math.min(chunk.length, dst.remaining());
+            readFloats(offset, chunk, 0, n);
+            dst.put(chunk, 0, n);
+            offset += n;
+        }
+    }
+
+    @Override
+    public final void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        backend.untrack(memory);
+        cleanable.clean();
+    }
+
+    @Override
+    public String toString() {
+        return backend.name() + " " + dtype + "[" + length + "]" + (closed ? " (closed)" : "");
+    }
+}
