@@ -54,19 +54,22 @@ final class BenchCommand implements Callable<Integer> {
             throw new BadInputException("--warmup must be >= 0 and --repeat >= 1, got " + warmup + " and " + repeat);
         }
         List<String> names = backendName == null ? Backends.usableNames() : List.of(backendName);
+        double[] copyGbps = Arrays.stream(sizes).mapToDouble(n -> gbps(n, medianNanos(copyOf(n)))).toArray();
         PrintWriter out = spec.commandLine().getOut();
-        out.printf("median of %d runs after %d warm-up; GB/s counts x read + y written; 'of copy' is the share of a"
-                + " plain Java array copy of the same bytes%n", repeat, warmup);
-        out.printf("%-8s %-8s %10s %10s %8s %10s %8s%n", "backend", "op", "floats", "ms", "GB/s", "copy GB/s", "of copy");
-        for (int n : sizes) {
-            double copyGbps = gbps(n, medianNanos(copyOf(n)));
-            for (String name : names) {
-                try (Backend backend = BackendOption.open(name)) {
+        for (int b = 0; b < names.size(); b++) {
+            try (Backend backend = BackendOption.open(names.get(b))) {
+                if (b == 0) { // only once a backend opened: a bad --backend prints nothing but its error
+                    out.printf("median of %d runs after %d warm-up; GB/s counts x read + y written; 'of copy' is the"
+                            + " share of a plain Java array copy of the same bytes%n", repeat, warmup);
+                    out.printf("%-8s %-12s %10s %10s %8s %10s %8s%n", "backend", "op", "floats", "ms", "GB/s",
+                            "copy GB/s", "of copy");
+                }
+                for (int s = 0; s < sizes.length; s++) {
                     for (Activation activation : CASES) {
-                        double nanos = timeCase(backend, activation, n);
-                        double gbps = gbps(n, nanos);
-                        out.printf("%-8s %-8s %10d %10.3f %8.2f %10.2f %7.0f%%%n", backend.name(), activation.op().id(),
-                                n, nanos / 1e6, gbps, copyGbps, 100 * gbps / copyGbps);
+                        double nanos = timeCase(backend, activation, sizes[s]);
+                        double gbps = gbps(sizes[s], nanos);
+                        out.printf("%-8s %-12s %10d %10.3f %8.2f %10.2f %7.0f%%%n", backend.name(), activation.op().id(),
+                                sizes[s], nanos / 1e6, gbps, copyGbps[s], 100 * gbps / copyGbps[s]);
                         out.flush();
                     }
                 }

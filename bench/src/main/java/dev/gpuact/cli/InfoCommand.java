@@ -34,7 +34,7 @@ final class InfoCommand implements Callable<Integer> {
             p.details().forEach(d -> out.println("          " + d));
         }
         if (statuses.isEmpty()) {
-            out.println("  (none found: the gpuact-core jar is missing from the class path)");
+            out.println("  (none found: no BackendProvider is registered on the class path)");
         }
         out.println();
         out.println("auto picks: " + autoChoice());

@@ -63,9 +63,9 @@ abstract class OpCommand implements Callable<Integer> {
         Param param = op.params().stream().filter(p -> p.name().equals(key)).findFirst()
                 .orElseThrow(() -> new BadInputException("--param: " + op.id() + " has no parameter '" + key + "'; "
                         + (op.params().isEmpty() ? "it takes none" : "it takes " + op.params())));
-        String value = text.trim().toLowerCase(Locale.ROOT);
+        String value = text.trim();
         if (param.isBoolean()) {
-            return switch (value) {
+            return switch (value.toLowerCase(Locale.ROOT)) {
                 case "true", "1" -> 1;
                 case "false", "0" -> 0;
                 default -> throw new BadInputException("--param " + key + ": expected true, false, 1 or 0, got '" + text + "'");
