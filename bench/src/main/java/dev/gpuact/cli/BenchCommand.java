@@ -68,7 +68,7 @@ final class BenchCommand implements Callable<Integer> {
                     for (Activation activation : CASES) {
                         double nanos = timeCase(backend, activation, sizes[s]);
                         double gbps = gbps(sizes[s], nanos);
-                        out.printf("%-8s %-12s %10d %10.3f %8.2f %10.2f %7.0f%%%n", backend.name(), activation.op().id(),
+                        out.printf("%-8s %-12s %10d %10.3f %8.2f %10.2f %7.1f%%%n", backend.name(), activation.op().id(),
                                 sizes[s], nanos / 1e6, gbps, copyGbps[s], 100 * gbps / copyGbps[s]);
                         out.flush();
                     }

@@ -30,7 +30,7 @@ class InfoBenchTest {
     void benchTimesEveryCaseAgainstAnArrayCopy() {
         String out = Cli.run("bench", "--backend", "cpu", "--sizes", "1024,8192", "--warmup", "1", "--repeat", "3")
                 .succeeded().out();
-        Pattern row = Pattern.compile("(?m)^cpu +(\\w+) +(\\d+) +([\\d.]+) +([\\d.]+) +([\\d.]+) +(\\d+)%$");
+        Pattern row = Pattern.compile("(?m)^cpu +(\\w+) +(\\d+) +([\\d.]+) +([\\d.]+) +([\\d.]+) +([\\d.]+)%$");
         Matcher m = row.matcher(out);
         List<String> seen = new java.util.ArrayList<>();
         while (m.find()) {
