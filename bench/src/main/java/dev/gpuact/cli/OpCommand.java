@@ -5,6 +5,7 @@ import dev.gpuact.Op;
 import dev.gpuact.Param;
 import dev.gpuact.RowLayout;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -86,7 +87,7 @@ abstract class OpCommand implements Callable<Integer> {
             }
             return;
         }
-        List<String> options = new java.util.ArrayList<>(List.of("--weight", "--channel-axis"));
+        List<String> options = new ArrayList<>(List.of("--weight", "--channel-axis"));
         options.addAll(List.of(extraOptions));
         for (String option : options) {
             if (spec.commandLine().getParseResult().hasMatchedOption(option)) {

@@ -133,14 +133,14 @@ final class PythonLiteral {
         while (pos < text.length() && Character.isDigit(text.charAt(pos))) {
             pos++;
         }
-        if (pos < text.length() && text.charAt(pos) == 'L') {
+        String digits = text.substring(start, pos);
+        if (peek('L')) {
             pos++; // Python 2 wrote long dimensions as 3L
-            return new BigInteger(text.substring(start, pos - 1));
         }
         try {
-            return new BigInteger(text.substring(start, pos));
+            return new BigInteger(digits);
         } catch (NumberFormatException e) {
-            throw error("malformed integer");
+            throw error("malformed integer '" + digits + "'");
         }
     }
 

@@ -2,6 +2,7 @@ package dev.gpuact.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -32,7 +33,7 @@ class InfoBenchTest {
                 .succeeded().out();
         Pattern row = Pattern.compile("(?m)^cpu +(\\w+) +(\\d+) +([\\d.]+) +([\\d.]+) +([\\d.]+) +([\\d.]+)%$");
         Matcher m = row.matcher(out);
-        List<String> seen = new java.util.ArrayList<>();
+        List<String> seen = new ArrayList<>();
         while (m.find()) {
             seen.add(m.group(1) + "@" + m.group(2));
             assertThat(Double.parseDouble(m.group(4))).as("GB/s of %s", m.group()).isPositive();

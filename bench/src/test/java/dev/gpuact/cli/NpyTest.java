@@ -10,6 +10,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Random;
@@ -136,6 +137,7 @@ class NpyTest {
         "{'descr': '<f4', 'fortran_order': False, 'shape': (99999999999999999999,), } | 0 | shape dimension 0 (99999999999999999999) does not fit in a long",
         "{'descr': '<f4', 'fortran_order': False, 'shape': (1000000000000,), } | 8 | truncated: shape (1000000000000,) needs 4000000000000 bytes",
         "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 'x'), }  | 0  | 'shape' must be a tuple of integers, got x at position 1",
+        "{'descr': '<f4', 'fortran_order': False, 'shape': (2, -), }    | 0  | malformed header: malformed integer '-'",
         "{'descr': '<f4', 'fortran_order': 0, 'shape': (2,), }          | 8  | 'fortran_order' must be True or False, got 0",
         "{'descr': '<f4', 'shape': (2,), }                              | 8  | header lacks the key 'fortran_order'",
         "{'descr': '<f4', 'fortran_order': False, 'shape': (2,), 'x': 1} | 8 | header has an unexpected key 'x'",
@@ -169,7 +171,7 @@ class NpyTest {
         assertRejected(write("v4.npy", 4, "{'descr': '<f4', 'fortran_order': False, 'shape': (), }", 4),
                 "unsupported .npy format version 4.0");
         assertRejected(dir, "is a directory, not a .npy file");
-        assertThatThrownBy(() -> Npy.Reader.open(dir.resolve("missing.npy"))).isInstanceOf(java.nio.file.NoSuchFileException.class);
+        assertThatThrownBy(() -> Npy.Reader.open(dir.resolve("missing.npy"))).isInstanceOf(NoSuchFileException.class);
     }
 
     private void assertRead(String name, Shape shape, float[] data) throws IOException {
