@@ -103,42 +103,66 @@ public final class Conformance {
 
     private static void checkElementwise(Backend backend, Activation activation, Tally tally) {
         Op op = activation.op();
-        double a = activation.a();
-        double b = activation.b();
         float[] x = ElementwiseInputs.of(activation, seed(op));
-        float[] y = forward(backend, activation, x);
-        for (int i = 0; i < x.length; i++) {
-            double ulps = Ulp.distance(y[i], op.reference(x[i], a, b));
-            tally.forward(ulps);
-            if (!(ulps <= FORWARD_ULP)) {
-                tally.fail(elementFailure("forward", activation, x[i], y[i], (float) op.reference(x[i], a, b), ulps,
-                        FORWARD_ULP));
-            }
-        }
-        float[] ones = new float[x.length];
-        Arrays.fill(ones, 1f);
         SplittableRandom random = new SplittableRandom(seed(op) + 1);
         float[] randomDy = new float[x.length];
         for (int i = 0; i < x.length; i++) {
             randomDy[i] = (float) random.nextDouble(-2, 2);
         }
-        float[] dxOnes = null;
-        for (float[] dy : List.of(ones, randomDy)) {
-            float[] dx = backward(backend, activation, x, dy);
-            dxOnes = dxOnes == null ? dx : dxOnes;
-            for (int i = 0; i < x.length; i++) {
-                double want = dy[i] * op.referenceDerivative(x[i], a, b);
-                double scale = Math.abs(dy[i]) * op.referenceDerivativeScale(x[i], a, b);
-                double ulps = Ulp.distance(dx[i], want, scale);
-                tally.backward(ulps);
-                if (!(ulps <= BACKWARD_ULP)) {
-                    tally.fail(elementFailure("backward (dy=" + dy[i] + ")", activation, x[i], dx[i], (float) want,
-                            ulps, BACKWARD_ULP));
-                }
-            }
-        }
+        float[] ones = new float[x.length];
+        Arrays.fill(ones, 1f);
+        float[] y = compareForward(backend, activation, x, tally);
+        float[] dxOnes = compareBackward(backend, activation, x, ones, tally);
+        compareBackward(backend, activation, x, randomDy, tally);
         checkSameBits(tally, activation + " forward", y, forward(backend, activation, x));
         checkSameBits(tally, activation + " backward", dxOnes, backward(backend, activation, x, ones));
+    }
+
+    /**
+     * Forward and backward of an elementwise activation at inputs of the caller's choosing, against the same
+     * bounds as {@link #check}; for property tests and for reproducing a reported failure.
+     */
+    public static OpReport checkElementwise(Backend backend, Activation activation, float[] x, float[] dy) {
+        if (activation.op().kind() != Op.Kind.ELEMENTWISE) {
+            throw new IllegalArgumentException("activation must be elementwise (not prelu or row-wise), got " + activation);
+        }
+        if (dy.length != x.length) {
+            throw new IllegalArgumentException("dy must have x's length " + x.length + ", got " + dy.length);
+        }
+        Tally tally = new Tally(activation.op().id());
+        compareForward(backend, activation, x, tally);
+        compareBackward(backend, activation, x, dy, tally);
+        return tally.report();
+    }
+
+    private static float[] compareForward(Backend backend, Activation activation, float[] x, Tally tally) {
+        Op op = activation.op();
+        float[] y = forward(backend, activation, x);
+        for (int i = 0; i < x.length; i++) {
+            double want = op.reference(x[i], activation.a(), activation.b());
+            double ulps = Ulp.distance(y[i], want);
+            tally.forward(ulps);
+            if (!(ulps <= FORWARD_ULP)) {
+                tally.fail(elementFailure("forward", activation, x[i], y[i], (float) want, ulps, FORWARD_ULP));
+            }
+        }
+        return y;
+    }
+
+    private static float[] compareBackward(Backend backend, Activation activation, float[] x, float[] dy, Tally tally) {
+        Op op = activation.op();
+        float[] dx = backward(backend, activation, x, dy);
+        for (int i = 0; i < x.length; i++) {
+            double want = dy[i] * op.referenceDerivative(x[i], activation.a(), activation.b());
+            double scale = Math.abs(dy[i]) * op.referenceDerivativeScale(x[i], activation.a(), activation.b());
+            double ulps = Ulp.distance(dx[i], want, scale);
+            tally.backward(ulps);
+            if (!(ulps <= BACKWARD_ULP)) {
+                tally.fail(elementFailure("backward (dy=" + dy[i] + ")", activation, x[i], dx[i], (float) want, ulps,
+                        BACKWARD_ULP));
+            }
+        }
+        return dx;
     }
 
     /** "forward at x=-0.0075 (0xbbf5c28f) a=0.01: got 1.2 want 1.3, 17 ULP > 4", naming the rule for NaN/inf. */
