@@ -32,8 +32,8 @@ import java.util.SplittableRandom;
  *     within {@link #REDUCTION_ULP} ULPs of sum |dy x| over the channel's terms (a pairwise or blocked float
  *     sum is far inside; a sequential one over a few thousand terms usually is).</li>
  * <li>Softmax rows sum to 1 within {@link #SOFTMAX_SUM_TOLERANCE} (summed in double), up to 2^20 columns.</li>
- * <li>Determinism: the same call twice gives the same bits (elementwise forward and backward, softmax and
- *     log_softmax over 65536 columns, PReLU's weight gradient).</li>
+ * <li>Determinism: the same call twice gives the same bits, any NaN counting as one value (elementwise forward
+ *     and backward, softmax and log_softmax over 65536 columns, PReLU's weight gradient).</li>
  * </ul>
  * Inputs cover every float exponent with several mantissas and both signs, the special values, the kinks and
  * derivative zeros of each op with their float neighbours, [-14, -5] densely, and seeded random floats (uniform
@@ -191,10 +191,11 @@ public final class Conformance {
         return 0x5eed_0000L + op.ordinal();
     }
 
+    /** Bit-identical outputs, reading every NaN as the same value: Java and the devices do not keep NaN payloads. */
     static void checkSameBits(Tally tally, String what, float[] first, float[] second) {
         tally.point();
         for (int i = 0; i < first.length; i++) {
-            if (Float.floatToRawIntBits(first[i]) != Float.floatToRawIntBits(second[i])) {
+            if (Float.floatToIntBits(first[i]) != Float.floatToIntBits(second[i])) {
                 tally.fail(String.format(Locale.ROOT, "not deterministic: %s gave %s then %s at index %d", what,
                         first[i], second[i], i));
                 return;
