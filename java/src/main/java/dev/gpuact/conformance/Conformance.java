@@ -82,7 +82,7 @@ public final class Conformance {
         List<Activation> sets = new ArrayList<>();
         sets.add(op.defaults());
         switch (op) {
-            case LEAKY_RELU -> sets.addAll(List.of(Activation.leakyRelu(0.2), Activation.leakyRelu(-0.5)));
+            case LEAKY_RELU -> sets.addAll(List.of(Activation.leakyRelu(0), Activation.leakyRelu(-0.5)));
             case ELU -> sets.addAll(List.of(Activation.elu(0.5), Activation.elu(2)));
             case CELU -> sets.addAll(List.of(Activation.celu(0.5), Activation.celu(3)));
             case SWISH -> sets.addAll(List.of(Activation.swish(0.5), Activation.swish(1.702)));
