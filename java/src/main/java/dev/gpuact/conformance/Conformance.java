@@ -35,9 +35,14 @@ import java.util.SplittableRandom;
  * <li>Determinism: the same call twice gives the same bits, any NaN counting as one value (elementwise forward
  *     and backward, softmax and log_softmax over 65536 columns, PReLU's weight gradient).</li>
  * </ul>
- * Inputs cover every float exponent with several mantissas and both signs, the special values, the kinks and
- * derivative zeros of each op with their float neighbours, [-14, -5] densely, and seeded random floats (uniform
- * in [-20, 20] and uniform over bit patterns), at the default parameters and one or two others per op.
+ * Elementwise inputs cover every float exponent with several mantissas and both signs, the special values, the
+ * kinks and the zeros of f and f' of each op with their float neighbours, [-14, -5] densely, and seeded random
+ * floats (uniform in [-20, 20] and uniform over bit patterns), at the default parameters and one or two others
+ * per op; backward runs with dy = 1 and with dy uniform in [-2, 2]. Row-wise outputs are written into buffers
+ * pre-filled with a sentinel, and every element outside the rows (stride padding, the tail) must keep it; input
+ * padding is NaN, so a kernel that reads it poisons its row. Maxout must be exact; its gradient goes to the first
+ * maximum. Not checked: the gradient of a fully masked or NaN row, and maxout's gradient in a group holding NaN
+ * (the contract does not say what they are).
  */
 public final class Conformance {
     public static final double FORWARD_ULP = 4;
