@@ -53,22 +53,6 @@ class OpenClAccuracyTest {
         return out;
     }
 
-    static long ulps(float got, double want) {
-        float w = (float) want;
-        if (Float.isNaN(got) || Float.isNaN(w)) {
-            return Float.isNaN(got) && Float.isNaN(w) ? 0 : Long.MAX_VALUE;
-        }
-        if (got == w) {
-            return 0;
-        }
-        return Math.abs(ordinal(got) - ordinal(w));
-    }
-
-    private static long ordinal(float f) {
-        int bits = Float.floatToRawIntBits(f);
-        return bits >= 0 ? bits : (long) Integer.MIN_VALUE - bits;
-    }
-
     @Test
     void everyElementwiseOpIsWithinItsUlpBound() {
         List<String> failures = new ArrayList<>();
@@ -82,8 +66,8 @@ class OpenClAccuracyTest {
             float atF = 0;
             float atB = 0;
             for (int i = 0; i < inputs.length; i++) {
-                long uf = ulps(y[i], act.reference(inputs[i]));
-                long ub = ulps(dx[i], act.referenceDerivative(inputs[i]));
+                long uf = Ulps.between(y[i], act.reference(inputs[i]));
+                long ub = Ulps.between(dx[i], act.referenceDerivative(inputs[i]));
                 if (uf > worstF) {
                     worstF = uf;
                     atF = inputs[i];
