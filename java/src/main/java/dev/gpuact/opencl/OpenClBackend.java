@@ -292,7 +292,7 @@ public final class OpenClBackend extends AbstractBackend {
         long perChannel = (blocks + channels - 1) / channels * inner;
         long chunks = Math.max(1, Math.min(256, perChannel / PRELU_CHUNK_ELEMENTS));
         long chunkLength = (perChannel + chunks - 1) / chunks;
-        cl_mem partial = CL.clCreateBuffer(context, CL_MEM_READ_WRITE, channels * chunks * Float.BYTES, null, null);
+        cl_mem partial = CL.clCreateBuffer(context, CL_MEM_READ_WRITE, 2 * channels * chunks * Float.BYTES, null, null);
         try (OpenClEvent sums = kernel("prelu_dweight_partial").launch(queue, channels * chunks * workGroup,
                      workGroup, null, mem(x), mem(dy), partial, n, channels, inner, chunks, chunkLength);
              OpenClEvent total = kernel("prelu_dweight_finish").launch(queue, groups(channels), workGroup, sums,
