@@ -195,7 +195,10 @@ GPUACT_FN float gpuact_bwd_ABS(float x, float dy, float a, float b) {
 }
 
 GPUACT_FN float gpuact_fwd_SQUARE(float x, float a, float b) { return x * x; }
-GPUACT_FN float gpuact_bwd_SQUARE(float x, float dy, float a, float b) { return dy * (2.0f * x); }
+/* 2 goes on the smaller factor, so 2x cannot overflow where dy * 2x does not. */
+GPUACT_FN float gpuact_bwd_SQUARE(float x, float dy, float a, float b) {
+    return gpuact_fabsf(x) > gpuact_fabsf(dy) ? (2.0f * dy) * x : dy * (2.0f * x);
+}
 
 GPUACT_FN float gpuact_fwd_SIGMOID(float x, float a, float b) { return gpuact_sigmoidf(x); }
 GPUACT_FN float gpuact_bwd_SIGMOID(float x, float dy, float a, float b) {
@@ -388,9 +391,15 @@ GPUACT_FN float gpuact_fwd_HARDSIGMOID(float x, float a, float b) {
     float v = gpuact_fmaf(a, x, b);
     return v <= 0.0f ? 0.0f : v >= 1.0f ? 1.0f : v;
 }
+/* Whether 0 < a x + b < 1 holds for the exact value: a x + b == v + lo (TwoProduct and TwoSum), because the
+ * rounded v reaches 1.0 just below the kink. */
 GPUACT_FN float gpuact_bwd_HARDSIGMOID(float x, float dy, float a, float b) {
-    float v = gpuact_fmaf(a, x, b);
-    return dy * gpuact_nan_or(v, v > 0.0f && v < 1.0f ? a : 0.0f);
+    float p = a * x;
+    float err;
+    float v = gpuact_two_sum(p, b, &err);
+    float lo = err + gpuact_fmaf(a, x, -p);
+    int inside = (v > 0.0f || (v == 0.0f && lo > 0.0f)) && (v < 1.0f || (v == 1.0f && lo < 0.0f));
+    return dy * gpuact_nan_or(v, inside ? a : 0.0f);
 }
 
 /* x (x + 3)/6 inside: x + 3 is exact near -3, so the result keeps its relative accuracy there. */
