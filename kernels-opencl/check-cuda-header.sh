@@ -24,5 +24,7 @@ __global__ void softmax_helpers(const float *x, float *y, float m, float t) {
     y[0] = sum + gpuact_softmax_exponent(x[1], m, t, &lo) + lo;
 }
 CU
-nvcc -arch="$arch" -Werror all-warnings -I "$kernels" -c "$work/check.cu" -o "$work/check.o"
-echo "activation_math.h compiles as CUDA ($arch)"
+for variant in "" "-DGPUACT_NO_FP64"; do
+    nvcc -arch="$arch" -Werror all-warnings $variant -I "$kernels" -c "$work/check.cu" -o "$work/check.o"
+done
+echo "activation_math.h compiles as CUDA ($arch), with and without fp64"

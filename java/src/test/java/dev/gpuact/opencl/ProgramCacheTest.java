@@ -58,12 +58,29 @@ class ProgramCacheTest {
         }
     }
 
+    private static cl_context contextOn(OpenClDevice device) {
+        cl_context_properties properties = new cl_context_properties();
+        properties.addProperty(CL.CL_CONTEXT_PLATFORM, device.platform());
+        return CL.clCreateContext(properties, 1, new cl_device_id[] {device.id()}, null, null, null);
+    }
+
+    @Test
+    void theFloatOnlyVariantForDevicesWithoutFp64Builds() {
+        OpenClDevice device = OpenClTestDevice.device();
+        cl_context context = contextOn(device);
+        try {
+            ProgramBuilder.Built built = new ProgramBuilder(cache).build(context, device, KernelSource.program(),
+                    OpenClBackend.buildOptions(64) + " -DGPUACT_NO_FP64");
+            CL.clReleaseProgram(built.program());
+        } finally {
+            CL.clReleaseContext(context);
+        }
+    }
+
     @Test
     void aBuildFailureCarriesTheCompilerLog() {
         OpenClDevice device = OpenClTestDevice.device();
-        cl_context_properties properties = new cl_context_properties();
-        properties.addProperty(CL.CL_CONTEXT_PLATFORM, device.platform());
-        cl_context context = CL.clCreateContext(properties, 1, new cl_device_id[] {device.id()}, null, null, null);
+        cl_context context = contextOn(device);
         try {
             String broken = "__kernel void k(__global float *y) { y[0] = undeclared_name; }\n";
             assertThatThrownBy(() -> new ProgramBuilder(cache).build(context, device, broken, "-DGPUACT_WG=64"))

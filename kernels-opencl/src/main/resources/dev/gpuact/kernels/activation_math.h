@@ -7,7 +7,7 @@
  *
  * Accuracy target (ACTIVATIONS.md): forward <= 4 ULP, backward <= 8 ULP at every float input, NaN in gives NaN
  * out, infinities give the limit. The builtins are only trusted to a few ULP, so every formula avoids amplifying
- * their error: arguments of exp that come from a rounded product carry their rounding error along (gpuact_exp2f),
+ * their error: arguments of exp that come from a rounded product carry their rounding error along (gpuact_exp_hilo),
  * differences that cancel are rewritten, and the few derivatives that pass through zero away from x = 0 are
  * evaluated in double inside a narrow window around the root when the device has fp64 (GPUACT_HAS_FP64);
  * without fp64 the float formula is used there and the bound is not met near those roots.
@@ -19,7 +19,8 @@
 #if defined(__OPENCL_VERSION__)
 /* static: C99 inline semantics would leave an external reference wherever the compiler declines to inline. */
 #define GPUACT_FN static inline
-#if defined(cl_khr_fp64)
+/* -DGPUACT_NO_FP64 builds the float-only variant a device without fp64 gets */
+#if defined(cl_khr_fp64) && !defined(GPUACT_NO_FP64)
 #pragma OPENCL EXTENSION cl_khr_fp64 : enable
 #define GPUACT_HAS_FP64 1
 #endif
@@ -27,17 +28,17 @@
 #define gpuact_expm1f(v) expm1(v)
 #define gpuact_log1pf(v) log1p(v)
 #define gpuact_tanhf(v) tanh(v)
-#define gpuact_erfcf(v) erfc(v)
 #define gpuact_fmaf(p, q, r) fma(p, q, r)
 #define gpuact_fabsf(v) fabs(v)
 #elif defined(__CUDACC__)
 #define GPUACT_FN __device__ __forceinline__
+#if !defined(GPUACT_NO_FP64)
 #define GPUACT_HAS_FP64 1
+#endif
 #define gpuact_expf(v) expf(v)
 #define gpuact_expm1f(v) expm1f(v)
 #define gpuact_log1pf(v) log1pf(v)
 #define gpuact_tanhf(v) tanhf(v)
-#define gpuact_erfcf(v) erfcf(v)
 #define gpuact_fmaf(p, q, r) fmaf(p, q, r)
 #define gpuact_fabsf(v) fabsf(v)
 #else
@@ -57,7 +58,7 @@ GPUACT_FN float gpuact_nan_or(float x, float v) { return gpuact_isnan(x) ? x : v
 GPUACT_FN float gpuact_vanishing(float x, float v) { return v == 0.0f ? 0.0f : x * v; }
 
 /* exp(hi + lo) for |lo| << ulp(hi): the low part enters as the first-order factor (1 + lo). */
-GPUACT_FN float gpuact_exp2f(float hi, float lo) {
+GPUACT_FN float gpuact_exp_hilo(float hi, float lo) {
     float e = gpuact_expf(hi);
     return (e == 0.0f || e > GPUACT_FLT_MAX) ? e : gpuact_fmaf(e, lo, e);
 }
@@ -73,34 +74,34 @@ GPUACT_FN float gpuact_two_sum(float a, float b, float *err) {
 /* m * exp(hi + lo), rounded once even where exp alone would already be subnormal: below -64 the exponential is
  * taken of hi + 64 ln 2 (ln 2 in two parts, the sum's error carried in lo) and scaled back by 2^-64 at the end,
  * so a factor m > 1 does not magnify the rounding of a subnormal exp. */
-GPUACT_FN float gpuact_exp2_times(float hi, float lo, float m) {
+GPUACT_FN float gpuact_exp_hilo_times(float hi, float lo, float m) {
     if (hi < -64.0f) {
         float err;
         float shifted = gpuact_two_sum(hi, 4.436141968e+01f, &err);
-        float e = gpuact_exp2f(shifted, lo + err - 1.218978696e-07f);
+        float e = gpuact_exp_hilo(shifted, lo + err - 1.218978696e-07f);
         return gpuact_vanishing(m, e) * 5.42101086242752217e-20f;
     }
-    return gpuact_vanishing(m, gpuact_exp2f(hi, lo));
+    return gpuact_vanishing(m, gpuact_exp_hilo(hi, lo));
 }
 
 /* sigma(t + tlo) without overflow or cancellation on either side. */
-GPUACT_FN float gpuact_sigmoid2f(float t, float tlo) {
-    float e = gpuact_exp2f(-gpuact_fabsf(t), t >= 0.0f ? -tlo : tlo);
+GPUACT_FN float gpuact_sigmoid_hilo(float t, float tlo) {
+    float e = gpuact_exp_hilo(-gpuact_fabsf(t), t >= 0.0f ? -tlo : tlo);
     return (t >= 0.0f ? 1.0f : e) / (1.0f + e);
 }
 
-GPUACT_FN float gpuact_sigmoidf(float t) { return gpuact_sigmoid2f(t, 0.0f); }
+GPUACT_FN float gpuact_sigmoidf(float t) { return gpuact_sigmoid_hilo(t, 0.0f); }
 
 /* m * sigma(t + tlo); below -64, sigma(t) = e^t to far beyond float precision, and the product is scaled. */
-GPUACT_FN float gpuact_sigmoid2_times(float t, float tlo, float m) {
-    return t < -64.0f ? gpuact_exp2_times(t, tlo, m) : gpuact_vanishing(m, gpuact_sigmoid2f(t, tlo));
+GPUACT_FN float gpuact_sigmoid_hilo_times(float t, float tlo, float m) {
+    return t < -64.0f ? gpuact_exp_hilo_times(t, tlo, m) : gpuact_vanishing(m, gpuact_sigmoid_hilo(t, tlo));
 }
 
 /* m * exp(-x^2 / 2) with x^2 split exactly into h + l, so large |x| loses nothing to the rounding of x^2. */
 GPUACT_FN float gpuact_exp_neg_half_square_times(float x, float m) {
     float h = x * x;
     float l = gpuact_fmaf(x, x, -h);
-    return gpuact_exp2_times(-0.5f * h, -0.5f * l, m);
+    return gpuact_exp_hilo_times(-0.5f * h, -0.5f * l, m);
 }
 
 /* erfcx(a) = exp(a^2) erfc(a) for a >= 0 (smooth, about 1/(a sqrt(pi))): (1 + 2a) erfcx(a) - 1 is a degree-12
@@ -141,9 +142,9 @@ GPUACT_FN float gpuact_gelu_tanh_sigmoid_times(float x, float sign, float m) {
     double xd = (double) x;
     double u2 = sign * 1.5957691216057308 * (xd + 0.044715 * xd * xd * xd);
     float hi = (float) u2;
-    return gpuact_sigmoid2_times(hi, (float) (u2 - (double) hi), m);
+    return gpuact_sigmoid_hilo_times(hi, (float) (u2 - (double) hi), m);
 #else
-    return gpuact_sigmoid2_times(sign * 1.5957691216057308f * x * gpuact_fmaf(0.044715f * x, x, 1.0f), 0.0f, m);
+    return gpuact_sigmoid_hilo_times(sign * 1.5957691216057308f * x * gpuact_fmaf(0.044715f * x, x, 1.0f), 0.0f, m);
 #endif
 }
 
@@ -172,7 +173,7 @@ GPUACT_FN float gpuact_silu_slope(float t, float tlo) {
         return (float) (sp * (1.0 + td * (1.0 - sp)));
     }
 #endif
-    return gpuact_sigmoid2_times(t, tlo, 1.0f + gpuact_vanishing(t, gpuact_sigmoid2f(-t, -tlo)));
+    return gpuact_sigmoid_hilo_times(t, tlo, 1.0f + gpuact_vanishing(t, gpuact_sigmoid_hilo(-t, -tlo)));
 }
 
 /* tanh(softplus x) = n/(n + 2), n = e^x (e^x + 2): no log, no cancellation; 1 - t = 2/(n + 2). */
@@ -209,7 +210,7 @@ GPUACT_FN float gpuact_bwd_SIGMOID(float x, float dy, float a, float b) {
 GPUACT_FN float gpuact_sech2(float x) {
     float e = gpuact_expf(-2.0f * gpuact_fabsf(x));
     float d = 1.0f + e;
-    return gpuact_exp2_times(-2.0f * gpuact_fabsf(x), 0.0f, 4.0f) / (d * d);
+    return gpuact_exp_hilo_times(-2.0f * gpuact_fabsf(x), 0.0f, 4.0f) / (d * d);
 }
 
 GPUACT_FN float gpuact_fwd_TANH(float x, float a, float b) { return gpuact_tanhf(x); }
@@ -236,14 +237,14 @@ GPUACT_FN float gpuact_fwd_ELU(float x, float a, float b) {
     return (x > 0.0f || gpuact_isnan(x)) ? x : a * gpuact_expm1f(x);
 }
 GPUACT_FN float gpuact_bwd_ELU(float x, float dy, float a, float b) {
-    return dy * gpuact_nan_or(x, x > 0.0f ? 1.0f : gpuact_exp2_times(x, 0.0f, a));
+    return dy * gpuact_nan_or(x, x > 0.0f ? 1.0f : gpuact_exp_hilo_times(x, 0.0f, a));
 }
 
 GPUACT_FN float gpuact_fwd_SELU(float x, float a, float b) {
     return (x > 0.0f || gpuact_isnan(x)) ? GPUACT_SELU_LAMBDA * x : GPUACT_SELU_LAMBDA_ALPHA * gpuact_expm1f(x);
 }
 GPUACT_FN float gpuact_bwd_SELU(float x, float dy, float a, float b) {
-    return dy * gpuact_nan_or(x, x > 0.0f ? GPUACT_SELU_LAMBDA : gpuact_exp2_times(x, 0.0f, GPUACT_SELU_LAMBDA_ALPHA));
+    return dy * gpuact_nan_or(x, x > 0.0f ? GPUACT_SELU_LAMBDA : gpuact_exp_hilo_times(x, 0.0f, GPUACT_SELU_LAMBDA_ALPHA));
 }
 
 /* expm1 has condition number <= 1 for negative arguments, so the rounding of x / alpha does no harm there;
@@ -254,7 +255,7 @@ GPUACT_FN float gpuact_fwd_CELU(float x, float a, float b) {
 GPUACT_FN float gpuact_bwd_CELU(float x, float dy, float a, float b) {
     float q = x / a;
     float r = gpuact_fmaf(-q, a, x);
-    return dy * gpuact_nan_or(x, x > 0.0f ? 1.0f : gpuact_exp2f(q, r / a));
+    return dy * gpuact_nan_or(x, x > 0.0f ? 1.0f : gpuact_exp_hilo(q, r / a));
 }
 
 GPUACT_FN float gpuact_fwd_GELU(float x, float a, float b) {
@@ -306,14 +307,14 @@ GPUACT_FN float gpuact_bwd_GELU_TANH(float x, float dy, float a, float b) {
     return dy * gpuact_gelu_tanh_sigmoid_times(x, 1.0f, 1.0f + gpuact_vanishing(x * du2, sm));
 }
 
-GPUACT_FN float gpuact_fwd_SILU(float x, float a, float b) { return gpuact_sigmoid2_times(x, 0.0f, x); }
+GPUACT_FN float gpuact_fwd_SILU(float x, float a, float b) { return gpuact_sigmoid_hilo_times(x, 0.0f, x); }
 GPUACT_FN float gpuact_bwd_SILU(float x, float dy, float a, float b) {
     return dy * gpuact_nan_or(x, gpuact_silu_slope(x, 0.0f));
 }
 
 GPUACT_FN float gpuact_fwd_SWISH(float x, float a, float b) {
     float t = a * x;
-    return gpuact_sigmoid2_times(t, gpuact_fmaf(a, x, -t), x);
+    return gpuact_sigmoid_hilo_times(t, gpuact_fmaf(a, x, -t), x);
 }
 /* d/dx [x sigma(bx)] = (d/dt [t sigma(t)]) at t = bx. */
 GPUACT_FN float gpuact_bwd_SWISH(float x, float dy, float a, float b) {
@@ -326,7 +327,7 @@ GPUACT_FN float gpuact_fwd_MISH(float x, float a, float b) {
         return x;
     }
     if (x < -64.0f) {
-        return gpuact_exp2_times(x, 0.0f, x); /* tanh(softplus x) = e^x (1 + O(e^x)) */
+        return gpuact_exp_hilo_times(x, 0.0f, x); /* tanh(softplus x) = e^x (1 + O(e^x)) */
     }
     float n = gpuact_mish_n(x);
     return gpuact_vanishing(x, n / (n + 2.0f));
@@ -345,7 +346,7 @@ GPUACT_FN float gpuact_bwd_MISH(float x, float dy, float a, float b) {
     }
 #endif
     if (x < -64.0f) {
-        return dy * gpuact_exp2_times(x, 0.0f, 1.0f + x); /* t + x (1 - t^2) sigma(x) = e^x (1 + x)(1 + O(e^x)) */
+        return dy * gpuact_exp_hilo_times(x, 0.0f, 1.0f + x); /* t + x (1 - t^2) sigma(x) = e^x (1 + x)(1 + O(e^x)) */
     }
     float n = gpuact_mish_n(x);
     float t = n / (n + 2.0f);
@@ -360,12 +361,12 @@ GPUACT_FN float gpuact_fwd_SOFTPLUS(float x, float a, float b) {
         return x;
     }
     float tlo = gpuact_fmaf(a, x, -t);
-    float tail = gpuact_log1pf(gpuact_exp2f(-gpuact_fabsf(t), t > 0.0f ? -tlo : tlo));
+    float tail = gpuact_log1pf(gpuact_exp_hilo(-gpuact_fabsf(t), t > 0.0f ? -tlo : tlo));
     return (t > 0.0f ? t + (tlo + tail) : tail) / a;
 }
 GPUACT_FN float gpuact_bwd_SOFTPLUS(float x, float dy, float a, float b) {
     float t = a * x;
-    return dy * gpuact_nan_or(x, t > b ? 1.0f : gpuact_sigmoid2f(t, gpuact_fmaf(a, x, -t)));
+    return dy * gpuact_nan_or(x, t > b ? 1.0f : gpuact_sigmoid_hilo(t, gpuact_fmaf(a, x, -t)));
 }
 
 GPUACT_FN float gpuact_fwd_SOFTSIGN(float x, float a, float b) {
@@ -467,7 +468,7 @@ GPUACT_FN float gpuact_softmax_exponent(float x, float m, float T, float *lo) {
 GPUACT_FN float gpuact_softmax_exp(float x, float m, float T) {
     float lo;
     float q = gpuact_softmax_exponent(x, m, T, &lo);
-    return gpuact_exp2f(q, lo);
+    return gpuact_exp_hilo(q, lo);
 }
 
 /* Kahan summation: the reductions of long rows stay within a few ULP. */
