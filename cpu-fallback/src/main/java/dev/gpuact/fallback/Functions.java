@@ -24,9 +24,9 @@ final class Functions {
     private Functions() {
     }
 
-    /** x * y where y may have underflowed to 0 while x is infinite: the limit is 0, not NaN. */
+    /** x * y where y may have underflowed to 0 while x is infinite: the limit is 0, not NaN. A NaN x stays NaN. */
     static double vanishing(double x, double y) {
-        return y == 0 ? 0 : x * y;
+        return y == 0 && x == x ? 0 : x * y;
     }
 
     static double nanOr(double x, double value) {
@@ -80,8 +80,14 @@ final class Functions {
         return vanishing(x, n / (n + 2));
     }
 
-    /** t + x (1 - t)(1 + t) sigma(x), with 1 - t = 2 / (n + 2) exactly. */
+    /**
+     * t + x (1 - t)(1 + t) sigma(x), with 1 - t = 2 / (n + 2) exactly. Past x = 40 the second term is below
+     * x e^{-2x} < 1e-30, so the derivative is 1; n is clamped there and would otherwise leave 1 - t too large.
+     */
     static double mishDerivative(double x) {
+        if (x > 40) {
+            return 1;
+        }
         double n = mishN(x);
         double t = n / (n + 2);
         return nanOr(x, t + vanishing(x, 2 / (n + 2) * (1 + t) * sigmoid(x)));
