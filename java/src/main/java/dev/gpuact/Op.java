@@ -37,12 +37,12 @@ public enum Op {
     SELU("selu", Reference::selu, Reference::seluDerivative),
     CELU("celu", Reference::celu, Reference::celuDerivative,
             Param.of("alpha", 1.0, POSITIVE, "scale of the negative part")),
-    GELU("gelu", Reference::gelu, Reference::geluDerivative),
-    GELU_TANH("gelu_tanh", Reference::geluTanh, Reference::geluTanhDerivative),
-    SILU("silu", Reference::silu, Reference::siluDerivative),
-    SWISH("swish", Reference::swish, Reference::swishDerivative,
+    GELU("gelu", Reference::gelu, Reference::geluDerivative, Reference::geluDerivativeScale),
+    GELU_TANH("gelu_tanh", Reference::geluTanh, Reference::geluTanhDerivative, Reference::geluTanhDerivativeScale),
+    SILU("silu", Reference::silu, Reference::siluDerivative, Reference::siluDerivativeScale),
+    SWISH("swish", Reference::swish, Reference::swishDerivative, Reference::swishDerivativeScale,
             Param.of("beta", 1.0, FINITE, "x * sigmoid(beta * x)")),
-    MISH("mish", Reference::mish, Reference::mishDerivative),
+    MISH("mish", Reference::mish, Reference::mishDerivative, Reference::mishDerivativeScale),
     SOFTPLUS("softplus", Reference::softplus, Reference::softplusDerivative,
             Param.of("beta", 1.0, POSITIVE, "log1p(exp(beta * x)) / beta"),
             Param.of("threshold", 20.0, FINITE, "above beta * x > threshold the result is x")),
@@ -63,7 +63,7 @@ public enum Op {
     THRESHOLD("threshold", Reference::threshold, Reference::thresholdDerivative,
             Param.of("threshold", 0.0, FINITE, "x > threshold passes"),
             Param.of("value", 0.0, FINITE, "what the rest becomes")),
-    RICKER("ricker", Reference::ricker, Reference::rickerDerivative),
+    RICKER("ricker", Reference::ricker, Reference::rickerDerivative, Reference::rickerDerivativeScale),
 
     SOFTMAX("softmax", Kind.ROWWISE,
             Param.of("temperature", 1.0, POSITIVE, "divides the logits"),
@@ -95,9 +95,15 @@ public enum Op {
     private final List<Param> params;
     private final RealFunction forward;
     private final RealFunction derivative;
+    private final RealFunction derivativeScale;
 
     Op(String id, RealFunction forward, RealFunction derivative, Param... params) {
-        this(id, Kind.ELEMENTWISE, forward, derivative, params);
+        this(id, forward, derivative, null, params);
+    }
+
+    /** An op whose derivative is a sum of terms that cancel near its zeros; {@code derivativeScale} sums their sizes. */
+    Op(String id, RealFunction forward, RealFunction derivative, RealFunction derivativeScale, Param... params) {
+        this(id, Kind.ELEMENTWISE, forward, derivative, derivativeScale, params);
     }
 
     Op(String id, Kind kind, Param... params) {
@@ -105,6 +111,11 @@ public enum Op {
     }
 
     Op(String id, Kind kind, RealFunction forward, RealFunction derivative, Param... params) {
+        this(id, kind, forward, derivative, null, params);
+    }
+
+    Op(String id, Kind kind, RealFunction forward, RealFunction derivative, RealFunction derivativeScale,
+       Param... params) {
         if (params.length > 2) {
             throw new AssertionError("kernels take at most two parameters: " + id);
         }
@@ -112,6 +123,7 @@ public enum Op {
         this.kind = kind;
         this.forward = forward;
         this.derivative = derivative;
+        this.derivativeScale = derivativeScale;
         this.params = List.of(params);
     }
 
@@ -152,6 +164,17 @@ public enum Op {
     /** Double-precision reference f'(x); elementwise and channelwise ops only. */
     public double referenceDerivative(double x, double a, double b) {
         return requireElementwise().derivative.at(x, a, b);
+    }
+
+    /**
+     * The size of the terms f'(x) is a sum of, e.g. |Phi(x)| + |x phi(x)| for gelu; |f'(x)| when f' is a single
+     * term. Near a zero of f' (gelu at -0.7518, silu at -1.2785, mish at -1.1924, ricker at +-sqrt 3) the terms
+     * cancel, and no float computation of f' is relatively accurate there; its error is measured against this
+     * scale instead (as benchdnn does). Elementwise and channelwise ops only.
+     */
+    public double referenceDerivativeScale(double x, double a, double b) {
+        requireElementwise();
+        return derivativeScale == null ? Math.abs(derivative.at(x, a, b)) : derivativeScale.at(x, a, b);
     }
 
     /** This op with its default parameters. */

@@ -20,9 +20,9 @@ public final class Reference {
     private Reference() {
     }
 
-    /** x * y where y may have underflowed to 0 while x is infinite: the limit is 0. */
+    /** x * y where y may have underflowed to 0 while x is infinite: the limit is 0. NaN stays NaN. */
     private static double vanishing(double x, double y) {
-        return y == 0 ? 0 : x * y;
+        return y == 0 && !Double.isNaN(x) ? 0 : x * y;
     }
 
     public static double identity(double x, double a, double b) {
@@ -188,6 +188,11 @@ public final class Reference {
         return Double.isNaN(x) ? x : normalCdf(x) + vanishing(x, normalPdf(x));
     }
 
+    /** |Phi(x)| + |x phi(x)|: the terms of gelu' that cancel near its zero at -0.7518. */
+    public static double geluDerivativeScale(double x, double a, double b) {
+        return Double.isNaN(x) ? x : normalCdf(x) + vanishing(Math.abs(x), normalPdf(x));
+    }
+
     private static double geluTanhInner(double x) {
         return SQRT_2_OVER_PI * (x + GELU_TANH_C * x * x * x);
     }
@@ -209,12 +214,27 @@ public final class Reference {
         return sp + vanishing(2 * x * du, sp * sm);
     }
 
+    /** The two terms of gelu_tanh' in absolute value; they cancel near x = -0.75. */
+    public static double geluTanhDerivativeScale(double x, double a, double b) {
+        if (Double.isNaN(x)) {
+            return x;
+        }
+        double u = geluTanhInner(x);
+        double sp = sigmoid(2 * u);
+        double du = SQRT_2_OVER_PI * (1 + 3 * GELU_TANH_C * x * x);
+        return sp + vanishing(Math.abs(2 * x * du), sp * sigmoid(-2 * u));
+    }
+
     public static double silu(double x, double a, double b) {
         return vanishing(x, sigmoid(x));
     }
 
     public static double siluDerivative(double x, double a, double b) {
         return swishDerivative(x, 1, 0);
+    }
+
+    public static double siluDerivativeScale(double x, double a, double b) {
+        return swishDerivativeScale(x, 1, 0);
     }
 
     public static double swish(double x, double beta, double b) {
@@ -229,6 +249,15 @@ public final class Reference {
         double sp = sigmoid(beta * x);
         double sm = sigmoid(-beta * x);
         return sp + vanishing(beta * x, sp * sm);
+    }
+
+    /** sigma(bx) + |bx sigma(bx) sigma(-bx)|: the terms of swish' that cancel near bx = -1.2785. */
+    public static double swishDerivativeScale(double x, double beta, double b) {
+        if (Double.isNaN(x)) {
+            return x;
+        }
+        double sp = sigmoid(beta * x);
+        return sp + vanishing(Math.abs(beta * x), sp * sigmoid(-beta * x));
     }
 
     /**
@@ -257,6 +286,15 @@ public final class Reference {
         }
         double[] t = tanhSoftplus(x);
         return t[0] + vanishing(x, t[1] * (1 + t[0]) * sigmoid(x));
+    }
+
+    /** |t| + |x (1 - t^2) sigma(x)|: the terms of mish' that cancel near -1.1924. */
+    public static double mishDerivativeScale(double x, double a, double b) {
+        if (Double.isNaN(x)) {
+            return x;
+        }
+        double[] t = tanhSoftplus(x);
+        return t[0] + vanishing(Math.abs(x), t[1] * (1 + t[0]) * sigmoid(x));
     }
 
     public static double softplus(double x, double beta, double threshold) {
@@ -391,5 +429,11 @@ public final class Reference {
     public static double rickerDerivative(double x, double a, double b) {
         double x2 = x * x;
         return vanishing(x * (x2 - 3), Math.exp(-0.5 * x2));
+    }
+
+    /** (|x^3| + |3x|) e^{-x^2/2}: the terms of ricker' that cancel at +-sqrt 3. */
+    public static double rickerDerivativeScale(double x, double a, double b) {
+        double x2 = x * x;
+        return vanishing(Math.abs(x) * (x2 + 3), Math.exp(-0.5 * x2));
     }
 }

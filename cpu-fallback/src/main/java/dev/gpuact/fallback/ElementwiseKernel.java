@@ -1,0 +1,589 @@
+package dev.gpuact.fallback;
+
+import static dev.gpuact.fallback.Functions.SELU_ALPHA;
+import static dev.gpuact.fallback.Functions.SELU_LAMBDA;
+import static dev.gpuact.fallback.Functions.nanOr;
+import static dev.gpuact.fallback.Functions.vanishing;
+
+import java.nio.FloatBuffer;
+import java.util.Objects;
+
+/**
+ * The elementwise activations on float arrays and float buffers: {@code y = f(x; a, b)} forward and
+ * {@code dx = dy * f'(x; a, b)} backward, named like the elementwise ops of the gpuact catalog and in the same order.
+ *
+ * <p>Each constant has its own loop on purpose: a shared loop calling {@code f} through an interface becomes a
+ * megamorphic call per element, and a switch per element keeps C2 from vectorising; a per-op loop is compiled
+ * with its formula inlined. Results are computed in double and rounded once (see {@link Functions}).
+ *
+ * <p>{@link #forward} and {@link #backward} check their ranges and split large inputs over the cores; the
+ * {@code *Sequential} methods are the single-threaded loops. Output may be the same array region as an input
+ * (in place); each element is read before it is written.
+ */
+public enum ElementwiseKernel {
+    IDENTITY {
+        @Override
+        public void forwardSequential(float[] x, int xo, float[] y, int yo, int n, float a, float b) {
+            System.arraycopy(x, xo, y, yo, n);
+        }
+
+        @Override
+        public void backwardSequential(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n, float a, float b) {
+            for (int i = 0; i < n; i++) {
+                dx[dxo + i] = x[xo + i] != x[xo + i] ? x[xo + i] : dy[dyo + i];
+            }
+        }
+    },
+    STEP {
+        @Override
+        public void forwardSequential(float[] x, int xo, float[] y, int yo, int n, float a, float b) {
+            for (int i = 0; i < n; i++) {
+                float v = x[xo + i];
+                y[yo + i] = v > 0 ? 1 : v != v ? v : 0;
+            }
+        }
+
+        @Override
+        public void backwardSequential(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n, float a, float b) {
+            for (int i = 0; i < n; i++) {
+                dx[dxo + i] = dy[dyo + i] * zeroUnlessNaN(x[xo + i]);
+            }
+        }
+    },
+    ABS {
+        @Override
+        public void forwardSequential(float[] x, int xo, float[] y, int yo, int n, float a, float b) {
+            for (int i = 0; i < n; i++) {
+                y[yo + i] = Math.abs(x[xo + i]);
+            }
+        }
+
+        @Override
+        public void backwardSequential(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n, float a, float b) {
+            for (int i = 0; i < n; i++) {
+                dx[dxo + i] = dy[dyo + i] * Math.signum(x[xo + i]);
+            }
+        }
+    },
+    SQUARE {
+        @Override
+        public void forwardSequential(float[] x, int xo, float[] y, int yo, int n, float a, float b) {
+            for (int i = 0; i < n; i++) {
+                y[yo + i] = x[xo + i] * x[xo + i];
+            }
+        }
+
+        @Override
+        public void backwardSequential(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n, float a, float b) {
+            for (int i = 0; i < n; i++) {
+                dx[dxo + i] = (float) (2.0 * x[xo + i] * dy[dyo + i]);
+            }
+        }
+    },
+    SIGMOID {
+        @Override
+        public void forwardSequential(float[] x, int xo, float[] y, int yo, int n, float a, float b) {
+            for (int i = 0; i < n; i++) {
+                y[yo + i] = (float) FastMath.sigmoid(x[xo + i]);
+            }
+        }
+
+        @Override
+        public void backwardSequential(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n, float a, float b) {
+            for (int i = 0; i < n; i++) {
+                dx[dxo + i] = (float) (dy[dyo + i] * FastMath.sigmoidDerivative(x[xo + i]));
+            }
+        }
+    },
+    TANH {
+        @Override
+        public void forwardSequential(float[] x, int xo, float[] y, int yo, int n, float a, float b) {
+            for (int i = 0; i < n; i++) {
+                y[yo + i] = (float) FastMath.tanh(x[xo + i]);
+            }
+        }
+
+        @Override
+        public void backwardSequential(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n, float a, float b) {
+            for (int i = 0; i < n; i++) {
+                dx[dxo + i] = (float) (dy[dyo + i] * FastMath.sech2(x[xo + i]));
+            }
+        }
+    },
+    RELU {
+        /** Java's Math.max returns NaN for a NaN argument, so relu(NaN) is NaN as the contract asks. */
+        @Override
+        public void forwardSequential(float[] x, int xo, float[] y, int yo, int n, float a, float b) {
+            for (int i = 0; i < n; i++) {
+                y[yo + i] = Math.max(x[xo + i], 0f);
+            }
+        }
+
+        @Override
+        public void backwardSequential(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n, float a, float b) {
+            for (int i = 0; i < n; i++) {
+                float v = x[xo + i];
+                dx[dxo + i] = v > 0 ? dy[dyo + i] : dy[dyo + i] * zeroUnlessNaN(v);
+            }
+        }
+    },
+    RELU6 {
+        @Override
+        public void forwardSequential(float[] x, int xo, float[] y, int yo, int n, float a, float b) {
+            for (int i = 0; i < n; i++) {
+                y[yo + i] = Math.min(Math.max(x[xo + i], 0f), 6f);
+            }
+        }
+
+        @Override
+        public void backwardSequential(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n, float a, float b) {
+            insideOpenInterval(x, xo, dy, dyo, dx, dxo, n, 0, 6);
+        }
+    },
+    LEAKY_RELU {
+        @Override
+        public void forwardSequential(float[] x, int xo, float[] y, int yo, int n, float a, float b) {
+            leakyForward(x, xo, y, yo, n, a);
+        }
+
+        @Override
+        public void backwardSequential(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n, float a, float b) {
+            leakyBackward(x, xo, dy, dyo, dx, dxo, n, a);
+        }
+    },
+    ELU {
+        @Override
+        public void forwardSequential(float[] x, int xo, float[] y, int yo, int n, float a, float b) {
+            for (int i = 0; i < n; i++) {
+                y[yo + i] = (float) Functions.elu(x[xo + i], a);
+            }
+        }
+
+        @Override
+        public void backwardSequential(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n, float a, float b) {
+            for (int i = 0; i < n; i++) {
+                dx[dxo + i] = (float) (dy[dyo + i] * Functions.eluDerivative(x[xo + i], a));
+            }
+        }
+    },
+    SELU {
+        @Override
+        public void forwardSequential(float[] x, int xo, float[] y, int yo, int n, float a, float b) {
+            for (int i = 0; i < n; i++) {
+                y[yo + i] = (float) (SELU_LAMBDA * Functions.elu(x[xo + i], SELU_ALPHA));
+            }
+        }
+
+        @Override
+        public void backwardSequential(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n, float a, float b) {
+            for (int i = 0; i < n; i++) {
+                dx[dxo + i] = (float) (dy[dyo + i] * SELU_LAMBDA * Functions.eluDerivative(x[xo + i], SELU_ALPHA));
+            }
+        }
+    },
+    CELU {
+        @Override
+        public void forwardSequential(float[] x, int xo, float[] y, int yo, int n, float a, float b) {
+            double alpha = a;
+            for (int i = 0; i < n; i++) {
+                double v = x[xo + i];
+                y[yo + i] = (float) (v > 0 || v != v ? v : alpha * FastMath.expm1(v / alpha));
+            }
+        }
+
+        @Override
+        public void backwardSequential(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n, float a, float b) {
+            double alpha = a;
+            for (int i = 0; i < n; i++) {
+                double v = x[xo + i];
+                dx[dxo + i] = (float) (dy[dyo + i] * (v > 0 ? 1 : FastMath.exp(v / alpha)));
+            }
+        }
+    },
+    GELU {
+        @Override
+        public void forwardSequential(float[] x, int xo, float[] y, int yo, int n, float a, float b) {
+            for (int i = 0; i < n; i++) {
+                y[yo + i] = (float) Functions.gelu(x[xo + i]);
+            }
+        }
+
+        @Override
+        public void backwardSequential(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n, float a, float b) {
+            for (int i = 0; i < n; i++) {
+                dx[dxo + i] = (float) (dy[dyo + i] * Functions.geluDerivative(x[xo + i]));
+            }
+        }
+    },
+    GELU_TANH {
+        @Override
+        public void forwardSequential(float[] x, int xo, float[] y, int yo, int n, float a, float b) {
+            for (int i = 0; i < n; i++) {
+                y[yo + i] = (float) Functions.geluTanh(x[xo + i]);
+            }
+        }
+
+        @Override
+        public void backwardSequential(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n, float a, float b) {
+            for (int i = 0; i < n; i++) {
+                dx[dxo + i] = (float) (dy[dyo + i] * Functions.geluTanhDerivative(x[xo + i]));
+            }
+        }
+    },
+    SILU {
+        @Override
+        public void forwardSequential(float[] x, int xo, float[] y, int yo, int n, float a, float b) {
+            for (int i = 0; i < n; i++) {
+                y[yo + i] = (float) Functions.swish(x[xo + i], 1);
+            }
+        }
+
+        @Override
+        public void backwardSequential(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n, float a, float b) {
+            for (int i = 0; i < n; i++) {
+                dx[dxo + i] = (float) (dy[dyo + i] * Functions.swishDerivative(x[xo + i], 1));
+            }
+        }
+    },
+    SWISH {
+        @Override
+        public void forwardSequential(float[] x, int xo, float[] y, int yo, int n, float a, float b) {
+            for (int i = 0; i < n; i++) {
+                y[yo + i] = (float) Functions.swish(x[xo + i], a);
+            }
+        }
+
+        @Override
+        public void backwardSequential(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n, float a, float b) {
+            for (int i = 0; i < n; i++) {
+                dx[dxo + i] = (float) (dy[dyo + i] * Functions.swishDerivative(x[xo + i], a));
+            }
+        }
+    },
+    MISH {
+        @Override
+        public void forwardSequential(float[] x, int xo, float[] y, int yo, int n, float a, float b) {
+            for (int i = 0; i < n; i++) {
+                y[yo + i] = (float) Functions.mish(x[xo + i]);
+            }
+        }
+
+        @Override
+        public void backwardSequential(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n, float a, float b) {
+            for (int i = 0; i < n; i++) {
+                dx[dxo + i] = (float) (dy[dyo + i] * Functions.mishDerivative(x[xo + i]));
+            }
+        }
+    },
+    SOFTPLUS {
+        @Override
+        public void forwardSequential(float[] x, int xo, float[] y, int yo, int n, float a, float b) {
+            for (int i = 0; i < n; i++) {
+                y[yo + i] = (float) Functions.softplus(x[xo + i], a, b);
+            }
+        }
+
+        @Override
+        public void backwardSequential(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n, float a, float b) {
+            for (int i = 0; i < n; i++) {
+                dx[dxo + i] = (float) (dy[dyo + i] * Functions.softplusDerivative(x[xo + i], a, b));
+            }
+        }
+    },
+    SOFTSIGN {
+        @Override
+        public void forwardSequential(float[] x, int xo, float[] y, int yo, int n, float a, float b) {
+            for (int i = 0; i < n; i++) {
+                y[yo + i] = (float) Functions.softsign(x[xo + i]);
+            }
+        }
+
+        @Override
+        public void backwardSequential(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n, float a, float b) {
+            for (int i = 0; i < n; i++) {
+                double d = 1 + Math.abs((double) x[xo + i]);
+                dx[dxo + i] = (float) (dy[dyo + i] / (d * d));
+            }
+        }
+    },
+    LOGSIGMOID {
+        @Override
+        public void forwardSequential(float[] x, int xo, float[] y, int yo, int n, float a, float b) {
+            for (int i = 0; i < n; i++) {
+                y[yo + i] = (float) Functions.logsigmoid(x[xo + i]);
+            }
+        }
+
+        @Override
+        public void backwardSequential(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n, float a, float b) {
+            for (int i = 0; i < n; i++) {
+                dx[dxo + i] = (float) (dy[dyo + i] * FastMath.sigmoid(-x[xo + i]));
+            }
+        }
+    },
+    HARDTANH {
+        @Override
+        public void forwardSequential(float[] x, int xo, float[] y, int yo, int n, float a, float b) {
+            for (int i = 0; i < n; i++) {
+                y[yo + i] = Math.min(Math.max(x[xo + i], a), b);
+            }
+        }
+
+        @Override
+        public void backwardSequential(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n, float a, float b) {
+            insideOpenInterval(x, xo, dy, dyo, dx, dxo, n, a, b);
+        }
+    },
+    HARDSIGMOID {
+        /** alpha * x is exact in double, so alpha x + beta rounds once even next to the zero of the line. */
+        @Override
+        public void forwardSequential(float[] x, int xo, float[] y, int yo, int n, float a, float b) {
+            double alpha = a;
+            double beta = b;
+            for (int i = 0; i < n; i++) {
+                y[yo + i] = (float) Math.min(Math.max(alpha * x[xo + i] + beta, 0), 1);
+            }
+        }
+
+        @Override
+        public void backwardSequential(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n, float a, float b) {
+            double alpha = a;
+            double beta = b;
+            for (int i = 0; i < n; i++) {
+                double v = alpha * x[xo + i] + beta;
+                dx[dxo + i] = (float) (dy[dyo + i] * (v > 0 && v < 1 ? alpha : nanOr(v, 0)));
+            }
+        }
+    },
+    HARDSWISH {
+        /** x (x + 3) / 6 in double keeps relative accuracy next to the zero at -3. */
+        @Override
+        public void forwardSequential(float[] x, int xo, float[] y, int yo, int n, float a, float b) {
+            for (int i = 0; i < n; i++) {
+                double v = x[xo + i];
+                y[yo + i] = (float) (v <= -3 ? 0 : v >= 3 ? v : v * (v + 3) / 6);
+            }
+        }
+
+        @Override
+        public void backwardSequential(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n, float a, float b) {
+            for (int i = 0; i < n; i++) {
+                double v = x[xo + i];
+                dx[dxo + i] = (float) (dy[dyo + i] * (v < -3 ? 0 : v > 3 ? 1 : (2 * v + 3) / 6));
+            }
+        }
+    },
+    TANHSHRINK {
+        @Override
+        public void forwardSequential(float[] x, int xo, float[] y, int yo, int n, float a, float b) {
+            for (int i = 0; i < n; i++) {
+                y[yo + i] = (float) Functions.tanhshrink(x[xo + i]);
+            }
+        }
+
+        @Override
+        public void backwardSequential(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n, float a, float b) {
+            for (int i = 0; i < n; i++) {
+                double t = FastMath.tanh(x[xo + i]);
+                dx[dxo + i] = (float) (dy[dyo + i] * (t * t));
+            }
+        }
+    },
+    SOFTSHRINK {
+        @Override
+        public void forwardSequential(float[] x, int xo, float[] y, int yo, int n, float a, float b) {
+            double lambda = a;
+            for (int i = 0; i < n; i++) {
+                double v = x[xo + i];
+                y[yo + i] = (float) (v > lambda ? v - lambda : v < -lambda ? v + lambda : nanOr(v, 0));
+            }
+        }
+
+        @Override
+        public void backwardSequential(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n, float a, float b) {
+            outsideDeadZone(x, xo, dy, dyo, dx, dxo, n, a);
+        }
+    },
+    HARDSHRINK {
+        @Override
+        public void forwardSequential(float[] x, int xo, float[] y, int yo, int n, float a, float b) {
+            for (int i = 0; i < n; i++) {
+                float v = x[xo + i];
+                y[yo + i] = Math.abs(v) > a || v != v ? v : 0;
+            }
+        }
+
+        @Override
+        public void backwardSequential(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n, float a, float b) {
+            outsideDeadZone(x, xo, dy, dyo, dx, dxo, n, a);
+        }
+    },
+    THRESHOLD {
+        @Override
+        public void forwardSequential(float[] x, int xo, float[] y, int yo, int n, float a, float b) {
+            for (int i = 0; i < n; i++) {
+                float v = x[xo + i];
+                y[yo + i] = v > a || v != v ? v : b;
+            }
+        }
+
+        @Override
+        public void backwardSequential(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n, float a, float b) {
+            for (int i = 0; i < n; i++) {
+                float v = x[xo + i];
+                dx[dxo + i] = v > a ? dy[dyo + i] : dy[dyo + i] * zeroUnlessNaN(v);
+            }
+        }
+    },
+    RICKER {
+        @Override
+        public void forwardSequential(float[] x, int xo, float[] y, int yo, int n, float a, float b) {
+            for (int i = 0; i < n; i++) {
+                y[yo + i] = (float) Functions.ricker(x[xo + i]);
+            }
+        }
+
+        @Override
+        public void backwardSequential(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n, float a, float b) {
+            for (int i = 0; i < n; i++) {
+                dx[dxo + i] = (float) (dy[dyo + i] * Functions.rickerDerivative(x[xo + i]));
+            }
+        }
+    };
+
+    /** Floats per thread-local block when a float buffer is staged through arrays. */
+    private static final int BLOCK = 4096;
+    private static final ThreadLocal<float[][]> BLOCKS = ThreadLocal.withInitial(() -> new float[3][BLOCK]);
+
+    /** y = f(x) on one thread, no checks beyond the array bounds; a and b are the op's parameters (0 if unused). */
+    public abstract void forwardSequential(float[] x, int xo, float[] y, int yo, int n, float a, float b);
+
+    /** dx = dy * f'(x) on one thread. */
+    public abstract void backwardSequential(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n,
+                                            float a, float b);
+
+    /** y[yo..yo+n) = f(x[xo..xo+n)), on all cores when n is large. */
+    public final void forward(float[] x, int xo, float[] y, int yo, int n, float a, float b) {
+        checkCount(n);
+        checkRange("x", x, xo, n);
+        checkRange("y", y, yo, n);
+        Parallel.forEachChunk(n, (from, to) -> forwardSequential(x, xo + from, y, yo + from, to - from, a, b));
+    }
+
+    /** dx[dxo..dxo+n) = dy * f'(x), on all cores when n is large. */
+    public final void backward(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n, float a, float b) {
+        checkCount(n);
+        checkRange("x", x, xo, n);
+        checkRange("dy", dy, dyo, n);
+        checkRange("dx", dx, dxo, n);
+        Parallel.forEachChunk(n, (from, to) -> backwardSequential(x, xo + from, dy, dyo + from, dx, dxo + from, to - from, a, b));
+    }
+
+    /**
+     * y = f(x) over the remaining elements of {@code x} into those of {@code y} (direct or heap buffers, equal
+     * remaining counts); positions are left unchanged.
+     */
+    public final void forward(FloatBuffer x, FloatBuffer y, float a, float b) {
+        int n = checkBuffers(x, y);
+        int xp = x.position();
+        int yp = y.position();
+        Parallel.forEachChunk(n, (from, to) -> {
+            float[][] block = BLOCKS.get();
+            for (int i = from; i < to; i += BLOCK) {
+                int len = Math.min(BLOCK, to - i);
+                x.get(xp + i, block[0], 0, len);
+                forwardSequential(block[0], 0, block[1], 0, len, a, b);
+                y.put(yp + i, block[1], 0, len);
+            }
+        });
+    }
+
+    /** dx = dy * f'(x) over the remaining elements of the three buffers; positions are left unchanged. */
+    public final void backward(FloatBuffer x, FloatBuffer dy, FloatBuffer dx, float a, float b) {
+        int n = checkBuffers(x, dx);
+        Objects.requireNonNull(dy, "dy");
+        if (dy.remaining() != n) {
+            throw new IllegalArgumentException("dy has " + dy.remaining() + " elements remaining, x has " + n);
+        }
+        int xp = x.position();
+        int dyp = dy.position();
+        int dxp = dx.position();
+        Parallel.forEachChunk(n, (from, to) -> {
+            float[][] block = BLOCKS.get();
+            for (int i = from; i < to; i += BLOCK) {
+                int len = Math.min(BLOCK, to - i);
+                x.get(xp + i, block[0], 0, len);
+                dy.get(dyp + i, block[1], 0, len);
+                backwardSequential(block[0], 0, block[1], 0, block[2], 0, len, a, b);
+                dx.put(dxp + i, block[2], 0, len);
+            }
+        });
+    }
+
+    // ---- loops shared by ops that differ only in their parameters -------------------------------------------
+
+    private static void leakyForward(float[] x, int xo, float[] y, int yo, int n, float alpha) {
+        for (int i = 0; i < n; i++) {
+            float v = x[xo + i];
+            y[yo + i] = v > 0 ? v : (float) vanishing(v, alpha);
+        }
+    }
+
+    private static void leakyBackward(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n, float alpha) {
+        for (int i = 0; i < n; i++) {
+            float v = x[xo + i];
+            dx[dxo + i] = v > 0 ? dy[dyo + i] : dy[dyo + i] * (v != v ? v : alpha);
+        }
+    }
+
+    /** Derivative 1 strictly inside (low, high), 0 outside, NaN for NaN. */
+    private static void insideOpenInterval(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n,
+                                           float low, float high) {
+        for (int i = 0; i < n; i++) {
+            float v = x[xo + i];
+            dx[dxo + i] = v > low && v < high ? dy[dyo + i] : dy[dyo + i] * zeroUnlessNaN(v);
+        }
+    }
+
+    /** Derivative 1 where |x| > lambda, 0 inside, NaN for NaN. */
+    private static void outsideDeadZone(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n, float lambda) {
+        for (int i = 0; i < n; i++) {
+            float v = x[xo + i];
+            dx[dxo + i] = Math.abs(v) > lambda ? dy[dyo + i] : dy[dyo + i] * zeroUnlessNaN(v);
+        }
+    }
+
+    /** The derivative 0, except NaN for a NaN input (NaN in gives NaN out, gradients included). */
+    private static float zeroUnlessNaN(float v) {
+        return v != v ? v : 0f;
+    }
+
+    // ---- argument checks --------------------------------------------------------------------------------------
+
+    private static void checkCount(int n) {
+        if (n < 0) {
+            throw new IllegalArgumentException("n must be >= 0, got " + n);
+        }
+    }
+
+    static void checkRange(String name, float[] array, int offset, int n) {
+        Objects.requireNonNull(array, name);
+        if (offset < 0 || offset > array.length - n) {
+            throw new IndexOutOfBoundsException(name + ": offset " + offset + " + n " + n
+                    + " is outside an array of " + array.length);
+        }
+    }
+
+    private static int checkBuffers(FloatBuffer x, FloatBuffer output) {
+        Objects.requireNonNull(x, "x");
+        Objects.requireNonNull(output, "output");
+        if (x.remaining() != output.remaining()) {
+            throw new IllegalArgumentException("output has " + output.remaining() + " elements remaining, x has "
+                    + x.remaining());
+        }
+        if (output.isReadOnly()) {
+            throw new IllegalArgumentException("output buffer is read-only");
+        }
+        return x.remaining();
+    }
+}

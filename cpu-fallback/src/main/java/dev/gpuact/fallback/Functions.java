@@ -1,0 +1,145 @@
+package dev.gpuact.fallback;
+
+import static dev.gpuact.fallback.FastMath.exp;
+import static dev.gpuact.fallback.FastMath.expm1;
+import static dev.gpuact.fallback.FastMath.log1p;
+import static dev.gpuact.fallback.FastMath.sigmoid;
+
+/**
+ * The scalar formulas of the activations that need more than a comparison, in double precision: a float input
+ * makes {@code x * x} exact, and one rounding to float at the end keeps each result within an ULP.
+ * Each formula is written to avoid cancellation and to take the limit (not NaN) at the infinities.
+ */
+final class Functions {
+    static final double SELU_LAMBDA = 1.0507009873554804934193349852946;
+    static final double SELU_ALPHA = 1.6732632423543772848170429916717;
+    private static final double SQRT_2_OVER_PI = 0.79788456080286535587989211986876;
+    private static final double GELU_TANH_C = 0.044715;
+
+    /** tanh(x) - x, x^3/3 - 2x^5/15 + ...: Taylor coefficients in x^2, for |x| < 1/8. */
+    private static final double[] TANHSHRINK_SERIES = {
+        1.0 / 3, -2.0 / 15, 17.0 / 315, -62.0 / 2835, 1382.0 / 155925, -21844.0 / 6081075, 929569.0 / 638512875,
+    };
+
+    private Functions() {
+    }
+
+    /** x * y where y may have underflowed to 0 while x is infinite: the limit is 0, not NaN. */
+    static double vanishing(double x, double y) {
+        return y == 0 ? 0 : x * y;
+    }
+
+    static double nanOr(double x, double value) {
+        return x != x ? x : value;
+    }
+
+    static double swish(double x, double beta) {
+        return vanishing(x, sigmoid(beta * x));
+    }
+
+    /** sigma(bx) + bx sigma(bx) sigma(-bx). */
+    static double swishDerivative(double x, double beta) {
+        double bx = beta * x;
+        double sp = sigmoid(bx);
+        return nanOr(x, sp + vanishing(bx, sp * sigmoid(-bx)));
+    }
+
+    static double gelu(double x) {
+        return vanishing(x, FastMath.normalCdf(x));
+    }
+
+    static double geluDerivative(double x) {
+        return FastMath.normalCdf(x) + vanishing(x, FastMath.normalPdf(x));
+    }
+
+    private static double geluTanhInner(double x) {
+        return SQRT_2_OVER_PI * (x + GELU_TANH_C * x * x * x);
+    }
+
+    /** 0.5 x (1 + tanh u) = x sigma(2u): does not cancel for negative x. */
+    static double geluTanh(double x) {
+        return vanishing(x, sigmoid(2 * geluTanhInner(x)));
+    }
+
+    /** 0.5(1 + t) + 0.5 x (1 - t^2) u' with 1 + t = 2 sigma(2u), 1 - t^2 = 4 sigma(2u) sigma(-2u). */
+    static double geluTanhDerivative(double x) {
+        double u2 = 2 * geluTanhInner(x);
+        double sp = sigmoid(u2);
+        double du = SQRT_2_OVER_PI * (1 + 3 * GELU_TANH_C * x * x);
+        return sp + vanishing(2 * x * du, sp * sigmoid(-u2));
+    }
+
+    /** tanh(softplus x) = n / (n + 2), n = e^x (e^x + 2); past x = 40 it is 1 in double, and the clamp avoids inf/inf. */
+    private static double mishN(double x) {
+        double e = exp(Math.min(x, 40));
+        return e * (e + 2);
+    }
+
+    static double mish(double x) {
+        double n = mishN(x);
+        return vanishing(x, n / (n + 2));
+    }
+
+    /** t + x (1 - t)(1 + t) sigma(x), with 1 - t = 2 / (n + 2) exactly. */
+    static double mishDerivative(double x) {
+        double n = mishN(x);
+        double t = n / (n + 2);
+        return nanOr(x, t + vanishing(x, 2 / (n + 2) * (1 + t) * sigmoid(x)));
+    }
+
+    /** log1p(e^(bx)) / b as (max(bx, 0) + log1p(e^-|bx|)) / b: no overflow, no cancellation. */
+    static double softplus(double x, double beta, double threshold) {
+        double bx = beta * x;
+        if (bx > threshold) {
+            return x;
+        }
+        return (Math.max(bx, 0) + log1p(exp(-Math.abs(bx)))) / beta;
+    }
+
+    static double softplusDerivative(double x, double beta, double threshold) {
+        double bx = beta * x;
+        return bx > threshold ? 1 : sigmoid(bx);
+    }
+
+    /** -softplus(-x) = min(x, 0) - log1p(e^-|x|). */
+    static double logsigmoid(double x) {
+        return Math.min(x, 0) - log1p(exp(-Math.abs(x)));
+    }
+
+    /** Clamped so that x = +-inf gives +-1 instead of inf/inf. */
+    static double softsign(double x) {
+        double bounded = Math.max(-1e300, Math.min(x, 1e300));
+        return bounded / (1 + Math.abs(bounded));
+    }
+
+    static double tanhshrink(double x) {
+        if (Math.abs(x) < 0.125) {
+            double x2 = x * x;
+            double sum = TANHSHRINK_SERIES[TANHSHRINK_SERIES.length - 1];
+            for (int i = TANHSHRINK_SERIES.length - 2; i >= 0; i--) {
+                sum = sum * x2 + TANHSHRINK_SERIES[i];
+            }
+            return sum * x2 * x;
+        }
+        return x - FastMath.tanh(x);
+    }
+
+    /** (1 - x^2) e^(-x^2/2); x^2 is exact for a float x, so 1 - x^2 rounds once even near +-1. */
+    static double ricker(double x) {
+        double x2 = x * x;
+        return vanishing(1 - x2, exp(-0.5 * x2));
+    }
+
+    static double rickerDerivative(double x) {
+        double x2 = x * x;
+        return vanishing(x * (x2 - 3), exp(-0.5 * x2));
+    }
+
+    static double elu(double x, double alpha) {
+        return x > 0 || x != x ? x : alpha * expm1(x);
+    }
+
+    static double eluDerivative(double x, double alpha) {
+        return x > 0 ? 1 : alpha * exp(x);
+    }
+}

@@ -1,0 +1,259 @@
+package dev.gpuact.fallback;
+
+import static dev.gpuact.fallback.FastMath.exp;
+
+import java.util.Objects;
+
+/**
+ * The row-wise activations on a {@code rows x cols} matrix held in a float array: row r of the input starts at
+ * {@code xo + r * xStride}, of the output at {@code yo + r * yStride}. In a backward pass dx is laid out like x
+ * and dy like y. Rows are independent, so large matrices are split over the cores by whole rows.
+ *
+ * <p>Softmax and log-softmax compute {@code (x_i - m) / T} and its exponential in double, so each e^(...) is
+ * within about 1e-15 of exact; the sum of the terms other than the (first) maximum is kept apart from the
+ * maximum's 1, so log-softmax of the largest entry is {@code -log1p(others)}, accurate however small.
+ * A row holding NaN or +inf is all NaN; a row of only -inf (fully masked) gives zeros (softmax) or -inf
+ * (log-softmax), or NaN when {@code maskedNan} is set.
+ */
+public final class Rowwise {
+    private Rowwise() {
+    }
+
+    /** The matrix shape and where each operand's rows start. */
+    public record Layout(int rows, int cols, int xo, int xStride, int yo, int yStride) {
+        public Layout {
+            if (rows < 0 || cols < 0) {
+                throw new IllegalArgumentException("rows and cols must be >= 0, got " + rows + " x " + cols);
+            }
+            if (xStride < cols || yStride < 0) {
+                throw new IllegalArgumentException("xStride must be >= cols (" + cols + ") and yStride >= 0, got "
+                        + xStride + " and " + yStride);
+            }
+        }
+
+        boolean isEmpty() {
+            return rows == 0 || cols == 0;
+        }
+    }
+
+    /** One row's work: input row at xBase, output row at yBase. */
+    @FunctionalInterface
+    private interface RowBody {
+        void run(int xBase, int yBase);
+    }
+
+    public static void softmax(float[] x, float[] y, Layout layout, double temperature, boolean maskedNan) {
+        check(x, "x", layout, true, layout.cols);
+        check(y, "y", layout, false, layout.cols);
+        forEachRow(layout, (xb, yb) -> softmaxRow(x, xb, y, yb, layout.cols, temperature, maskedNan));
+    }
+
+    public static void logSoftmax(float[] x, float[] y, Layout layout, double temperature, boolean maskedNan) {
+        check(x, "x", layout, true, layout.cols);
+        check(y, "y", layout, false, layout.cols);
+        forEachRow(layout, (xb, yb) -> logSoftmaxRow(x, xb, y, yb, layout.cols, temperature, maskedNan));
+    }
+
+    /** y[r, j] = max of x[r, j*pieces .. j*pieces + pieces); a NaN in a group makes its output NaN. */
+    public static void maxout(float[] x, float[] y, Layout layout, int pieces) {
+        int outCols = maxoutColumns(layout, pieces);
+        check(x, "x", layout, true, layout.cols);
+        check(y, "y", layout, false, outCols);
+        forEachRow(layout, (xb, yb) -> {
+            for (int j = 0; j < outCols; j++) {
+                int base = xb + j * pieces;
+                float max = x[base];
+                for (int p = 1; p < pieces; p++) {
+                    max = Math.max(max, x[base + p]);
+                }
+                y[yb + j] = max;
+            }
+        });
+    }
+
+    /** dx_i = y_i (dy_i - sum_j dy_j y_j) / T with y recomputed from x in double. */
+    public static void softmaxBackward(float[] x, float[] dy, float[] dx, Layout layout, double temperature,
+                                       boolean maskedNan) {
+        check(x, "x", layout, true, layout.cols);
+        check(dy, "dy", layout, false, layout.cols);
+        check(dx, "dx", layout, true, layout.cols);
+        int cols = layout.cols;
+        forEachRow(layout, (xb, yb) -> {
+            float m = rowMax(x, xb, cols);
+            if (!Float.isFinite(m)) {
+                fill(dx, xb, cols, special(m, 0, maskedNan));
+                return;
+            }
+            double sum = 1 + sumOfOthers(x, xb, cols, m, temperature);
+            double dot = 0;
+            for (int i = 0; i < cols; i++) {
+                dot += dy[yb + i] * (exp(((double) x[xb + i] - m) / temperature) / sum);
+            }
+            for (int i = 0; i < cols; i++) {
+                double yi = exp(((double) x[xb + i] - m) / temperature) / sum;
+                dx[xb + i] = (float) (yi * (dy[yb + i] - dot) / temperature);
+            }
+        });
+    }
+
+    /** dx_i = (dy_i - e^(y_i) sum_j dy_j) / T with y recomputed from x in double. */
+    public static void logSoftmaxBackward(float[] x, float[] dy, float[] dx, Layout layout, double temperature,
+                                          boolean maskedNan) {
+        check(x, "x", layout, true, layout.cols);
+        check(dy, "dy", layout, false, layout.cols);
+        check(dx, "dx", layout, true, layout.cols);
+        int cols = layout.cols;
+        forEachRow(layout, (xb, yb) -> {
+            float m = rowMax(x, xb, cols);
+            double dySum = 0;
+            for (int i = 0; i < cols; i++) {
+                dySum += dy[yb + i];
+            }
+            if (m != m || m == Float.POSITIVE_INFINITY || (m == Float.NEGATIVE_INFINITY && maskedNan)) {
+                fill(dx, xb, cols, Float.NaN);
+                return;
+            }
+            // A fully masked row has y = -inf, e^y = 0: the formula gives dx = dy / T.
+            double sum = m == Float.NEGATIVE_INFINITY ? 1 : 1 + sumOfOthers(x, xb, cols, m, temperature);
+            for (int i = 0; i < cols; i++) {
+                double softmax = m == Float.NEGATIVE_INFINITY ? 0 : exp(((double) x[xb + i] - m) / temperature) / sum;
+                dx[xb + i] = (float) ((dy[yb + i] - softmax * dySum) / temperature);
+            }
+        });
+    }
+
+    /** dy[r, j] goes to the first position of the maximum of its group (the first NaN if there is one). */
+    public static void maxoutBackward(float[] x, float[] dy, float[] dx, Layout layout, int pieces) {
+        int outCols = maxoutColumns(layout, pieces);
+        check(x, "x", layout, true, layout.cols);
+        check(dy, "dy", layout, false, outCols);
+        check(dx, "dx", layout, true, layout.cols);
+        forEachRow(layout, (xb, yb) -> {
+            for (int j = 0; j < outCols; j++) {
+                int base = xb + j * pieces;
+                int best = 0;
+                float max = x[base];
+                for (int p = 1; p < pieces; p++) {
+                    float v = x[base + p];
+                    if (v > max || (v != v && max == max)) {
+                        max = v;
+                        best = p;
+                    }
+                }
+                for (int p = 0; p < pieces; p++) {
+                    dx[base + p] = p == best ? dy[yb + j] : 0;
+                }
+            }
+        });
+    }
+
+    // ---- one row ------------------------------------------------------------------------------------------------
+
+    private static void softmaxRow(float[] x, int xb, float[] y, int yb, int cols, double temperature, boolean maskedNan) {
+        float m = rowMax(x, xb, cols);
+        if (!Float.isFinite(m)) {
+            fill(y, yb, cols, special(m, 0, maskedNan));
+            return;
+        }
+        // y holds each e^((x_i - m)/T) rounded to float until the sum is known: an extra rounding of half an
+        // ULP, and x may be y (in place) since x_i is read before y_i is written.
+        double others = 0;
+        int maxCount = 0;
+        for (int i = 0; i < cols; i++) {
+            float v = x[xb + i];
+            double e = exp(((double) v - m) / temperature);
+            y[yb + i] = (float) e;
+            if (v < m) {
+                others += e;
+            } else {
+                maxCount++;
+            }
+        }
+        double inverseSum = 1 / (maxCount + others);
+        for (int i = 0; i < cols; i++) {
+            y[yb + i] = (float) (y[yb + i] * inverseSum);
+        }
+    }
+
+    private static void logSoftmaxRow(float[] x, int xb, float[] y, int yb, int cols, double temperature, boolean maskedNan) {
+        float m = rowMax(x, xb, cols);
+        if (!Float.isFinite(m)) {
+            fill(y, yb, cols, special(m, Float.NEGATIVE_INFINITY, maskedNan));
+            return;
+        }
+        double logSum = FastMath.log1p(sumOfOthers(x, xb, cols, m, temperature));
+        for (int i = 0; i < cols; i++) {
+            y[yb + i] = (float) (((double) x[xb + i] - m) / temperature - logSum);
+        }
+    }
+
+    /** max of the row; NaN if any entry is NaN (Math.max propagates it). */
+    private static float rowMax(float[] x, int xb, int cols) {
+        float m = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < cols; i++) {
+            m = Math.max(m, x[xb + i]);
+        }
+        return m;
+    }
+
+    /** sum of e^((x_i - m)/T) over every entry except one occurrence of the maximum m (whose term is exactly 1). */
+    private static double sumOfOthers(float[] x, int xb, int cols, float m, double temperature) {
+        double others = 0;
+        int maxCount = 0;
+        for (int i = 0; i < cols; i++) {
+            float v = x[xb + i];
+            if (v < m) {
+                others += exp(((double) v - m) / temperature);
+            } else {
+                maxCount++;
+            }
+        }
+        return others + (maxCount - 1);
+    }
+
+    /** The whole-row value for a row whose maximum is not finite: NaN for NaN or +inf, the masked value for -inf. */
+    private static float special(float max, float maskedValue, boolean maskedNan) {
+        return max == Float.NEGATIVE_INFINITY && !maskedNan ? maskedValue : Float.NaN;
+    }
+
+    private static void fill(float[] a, int from, int count, float value) {
+        java.util.Arrays.fill(a, from, from + count, value);
+    }
+
+    // ---- scheduling and checks ------------------------------------------------------------------------------------
+
+    private static void forEachRow(Layout layout, RowBody body) {
+        if (layout.isEmpty()) {
+            return;
+        }
+        int rowsPerChunk = Math.max(1, Parallel.CHUNK_ELEMENTS / layout.cols);
+        Parallel.forEachChunk(layout.rows, rowsPerChunk, (long) layout.rows * layout.cols, (from, to) -> {
+            for (int r = from; r < to; r++) {
+                body.run(layout.xo + r * layout.xStride, layout.yo + r * layout.yStride);
+            }
+        });
+    }
+
+    private static int maxoutColumns(Layout layout, int pieces) {
+        if (pieces < 1 || layout.cols % pieces != 0) {
+            throw new IllegalArgumentException("maxout: pieces must be >= 1 and divide cols (" + layout.cols
+                    + "), got " + pieces);
+        }
+        return layout.cols / pieces;
+    }
+
+    /** The array must hold every row of the operand: rows - 1 strides plus one row of rowLength. */
+    private static void check(float[] a, String name, Layout layout, boolean isInputShaped, int rowLength) {
+        Objects.requireNonNull(a, name);
+        if (layout.isEmpty()) {
+            return;
+        }
+        long offset = isInputShaped ? layout.xo : layout.yo;
+        long stride = isInputShaped ? layout.xStride : layout.yStride;
+        long end = offset + (layout.rows - 1L) * stride + rowLength;
+        if (offset < 0 || end > a.length) {
+            throw new IndexOutOfBoundsException(name + ": rows " + layout.rows + " x " + rowLength + " at offset "
+                    + offset + " with stride " + stride + " need " + end + " elements, the array has " + a.length);
+        }
+    }
+}

@@ -1,0 +1,188 @@
+package dev.gpuact.cpu;
+
+import dev.gpuact.Activation;
+import dev.gpuact.DType;
+import dev.gpuact.Op;
+import dev.gpuact.RowLayout;
+import dev.gpuact.fallback.ElementwiseKernel;
+import dev.gpuact.fallback.Prelu;
+import dev.gpuact.fallback.Rowwise;
+import dev.gpuact.spi.AbstractBackend;
+import dev.gpuact.spi.AbstractBuffer;
+import java.nio.FloatBuffer;
+import java.util.EnumMap;
+import java.util.Map;
+
+/**
+ * The {@code cpu} backend: buffers are Java float arrays and every op runs the cpu-fallback kernels, on all cores
+ * for large inputs. Argument checks are done by {@link AbstractBackend}; this class only maps ops to kernels.
+ */
+public final class CpuBackend extends AbstractBackend {
+    static final String NAME = "cpu";
+    /** The largest Java array the JVMs in use will allocate. */
+    public static final long MAX_LENGTH = Integer.MAX_VALUE - 8;
+
+    private static final Map<Op, ElementwiseKernel> KERNELS = new EnumMap<>(Op.class);
+
+    static {
+        for (Op op : Op.ELEMENTWISE) {
+            KERNELS.put(op, ElementwiseKernel.valueOf(op.name()));
+        }
+    }
+
+    CpuBackend() {
+        super(NAME);
+    }
+
+    /** The kernel that computes an elementwise op. */
+    public static ElementwiseKernel kernel(Op op) {
+        ElementwiseKernel kernel = KERNELS.get(op);
+        if (kernel == null) {
+            throw new IllegalArgumentException(op.id() + " has no elementwise kernel");
+        }
+        return kernel;
+    }
+
+    static String describeDevice() {
+        return "Java " + System.getProperty("java.version") + " on " + Runtime.getRuntime().availableProcessors()
+                + " cores (" + System.getProperty("os.arch") + ")";
+    }
+
+    @Override
+    public String device() {
+        return describeDevice();
+    }
+
+    @Override
+    protected AbstractBuffer newBuffer(DType dtype, long length) {
+        if (length > MAX_LENGTH) {
+            throw new IllegalArgumentException("length " + length + " is more than the cpu backend's largest buffer, "
+                    + MAX_LENGTH + " floats (one Java array)");
+        }
+        return new ArrayBuffer(this, dtype, (int) length);
+    }
+
+    @Override
+    protected void releaseDevice() {
+        // Nothing beyond the buffers: the kernels share the common ForkJoinPool.
+    }
+
+    private static float[] array(AbstractBuffer buffer) {
+        return ((ArrayBuffer) buffer).array();
+    }
+
+    @Override
+    protected void computeForward(Activation activation, AbstractBuffer x, AbstractBuffer y, long n) {
+        kernel(activation.op()).forward(array(x), 0, array(y), 0, (int) n, activation.a(), activation.b());
+    }
+
+    @Override
+    protected void computeBackward(Activation activation, AbstractBuffer x, AbstractBuffer dy, AbstractBuffer dx, long n) {
+        kernel(activation.op()).backward(array(x), 0, array(dy), 0, array(dx), 0, (int) n, activation.a(), activation.b());
+    }
+
+    @Override
+    protected void computeRows(Activation activation, AbstractBuffer x, AbstractBuffer y, RowLayout layout) {
+        Rowwise.Layout rows = rows(layout);
+        switch (activation.op()) {
+            case SOFTMAX -> Rowwise.softmax(array(x), array(y), rows, activation.param("temperature"), maskedNan(activation));
+            case LOG_SOFTMAX -> Rowwise.logSoftmax(array(x), array(y), rows, activation.param("temperature"), maskedNan(activation));
+            case MAXOUT -> Rowwise.maxout(array(x), array(y), rows, pieces(activation));
+            default -> throw new IllegalArgumentException(activation.op().id() + " is not row-wise");
+        }
+    }
+
+    @Override
+    protected void computeRowsBackward(Activation activation, AbstractBuffer x, AbstractBuffer dy, AbstractBuffer dx,
+                                       RowLayout layout) {
+        Rowwise.Layout rows = rows(layout);
+        switch (activation.op()) {
+            case SOFTMAX -> Rowwise.softmaxBackward(array(x), array(dy), array(dx), rows,
+                    activation.param("temperature"), maskedNan(activation));
+            case LOG_SOFTMAX -> Rowwise.logSoftmaxBackward(array(x), array(dy), array(dx), rows,
+                    activation.param("temperature"), maskedNan(activation));
+            case MAXOUT -> Rowwise.maxoutBackward(array(x), array(dy), array(dx), rows, pieces(activation));
+            default -> throw new IllegalArgumentException(activation.op().id() + " is not row-wise");
+        }
+    }
+
+    @Override
+    protected void computePrelu(AbstractBuffer x, AbstractBuffer weight, AbstractBuffer y, long n, long channels,
+                                long inner) {
+        Prelu.forward(array(x), 0, array(weight), array(y), 0, (int) n, (int) channels, inner);
+    }
+
+    @Override
+    protected void computePreluBackward(AbstractBuffer x, AbstractBuffer weight, AbstractBuffer dy, AbstractBuffer dx,
+                                        AbstractBuffer dweight, long n, long channels, long inner) {
+        Prelu.backward(array(x), 0, array(weight), array(dy), 0, array(dx), 0, array(dweight), (int) n, (int) channels, inner);
+    }
+
+    /** The checks upstream bound every extent by an array length, so the int conversions are exact. */
+    private static Rowwise.Layout rows(RowLayout layout) {
+        return new Rowwise.Layout((int) layout.rows(), (int) layout.cols(), 0, (int) layout.xStride(), 0,
+                (int) layout.yStride());
+    }
+
+    private static boolean maskedNan(Activation activation) {
+        return activation.param("masked_nan") != 0;
+    }
+
+    private static int pieces(Activation activation) {
+        return (int) activation.param("pieces");
+    }
+
+    /** A buffer backed by one float array. */
+    private static final class ArrayBuffer extends AbstractBuffer {
+        ArrayBuffer(CpuBackend backend, DType dtype, int length) {
+            super(backend, dtype, length, new ArrayMemory(length));
+        }
+
+        float[] array() {
+            return ((ArrayMemory) memory()).array();
+        }
+
+        @Override
+        protected void writeFloats(long offset, float[] src, int srcOffset, int count) {
+            System.arraycopy(src, srcOffset, array(), (int) offset, count);
+        }
+
+        @Override
+        protected void readFloats(long offset, float[] dst, int dstOffset, int count) {
+            System.arraycopy(array(), (int) offset, dst, dstOffset, count);
+        }
+
+        @Override
+        protected void writeFloats(long offset, FloatBuffer src) {
+            src.get(array(), (int) offset, src.remaining());
+        }
+
+        @Override
+        protected void readFloats(long offset, FloatBuffer dst) {
+            dst.put(array(), (int) offset, dst.remaining());
+        }
+    }
+
+    /** The array, held apart from the buffer so a dropped buffer can be collected and reported. */
+    private static final class ArrayMemory extends AbstractBuffer.Memory {
+        private volatile float[] array;
+
+        ArrayMemory(int length) {
+            super((long) length * Float.BYTES);
+            this.array = new float[length];
+        }
+
+        float[] array() {
+            float[] a = array;
+            if (a == null) {
+                throw new IllegalStateException("the buffer's memory was freed when its backend was closed");
+            }
+            return a;
+        }
+
+        @Override
+        protected void free() {
+            array = null;
+        }
+    }
+}

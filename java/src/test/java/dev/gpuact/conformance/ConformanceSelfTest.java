@@ -1,0 +1,73 @@
+package dev.gpuact.conformance;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.gpuact.Activation;
+import dev.gpuact.Op;
+import dev.gpuact.conformance.DoubleBackend.Defect;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** The checks themselves: a correct backend passes them all, and each planted bug is caught and named. */
+class ConformanceSelfTest {
+    @Test
+    void aDoublePrecisionBackendPassesEveryOpWithinOneUlp() {
+        try (DoubleBackend backend = new DoubleBackend(Defect.NONE)) {
+            List<OpReport> reports = Conformance.checkAll(backend);
+            assertThat(reports).extracting(OpReport::name)
+                    .containsExactly(Arrays.stream(Op.values()).map(Op::id).toArray(String[]::new));
+            for (OpReport r : reports) {
+                assertThat(r.failures()).as(r.name()).isEmpty();
+                assertThat(r.passed()).isTrue();
+                assertThat(r.points()).as(r.name()).isGreaterThan(1000);
+                assertThat(r.maxUlpForward()).as(r.name()).isLessThanOrEqualTo(1);
+                assertThat(r.maxUlpBackward()).as(r.name()).isLessThanOrEqualTo(1);
+            }
+            assertThat(backend.memory().liveBuffers()).as("buffers left open by the checks").isZero();
+        }
+    }
+
+    @ParameterizedTest(name = "{0} is caught in {1}")
+    @CsvSource({
+        "RELU_NAN_TO_ZERO,              relu,     NaN in must give NaN out: forward at x=NaN",
+        "GELU_ONE_PLUS_ERF,             gelu,     forward at x=-",
+        "TANH_COARSE,                   tanh,     ULP > 4",
+        "SIGMOID_FLUSHES_SUBNORMALS,    sigmoid,  forward at x=-",
+        "SOFTMAX_NO_MAX_SHIFT,          softmax,  row 2 col",
+        "SOFTMAX_WRITES_PADDING,        softmax,  but was overwritten with 0.0",
+        "MAXOUT_LAST_MAXIMUM,           maxout,   dy goes to the first maximum",
+        "PRELU_DWEIGHT_ACCUMULATES,     prelu,    ULP of sum|dy x|",
+        "GELU_BACKWARD_NONDETERMINISTIC, gelu,    not deterministic: gelu backward",
+    })
+    void aPlantedBugFailsItsOpWithAReadableLine(Defect defect, String opId, String expectedLine) {
+        try (DoubleBackend backend = new DoubleBackend(defect)) {
+            OpReport report = Conformance.check(backend, Op.byName(opId));
+            assertThat(report.passed()).isFalse();
+            assertThat(report.failures()).anySatisfy(line -> assertThat(line).contains(expectedLine));
+            assertThat(report.failures().size()).isLessThanOrEqualTo(Tally.LISTED_FAILURES + 1);
+            // the bug stays in its op: a neighbour of the catalog is unaffected
+            assertThat(Conformance.check(backend, Op.IDENTITY).passed()).isTrue();
+        }
+    }
+
+    @Test
+    void tooManyFailuresAreCountedNotListed() {
+        try (DoubleBackend backend = new DoubleBackend(Defect.TANH_COARSE)) {
+            List<String> failures = Conformance.check(backend, Op.TANH).failures();
+            assertThat(failures).hasSize(Tally.LISTED_FAILURES + 1);
+            assertThat(failures.get(Tally.LISTED_FAILURES)).matches("\\.\\.\\. and \\d+ more failures \\(\\d+ in all\\)");
+        }
+    }
+
+    @Test
+    void everyParameterisedOpIsCheckedAwayFromItsDefaults() {
+        for (Op op : Op.ELEMENTWISE) {
+            List<Activation> sets = Conformance.parameterSets(op);
+            assertThat(sets).as(op.id()).hasSizeBetween(op.params().isEmpty() ? 1 : 2, op.params().isEmpty() ? 1 : 3)
+                    .doesNotHaveDuplicates().first().isEqualTo(op.defaults());
+        }
+    }
+}

@@ -1,0 +1,246 @@
+package dev.gpuact.conformance;
+
+import dev.gpuact.Activation;
+import dev.gpuact.DType;
+import dev.gpuact.Op;
+import dev.gpuact.Reference;
+import dev.gpuact.RowLayout;
+import dev.gpuact.spi.AbstractBackend;
+import dev.gpuact.spi.AbstractBuffer;
+
+/**
+ * A test backend that computes everything in double and rounds once, so it should pass every check with at
+ * most 1 ULP of error; a {@link Defect} plants one known bug, which the checks must then report.
+ */
+final class DoubleBackend extends AbstractBackend {
+    enum Defect {
+        NONE,
+        /** relu as fmaxf(0, x): NaN becomes 0. */
+        RELU_NAN_TO_ZERO,
+        /** gelu as 0.5 x (1 + erf(x / sqrt 2)) in float: cancels below -5. */
+        GELU_ONE_PLUS_ERF,
+        /** tanh rounded through a coarse float: 64 ULP off everywhere. */
+        TANH_COARSE,
+        /** sigmoid result flushed to zero where it is subnormal. */
+        SIGMOID_FLUSHES_SUBNORMALS,
+        /** softmax exponentiates without subtracting the row max: overflows at +10000. */
+        SOFTMAX_NO_MAX_SHIFT,
+        /** softmax writes zeros into the row padding of y. */
+        SOFTMAX_WRITES_PADDING,
+        /** maxout backward routes dy to the last maximum of a tie. */
+        MAXOUT_LAST_MAXIMUM,
+        /** prelu dweight adds to what the buffer held instead of overwriting it. */
+        PRELU_DWEIGHT_ACCUMULATES,
+        /** gelu backward rounds differently after its first call: not deterministic. */
+        GELU_BACKWARD_NONDETERMINISTIC,
+    }
+
+    private final Defect defect;
+    private int calls;
+
+    DoubleBackend(Defect defect) {
+        super("double");
+        this.defect = defect;
+    }
+
+    private static final class Heap extends AbstractBuffer.Memory {
+        final float[] data;
+
+        Heap(int length) {
+            super(4L * length);
+            data = new float[length];
+        }
+
+        @Override
+        protected void free() {
+        }
+    }
+
+    private static final class HeapBuffer extends AbstractBuffer {
+        HeapBuffer(AbstractBackend backend, DType dtype, long length) {
+            super(backend, dtype, length, new Heap((int) length));
+        }
+
+        float[] data() {
+            return ((Heap) memory()).data;
+        }
+
+        @Override
+        protected void writeFloats(long offset, float[] src, int srcOffset, int count) {
+            System.arraycopy(src, srcOffset, data(), (int) offset, count);
+        }
+
+        @Override
+        protected void readFloats(long offset, float[] dst, int dstOffset, int count) {
+            System.arraycopy(data(), (int) offset, dst, dstOffset, count);
+        }
+    }
+
+    private static float[] data(AbstractBuffer b) {
+        return ((HeapBuffer) b).data();
+    }
+
+    @Override
+    protected AbstractBuffer newBuffer(DType dtype, long length) {
+        return new HeapBuffer(this, dtype, length);
+    }
+
+    @Override
+    protected void releaseDevice() {
+    }
+
+    @Override
+    public String device() {
+        return "double-precision test reference" + (defect == Defect.NONE ? "" : " with " + defect);
+    }
+
+    @Override
+    protected void computeForward(Activation activation, AbstractBuffer x, AbstractBuffer y, long n) {
+        float[] in = data(x);
+        float[] out = data(y);
+        Op op = activation.op();
+        for (int i = 0; i < n; i++) {
+            float v = in[i];
+            out[i] = (float) activation.reference(v);
+            if (op == Op.RELU && defect == Defect.RELU_NAN_TO_ZERO) {
+                out[i] = v > 0 ? v : 0;
+            } else if (op == Op.GELU && defect == Defect.GELU_ONE_PLUS_ERF) {
+                float erf = (float) (1 - Reference.erfc(v / Math.sqrt(2)));
+                out[i] = 0.5f * v * (1f + erf);
+            } else if (op == Op.TANH && defect == Defect.TANH_COARSE) {
+                out[i] = Float.intBitsToFloat(Float.floatToRawIntBits(out[i]) & ~63);
+            } else if (op == Op.SIGMOID && defect == Defect.SIGMOID_FLUSHES_SUBNORMALS && Math.abs(out[i]) < Float.MIN_NORMAL) {
+                out[i] = 0;
+            }
+        }
+    }
+
+    @Override
+    protected void computeBackward(Activation activation, AbstractBuffer x, AbstractBuffer dy, AbstractBuffer dx,
+                                   long n) {
+        float[] in = data(x);
+        float[] g = data(dy);
+        float[] out = data(dx);
+        boolean perturb = activation.op() == Op.GELU && defect == Defect.GELU_BACKWARD_NONDETERMINISTIC
+                && calls++ > 0;
+        for (int i = 0; i < n; i++) {
+            out[i] = (float) (g[i] * activation.referenceDerivative(in[i]));
+            if (perturb && Float.isFinite(out[i]) && out[i] != 0) {
+                out[i] = Math.nextUp(out[i]);
+            }
+        }
+    }
+
+    @Override
+    protected void computeRows(Activation activation, AbstractBuffer x, AbstractBuffer y, RowLayout layout) {
+        float[] in = data(x);
+        float[] out = data(y);
+        int cols = (int) layout.cols();
+        for (int r = 0; r < layout.rows(); r++) {
+            int xBase = (int) (r * layout.xStride());
+            int yBase = (int) (r * layout.yStride());
+            if (activation.op() == Op.MAXOUT) {
+                int pieces = (int) activation.param("pieces");
+                for (int g = 0; g < cols / pieces; g++) {
+                    out[yBase + g] = in[xBase + RowReference.maxoutArgmax(in, xBase, g, pieces)];
+                }
+                continue;
+            }
+            double[] row = softmax(activation, in, xBase, cols);
+            for (int j = 0; j < cols; j++) {
+                out[yBase + j] = (float) row[j];
+            }
+            if (defect == Defect.SOFTMAX_WRITES_PADDING && activation.op() == Op.SOFTMAX
+                    && r + 1 < layout.rows()) {
+                for (long j = cols; j < layout.yStride(); j++) {
+                    out[(int) (yBase + j)] = 0;
+                }
+            }
+        }
+    }
+
+    private double[] softmax(Activation activation, float[] in, int offset, int cols) {
+        boolean log = activation.op() == Op.LOG_SOFTMAX;
+        if (defect == Defect.SOFTMAX_NO_MAX_SHIFT && !log) {
+            float[] shifted = new float[cols];
+            float sum = 0;
+            for (int j = 0; j < cols; j++) {
+                shifted[j] = (float) Math.exp(in[offset + j]);
+                sum += shifted[j];
+            }
+            double[] y = new double[cols];
+            for (int j = 0; j < cols; j++) {
+                y[j] = shifted[j] / sum;
+            }
+            return y;
+        }
+        return RowReference.softmax(in, offset, cols, activation.param("temperature"), log,
+                activation.param("masked_nan") != 0);
+    }
+
+    @Override
+    protected void computeRowsBackward(Activation activation, AbstractBuffer x, AbstractBuffer dy, AbstractBuffer dx,
+                                       RowLayout layout) {
+        float[] in = data(x);
+        float[] g = data(dy);
+        float[] out = data(dx);
+        int cols = (int) layout.cols();
+        for (int r = 0; r < layout.rows(); r++) {
+            int xBase = (int) (r * layout.xStride());
+            int yBase = (int) (r * layout.yStride());
+            if (activation.op() == Op.MAXOUT) {
+                int pieces = (int) activation.param("pieces");
+                for (int group = 0; group < cols / pieces; group++) {
+                    int argmax = RowReference.maxoutArgmax(in, xBase, group, pieces);
+                    if (defect == Defect.MAXOUT_LAST_MAXIMUM) {
+                        for (int p = 0; p < pieces; p++) {
+                            if (in[xBase + group * pieces + p] == in[xBase + argmax]) {
+                                argmax = group * pieces + p;
+                            }
+                        }
+                    }
+                    for (int p = 0; p < pieces; p++) {
+                        int j = group * pieces + p;
+                        out[xBase + j] = j == argmax ? g[yBase + group] : 0;
+                    }
+                }
+                continue;
+            }
+            double temperature = activation.param("temperature");
+            double[] p = RowReference.softmax(in, xBase, cols, temperature, false, false);
+            double[] grad = RowReference.softmaxBackward(p, g, yBase, cols, temperature,
+                    activation.op() == Op.LOG_SOFTMAX).dx();
+            for (int j = 0; j < cols; j++) {
+                out[xBase + j] = (float) grad[j];
+            }
+        }
+    }
+
+    @Override
+    protected void computePrelu(AbstractBuffer x, AbstractBuffer weight, AbstractBuffer y, long n, long channels,
+                                long inner) {
+        float[] in = data(x);
+        float[] w = data(weight);
+        float[] out = data(y);
+        for (int i = 0; i < n; i++) {
+            out[i] = (float) Op.PRELU.reference(in[i], w[(int) ((i / inner) % channels)], 0);
+        }
+    }
+
+    @Override
+    protected void computePreluBackward(AbstractBuffer x, AbstractBuffer weight, AbstractBuffer dy, AbstractBuffer dx,
+                                        AbstractBuffer dweight, long n, long channels, long inner) {
+        float[] in = data(x);
+        float[] w = data(weight);
+        float[] g = data(dy);
+        float[] out = data(dx);
+        float[] dw = data(dweight);
+        double[] sums = RowReference.preluWeightGradient(in, g, (int) channels, (int) inner)[0];
+        for (int c = 0; c < channels; c++) {
+            dw[c] = (float) sums[c] + (defect == Defect.PRELU_DWEIGHT_ACCUMULATES ? dw[c] : 0);
+        }
+        for (int i = 0; i < n; i++) {
+            out[i] = (float) (g[i] * Op.PRELU.referenceDerivative(in[i], w[(int) ((i / inner) % channels)], 0));
+        }
+    }
+}

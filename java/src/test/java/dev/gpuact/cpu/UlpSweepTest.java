@@ -1,0 +1,156 @@
+package dev.gpuact.cpu;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.gpuact.Activation;
+import dev.gpuact.Op;
+import dev.gpuact.fallback.ElementwiseKernel;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.SplittableRandom;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The proof that the fallback kernels meet ACTIVATIONS.md: forward within 4 ULP and backward within 8 ULP of the
+ * correctly rounded double reference, over every float exponent of both signs, subnormals, the infinities, NaN,
+ * the kinks of each function with their neighbours, and dense grids near 0 and across [-20, 20].
+ */
+class UlpSweepTest {
+    static final float[] INPUTS = sweepInputs();
+
+    static Stream<Activation> activations() {
+        List<Activation> all = new ArrayList<>();
+        for (Op op : Op.ELEMENTWISE) {
+            all.add(op.defaults());
+        }
+        all.add(Activation.leakyRelu(0.2));
+        all.add(Activation.leakyRelu(0));
+        all.add(Activation.elu(0.5));
+        all.add(Activation.celu(2));
+        all.add(Activation.swish(0.5));
+        all.add(Activation.swish(-1.5));
+        all.add(Activation.softplus(2, 10));
+        all.add(Activation.softplus(0.5, 5));
+        all.add(Activation.hardtanh(-2, 3));
+        all.add(Activation.hardsigmoid(0.2, 0.5));
+        all.add(Activation.softshrink(1));
+        all.add(Activation.hardshrink(1.5));
+        all.add(Activation.threshold(1, -2));
+        return all.stream();
+    }
+
+    private static float[] sweepInputs() {
+        List<Float> values = new ArrayList<>();
+        SplittableRandom random = new SplittableRandom(20240611);
+        for (int exponent = -149; exponent <= 127; exponent++) {
+            for (int k = 0; k < 12; k++) {
+                float mantissa = k == 0 ? 1f : k == 1 ? 1.5f : k == 2 ? Math.nextDown(2f) : 1 + (float) random.nextDouble();
+                float v = exponent < -126 ? Math.scalb(1f, exponent) * (k + 1) : Math.scalb(mantissa, exponent);
+                values.add(v);
+                values.add(-v);
+            }
+        }
+        float[] specials = {0f, -0f, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, Float.NaN, Float.MIN_VALUE,
+            -Float.MIN_VALUE, Float.MIN_NORMAL, Float.MAX_VALUE, -Float.MAX_VALUE};
+        for (float s : specials) {
+            values.add(s);
+        }
+        // kinks, thresholds and the interior zeros of the derivatives, each with 8 neighbours on both sides
+        double[] kinks = {0, 1, 3, 6, 0.5, 1.5, 2, 20, 10, 5, 40, 0.125, 0.25, 1.25, 4, 0.7518, 1.2785, 1.1924,
+            Math.sqrt(3), 2.5, 88, 89, 104, 709, 710};
+        for (double kink : kinks) {
+            for (double sign : new double[] {1, -1}) {
+                float v = (float) (sign * kink);
+                for (int step = 0; step < 8; step++) {
+                    values.add(v);
+                    v = Math.nextUp(v);
+                }
+                v = (float) (sign * kink);
+                for (int step = 0; step < 8; step++) {
+                    v = Math.nextDown(v);
+                    values.add(v);
+                }
+            }
+        }
+        for (int i = 0; i < 40_000; i++) {
+            values.add((float) (random.nextDouble(-20, 20)));
+            values.add((float) (random.nextDouble(-1e-3, 1e-3)));
+            values.add((float) (Math.copySign(Math.pow(10, random.nextDouble(-30, 1)), random.nextDouble() - 0.5)));
+        }
+        float[] out = new float[values.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = values.get(i);
+        }
+        return out;
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("activations")
+    void forwardIsWithin4UlpOfTheReference(Activation activation) {
+        ElementwiseKernel kernel = CpuBackend.kernel(activation.op());
+        float[] y = new float[INPUTS.length];
+        kernel.forwardSequential(INPUTS, 0, y, 0, INPUTS.length, activation.a(), activation.b());
+        List<String> failures = new ArrayList<>();
+        long worst = 0;
+        for (int i = 0; i < INPUTS.length; i++) {
+            float expected = (float) activation.reference(INPUTS[i]);
+            long d = Ulp.distance(y[i], expected);
+            worst = Math.max(worst, d);
+            if (d > 4 && failures.size() < 10) {
+                failures.add("x=" + INPUTS[i] + " (" + Float.floatToRawIntBits(INPUTS[i]) + "): got " + y[i]
+                        + ", expected " + expected + " (" + d + " ULP)");
+            }
+        }
+        assertThat(failures).as("%s forward, worst %d ULP", activation, worst).isEmpty();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("activations")
+    void backwardIsWithin8UlpOfTheReference(Activation activation) {
+        ElementwiseKernel kernel = CpuBackend.kernel(activation.op());
+        float[] dy = new float[INPUTS.length];
+        Random random = new Random(7);
+        for (int i = 0; i < dy.length; i++) {
+            dy[i] = i % 2 == 0 ? 1f : (float) (random.nextDouble() * 4 - 2);
+        }
+        float[] dx = new float[INPUTS.length];
+        kernel.backwardSequential(INPUTS, 0, dy, 0, dx, 0, INPUTS.length, activation.a(), activation.b());
+        List<String> failures = new ArrayList<>();
+        long worst = 0;
+        for (int i = 0; i < INPUTS.length; i++) {
+            double exact = dy[i] * activation.referenceDerivative(INPUTS[i]);
+            float expected = (float) exact;
+            long d = Ulp.distance(dx[i], expected);
+            if (d > 8 && withinCancellationScale(activation, INPUTS[i], dy[i], dx[i], exact)) {
+                continue;
+            }
+            worst = Math.max(worst, d);
+            if (d > 8 && failures.size() < 10) {
+                failures.add("x=" + INPUTS[i] + ", dy=" + dy[i] + ": got " + dx[i] + ", expected " + expected
+                        + " (" + d + " ULP)");
+            }
+        }
+        assertThat(failures).as("%s backward, worst %d ULP", activation, worst).isEmpty();
+    }
+
+    /**
+     * Near an interior zero of f' the derivative is a difference of larger terms; there the error is measured
+     * against the float ULP of the largest term (times |dy|) instead of the tiny result.
+     */
+    private static boolean withinCancellationScale(Activation activation, float x, float dy, float got, double exact) {
+        double xd = x;
+        double scale = switch (activation.op()) {
+            case GELU -> 1;
+            case GELU_TANH -> 1 + Math.abs(xd);
+            case SILU -> 1 + Math.abs(xd);
+            case SWISH -> 1 + Math.abs(activation.a() * xd);
+            case MISH -> 1 + Math.abs(xd);
+            case RICKER -> (Math.abs(xd * xd * xd) + 3 * Math.abs(xd)) * Math.exp(-0.5 * xd * xd);
+            default -> 0;
+        };
+        return Math.abs(got - exact) <= 8 * Math.ulp((float) (scale * Math.abs(dy)));
+    }
+}
