@@ -102,6 +102,10 @@ public final class CudaBackend extends AbstractBackend {
         return info.describe();
     }
 
+    int multiprocessors() {
+        return info.multiprocessors();
+    }
+
     // ---- interop -------------------------------------------------------------------------------------------------
 
     /**

@@ -91,10 +91,6 @@ public final class CudaBackendProvider implements BackendProvider {
         int[] value = new int[1];
         cuDriverGetVersion(value);
         int driverApi = value[0];
-        String driverProblem = fatbin.driverProblem(driverApi);
-        if (driverProblem != null) {
-            return Probe.unusable(driverProblem, List.of());
-        }
         cuDeviceGetCount(value);
         int count = value[0];
         if (count == 0) {
@@ -113,15 +109,21 @@ public final class CudaBackendProvider implements BackendProvider {
             return Probe.unusable("cuda:" + ordinal + " has compute capability " + device.major() + "." + device.minor()
                     + "; the kernels need 7.5 or newer", described);
         }
+        // An older driver is tried all the same: the module load below is the real test, the versions the explanation.
+        String driverProblem = fatbin.driverProblem(driverApi);
         String loadProblem = tryLoadModule(ordinal);
         if (loadProblem != null) {
-            return Probe.unusable(loadProblem, described);
+            return Probe.unusable(driverProblem != null ? driverProblem + " (" + loadProblem + ")" : loadProblem, described);
         }
         chosen = device;
-        return Probe.usable(Probe.RANK_CUDA, "using " + device.describe(), described, List.of(
-                "fatbin: nvcc " + fatbin.fields().getOrDefault("nvcc", "?") + ", SASS sm_"
-                        + fatbin.fields().getOrDefault("sass", "?").replace(" ", "/") + ", PTX compute_"
-                        + fatbin.fields().getOrDefault("ptx", "?")));
+        List<String> details = new ArrayList<>();
+        details.add("fatbin: nvcc " + fatbin.fields().getOrDefault("nvcc", "?") + ", SASS sm_"
+                + fatbin.fields().getOrDefault("sass", "?").replace(" ", "/") + ", PTX compute_"
+                + fatbin.fields().getOrDefault("ptx", "?"));
+        if (driverProblem != null) {
+            details.add("the module loaded although " + driverProblem);
+        }
+        return Probe.usable(Probe.RANK_CUDA, "using " + device.describe(), described, details);
     }
 
     private static CudaDeviceInfo describe(int ordinal, int driverApi) {
