@@ -82,8 +82,8 @@ __device__ __forceinline__ float backward_value(float e, float dy, double dot, c
                                                 int maskedNan) {
     if (s.kind == ROW_NAN) return NAN;
     if (s.kind == ROW_MASKED) return maskedNan ? NAN : (LOG ? dy / T : 0.0f);
-    const double p = (double)(e * s.inv_sum);
-    return LOG ? (float)(((double)dy - p * dot) / T) : (float)(p * ((double)dy - dot) / T);
+    const double p = (double)(e * s.inv_sum), inv_T = 1.0 / (double)T;
+    return LOG ? (float)(((double)dy - p * dot) * inv_T) : (float)(p * ((double)dy - dot) * inv_T);
 }
 
 // ---- warp path -----------------------------------------------------------------------------------------------
@@ -193,12 +193,18 @@ __device__ __forceinline__ OnlineStats online_empty() {
     return {-INFINITY, 0.0, 0.0};
 }
 
+// e^((from - to)/T) in double: a sum may be rescaled once per new maximum (every element of an ascending row),
+// so a float factor's rounding would pile up; the rare double exp keeps the sum to its float terms' accuracy.
+__device__ __forceinline__ double rescale(float from, float to, float T) {
+    return exp(((double)from - (double)to) / (double)T);
+}
+
 __device__ __forceinline__ OnlineStats online_push(OnlineStats s, float x, float T) {
     if (x == -INFINITY || s.m != s.m) return s;
     if (x != x) {
         s.m = x;
     } else if (x > s.m) {
-        if (s.m != -INFINITY) s.rest = (s.count + s.rest) * (double)shifted_exp(s.m, x, T);
+        if (s.m != -INFINITY) s.rest = (s.count + s.rest) * rescale(s.m, x, T);
         s.count = 1.0;
         s.m = x;
     } else if (x == s.m) {
@@ -216,7 +222,7 @@ __device__ __forceinline__ OnlineStats online_merge(OnlineStats a, OnlineStats b
     if (a.m == b.m) return {a.m, a.count + b.count, a.rest + b.rest};
     const OnlineStats hi = a.m > b.m ? a : b, lo = a.m > b.m ? b : a;
     if (lo.m == -INFINITY) return hi;
-    return {hi.m, hi.count, hi.rest + (lo.count + lo.rest) * (double)shifted_exp(lo.m, hi.m, T)};
+    return {hi.m, hi.count, hi.rest + (lo.count + lo.rest) * rescale(lo.m, hi.m, T)};
 }
 
 __device__ __forceinline__ OnlineStats warp_merge(OnlineStats s, float T) {
