@@ -15,15 +15,19 @@ final class KernelNames {
     /** Per-chunk statistics of the long softmax path; the same for softmax and log_softmax. */
     static final String SOFTMAX_ROW_STATS = "gpuact_softmax_row_stats";
 
+    // Built once: a launch looks its kernel up by name and should not build a string to do it.
+    private static final String[] FORWARD = Op.ELEMENTWISE.stream().map(op -> "gpuact_fwd_" + op.id()).toArray(String[]::new);
+    private static final String[] BACKWARD = Op.ELEMENTWISE.stream().map(op -> "gpuact_bwd_" + op.id()).toArray(String[]::new);
+
     private KernelNames() {
     }
 
     static String forward(Op op) {
-        return "gpuact_fwd_" + requireElementwise(op).id();
+        return FORWARD[requireElementwise(op).kernelCode()];
     }
 
     static String backward(Op op) {
-        return "gpuact_bwd_" + requireElementwise(op).id();
+        return BACKWARD[requireElementwise(op).kernelCode()];
     }
 
     /** {@code gpuact_<softmax|log_softmax>_<fwd|bwd>_<variant>}. */
