@@ -40,6 +40,7 @@ import java.nio.FloatBuffer;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
+import jcuda.CudaException;
 import jcuda.Pointer;
 import jcuda.driver.CUcontext;
 import jcuda.driver.CUdevice;
@@ -177,7 +178,12 @@ public final class CudaBackend extends AbstractBackend {
         long bytes = length * Float.BYTES;
         CUdeviceptr pointer = new CUdeviceptr();
         if (bytes > 0) {
-            cuMemAlloc(pointer, bytes);
+            try {
+                cuMemAlloc(pointer, bytes);
+            } catch (CudaException e) {
+                throw new IllegalStateException("cuda: cannot allocate " + length + " floats (" + bytes + " bytes) on "
+                        + info.describe() + ": " + e.getMessage(), e);
+            }
             try {
                 cuMemsetD32Async(pointer, 0, length, stream());
                 cuStreamSynchronize(stream());
