@@ -11,6 +11,8 @@ final class LaunchGeometry {
     static final int THREADS_PER_SM = 1024;
     /** How many times the grid may fill the device before threads start to loop. */
     static final int WAVES = 4;
+    /** Fewest elements per thread worth a PReLU dweight slice of its own. */
+    static final int MIN_SLICE_PER_THREAD = 8;
     /** Bytes a float4 access needs its address aligned to. */
     static final int VECTOR_ALIGNMENT = 16;
 
@@ -55,8 +57,6 @@ final class LaunchGeometry {
         long worthwhile = Math.max(1, perChannel / ((long) BLOCK * MIN_SLICE_PER_THREAD));
         return (int) Math.max(1, Math.min(Math.min(wanted, worthwhile), Integer.MAX_VALUE));
     }
-
-    static final int MIN_SLICE_PER_THREAD = 8;
 
     static long ceilDiv(long a, long b) {
         return -Math.floorDiv(-a, b);
