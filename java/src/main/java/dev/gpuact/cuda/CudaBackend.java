@@ -23,7 +23,6 @@ import static jcuda.driver.JCudaDriver.cuMemsetD32Async;
 import static jcuda.driver.JCudaDriver.cuModuleGetFunction;
 import static jcuda.driver.JCudaDriver.cuModuleLoadData;
 import static jcuda.driver.JCudaDriver.cuModuleUnload;
-import static jcuda.driver.JCudaDriver.cuPointerGetAttribute;
 import static jcuda.driver.JCudaDriver.cuStreamCreate;
 import static jcuda.driver.JCudaDriver.cuStreamDestroy;
 import static jcuda.driver.JCudaDriver.cuStreamSynchronize;
@@ -49,7 +48,6 @@ import jcuda.driver.CUevent;
 import jcuda.driver.CUevent_flags;
 import jcuda.driver.CUfunction;
 import jcuda.driver.CUmodule;
-import jcuda.driver.CUpointer_attribute;
 import jcuda.driver.CUstream;
 import jcuda.driver.CUstream_flags;
 import jcuda.driver.JCudaDriver;
@@ -122,11 +120,11 @@ public final class CudaBackend extends AbstractBackend {
             throw new IllegalArgumentException("length must be >= 0, got " + length);
         }
         makeCurrent();
-        long address = addressOf(pointer);
+        long address = DeviceAddress.of(pointer);
         CUdeviceptr base = new CUdeviceptr();
         long[] size = new long[1];
         cuMemGetAddressRange(base, size, pointer);
-        long offset = address - addressOf(base);
+        long offset = address - DeviceAddress.of(base);
         if (offset % Float.BYTES != 0 || length > (size[0] - offset) / Float.BYTES) {
             throw new IllegalArgumentException("pointer + " + length + " floats must lie inside its allocation of "
                     + size[0] + " bytes (the pointer is " + offset + " bytes into it, 4-byte aligned)");
@@ -192,7 +190,7 @@ public final class CudaBackend extends AbstractBackend {
                 throw e;
             }
         }
-        long address = bytes > 0 ? addressOf(pointer) : 0;
+        long address = DeviceAddress.of(pointer);
         return new CudaBuffer(this, length, new CudaBuffer.DeviceMemory(pointer, address, bytes, context, true));
     }
 
@@ -413,17 +411,11 @@ public final class CudaBackend extends AbstractBackend {
             cuMemAlloc(scratch, bytes);
             scratchBytes = bytes;
         }
-        return addressOf(scratch);
+        return DeviceAddress.of(scratch);
     }
 
     private static long addr(AbstractBuffer b) {
         return ((CudaBuffer) b).address();
-    }
-
-    private static long addressOf(CUdeviceptr pointer) {
-        long[] address = new long[1];
-        cuPointerGetAttribute(Pointer.to(address), CUpointer_attribute.CU_POINTER_ATTRIBUTE_DEVICE_POINTER, pointer);
-        return address[0];
     }
 
     @Override
