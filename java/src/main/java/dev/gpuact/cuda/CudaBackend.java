@@ -11,14 +11,10 @@ import static jcuda.driver.JCudaDriver.cuEventRecord;
 import static jcuda.driver.JCudaDriver.cuEventSynchronize;
 import static jcuda.driver.JCudaDriver.cuLaunchKernel;
 import static jcuda.driver.JCudaDriver.cuMemAlloc;
-import static jcuda.driver.JCudaDriver.cuMemAllocHost;
 import static jcuda.driver.JCudaDriver.cuMemFree;
-import static jcuda.driver.JCudaDriver.cuMemFreeHost;
 import static jcuda.driver.JCudaDriver.cuMemGetAddressRange;
 import static jcuda.driver.JCudaDriver.cuMemcpyDtoH;
-import static jcuda.driver.JCudaDriver.cuMemcpyDtoHAsync;
 import static jcuda.driver.JCudaDriver.cuMemcpyHtoD;
-import static jcuda.driver.JCudaDriver.cuMemcpyHtoDAsync;
 import static jcuda.driver.JCudaDriver.cuMemsetD32Async;
 import static jcuda.driver.JCudaDriver.cuModuleGetFunction;
 import static jcuda.driver.JCudaDriver.cuModuleLoadData;
@@ -34,7 +30,6 @@ import dev.gpuact.Op;
 import dev.gpuact.RowLayout;
 import dev.gpuact.spi.AbstractBackend;
 import dev.gpuact.spi.AbstractBuffer;
-import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.util.Map;
 import java.util.Objects;
@@ -57,13 +52,10 @@ import jcuda.driver.JCudaDriver;
  *
  * <p>Every call makes the context current on the calling thread, so any number of Java threads may share one
  * backend. Work goes on the calling thread's stream ({@link #useStream}, else the backend's own) and each call
- * waits for it, as {@link dev.gpuact.Backend} promises. Transfers of Java arrays go through a pinned staging
- * buffer; direct native-order {@link FloatBuffer}s are copied from and to directly.
+ * waits for it, as {@link dev.gpuact.Backend} promises. Transfers of Java arrays go through a double-buffered pinned
+ * staging buffer ({@link PinnedStaging}); direct native-order {@link FloatBuffer}s are copied from and to directly.
  */
 public final class CudaBackend extends AbstractBackend {
-    /** Bytes of the pinned host buffer array transfers are staged through. */
-    static final int STAGING_BYTES = 8 << 20;
-
     private final CudaDeviceInfo info;
     private final CUdevice device = new CUdevice();
     private final CUcontext context = new CUcontext();
@@ -72,8 +64,7 @@ public final class CudaBackend extends AbstractBackend {
     private final Map<String, CUfunction> functions = new ConcurrentHashMap<>();
     private final ThreadLocal<Launcher> launchers = ThreadLocal.withInitial(Launcher::new);
     private final ThreadLocal<CUstream> engineStream = new ThreadLocal<>();
-    private final Pointer staging = new Pointer();
-    private final FloatBuffer stagingFloats;
+    private final PinnedStaging staging;
     private final Object scratchLock = new Object();
     private CUdeviceptr scratch;
     private long scratchBytes;
@@ -88,8 +79,7 @@ public final class CudaBackend extends AbstractBackend {
             cuCtxSetCurrent(context);
             cuModuleLoadData(module, fatbin.image());
             cuStreamCreate(ownStream, CUstream_flags.CU_STREAM_NON_BLOCKING);
-            cuMemAllocHost(staging, STAGING_BYTES);
-            stagingFloats = staging.getByteBuffer(0, STAGING_BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer();
+            staging = new PinnedStaging();
         } catch (RuntimeException e) {
             cuDevicePrimaryCtxRelease(device);
             throw e;
@@ -196,30 +186,12 @@ public final class CudaBackend extends AbstractBackend {
 
     void upload(CudaBuffer to, long offset, float[] src, int srcOffset, int count) {
         makeCurrent();
-        synchronized (stagingFloats) {
-            for (int done = 0; done < count; ) {
-                int n = Math.min(count - done, stagingFloats.capacity());
-                stagingFloats.clear();
-                stagingFloats.put(src, srcOffset + done, n);
-                cuMemcpyHtoDAsync(to.pointer().withByteOffset((offset + done) * Float.BYTES), staging, (long) n * Float.BYTES, stream());
-                cuStreamSynchronize(stream());
-                done += n;
-            }
-        }
+        staging.upload(to.pointer().withByteOffset(offset * Float.BYTES), src, srcOffset, count, stream());
     }
 
     void download(CudaBuffer from, long offset, float[] dst, int dstOffset, int count) {
         makeCurrent();
-        synchronized (stagingFloats) {
-            for (int done = 0; done < count; ) {
-                int n = Math.min(count - done, stagingFloats.capacity());
-                cuMemcpyDtoHAsync(staging, from.pointer().withByteOffset((offset + done) * Float.BYTES), (long) n * Float.BYTES, stream());
-                cuStreamSynchronize(stream());
-                stagingFloats.clear();
-                stagingFloats.get(dst, dstOffset + done, n);
-                done += n;
-            }
-        }
+        staging.download(from.pointer().withByteOffset(offset * Float.BYTES), dst, dstOffset, count, stream());
     }
 
     void uploadDirect(CudaBuffer to, long offset, FloatBuffer src) {
@@ -428,7 +400,7 @@ public final class CudaBackend extends AbstractBackend {
                 scratch = null;
             }
         }
-        cuMemFreeHost(staging);
+        staging.free();
         cuStreamDestroy(ownStream);
         cuModuleUnload(module);
         cuDevicePrimaryCtxRelease(device);

@@ -149,6 +149,19 @@ class CudaBackendGpuTest {
     }
 
     @Test
+    void transfersLargerThanTheStagingHalvesRoundTrip() {
+        // 2.5 halves of the pinned buffer, at an odd offset, so both halves are reused and the last chunk is short.
+        int n = PinnedStaging.BYTES / Float.BYTES * 5 / 4 + 3;
+        float[] x = random(n, 0, 1000, 5);
+        try (DeviceBuffer b = cuda.allocate(n + 7)) {
+            b.write(7, x, 0, n);
+            float[] back = new float[n];
+            b.read(7, back, 0, n);
+            assertThat(back).isEqualTo(x);
+        }
+    }
+
+    @Test
     void eventsTimeDeviceWork() {
         try (DeviceBuffer x = cuda.allocate(1 << 24)) {
             float ms = cuda.elapsedMillis(() -> cuda.apply(Activation.GELU, x, x));
