@@ -150,7 +150,7 @@ class CudaBackendGpuTest {
 
     @Test
     void transfersLargerThanTheStagingHalvesRoundTrip() {
-        // 2.5 halves of the pinned buffer, at an odd offset, so both halves are reused and the last chunk is short.
+        // About 2.6 halves of the pinned buffer, at an odd offset: both halves are reused and the last chunk is short.
         int n = PinnedStaging.BYTES / Float.BYTES * 5 / 4 + 3;
         float[] x = random(n, 0, 1000, 5);
         try (DeviceBuffer b = cuda.allocate(n + 7)) {
