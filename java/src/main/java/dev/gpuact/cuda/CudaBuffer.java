@@ -1,0 +1,84 @@
+package dev.gpuact.cuda;
+
+import static jcuda.driver.JCudaDriver.cuCtxSetCurrent;
+import static jcuda.driver.JCudaDriver.cuMemFree;
+
+import dev.gpuact.DType;
+import dev.gpuact.spi.AbstractBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import jcuda.driver.CUcontext;
+import jcuda.driver.CUdeviceptr;
+
+/** float32 device memory: allocated by the backend, or an engine's memory wrapped without a copy. */
+final class CudaBuffer extends AbstractBuffer {
+    /** The device memory; freed only when this backend allocated it. */
+    static final class DeviceMemory extends AbstractBuffer.Memory {
+        final CUdeviceptr pointer;
+        final long address;
+        private final CUcontext context;
+        private final boolean owned;
+
+        DeviceMemory(CUdeviceptr pointer, long address, long bytes, CUcontext context, boolean owned) {
+            super(bytes);
+            this.pointer = pointer;
+            this.address = address;
+            this.context = context;
+            this.owned = owned;
+        }
+
+        @Override
+        protected void free() {
+            if (owned && bytes() > 0) {
+                cuCtxSetCurrent(context);  // may run on the Cleaner's thread
+                cuMemFree(pointer);
+            }
+        }
+    }
+
+    private final CudaBackend backend;
+    private final DeviceMemory memory;
+
+    CudaBuffer(CudaBackend backend, long length, DeviceMemory memory) {
+        super(backend, DType.FLOAT32, length, memory);
+        this.backend = backend;
+        this.memory = memory;
+    }
+
+    /** The device address of element 0, as the kernels receive it. */
+    long address() {
+        return memory.address;
+    }
+
+    CUdeviceptr pointer() {
+        return memory.pointer;
+    }
+
+    @Override
+    protected void writeFloats(long offset, float[] src, int srcOffset, int count) {
+        backend.upload(this, offset, src, srcOffset, count);
+    }
+
+    @Override
+    protected void readFloats(long offset, float[] dst, int dstOffset, int count) {
+        backend.download(this, offset, dst, dstOffset, count);
+    }
+
+    @Override
+    protected void writeFloats(long offset, FloatBuffer src) {
+        if (src.isDirect() && src.order() == ByteOrder.nativeOrder()) {
+            backend.uploadDirect(this, offset, src);
+        } else {
+            super.writeFloats(offset, src);
+        }
+    }
+
+    @Override
+    protected void readFloats(long offset, FloatBuffer dst) {
+        if (dst.isDirect() && dst.order() == ByteOrder.nativeOrder()) {
+            backend.downloadDirect(this, offset, dst);
+        } else {
+            super.readFloats(offset, dst);
+        }
+    }
+}

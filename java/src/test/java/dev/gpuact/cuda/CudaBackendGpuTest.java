@@ -1,0 +1,213 @@
+package dev.gpuact.cuda;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.data.Offset.offset;
+import static org.junit.jupiter.api.Assertions.fail;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.gpuact.Activation;
+import dev.gpuact.Backend;
+import dev.gpuact.Backends;
+import dev.gpuact.DeviceBuffer;
+import dev.gpuact.RowLayout;
+import dev.gpuact.conformance.Ulp;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * What is particular to the CUDA backend, on a GPU: every softmax path and its switch points, float4 versus
+ * misaligned scalar access, interop wrapping, sharing between threads. The numbers are held against the cpu
+ * backend (itself held to ACTIVATIONS.md by the conformance suite, which also runs on CUDA). Skipped without a
+ * usable CUDA device, failed then if {@code -Dgpuact.requireBackends} names cuda.
+ */
+class CudaBackendGpuTest {
+    /** Each backend is within 8 ULP of the truth, so within 16 of each other. */
+    private static final double AGREEMENT_ULP = 16;
+    private static CudaBackend cuda;
+    private static Backend cpu;
+
+    @BeforeAll
+    static void open() {
+        Backends.Status status = Backends.statuses().stream().filter(s -> s.name().equals("cuda")).findFirst().orElseThrow();
+        if (!status.usable()) {
+            String why = "CUDA is not usable here: " + status.probe().reason();
+            if (Arrays.asList(System.getProperty("gpuact.requireBackends", "").split(",")).contains("cuda")) {
+                fail(why + " (and -Dgpuact.requireBackends requires it)");
+            }
+            assumeTrue(false, why);
+        }
+        cuda = (CudaBackend) Backends.get("cuda");
+        cpu = Backends.get("cpu");
+    }
+
+    @AfterAll
+    static void close() {
+        if (cuda != null) {
+            cuda.close();
+            cpu.close();
+        }
+    }
+
+    @AfterEach
+    void nothingLeftOpen() {
+        assertThat(cuda.memory().liveBuffers()).as("CUDA buffers left open").isZero();
+    }
+
+    @ParameterizedTest(name = "cols {0}")
+    @ValueSource(ints = {1, 3, 17, 32, 33, 512, 513, 8192, 8193, 65536})
+    void everySoftmaxPathAgreesWithCpuAndRepeatsBitForBit(int cols) {
+        // One row (long rows split across blocks), a few, and more than two per SM (one chunk per row).
+        for (int rows : new int[] {1, 3, 2 * cuda.multiprocessors() + 1}) {
+            for (Activation act : List.of(Activation.SOFTMAX, Activation.LOG_SOFTMAX, Activation.softmax(0.5, true))) {
+                float[] x = random(rows * cols, 10_000, 8, rows * 31L + cols);
+                float[] dy = random(rows * cols, 0, 1, cols);
+                RowLayout layout = RowLayout.of(rows, cols);
+                float[] want = rows(cpu, act, x, dy, layout, false);
+                float[] got = rows(cuda, act, x, dy, layout, false);
+                assertAgree(act + " forward " + rows + "x" + cols, got, want);
+                assertThat(rows(cuda, act, x, dy, layout, false)).as("repeat").isEqualTo(got);
+                float[] wantGrad = rows(cpu, act, x, dy, layout, true);
+                float[] gotGrad = rows(cuda, act, x, dy, layout, true);
+                assertAgree(act + " backward " + rows + "x" + cols, gotGrad, wantGrad);
+                assertThat(rows(cuda, act, x, dy, layout, true)).as("repeat").isEqualTo(gotGrad);
+            }
+        }
+    }
+
+    @Test
+    void misalignedAndTailElementsGiveTheSameBitsAsFloat4() {
+        float[] x = random(4099, 0, 4, 7);
+        try (DeviceBuffer whole = cuda.upload(concat(new float[1], x)); DeviceBuffer aligned = cuda.upload(x);
+             DeviceBuffer alignedOut = cuda.allocate(x.length); DeviceBuffer misalignedOut = cuda.allocate(x.length + 1)) {
+            // whole + 4 bytes is misaligned for float4: the scalar path.
+            try (DeviceBuffer shifted = cuda.wrap(((CudaBuffer) whole).pointer().withByteOffset(4), x.length);
+                 DeviceBuffer shiftedOut = cuda.wrap(((CudaBuffer) misalignedOut).pointer().withByteOffset(4), x.length)) {
+                for (Activation act : List.of(Activation.GELU, Activation.MISH, Activation.leakyRelu(0.2))) {
+                    cuda.apply(act, aligned, alignedOut);
+                    cuda.apply(act, shifted, shiftedOut);
+                    assertThat(shiftedOut.toArray()).as(act.toString()).isEqualTo(alignedOut.toArray());
+                }
+            }
+            // Closing the wrappers freed nothing: the wrapped memory still reads back.
+            assertThat(Arrays.copyOfRange(whole.toArray(), 1, x.length + 1)).isEqualTo(x);
+        }
+    }
+
+    @Test
+    void preluWeightGradientIsDeterministicAndAgreesWithCpu() {
+        int channels = 3;
+        int inner = 4096;
+        float[] x = random(8 * channels * inner + 5, 0, 2, 11);
+        float[] dy = random(x.length, 0, 1, 12);
+        float[] w = {0.1f, -0.2f, 0.3f};
+        float[] want = preluWeightGradient(cpu, x, w, dy, channels, inner);
+        float[] got = preluWeightGradient(cuda, x, w, dy, channels, inner);
+        for (int c = 0; c < channels; c++) {
+            assertThat((double) got[c]).isCloseTo(want[c], offset(1e-5 * Math.abs(want[c]) + 1e-6));
+        }
+        assertThat(preluWeightGradient(cuda, x, w, dy, channels, inner)).isEqualTo(got);
+    }
+
+    @Test
+    void threadsShareOneBackend() throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        try {
+            List<Future<Boolean>> results = new ArrayList<>();
+            for (int t = 0; t < 32; t++) {
+                int seed = t;
+                results.add(pool.submit(() -> {
+                    float[] x = random(100_003, 0, 3, seed);
+                    try (DeviceBuffer bx = cuda.upload(x); DeviceBuffer by = cuda.allocate(x.length)) {
+                        cuda.apply(Activation.RELU, bx, by);
+                        float[] y = by.toArray();
+                        for (int i = 0; i < x.length; i++) {
+                            if (y[i] != Math.max(0, x[i])) {
+                                return false;
+                            }
+                        }
+                        return true;
+                    }
+                }));
+            }
+            for (Future<Boolean> r : results) {
+                assertThat(r.get()).isTrue();
+            }
+        } finally {
+            pool.shutdown();
+        }
+    }
+
+    @Test
+    void transfersLargerThanTheStagingHalvesRoundTrip() {
+        // About 2.6 halves of the pinned buffer, at an odd offset: both halves are reused and the last chunk is short.
+        int n = PinnedStaging.BYTES / Float.BYTES * 5 / 4 + 3;
+        float[] x = random(n, 0, 1000, 5);
+        try (DeviceBuffer b = cuda.allocate(n + 7)) {
+            b.write(7, x, 0, n);
+            float[] back = new float[n];
+            b.read(7, back, 0, n);
+            assertThat(back).isEqualTo(x);
+        }
+    }
+
+    @Test
+    void eventsTimeDeviceWork() {
+        try (DeviceBuffer x = cuda.allocate(1 << 24)) {
+            float ms = cuda.elapsedMillis(() -> cuda.apply(Activation.GELU, x, x));
+            assertThat(ms).isPositive().isLessThan(1000);
+        }
+    }
+
+    private static float[] rows(Backend b, Activation act, float[] x, float[] dy, RowLayout layout, boolean backward) {
+        try (DeviceBuffer bx = b.upload(x); DeviceBuffer bdy = b.upload(dy); DeviceBuffer out = b.allocate(x.length)) {
+            if (backward) {
+                b.applyRowsBackward(act, bx, bdy, out, layout);
+            } else {
+                b.applyRows(act, bx, out, layout);
+            }
+            return out.toArray();
+        }
+    }
+
+    private static float[] preluWeightGradient(Backend b, float[] x, float[] w, float[] dy, int channels, int inner) {
+        try (DeviceBuffer bx = b.upload(x); DeviceBuffer bw = b.upload(w); DeviceBuffer bdy = b.upload(dy);
+             DeviceBuffer dx = b.allocate(x.length); DeviceBuffer dw = b.allocate(channels)) {
+            b.preluBackward(bx, bw, bdy, dx, dw, channels, inner);
+            return dw.toArray();
+        }
+    }
+
+    private static void assertAgree(String what, float[] got, float[] want) {
+        for (int i = 0; i < got.length; i++) {
+            if (!(Float.isNaN(got[i]) && Float.isNaN(want[i])) && Ulp.distance(got[i], want[i]) > AGREEMENT_ULP) {
+                fail(what + ": element " + i + " is " + got[i] + ", cpu gives " + want[i]);
+            }
+        }
+    }
+
+    private static float[] random(int n, double offset, double spread, long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = (float) (offset + spread * (2 * r.nextDouble() - 1));
+        }
+        return v;
+    }
+
+    private static float[] concat(float[] a, float[] b) {
+        float[] out = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+}

@@ -1,0 +1,32 @@
+package dev.gpuact.cuda;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.gpuact.Op;
+import org.junit.jupiter.api.Test;
+
+class KernelNamesTest {
+    @Test
+    void elementwiseKernelsAreNamedByOpId() {
+        assertThat(KernelNames.forward(Op.LEAKY_RELU)).isEqualTo("gpuact_fwd_leaky_relu");
+        assertThat(KernelNames.backward(Op.GELU_TANH)).isEqualTo("gpuact_bwd_gelu_tanh");
+        assertThat(KernelNames.forward(Op.RICKER)).isEqualTo("gpuact_fwd_ricker");
+    }
+
+    @Test
+    void rowWiseAndChannelwiseOpsHaveNoElementwiseKernel() {
+        assertThatThrownBy(() -> KernelNames.forward(Op.PRELU)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("prelu has no elementwise kernel");
+        assertThatThrownBy(() -> KernelNames.softmax(Op.MAXOUT, false, "block"))
+                .hasMessage("op must be softmax or log_softmax, got maxout");
+    }
+
+    @Test
+    void softmaxKernelsNameOpDirectionAndPath() {
+        assertThat(KernelNames.softmax(Op.LOG_SOFTMAX, true, "warp8")).isEqualTo("gpuact_log_softmax_bwd_warp8");
+        assertThat(KernelNames.softmaxLongDot(Op.SOFTMAX)).isEqualTo("gpuact_softmax_bwd_long_dot");
+        // 28 ops x 2 + 2 ops x (7 variants x 2 + long_dot) + row stats, PReLU x 4, maxout x 2.
+        assertThat(KernelNames.all()).hasSize(28 * 2 + 2 * 15 + 1 + 4 + 2).doesNotHaveDuplicates();
+    }
+}

@@ -1,0 +1,27 @@
+// One forward and one backward kernel per op of activations.def, generated: the math is the shared header's.
+// Entry names are gpuact_fwd_<id> and gpuact_bwd_<id>, the ids of dev.gpuact.Op.
+#pragma once
+
+#define GPUACT_OP(NAME, id)                                                                                  \
+    struct Forward_##NAME {                                                                                  \
+        float a, b;                                                                                          \
+        __device__ __forceinline__ float operator()(float x, long long) const {                              \
+            return gpuact_fwd_##NAME(x, a, b);                                                               \
+        }                                                                                                    \
+    };                                                                                                       \
+    struct Backward_##NAME {                                                                                 \
+        float a, b;                                                                                          \
+        __device__ __forceinline__ float operator()(float x, float dy, long long) const {                    \
+            return gpuact_bwd_##NAME(x, dy, a, b);                                                           \
+        }                                                                                                    \
+    };                                                                                                       \
+    GPUACT_KERNEL void __launch_bounds__(256)                                                                \
+    gpuact_fwd_##id(const float* x, float* y, long long n, float a, float b, int vec4) {                     \
+        map_unary(x, y, n, vec4, Forward_##NAME{a, b});                                                      \
+    }                                                                                                        \
+    GPUACT_KERNEL void __launch_bounds__(256)                                                                \
+    gpuact_bwd_##id(const float* x, const float* dy, float* dx, long long n, float a, float b, int vec4) {   \
+        map_binary(x, dy, dx, n, vec4, Backward_##NAME{a, b});                                               \
+    }
+#include "activations.def"
+#undef GPUACT_OP

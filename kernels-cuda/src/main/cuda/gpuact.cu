@@ -1,0 +1,8 @@
+// The one translation unit nvcc compiles into gpuact.fatbin (see ../../../build-fatbin.sh).
+// Per-op math comes from the header shared with OpenCL; this file and the .cuh files hold only launch logic.
+#include "activation_math.h"
+#include "common.cuh"
+#include "elementwise.cuh"
+#include "prelu.cuh"
+#include "maxout.cuh"
+#include "softmax.cuh"
