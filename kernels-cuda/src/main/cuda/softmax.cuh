@@ -30,7 +30,7 @@ __device__ __forceinline__ Shift scaled_shift(float x, float m, float T) {
 
 __device__ __forceinline__ float shifted_exp(float x, float m, float T) {
     const Shift z = scaled_shift(x, m, T);
-    return gpuact_exp2f(z.q, z.c);
+    return gpuact_exp_hilo(z.q, z.c);
 }
 
 struct RowScale {
