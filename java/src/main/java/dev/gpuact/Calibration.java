@@ -31,7 +31,8 @@ public final class Calibration {
     public static final List<String> INITIAL_WORKLOADS = List.of("relu", "sigmoid", "gelu", "silu", "softmax:1024");
     /** Property naming the cache folder. */
     public static final String CACHE_DIR_PROPERTY = "gpuact.cache.dir";
-    private static final Sample.Plan PLAN = new Sample.Plan(2, 3, 200, 40_000_000L);
+    // Warm-up runs enough for the JIT to compile the kernels, so the first backend measured is not the slowest.
+    private static final Sample.Plan PLAN = new Sample.Plan(20, 3, 200, 40_000_000L);
     private static final Set<Phase> PHASES = EnumSet.of(Phase.UPLOAD_PAGEABLE, Phase.DOWNLOAD_PAGEABLE,
             Phase.RESIDENT, Phase.END_TO_END);
     private static final System.Logger LOG = System.getLogger("dev.gpuact");
