@@ -69,7 +69,7 @@ final class BenchCommand implements Callable<Integer> {
             description = "Time per cell after which no more runs start once --min-runs are done (default: ${DEFAULT-VALUE}).")
     int cellMillis;
 
-    @Option(names = "--max-seconds-per-size", defaultValue = "15",
+    @Option(names = "--max-seconds-per-size", defaultValue = "30",
             description = "Default sizes only: skip a backend's larger sizes once one is predicted to take longer "
                     + "(default: ${DEFAULT-VALUE}).")
     int maxSecondsPerSize;

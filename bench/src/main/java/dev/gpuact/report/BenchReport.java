@@ -5,6 +5,8 @@ import dev.gpuact.Measurement;
 import dev.gpuact.Phase;
 import dev.gpuact.Residency;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -23,8 +25,8 @@ public record BenchReport(String date, Map<String, String> machine, Map<String, 
     public static final String HOST = "java";
 
     public BenchReport {
-        machine = Map.copyOf(machine);
-        devices = Map.copyOf(devices);
+        machine = Collections.unmodifiableMap(new LinkedHashMap<>(machine));
+        devices = Collections.unmodifiableMap(new LinkedHashMap<>(devices));
         workloads = List.copyOf(workloads);
         measurements = List.copyOf(measurements);
         overlaps = List.copyOf(overlaps);
