@@ -61,6 +61,75 @@ public interface Backend extends AutoCloseable {
     void preluBackward(DeviceBuffer x, DeviceBuffer weight, DeviceBuffer dy, DeviceBuffer dx, DeviceBuffer dweight,
                        long channels, long inner);
 
+    /**
+     * dst = src, device to device; both buffers of this backend and of the same length. The default goes through
+     * the host in chunks (correct, slow): a device backend overrides it with its own copy
+     * ({@link #deviceCopyIsNative()} then says so).
+     */
+    default void copy(DeviceBuffer src, DeviceBuffer dst) {
+        if (src.length() != dst.length()) {
+            throw new IllegalArgumentException("src and dst differ in length: " + src.length() + " vs " + dst.length());
+        }
+        float[] chunk = new float[(int) Math.min(src.length(), 1 << 20)];
+        for (long at = 0; at < src.length(); at += chunk.length) {
+            int count = (int) Math.min(chunk.length, src.length() - at);
+            src.read(at, chunk, 0, count);
+            dst.write(at, chunk, 0, count);
+        }
+    }
+
+    /** Whether {@link #copy} stays on the device; false where it goes through the host. */
+    default boolean deviceCopyIsNative() {
+        return false;
+    }
+
+    /**
+     * Host memory for fast transfers: page-locked (pinned) where the backend has it, else a direct buffer
+     * ({@link HostBuffer#pinned()} says which). Close it when done.
+     */
+    default HostBuffer allocateHost(int length) {
+        return HostBuffer.direct(length);
+    }
+
+    /**
+     * A queue of work that runs in order, apart from other streams, so uploads, kernels and downloads on different
+     * streams can overlap. The default runs each call at once (correct, no overlap: {@link Stream#isAsynchronous()}
+     * is false); a device backend overrides it with a CUDA stream or an OpenCL command queue.
+     */
+    default Stream newStream() {
+        return new dev.gpuact.spi.SynchronousStream(this);
+    }
+
+    /**
+     * Runs {@code work} (calls on this backend) and says how long the device spent on it: device events where the
+     * backend has them, else the wall clock around the synchronous calls ({@link Timing#clock()} says which).
+     */
+    default Timing time(Runnable work) {
+        long start = System.nanoTime();
+        work.run();
+        return new Timing(System.nanoTime() - start, Clock.WALL);
+    }
+
+    /** A measured duration and the clock that measured it. */
+    record Timing(long nanos, Clock clock) {
+    }
+
+    /** Where a duration comes from. */
+    enum Clock {
+        DEVICE("device events"),
+        WALL("wall clock around a synchronous call");
+
+        private final String description;
+
+        Clock(String description) {
+            this.description = description;
+        }
+
+        public String description() {
+            return description;
+        }
+    }
+
     /** Buffers this backend has handed out and not yet seen closed, and their bytes. */
     MemoryStats memory();
 

@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
+import java.util.Objects;
 import java.util.ServiceLoader;
 
 /**
@@ -105,6 +106,22 @@ public final class Backends {
         }
         throw new IllegalArgumentException("unknown backend '" + name + "'; known: auto, "
                 + String.join(", ", entries().stream().map(e -> e.provider.name()).toList()));
+    }
+
+    /**
+     * The backend the measured cost model predicts fastest for {@code elements} of {@code activation} on data that
+     * lives in {@code where}, with the reason in words. The model is calibrated once per machine (a few seconds, on
+     * the first call) and cached on disk: see {@link Calibration}. Row-wise ops are costed on rows of
+     * {@link Workload#DEFAULT_ROW_WIDTH}; PReLU as leaky_relu.
+     */
+    public static Choice forWork(Activation activation, long elements, Residency where) {
+        Objects.requireNonNull(activation, "activation");
+        Objects.requireNonNull(where, "where");
+        if (elements < 0) {
+            throw new IllegalArgumentException("elements must be >= 0, got " + elements);
+        }
+        Workload workload = Workload.of(activation);
+        return Calibration.model(workload).choose(workload, elements, where);
     }
 
     private static String describe() {

@@ -1,120 +1,141 @@
 package dev.gpuact.cli;
 
-import dev.gpuact.Activation;
-import dev.gpuact.Backend;
 import dev.gpuact.Backends;
-import dev.gpuact.DeviceBuffer;
-import dev.gpuact.RowLayout;
+import dev.gpuact.Sample;
+import dev.gpuact.Sizes;
+import dev.gpuact.Workload;
+import dev.gpuact.report.BenchReport;
+import dev.gpuact.report.BenchRun;
+import dev.gpuact.report.BenchSettings;
+import dev.gpuact.report.ReportWriter;
+import dev.gpuact.report.TerminalTable;
+import java.io.IOException;
 import java.io.PrintWriter;
-import java.util.Arrays;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
-import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code gpuact bench}: a quick table of resident compute (y = f(x), data already in the backend's buffers) per
- * backend, next to the bandwidth of a plain Java array copy of the same bytes measured in the same run.
+ * {@code gpuact bench}: transfers, kernels and end-to-end times per backend, workload and size, each next to its
+ * limit measured in the same run, the crossover sizes and the overlap pipeline; a table on the terminal and a
+ * report folder (CSV, JSON, PNG charts, the machine).
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = {"Times relu, sigmoid, gelu, silu and softmax (rows of 1024) on each usable backend and",
-                "compares the bytes moved per second with a plain Java array copy of the same size."})
+        description = {"Measures upload, kernel, download and end-to-end time of activations on every usable backend",
+                "over a range of sizes, with the limits (transfer and copy bandwidth) measured in the same run, and writes",
+                "a report folder: table.txt, measurements.csv, crossover.csv, overlap.csv, report.json, machine.txt,",
+                "cost-model.tsv and PNG charts."})
 final class BenchCommand implements Callable<Integer> {
-    private static final int SOFTMAX_COLUMNS = 1024;
-    private static final List<Activation> CASES = List.of(Activation.RELU, Activation.SIGMOID, Activation.GELU,
-            Activation.SILU, Activation.SOFTMAX);
-
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--backend", paramLabel = "NAME", description = "Only this backend (default: every usable one).")
-    String backendName;
+    @Option(names = "--backend", split = ",", paramLabel = "NAME",
+            description = "Backends to measure, comma-separated (default: every usable one).")
+    List<String> backends;
 
-    @Option(names = "--sizes", split = ",", paramLabel = "FLOATS", defaultValue = "1048576,16777216",
-            description = "Elements per case, multiples of " + SOFTMAX_COLUMNS + " (default ${DEFAULT-VALUE}).")
-    int[] sizes;
+    @Option(names = "--ops", split = ",", paramLabel = "OP[:ROW_WIDTH]",
+            description = "Workloads, comma-separated; row-wise ops take a row width (default: "
+                    + BenchSettings.DEFAULT_WORKLOADS + ").")
+    List<String> ops;
 
-    @Option(names = "--warmup", defaultValue = "2", description = "Untimed runs per case (default ${DEFAULT-VALUE}).")
+    @Option(names = "--sizes", split = ",", paramLabel = "N",
+            description = "Element counts, comma-separated, with K/M/G (x1024) suffixes (default: 1K, 4K, ..., 256M, "
+                    + "cut by free memory and by --max-seconds-per-size).")
+    List<String> sizes;
+
+    @Option(names = "--out", paramLabel = "DIR", defaultValue = "bench-out",
+            description = "Report folder (default: ${DEFAULT-VALUE}).")
+    Path out;
+
+    @Option(names = "--warmup", defaultValue = "5", description = "Untimed runs per cell (default: ${DEFAULT-VALUE}).")
     int warmup;
 
-    @Option(names = "--repeat", defaultValue = "5", description = "Timed runs per case; the median is shown (default ${DEFAULT-VALUE}).")
-    int repeat;
+    @Option(names = "--min-runs", defaultValue = "5", description = "Timed runs per cell at least (default: ${DEFAULT-VALUE}).")
+    int minRuns;
+
+    @Option(names = "--max-runs", defaultValue = "50", description = "Timed runs per cell at most (default: ${DEFAULT-VALUE}).")
+    int maxRuns;
+
+    @Option(names = "--cell-ms", defaultValue = "150",
+            description = "Time per cell after which no more runs start once --min-runs are done (default: ${DEFAULT-VALUE}).")
+    int cellMillis;
+
+    @Option(names = "--max-seconds-per-size", defaultValue = "30",
+            description = "Default sizes only: skip a backend's larger sizes once one is predicted to take longer "
+                    + "(default: ${DEFAULT-VALUE}).")
+    int maxSecondsPerSize;
+
+    @Option(names = "--streams", defaultValue = "4", description = "Streams of the overlap pipeline (default: ${DEFAULT-VALUE}).")
+    int streams;
 
     @Override
     public Integer call() {
-        for (int n : sizes) {
-            if (n < SOFTMAX_COLUMNS || n % SOFTMAX_COLUMNS != 0) {
-                throw new BadInputException("--sizes: " + n + " is not a positive multiple of " + SOFTMAX_COLUMNS);
+        BenchSettings settings = settings();
+        PrintWriter stdout = spec.commandLine().getOut();
+        BenchReport report;
+        // A bar only on a terminal: redirected output and tests get the table alone.
+        if (System.console() != null) {
+            try (ProgressBar bar = new ProgressBarBuilder().setTaskName("bench").setInitialMax(BenchRun.steps(settings))
+                    .setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(250).build()) {
+                report = BenchRun.run(settings, what -> bar.step().setExtraMessage(what));
             }
+        } else {
+            report = BenchRun.run(settings, what -> { });
         }
-        if (warmup < 0 || repeat < 1) {
-            throw new BadInputException("--warmup must be >= 0 and --repeat >= 1, got " + warmup + " and " + repeat);
+        stdout.print(TerminalTable.render(report));
+        try {
+            List<String> files = ReportWriter.write(report, out);
+            stdout.println();
+            stdout.println("Report in " + out.toAbsolutePath().normalize() + ": " + String.join(", ", files));
+        } catch (IOException | UncheckedIOException e) {
+            throw new BadInputException("--out: cannot write the report to " + out + ": " + e.getMessage());
         }
-        List<String> names = backendName == null ? Backends.usableNames() : List.of(backendName);
-        double[] copyGbps = Arrays.stream(sizes).mapToDouble(n -> gbps(n, medianNanos(copyOf(n)))).toArray();
-        PrintWriter out = spec.commandLine().getOut();
-        for (int b = 0; b < names.size(); b++) {
-            try (Backend backend = BackendOption.open(names.get(b))) {
-                if (b == 0) { // only once a backend opened: a bad --backend prints nothing but its error
-                    out.printf("median of %d runs after %d warm-up; GB/s counts x read + y written; 'of copy' is the"
-                            + " share of a plain Java array copy of the same bytes%n", repeat, warmup);
-                    out.printf("%-8s %-12s %10s %10s %8s %10s %8s%n", "backend", "op", "floats", "ms", "GB/s",
-                            "copy GB/s", "of copy");
-                }
-                for (int s = 0; s < sizes.length; s++) {
-                    for (Activation activation : CASES) {
-                        double nanos = timeCase(backend, activation, sizes[s]);
-                        double gbps = gbps(sizes[s], nanos);
-                        out.printf("%-8s %-12s %10d %10.3f %8.2f %10.2f %7.1f%%%n", backend.name(), activation.op().id(),
-                                sizes[s], nanos / 1e6, gbps, copyGbps[s], 100 * gbps / copyGbps[s]);
-                        out.flush();
-                    }
-                }
-            }
-        }
+        stdout.flush();
         return 0;
     }
 
-    private double timeCase(Backend backend, Activation activation, int n) {
-        float[] host = new float[n];
-        SplittableRandom random = new SplittableRandom(n);
-        for (int i = 0; i < n; i++) {
-            host[i] = (float) random.nextDouble(-4, 4);
+    /** The options checked and turned into settings; any bad value is one line and exit 2. */
+    BenchSettings settings() {
+        if (warmup < 0 || minRuns < 1 || maxRuns < minRuns || cellMillis < 0 || maxSecondsPerSize < 1 || streams < 1) {
+            throw new BadInputException("need --warmup >= 0, 1 <= --min-runs <= --max-runs, --cell-ms >= 0, "
+                    + "--max-seconds-per-size >= 1 and --streams >= 1; got " + warmup + ", " + minRuns + ", " + maxRuns
+                    + ", " + cellMillis + ", " + maxSecondsPerSize + ", " + streams);
         }
-        try (DeviceBuffer x = backend.upload(host); DeviceBuffer y = backend.allocate(n)) {
-            Runnable run = activation.op().isElementwise()
-                    ? () -> backend.apply(activation, x, y)
-                    : () -> backend.applyRows(activation, x, y, RowLayout.of(n / SOFTMAX_COLUMNS, SOFTMAX_COLUMNS));
-            return medianNanos(run);
+        List<Workload> workloads = new ArrayList<>();
+        for (String op : ops == null ? List.of(BenchSettings.DEFAULT_WORKLOADS.split(",")) : ops) {
+            try {
+                workloads.add(Workload.parse(op));
+            } catch (IllegalArgumentException e) {
+                throw new BadInputException("--ops: " + e.getMessage());
+            }
         }
-    }
-
-    private static Runnable copyOf(int n) {
-        float[] src = new float[n];
-        float[] dst = new float[n];
-        Arrays.fill(src, 1f);
-        return () -> System.arraycopy(src, 0, dst, 0, n);
-    }
-
-    private long medianNanos(Runnable run) {
-        for (int i = 0; i < warmup; i++) {
-            run.run();
+        List<Long> counts = new ArrayList<>();
+        if (sizes != null) {
+            for (String s : sizes) {
+                try {
+                    counts.add(Sizes.parse(s));
+                } catch (IllegalArgumentException e) {
+                    throw new BadInputException("--sizes: " + e.getMessage());
+                }
+            }
         }
-        long[] times = new long[repeat];
-        for (int i = 0; i < repeat; i++) {
-            long start = System.nanoTime();
-            run.run();
-            times[i] = System.nanoTime() - start;
+        List<String> names = backends == null ? Backends.usableNames() : backends;
+        if (backends != null) {
+            for (String name : names) {
+                BackendOption.open(name).close(); // an unknown or unusable name is bad input before any measuring
+            }
         }
-        Arrays.sort(times);
-        return times[repeat / 2];
-    }
-
-    /** Bytes read plus bytes written, per second, in 10^9. */
-    private static double gbps(long floats, double nanos) {
-        return 2.0 * floats * Float.BYTES / Math.max(nanos, 1);
+        return new BenchSettings(names, workloads, sizes == null ? BenchSettings.defaultSizes() : counts, sizes == null,
+                new Sample.Plan(warmup, minRuns, maxRuns, cellMillis * 1_000_000L), maxSecondsPerSize * 1_000_000_000L,
+                streams);
     }
 }

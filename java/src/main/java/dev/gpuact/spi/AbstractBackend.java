@@ -216,6 +216,21 @@ public abstract class AbstractBackend implements Backend {
         computePreluBackward(bx, bw, bdy, bdx, bdw, bx.length(), channels, inner);
     }
 
+    @Override
+    public final void copy(DeviceBuffer src, DeviceBuffer dst) {
+        AbstractBuffer from = own(src, "src");
+        AbstractBuffer to = own(dst, "dst");
+        sameLength(from, "src", to, "dst");
+        if (from != to && from.length() > 0) {
+            computeCopy(from, to, from.length());
+        }
+    }
+
+    /** dst = src on distinct buffers; the default goes through the host, a device backend copies on the device. */
+    protected void computeCopy(AbstractBuffer src, AbstractBuffer dst, long n) {
+        Backend.super.copy(src, dst);
+    }
+
     private static Op elementwise(Activation activation, String method) {
         Objects.requireNonNull(activation, "activation");
         Op op = activation.op();

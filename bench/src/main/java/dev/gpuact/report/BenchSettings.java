@@ -1,0 +1,36 @@
+package dev.gpuact.report;
+
+import dev.gpuact.Sample;
+import dev.gpuact.Workload;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * What a benchmark run measures and how long it may take.
+ *
+ * @param sizes           element counts, ascending
+ * @param timeBounded     whether sizes are cut when predicted too slow (true for the default sizes)
+ * @param maxSizeNanos    with {@code timeBounded}, a backend skips a size whose measurement is predicted (from
+ *                        the size before, scaled by the size) to take longer than this
+ * @param overlapStreams  streams of the overlap pipeline; its chunks are four times as many
+ */
+public record BenchSettings(List<String> backends, List<Workload> workloads, List<Long> sizes, boolean timeBounded,
+                            Sample.Plan plan, long maxSizeNanos, int overlapStreams) {
+    /** The workloads measured when none are named. */
+    public static final String DEFAULT_WORKLOADS = "relu,sigmoid,gelu,silu,softmax:1024,softmax:32768";
+
+    public BenchSettings {
+        backends = List.copyOf(backends);
+        workloads = List.copyOf(workloads);
+        sizes = sizes.stream().sorted().distinct().toList();
+    }
+
+    /** 1K, 4K, 16K, ... 256M: a factor of four apart, so each doubling of the chart has a point every other step. */
+    public static List<Long> defaultSizes() {
+        List<Long> sizes = new ArrayList<>();
+        for (long n = 1 << 10; n <= 1L << 28; n *= 4) {
+            sizes.add(n);
+        }
+        return sizes;
+    }
+}
