@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
+import java.util.Objects;
 import java.util.ServiceLoader;
 
 /**
@@ -83,6 +84,7 @@ public final class Backends {
      * @throws IllegalArgumentException for a name no provider has
      */
     public static Backend get(String name) {
+        Objects.requireNonNull(name, "name");
         String wanted = name.trim().toLowerCase(Locale.ROOT);
         if (wanted.equals("java")) {
             wanted = "cpu";

@@ -83,11 +83,43 @@ public abstract class AbstractBackend implements Backend {
         if (length > Long.MAX_VALUE / dtype.bytes()) {
             throw new IllegalArgumentException("length " + length + " x " + dtype.bytes() + " bytes overflows");
         }
-        return newBuffer(dtype, length);
+        try {
+            return newBuffer(dtype, length);
+        } catch (IllegalArgumentException e) {
+            throw e; // a limit of the backend, already named in the message
+        } catch (RuntimeException e) {
+            throw allocationFailed(dtype, length, e.toString(), freeMemory(), e);
+        } catch (OutOfMemoryError e) {
+            // Caught right where the one big request failed, so the heap has room again for the message.
+            Runtime rt = Runtime.getRuntime();
+            long heapFree = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
+            throw allocationFailed(dtype, length, "out of Java memory (" + e.getMessage() + ")",
+                    "at most " + heapFree + " bytes free in the Java heap (-Xmx " + rt.maxMemory() + ")", e);
+        }
+    }
+
+    private OutOfDeviceMemoryException allocationFailed(DType dtype, long length, String why, String free, Throwable cause) {
+        MemoryStats held = memory();
+        return new OutOfDeviceMemoryException(name + ": cannot allocate " + length + " " + dtype + " elements ("
+                + length * dtype.bytes() + " bytes): " + why + "; " + free + "; this backend holds "
+                + held.bytesInUse() + " bytes in " + held.liveBuffers() + " buffer(s)", cause);
+    }
+
+    /**
+     * What the device has free, in words, for the message of a failed allocation; a device backend overrides this
+     * with what its runtime reports (OpenCL: global and largest-allocation sizes, CUDA: {@code cuMemGetInfo}).
+     */
+    protected String freeMemory() {
+        return "free device memory not reported by this backend";
     }
 
     /** A new zero-filled buffer; the constructor of {@link AbstractBuffer} registers it. */
     protected abstract AbstractBuffer newBuffer(DType dtype, long length);
+
+    /** Whether {@link #close()} has begun: from then on every buffer of this backend is unusable. */
+    public final boolean isClosed() {
+        return closed;
+    }
 
     protected final void requireOpen() {
         if (closed) {
@@ -287,11 +319,16 @@ public abstract class AbstractBackend implements Backend {
     protected final AbstractBuffer own(DeviceBuffer buffer, String role) {
         requireOpen();
         Objects.requireNonNull(buffer, role);
-        if (buffer.backend() != this || !(buffer instanceof AbstractBuffer)) {
-            throw new IllegalArgumentException(role + " belongs to backend '" + buffer.backend().name()
-                    + "', not to this '" + name + "' backend");
+        if (!(buffer instanceof AbstractBuffer b)) {
+            throw new IllegalArgumentException(role + " is not a buffer of this '" + name + "' backend: a "
+                    + buffer.getClass().getName() + " that no backend's allocate() or upload() made");
         }
-        AbstractBuffer b = (AbstractBuffer) buffer;
+        if (b.backend() != this) {
+            // Two instances of one kind have separate contexts, so their buffers do not mix either.
+            String owner = b.backend().name().equals(name) ? "another '" + name + "' backend instance"
+                    : "backend '" + b.backend().name() + "'";
+            throw new IllegalArgumentException(role + " belongs to " + owner + ", not to this '" + name + "' backend");
+        }
         b.requireOpen(role);
         return b;
     }

@@ -80,10 +80,17 @@ public abstract class AbstractBuffer implements DeviceBuffer {
         return closed;
     }
 
-    /** Throws if closed; {@code role} names the argument in the message. */
+    /**
+     * Throws if this buffer or its backend is closed; {@code role} names the argument in the message. Closing the
+     * backend frees its buffers' device memory, so touching one afterwards must fail here, before native code.
+     */
     public final void requireOpen(String role) {
         if (closed) {
             throw new IllegalStateException(role + " is a closed buffer (" + this + ")");
+        }
+        if (backend.isClosed()) {
+            throw new IllegalStateException(role + " belongs to backend '" + backend.name()
+                    + "', which is closed: its memory was freed with it");
         }
     }
 
