@@ -25,13 +25,15 @@ if ! (have_opencl && has_icd); then
     fi
 fi
 
-require=()
+# The Java backend is always required, so a class path that lost its provider fails instead of testing nothing.
+required="cpu"
 if have_opencl && has_icd; then
-    require=(-Dgpuact.requireBackends="${GPUACT_REQUIRE_BACKENDS:-opencl}")
+    required="cpu,opencl"
 fi
+required="${GPUACT_REQUIRE_BACKENDS:-$required}"
 
 if [ -x kernels-cuda/check-fatbin.sh ]; then
     kernels-cuda/check-fatbin.sh
 fi
 
-mvn -B -ntp verify "${require[@]}" "$@"
+mvn -B -ntp verify -Dgpuact.requireBackends="$required" "$@"

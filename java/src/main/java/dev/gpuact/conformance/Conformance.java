@@ -32,12 +32,17 @@ import java.util.SplittableRandom;
  *     within {@link #REDUCTION_ULP} ULPs of sum |dy x| over the channel's terms (a pairwise or blocked float
  *     sum is far inside; a sequential one over a few thousand terms usually is).</li>
  * <li>Softmax rows sum to 1 within {@link #SOFTMAX_SUM_TOLERANCE} (summed in double), up to 2^20 columns.</li>
- * <li>Determinism: the same call twice gives the same bits (elementwise forward and backward, softmax and
- *     log_softmax over 65536 columns, PReLU's weight gradient).</li>
+ * <li>Determinism: the same call twice gives the same bits, any NaN counting as one value (elementwise forward
+ *     and backward, softmax and log_softmax over 65536 columns, PReLU's weight gradient).</li>
  * </ul>
- * Inputs cover every float exponent with several mantissas and both signs, the special values, the kinks and
- * derivative zeros of each op with their float neighbours, [-14, -5] densely, and seeded random floats (uniform
- * in [-20, 20] and uniform over bit patterns), at the default parameters and one or two others per op.
+ * Elementwise inputs cover every float exponent with several mantissas and both signs, the special values, the
+ * kinks and the zeros of f and f' of each op with their float neighbours, [-14, -5] densely, and seeded random
+ * floats (uniform in [-20, 20] and uniform over bit patterns), at the default parameters and one or two others
+ * per op; backward runs with dy = 1 and with dy uniform in [-2, 2]. Row-wise outputs are written into buffers
+ * pre-filled with a sentinel, and every element outside the rows (stride padding, the tail) must keep it; input
+ * padding is NaN, so a kernel that reads it poisons its row. Maxout must be exact; its gradient goes to the first
+ * maximum. Not checked: the gradient of a fully masked or NaN row, and maxout's gradient in a group holding NaN
+ * (the contract does not say what they are).
  */
 public final class Conformance {
     public static final double FORWARD_ULP = 4;
@@ -82,7 +87,7 @@ public final class Conformance {
         List<Activation> sets = new ArrayList<>();
         sets.add(op.defaults());
         switch (op) {
-            case LEAKY_RELU -> sets.addAll(List.of(Activation.leakyRelu(0.2), Activation.leakyRelu(-0.5)));
+            case LEAKY_RELU -> sets.addAll(List.of(Activation.leakyRelu(0), Activation.leakyRelu(-0.5)));
             case ELU -> sets.addAll(List.of(Activation.elu(0.5), Activation.elu(2)));
             case CELU -> sets.addAll(List.of(Activation.celu(0.5), Activation.celu(3)));
             case SWISH -> sets.addAll(List.of(Activation.swish(0.5), Activation.swish(1.702)));
@@ -103,42 +108,66 @@ public final class Conformance {
 
     private static void checkElementwise(Backend backend, Activation activation, Tally tally) {
         Op op = activation.op();
-        double a = activation.a();
-        double b = activation.b();
         float[] x = ElementwiseInputs.of(activation, seed(op));
-        float[] y = forward(backend, activation, x);
-        for (int i = 0; i < x.length; i++) {
-            double ulps = Ulp.distance(y[i], op.reference(x[i], a, b));
-            tally.forward(ulps);
-            if (!(ulps <= FORWARD_ULP)) {
-                tally.fail(elementFailure("forward", activation, x[i], y[i], (float) op.reference(x[i], a, b), ulps,
-                        FORWARD_ULP));
-            }
-        }
-        float[] ones = new float[x.length];
-        Arrays.fill(ones, 1f);
         SplittableRandom random = new SplittableRandom(seed(op) + 1);
         float[] randomDy = new float[x.length];
         for (int i = 0; i < x.length; i++) {
             randomDy[i] = (float) random.nextDouble(-2, 2);
         }
-        float[] dxOnes = null;
-        for (float[] dy : List.of(ones, randomDy)) {
-            float[] dx = backward(backend, activation, x, dy);
-            dxOnes = dxOnes == null ? dx : dxOnes;
-            for (int i = 0; i < x.length; i++) {
-                double want = dy[i] * op.referenceDerivative(x[i], a, b);
-                double scale = Math.abs(dy[i]) * op.referenceDerivativeScale(x[i], a, b);
-                double ulps = Ulp.distance(dx[i], want, scale);
-                tally.backward(ulps);
-                if (!(ulps <= BACKWARD_ULP)) {
-                    tally.fail(elementFailure("backward (dy=" + dy[i] + ")", activation, x[i], dx[i], (float) want,
-                            ulps, BACKWARD_ULP));
-                }
-            }
-        }
+        float[] ones = new float[x.length];
+        Arrays.fill(ones, 1f);
+        float[] y = compareForward(backend, activation, x, tally);
+        float[] dxOnes = compareBackward(backend, activation, x, ones, tally);
+        compareBackward(backend, activation, x, randomDy, tally);
         checkSameBits(tally, activation + " forward", y, forward(backend, activation, x));
         checkSameBits(tally, activation + " backward", dxOnes, backward(backend, activation, x, ones));
+    }
+
+    /**
+     * Forward and backward of an elementwise activation at inputs of the caller's choosing, against the same
+     * bounds as {@link #check}; for property tests and for reproducing a reported failure.
+     */
+    public static OpReport checkElementwise(Backend backend, Activation activation, float[] x, float[] dy) {
+        if (activation.op().kind() != Op.Kind.ELEMENTWISE) {
+            throw new IllegalArgumentException("activation must be elementwise (not prelu or row-wise), got " + activation);
+        }
+        if (dy.length != x.length) {
+            throw new IllegalArgumentException("dy must have x's length " + x.length + ", got " + dy.length);
+        }
+        Tally tally = new Tally(activation.op().id());
+        compareForward(backend, activation, x, tally);
+        compareBackward(backend, activation, x, dy, tally);
+        return tally.report();
+    }
+
+    private static float[] compareForward(Backend backend, Activation activation, float[] x, Tally tally) {
+        Op op = activation.op();
+        float[] y = forward(backend, activation, x);
+        for (int i = 0; i < x.length; i++) {
+            double want = op.reference(x[i], activation.a(), activation.b());
+            double ulps = Ulp.distance(y[i], want);
+            tally.forward(ulps);
+            if (!(ulps <= FORWARD_ULP)) {
+                tally.fail(elementFailure("forward", activation, x[i], y[i], (float) want, ulps, FORWARD_ULP));
+            }
+        }
+        return y;
+    }
+
+    private static float[] compareBackward(Backend backend, Activation activation, float[] x, float[] dy, Tally tally) {
+        Op op = activation.op();
+        float[] dx = backward(backend, activation, x, dy);
+        for (int i = 0; i < x.length; i++) {
+            double want = dy[i] * op.referenceDerivative(x[i], activation.a(), activation.b());
+            double scale = Math.abs(dy[i]) * op.referenceDerivativeScale(x[i], activation.a(), activation.b());
+            double ulps = Ulp.distance(dx[i], want, scale);
+            tally.backward(ulps);
+            if (!(ulps <= BACKWARD_ULP)) {
+                tally.fail(elementFailure("backward (dy=" + dy[i] + ")", activation, x[i], dx[i], (float) want, ulps,
+                        BACKWARD_ULP));
+            }
+        }
+        return dx;
     }
 
     /** "forward at x=-0.0075 (0xbbf5c28f) a=0.01: got 1.2 want 1.3, 17 ULP > 4", naming the rule for NaN/inf. */
@@ -167,10 +196,11 @@ public final class Conformance {
         return 0x5eed_0000L + op.ordinal();
     }
 
+    /** Bit-identical outputs, reading every NaN as the same value: Java and the devices do not keep NaN payloads. */
     static void checkSameBits(Tally tally, String what, float[] first, float[] second) {
         tally.point();
         for (int i = 0; i < first.length; i++) {
-            if (Float.floatToRawIntBits(first[i]) != Float.floatToRawIntBits(second[i])) {
+            if (Float.floatToIntBits(first[i]) != Float.floatToIntBits(second[i])) {
                 tally.fail(String.format(Locale.ROOT, "not deterministic: %s gave %s then %s at index %d", what,
                         first[i], second[i], i));
                 return;

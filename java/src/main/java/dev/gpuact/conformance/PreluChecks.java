@@ -35,8 +35,11 @@ final class PreluChecks {
         float[] weights = {0.25f, -0.1f, 0f, 1.5f};
         float[] ones = new float[sweep.length];
         Arrays.fill(ones, 1f);
-        checkElements("[N, C] sweep", sweep, weights, 1, ones);
-        checkElements("[N, C] sweep", sweep, weights, 1, uniform(sweep.length, 2));
+        Result withUnitDy = run(sweep, weights, ones, weights.length, 1);
+        compareY("[N, C] sweep", sweep, weights, 1, withUnitDy.y());
+        compareDx("[N, C] sweep", sweep, weights, 1, ones, withUnitDy.dx());
+        float[] dy = uniform(sweep.length, 2);
+        compareDx("[N, C] sweep", sweep, weights, 1, dy, run(sweep, weights, dy, weights.length, 1).dx());
 
         checkLayout("NCHW N=3 C=5 HxW=7x9", 3 * 5 * 63, 5, 63);
         checkLayout("[N, C] N=200 C=16", 200 * 16, 16, 1);
@@ -56,27 +59,31 @@ final class PreluChecks {
         }
     }
 
-    /** y and dx of every element against leaky_relu with its channel's weight. */
-    private Result checkElements(String layout, float[] x, float[] weight, int inner, float[] dy) {
-        int channels = weight.length;
-        Result r = run(x, weight, dy, channels, inner);
+    /** y of every element against leaky_relu with its channel's weight. */
+    private void compareY(String layout, float[] x, float[] weight, int inner, float[] y) {
         for (int i = 0; i < x.length; i++) {
-            float w = weight[(i / inner) % channels];
-            double wantY = Op.PRELU.reference(x[i], w, 0);
-            double ulps = Ulp.distance(r.y()[i], wantY);
+            float w = weight[(i / inner) % weight.length];
+            double want = Op.PRELU.reference(x[i], w, 0);
+            double ulps = Ulp.distance(y[i], want);
             tally.forward(ulps);
             if (!(ulps <= FORWARD_ULP)) {
-                tally.fail(failure("forward", layout, i, x[i], w, r.y()[i], wantY, ulps, FORWARD_ULP));
+                tally.fail(failure("forward", layout, i, x[i], w, y[i], want, ulps, FORWARD_ULP));
             }
-            double wantDx = dy[i] * Op.PRELU.referenceDerivative(x[i], w, 0);
-            double dxUlps = Ulp.distance(r.dx()[i], wantDx);
-            tally.backward(dxUlps);
-            if (!(dxUlps <= BACKWARD_ULP)) {
-                tally.fail(failure("backward dx (dy=" + dy[i] + ")", layout, i, x[i], w, r.dx()[i], wantDx, dxUlps,
+        }
+    }
+
+    /** dx of every element against dy times leaky_relu' with its channel's weight. */
+    private void compareDx(String layout, float[] x, float[] weight, int inner, float[] dy, float[] dx) {
+        for (int i = 0; i < x.length; i++) {
+            float w = weight[(i / inner) % weight.length];
+            double want = dy[i] * Op.PRELU.referenceDerivative(x[i], w, 0);
+            double ulps = Ulp.distance(dx[i], want);
+            tally.backward(ulps);
+            if (!(ulps <= BACKWARD_ULP)) {
+                tally.fail(failure("backward dx (dy=" + dy[i] + ")", layout, i, x[i], w, dx[i], want, ulps,
                         BACKWARD_ULP));
             }
         }
-        return r;
     }
 
     private static String failure(String what, String layout, int i, float x, float w, float got, double want,
@@ -95,7 +102,9 @@ final class PreluChecks {
         }
         float[] weight = uniform(channels, 0.5);
         float[] dy = uniform(n, 2);
-        Result r = checkElements(layout, x, weight, inner, dy);
+        Result r = run(x, weight, dy, channels, inner);
+        compareY(layout, x, weight, inner, r.y());
+        compareDx(layout, x, weight, inner, dy, r.dx());
         double[][] want = RowReference.preluWeightGradient(x, dy, channels, inner);
         for (int c = 0; c < channels; c++) {
             double magnitude = want[1][c];

@@ -2,8 +2,10 @@ package dev.gpuact.conformance;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.gpuact.Activation;
 import dev.gpuact.Op;
 import dev.gpuact.conformance.DoubleBackend.Defect;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -16,7 +18,7 @@ class ConformanceSelfTest {
         try (DoubleBackend backend = new DoubleBackend(Defect.NONE)) {
             List<OpReport> reports = Conformance.checkAll(backend);
             assertThat(reports).extracting(OpReport::name)
-                    .containsExactly(java.util.Arrays.stream(Op.values()).map(Op::id).toArray(String[]::new));
+                    .containsExactly(Arrays.stream(Op.values()).map(Op::id).toArray(String[]::new));
             for (OpReport r : reports) {
                 assertThat(r.failures()).as(r.name()).isEmpty();
                 assertThat(r.passed()).isTrue();
@@ -63,7 +65,7 @@ class ConformanceSelfTest {
     @Test
     void everyParameterisedOpIsCheckedAwayFromItsDefaults() {
         for (Op op : Op.ELEMENTWISE) {
-            List<dev.gpuact.Activation> sets = Conformance.parameterSets(op);
+            List<Activation> sets = Conformance.parameterSets(op);
             assertThat(sets).as(op.id()).hasSizeBetween(op.params().isEmpty() ? 1 : 2, op.params().isEmpty() ? 1 : 3)
                     .doesNotHaveDuplicates().first().isEqualTo(op.defaults());
         }

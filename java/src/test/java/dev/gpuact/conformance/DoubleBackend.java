@@ -3,6 +3,7 @@ package dev.gpuact.conformance;
 import dev.gpuact.Activation;
 import dev.gpuact.DType;
 import dev.gpuact.Op;
+import dev.gpuact.Reference;
 import dev.gpuact.RowLayout;
 import dev.gpuact.spi.AbstractBackend;
 import dev.gpuact.spi.AbstractBuffer;
@@ -104,7 +105,7 @@ final class DoubleBackend extends AbstractBackend {
             if (op == Op.RELU && defect == Defect.RELU_NAN_TO_ZERO) {
                 out[i] = v > 0 ? v : 0;
             } else if (op == Op.GELU && defect == Defect.GELU_ONE_PLUS_ERF) {
-                float erf = (float) (1 - dev.gpuact.Reference.erfc(v / Math.sqrt(2)));
+                float erf = (float) (1 - Reference.erfc(v / Math.sqrt(2)));
                 out[i] = 0.5f * v * (1f + erf);
             } else if (op == Op.TANH && defect == Defect.TANH_COARSE) {
                 out[i] = Float.intBitsToFloat(Float.floatToRawIntBits(out[i]) & ~63);

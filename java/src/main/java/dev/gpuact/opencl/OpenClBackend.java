@@ -1,0 +1,317 @@
+package dev.gpuact.opencl;
+
+import static org.jocl.CL.CL_CONTEXT_PLATFORM;
+import static org.jocl.CL.CL_MEM_CONTEXT;
+import static org.jocl.CL.CL_MEM_READ_WRITE;
+import static org.jocl.CL.CL_MEM_SIZE;
+import static org.jocl.CL.CL_QUEUE_PROFILING_ENABLE;
+import static org.jocl.CL.CL_QUEUE_PROPERTIES;
+
+import dev.gpuact.Activation;
+import dev.gpuact.DType;
+import dev.gpuact.DeviceBuffer;
+import dev.gpuact.Op;
+import dev.gpuact.RowLayout;
+import dev.gpuact.spi.AbstractBackend;
+import dev.gpuact.spi.AbstractBuffer;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import org.jocl.CL;
+import org.jocl.Pointer;
+import org.jocl.Sizeof;
+import org.jocl.cl_command_queue;
+import org.jocl.cl_context;
+import org.jocl.cl_context_properties;
+import org.jocl.cl_device_id;
+import org.jocl.cl_mem;
+import org.jocl.cl_program;
+import org.jocl.cl_queue_properties;
+
+/**
+ * The OpenCL backend: one context, in-order queue and program per device.
+ *
+ * <p>{@link #open} creates its own context and queue; {@link #wrap(cl_context, cl_device_id, cl_command_queue)}
+ * runs on a host engine's, which it never releases (the engine must keep them alive until this backend is
+ * closed), and {@link #wrap(cl_mem, long)} applies activations to the engine's cl_mem without a copy. The
+ * program comes from an on-disk binary cache when it can (see {@link #programFromCache()}).
+ */
+public final class OpenClBackend extends AbstractBackend {
+    private static final int MAX_WORK_GROUP = 256;
+    /** PReLU's dweight: a chunk per work-group of about this many elements of a channel, at most 256 chunks. */
+    private static final long PRELU_CHUNK_ELEMENTS = 1L << 16;
+
+    private final OpenClDevice device;
+    private final cl_context context;
+    private final boolean ownsContext;
+    private final OpenClQueue queue;
+    private final cl_program program;
+    private final boolean programFromCache;
+    private final long programNanos;
+    private final int workGroup;
+    private final Map<String, OpenClKernel> kernels = new ConcurrentHashMap<>();
+    /** Tests force a row shape to check both on one device; null means choose by device type. */
+    private volatile RowKernelShape forcedRowShape;
+
+    private OpenClBackend(OpenClDevice device, cl_context context, boolean ownsContext, OpenClQueue queue,
+                          ProgramBuilder builder) {
+        super("opencl");
+        this.device = device;
+        this.context = context;
+        this.ownsContext = ownsContext;
+        this.queue = queue;
+        this.workGroup = Integer.highestOneBit((int) Math.max(1, Math.min(MAX_WORK_GROUP, device.maxWorkGroupSize())));
+        try {
+            ProgramBuilder.Built built = builder.build(context, device, KernelSource.program(), buildOptions(workGroup));
+            this.program = built.program();
+            this.programFromCache = built.fromCache();
+            this.programNanos = built.nanos();
+        } catch (RuntimeException e) {
+            queue.release();
+            if (ownsContext) {
+                CL.clReleaseContext(context);
+            }
+            throw e;
+        }
+    }
+
+    static String buildOptions(int workGroup) {
+        return "-DGPUACT_WG=" + workGroup;
+    }
+
+    /** A backend on {@code device} with its own context and a profiling-enabled queue. */
+    public static OpenClBackend open(OpenClDevice device) {
+        return open(device, ProgramBuilder.defaultCacheDir());
+    }
+
+    /** As {@link #open(OpenClDevice)}, caching program binaries in {@code cacheDir}. */
+    public static OpenClBackend open(OpenClDevice device, Path cacheDir) {
+        Objects.requireNonNull(device, "device");
+        CL.setExceptionsEnabled(true);
+        cl_context_properties properties = new cl_context_properties();
+        properties.addProperty(CL_CONTEXT_PLATFORM, device.platform());
+        cl_context context = CL.clCreateContext(properties, 1, new cl_device_id[] {device.id()}, null, null, null);
+        cl_command_queue queue;
+        try {
+            cl_queue_properties queueProperties = new cl_queue_properties();
+            queueProperties.addProperty(CL_QUEUE_PROPERTIES, CL_QUEUE_PROFILING_ENABLE);
+            queue = CL.clCreateCommandQueueWithProperties(context, device.id(), queueProperties, null);
+        } catch (RuntimeException e) {
+            CL.clReleaseContext(context);
+            throw e;
+        }
+        return new OpenClBackend(device, context, true, new OpenClQueue(queue, true), new ProgramBuilder(cacheDir));
+    }
+
+    /**
+     * A backend on a context, device and in-order queue a host engine already owns. Every command goes on that
+     * queue; closing the backend releases only what it created (program, kernels, its own buffers).
+     */
+    public static OpenClBackend wrap(cl_context context, cl_device_id device, cl_command_queue queue) {
+        Objects.requireNonNull(context, "context");
+        Objects.requireNonNull(device, "device");
+        Objects.requireNonNull(queue, "queue");
+        CL.setExceptionsEnabled(true);
+        return new OpenClBackend(OpenClDevices.describe(-1, device), context, false, new OpenClQueue(queue, false),
+                new ProgramBuilder(ProgramBuilder.defaultCacheDir()));
+    }
+
+    /**
+     * The first {@code length} floats of a cl_mem the host engine owns, as a buffer of this backend: no copy;
+     * closing it does not release the cl_mem.
+     *
+     * @throws IllegalArgumentException if the cl_mem belongs to another context or holds fewer bytes
+     */
+    public DeviceBuffer wrap(cl_mem mem, long length) {
+        Objects.requireNonNull(mem, "mem");
+        requireOpen();
+        if (length < 0) {
+            throw new IllegalArgumentException("length must be >= 0, got " + length);
+        }
+        long[] size = new long[1];
+        CL.clGetMemObjectInfo(mem, CL_MEM_SIZE, Sizeof.size_t, Pointer.to(size), null);
+        if (size[0] < length * Float.BYTES) {
+            throw new IllegalArgumentException("mem holds " + size[0] + " bytes but " + length + " floats need "
+                    + length * Float.BYTES);
+        }
+        cl_context owner = new cl_context();
+        CL.clGetMemObjectInfo(mem, CL_MEM_CONTEXT, Sizeof.cl_context, Pointer.to(owner), null);
+        if (!owner.equals(context)) {
+            throw new IllegalArgumentException("mem belongs to another cl_context than this backend's");
+        }
+        return new OpenClBuffer(this, queue, length, new OpenClBuffer.ClMemory(mem, length * Float.BYTES, false));
+    }
+
+    @Override
+    protected AbstractBuffer newBuffer(DType dtype, long length) {
+        long bytes = length * Float.BYTES;
+        if (length == 0) {
+            return new OpenClBuffer(this, queue, 0, new OpenClBuffer.ClMemory(null, 0, true));
+        }
+        cl_mem mem = CL.clCreateBuffer(context, CL_MEM_READ_WRITE, bytes, null, null);
+        OpenClBuffer.ClMemory memory = new OpenClBuffer.ClMemory(mem, bytes, true);
+        try (OpenClEvent fill = queue.fillZero(mem, bytes)) {
+            fill.await();
+        } catch (RuntimeException e) {
+            CL.clReleaseMemObject(mem);
+            throw e;
+        }
+        return new OpenClBuffer(this, queue, length, memory);
+    }
+
+    @Override
+    public String device() {
+        return device.shortName();
+    }
+
+    /** What the runtime reports about the device this backend runs on. */
+    public OpenClDevice openClDevice() {
+        return device;
+    }
+
+    /** The queue every command goes on. */
+    public OpenClQueue queue() {
+        return queue;
+    }
+
+    /** Whether the program binary came from the on-disk cache rather than a source build. */
+    public boolean programFromCache() {
+        return programFromCache;
+    }
+
+    /** Wall time to obtain the built program (cache lookup and load, or source build and cache write). */
+    public long programNanos() {
+        return programNanos;
+    }
+
+    /** Work-group size of the reduction kernels (GPUACT_WG). */
+    public int workGroupSize() {
+        return workGroup;
+    }
+
+    void forceRowShape(RowKernelShape shape) {
+        forcedRowShape = shape;
+    }
+
+    RowKernelShape rowShape(long cols) {
+        RowKernelShape forced = forcedRowShape;
+        return forced != null ? forced : RowKernelShape.choose(device, cols);
+    }
+
+    private OpenClKernel kernel(String name) {
+        return kernels.computeIfAbsent(name, n -> new OpenClKernel(n, CL.clCreateKernel(program, n, null)));
+    }
+
+    private long groups(long items) {
+        return (items + workGroup - 1) / workGroup * workGroup;
+    }
+
+    /** Enqueues one kernel over {@code items} work-items (rounded up to whole groups) and waits for it. */
+    private void run(String kernel, long items, Object... args) {
+        try (OpenClEvent done = kernel(kernel).launch(queue, groups(items), workGroup, null, args)) {
+            done.await();
+        }
+    }
+
+    private static cl_mem mem(AbstractBuffer buffer) {
+        return ((OpenClBuffer) buffer).mem();
+    }
+
+    @Override
+    protected void computeForward(Activation activation, AbstractBuffer x, AbstractBuffer y, long n) {
+        run("fwd_" + activation.op().name(), n, mem(x), mem(y), n, activation.a(), activation.b());
+    }
+
+    @Override
+    protected void computeBackward(Activation activation, AbstractBuffer x, AbstractBuffer dy, AbstractBuffer dx,
+                                   long n) {
+        run("bwd_" + activation.op().name(), n, mem(x), mem(dy), mem(dx), n, activation.a(), activation.b());
+    }
+
+    @Override
+    protected void computeRows(Activation activation, AbstractBuffer x, AbstractBuffer y, RowLayout layout) {
+        rows(activation, "fwd", layout, mem(x), mem(y));
+    }
+
+    @Override
+    protected void computeRowsBackward(Activation activation, AbstractBuffer x, AbstractBuffer dy, AbstractBuffer dx,
+                                       RowLayout layout) {
+        rows(activation, "bwd", layout, mem(x), mem(dy), mem(dx));
+    }
+
+    private void rows(Activation activation, String direction, RowLayout layout, cl_mem... buffers) {
+        if (activation.op() == Op.MAXOUT) {
+            long pieces = (long) activation.param("pieces");
+            long outCols = layout.cols() / pieces;
+            run("maxout_" + direction, layout.rows() * outCols, arguments(buffers, layout.rows(), outCols,
+                    layout.xStride(), layout.yStride(), pieces));
+            return;
+        }
+        Object[] args = arguments(buffers, layout.rows(), layout.cols(), layout.xStride(), layout.yStride(),
+                activation.a(), activation.b());
+        RowKernelShape shape = rowShape(layout.cols());
+        String kernel = activation.op().id() + "_" + direction + "_" + shape.suffix();
+        if (shape == RowKernelShape.ITEM) {
+            run(kernel, layout.rows(), args);
+            return;
+        }
+        try (OpenClEvent done = kernel(kernel).launch(queue, layout.rows() * workGroup, workGroup, null, args)) {
+            done.await();
+        }
+    }
+
+    private static Object[] arguments(cl_mem[] buffers, Object... scalars) {
+        Object[] args = Arrays.copyOf(buffers, buffers.length + scalars.length, Object[].class);
+        System.arraycopy(scalars, 0, args, buffers.length, scalars.length);
+        return args;
+    }
+
+    @Override
+    protected void computePrelu(AbstractBuffer x, AbstractBuffer weight, AbstractBuffer y, long n, long channels,
+                                long inner) {
+        run("prelu_fwd", n, mem(x), mem(weight), mem(y), n, channels, inner);
+    }
+
+    /**
+     * dweight first (dx may be dy's buffer), in two fixed stages: chunk sums per work-group, then each channel
+     * adds its chunks in order. The split depends only on n, channels, inner and the work-group size.
+     */
+    @Override
+    protected void computePreluBackward(AbstractBuffer x, AbstractBuffer weight, AbstractBuffer dy,
+                                        AbstractBuffer dx, AbstractBuffer dweight, long n, long channels,
+                                        long inner) {
+        if (n == 0) {
+            try (OpenClEvent fill = queue.fillZero(mem(dweight), channels * Float.BYTES)) {
+                fill.await();
+            }
+            return;
+        }
+        long blocks = (n + inner - 1) / inner;
+        long perChannel = (blocks + channels - 1) / channels * inner;
+        long chunks = Math.max(1, Math.min(256, perChannel / PRELU_CHUNK_ELEMENTS));
+        long chunkLength = (perChannel + chunks - 1) / chunks;
+        cl_mem partial = CL.clCreateBuffer(context, CL_MEM_READ_WRITE, 2 * channels * chunks * Float.BYTES, null, null);
+        try (OpenClEvent sums = kernel("prelu_dweight_partial").launch(queue, channels * chunks * workGroup,
+                     workGroup, null, mem(x), mem(dy), partial, n, channels, inner, chunks, chunkLength);
+             OpenClEvent total = kernel("prelu_dweight_finish").launch(queue, groups(channels), workGroup, sums,
+                     partial, mem(dweight), channels, chunks)) {
+            total.await();
+        } finally {
+            CL.clReleaseMemObject(partial);
+        }
+        run("prelu_bwd_dx", n, mem(x), mem(weight), mem(dy), mem(dx), n, channels, inner);
+    }
+
+    @Override
+    protected void releaseDevice() {
+        kernels.values().forEach(OpenClKernel::release);
+        kernels.clear();
+        CL.clReleaseProgram(program);
+        queue.release();
+        if (ownsContext) {
+            CL.clReleaseContext(context);
+        }
+    }
+}

@@ -1,0 +1,67 @@
+package dev.gpuact.opencl;
+
+import dev.gpuact.Backend;
+import dev.gpuact.BackendUnavailableException;
+import dev.gpuact.spi.BackendProvider;
+import dev.gpuact.spi.Probe;
+import java.util.ArrayList;
+import java.util.List;
+import org.jocl.CLException;
+
+/**
+ * Finds OpenCL devices. Construction touches no native code; {@link #probe()} loads JOCL, lists every platform
+ * and device, and picks one: {@code -Dgpuact.opencl.device=N} (index in the listing) or a name substring, else
+ * the first GPU, then accelerator, then CPU.
+ */
+public final class OpenClBackendProvider implements BackendProvider {
+    private OpenClDevice chosen;
+    private Probe probe;
+
+    @Override
+    public String name() {
+        return "opencl";
+    }
+
+    @Override
+    public synchronized Probe probe() {
+        if (probe == null) {
+            probe = findDevice();
+        }
+        return probe;
+    }
+
+    private Probe findDevice() {
+        List<OpenClDevice> devices;
+        try {
+            devices = OpenClDevices.list();
+        } catch (LinkageError e) {
+            return Probe.unusable("no OpenCL runtime: JOCL could not load libOpenCL (" + e.getMessage() + ")",
+                    List.of("install an OpenCL ICD loader and a driver (e.g. ocl-icd-libopencl1 and pocl-opencl-icd)"));
+        } catch (CLException e) {
+            return Probe.unusable("OpenCL runtime error while listing devices: " + e.getMessage(), List.of());
+        }
+        List<String> details = new ArrayList<>();
+        devices.forEach(d -> details.add(d.describe()));
+        details.add("program binary cache: " + ProgramBuilder.defaultCacheDir() + " (-D" + ProgramBuilder.CACHE_DIR_PROPERTY + ")");
+        String override = System.getProperty(OpenClDevices.DEVICE_PROPERTY);
+        try {
+            chosen = OpenClDevices.choose(devices, override);
+        } catch (IllegalArgumentException e) {
+            return Probe.unusable(e.getMessage(), details);
+        }
+        String why = override == null || override.isBlank()
+                ? "the best by type (GPU, accelerator, CPU); -D" + OpenClDevices.DEVICE_PROPERTY + "=N or =name picks another"
+                : "chosen by -D" + OpenClDevices.DEVICE_PROPERTY + "=" + override;
+        return Probe.usable(chosen.rank(), "OpenCL " + chosen.typeName() + " device #" + chosen.index() + " "
+                + chosen.shortName() + ", " + why, devices.stream().map(OpenClDevice::shortName).toList(), details);
+    }
+
+    @Override
+    public Backend open() {
+        Probe p = probe();
+        if (!p.usable()) {
+            throw new BackendUnavailableException("backend 'opencl' is not usable: " + p.reason());
+        }
+        return OpenClBackend.open(chosen);
+    }
+}

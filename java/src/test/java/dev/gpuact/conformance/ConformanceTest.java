@@ -1,0 +1,80 @@
+package dev.gpuact.conformance;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.fail;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.gpuact.Backend;
+import dev.gpuact.Backends;
+import dev.gpuact.Op;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.DynamicContainer;
+import org.junit.jupiter.api.DynamicNode;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.TestFactory;
+
+/**
+ * The conformance suite: every backend found on the class path times every op, each a test named like
+ * "cpu / gelu". A backend that cannot run here is skipped with its reason, unless the system property
+ * {@value #REQUIRE} (a comma list, passed on by Surefire from the parent pom) names it: then it fails.
+ */
+class ConformanceTest {
+    static final String REQUIRE = "gpuact.requireBackends";
+
+    private static final Map<String, Backend> OPEN = new ConcurrentHashMap<>();
+
+    static Set<String> requiredBackends() {
+        String list = System.getProperty(REQUIRE, "");
+        return Arrays.stream(list.split(",")).map(String::trim).filter(s -> !s.isEmpty()).collect(Collectors.toSet());
+    }
+
+    @TestFactory
+    Stream<DynamicNode> everyOpOnEveryBackend() {
+        List<Backends.Status> statuses = Backends.statuses();
+        Set<String> found = statuses.stream().map(Backends.Status::name).collect(Collectors.toSet());
+        Stream<DynamicNode> missing = requiredBackends().stream().filter(name -> !found.contains(name))
+                .map(name -> DynamicTest.dynamicTest(name + " (required)", () -> fail("backend '" + name
+                        + "' is required by -D" + REQUIRE + " but no provider of that name is on the class path; found "
+                        + found)));
+        Stream<DynamicNode> perBackend = statuses.stream().map(status -> DynamicContainer.dynamicContainer(status.name(),
+                Arrays.stream(Op.values()).map(op -> DynamicTest.dynamicTest(status.name() + " / " + op.id(),
+                        () -> checkOp(status, op)))));
+        return Stream.concat(missing, perBackend);
+    }
+
+    private static void checkOp(Backends.Status status, Op op) {
+        Backend backend = open(status);
+        OpReport report = Conformance.check(backend, op);
+        assertThat(report.failures())
+                .as("%s / %s on %s: %d points, max forward %s ULP, max backward %s ULP; failures:%n%s", status.name(),
+                        op.id(), backend.device(), report.points(), Conformance.formatUlps(report.maxUlpForward()),
+                        Conformance.formatUlps(report.maxUlpBackward()), String.join("\n", report.failures()))
+                .isEmpty();
+        assertThat(backend.memory().liveBuffers()).as("buffers the checks left open").isZero();
+    }
+
+    /** The backend, opened once for all its tests; unusable ones are skipped, or failed when required. */
+    static Backend open(Backends.Status status) {
+        if (!status.usable()) {
+            String why = "backend '" + status.name() + "' is not usable here: " + status.probe().reason();
+            if (requiredBackends().contains(status.name())) {
+                fail(why + " (and -D" + REQUIRE + " requires it)");
+            }
+            assumeTrue(false, why);
+        }
+        return OPEN.computeIfAbsent(status.name(), Backends::get);
+    }
+
+    @AfterAll
+    static void closeBackends() {
+        OPEN.values().forEach(Backend::close);
+        OPEN.clear();
+    }
+}

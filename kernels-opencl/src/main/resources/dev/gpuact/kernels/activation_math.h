@@ -1,0 +1,482 @@
+/* Device math of every activation, written once for OpenCL C and CUDA C.
+ *
+ * For each op NAME of activations.def:
+ *   GPUACT_FN float gpuact_fwd_NAME(float x, float a, float b)            y = f(x)
+ *   GPUACT_FN float gpuact_bwd_NAME(float x, float dy, float a, float b)  dx = dy * f'(x)
+ * a and b are the op's parameters in catalog order (0 when it has fewer).
+ *
+ * Accuracy target (ACTIVATIONS.md): forward <= 4 ULP, backward <= 8 ULP at every float input, NaN in gives NaN
+ * out, infinities give the limit. The builtins are only trusted to a few ULP, so every formula avoids amplifying
+ * their error: arguments of exp that come from a rounded product carry their rounding error along (gpuact_exp_hilo),
+ * differences that cancel are rewritten, and the few derivatives that pass through zero away from x = 0 are
+ * evaluated in double inside a narrow window around the root when the device has fp64 (GPUACT_HAS_FP64);
+ * without fp64 the float formula is used there and the bound is not met near those roots.
+ *
+ * Only the C subset both compilers accept is used outside the target #ifs below. */
+#ifndef GPUACT_ACTIVATION_MATH_H
+#define GPUACT_ACTIVATION_MATH_H
+
+#if defined(__OPENCL_VERSION__)
+/* static: C99 inline semantics would leave an external reference wherever the compiler declines to inline. */
+#define GPUACT_FN static inline
+/* -DGPUACT_NO_FP64 builds the float-only variant a device without fp64 gets */
+#if defined(cl_khr_fp64) && !defined(GPUACT_NO_FP64)
+#pragma OPENCL EXTENSION cl_khr_fp64 : enable
+#define GPUACT_HAS_FP64 1
+#endif
+#define gpuact_expf(v) exp(v)
+#define gpuact_expm1f(v) expm1(v)
+#define gpuact_log1pf(v) log1p(v)
+#define gpuact_tanhf(v) tanh(v)
+#define gpuact_fmaf(p, q, r) fma(p, q, r)
+#define gpuact_fabsf(v) fabs(v)
+#elif defined(__CUDACC__)
+#define GPUACT_FN __device__ __forceinline__
+#if !defined(GPUACT_NO_FP64)
+#define GPUACT_HAS_FP64 1
+#endif
+#define gpuact_expf(v) expf(v)
+#define gpuact_expm1f(v) expm1f(v)
+#define gpuact_log1pf(v) log1pf(v)
+#define gpuact_tanhf(v) tanhf(v)
+#define gpuact_fmaf(p, q, r) fmaf(p, q, r)
+#define gpuact_fabsf(v) fabsf(v)
+#else
+#error "activation_math.h is for OpenCL C or CUDA C"
+#endif
+
+#define GPUACT_FLT_MAX 3.402823466e38f
+#define GPUACT_INV_SQRT_2PI 0.3989422804014327f
+#define GPUACT_SQRT_HALF 0.70710678118654752f
+#define GPUACT_SELU_LAMBDA 1.0507009873554805f
+#define GPUACT_SELU_LAMBDA_ALPHA 1.7580993408473766f
+
+/* NaN-safe selection: a comparison with NaN is false, so every clamp below is written to let NaN through. */
+GPUACT_FN int gpuact_isnan(float v) { return v != v; }
+GPUACT_FN float gpuact_nan_or(float x, float v) { return gpuact_isnan(x) ? x : v; }
+/* x * v where v may have underflowed to 0 while x is infinite: the limit is 0, not NaN. */
+GPUACT_FN float gpuact_vanishing(float x, float v) { return v == 0.0f ? 0.0f : x * v; }
+
+/* exp(hi + lo) for |lo| << ulp(hi): the low part enters as the first-order factor (1 + lo). */
+GPUACT_FN float gpuact_exp_hilo(float hi, float lo) {
+    float e = gpuact_expf(hi);
+    return (e == 0.0f || e > GPUACT_FLT_MAX) ? e : gpuact_fmaf(e, lo, e);
+}
+
+/* TwoSum: a + b == s + *err exactly. */
+GPUACT_FN float gpuact_two_sum(float a, float b, float *err) {
+    float s = a + b;
+    float bb = s - a;
+    *err = (a - (s - bb)) + (b - bb);
+    return s;
+}
+
+/* m * exp(hi + lo), rounded once even where exp alone would already be subnormal: below -64 the exponential is
+ * taken of hi + 64 ln 2 (ln 2 in two parts, the sum's error carried in lo) and scaled back by 2^-64 at the end,
+ * so a factor m > 1 does not magnify the rounding of a subnormal exp. */
+GPUACT_FN float gpuact_exp_hilo_times(float hi, float lo, float m) {
+    if (hi < -64.0f) {
+        float err;
+        float shifted = gpuact_two_sum(hi, 4.436141968e+01f, &err);
+        float e = gpuact_exp_hilo(shifted, lo + err - 1.218978696e-07f);
+        return gpuact_vanishing(m, e) * 5.42101086242752217e-20f;
+    }
+    return gpuact_vanishing(m, gpuact_exp_hilo(hi, lo));
+}
+
+/* sigma(t + tlo) without overflow or cancellation on either side. */
+GPUACT_FN float gpuact_sigmoid_hilo(float t, float tlo) {
+    float e = gpuact_exp_hilo(-gpuact_fabsf(t), t >= 0.0f ? -tlo : tlo);
+    return (t >= 0.0f ? 1.0f : e) / (1.0f + e);
+}
+
+GPUACT_FN float gpuact_sigmoidf(float t) { return gpuact_sigmoid_hilo(t, 0.0f); }
+
+/* m * sigma(t + tlo); below -64, sigma(t) = e^t to far beyond float precision, and the product is scaled. */
+GPUACT_FN float gpuact_sigmoid_hilo_times(float t, float tlo, float m) {
+    return t < -64.0f ? gpuact_exp_hilo_times(t, tlo, m) : gpuact_vanishing(m, gpuact_sigmoid_hilo(t, tlo));
+}
+
+/* m * exp(-x^2 / 2) with x^2 split exactly into h + l, so large |x| loses nothing to the rounding of x^2. */
+GPUACT_FN float gpuact_exp_neg_half_square_times(float x, float m) {
+    float h = x * x;
+    float l = gpuact_fmaf(x, x, -h);
+    return gpuact_exp_hilo_times(-0.5f * h, -0.5f * l, m);
+}
+
+/* erfcx(a) = exp(a^2) erfc(a) for a >= 0 (smooth, about 1/(a sqrt(pi))): (1 + 2a) erfcx(a) - 1 is a degree-12
+ * polynomial in q = (a - 2)/(a + 2), fitted on [-1, 1] (relative error 4e-9). */
+GPUACT_FN float gpuact_erfcxf(float a) {
+    float m = a - 2.0f;
+    float r = 1.0f / (a + 2.0f);
+    float q = m * r;
+    /* one Newton step makes q nearly correctly rounded: the polynomial is steep near q = -1 */
+    float t = gpuact_fmaf(q + 1.0f, -2.0f, a);
+    q = gpuact_fmaf(r, gpuact_fmaf(q, -a, t), q);
+    float p = -2.025598955e-05f;
+    p = gpuact_fmaf(p, q, 6.336945837e-05f);
+    p = gpuact_fmaf(p, q, 2.215715504e-04f);
+    p = gpuact_fmaf(p, q, -3.579204478e-04f);
+    p = gpuact_fmaf(p, q, -1.464070911e-03f);
+    p = gpuact_fmaf(p, q, 1.217410592e-03f);
+    p = gpuact_fmaf(p, q, 8.724607640e-03f);
+    p = gpuact_fmaf(p, q, -8.018963079e-03f);
+    p = gpuact_fmaf(p, q, -5.422026662e-02f);
+    p = gpuact_fmaf(p, q, 1.640494541e-01f);
+    p = gpuact_fmaf(p, q, -1.660303835e-01f);
+    p = gpuact_fmaf(p, q, -9.276376277e-02f);
+    p = gpuact_fmaf(p, q, 2.769783814e-01f);
+    return (p + 1.0f) / gpuact_fmaf(2.0f, a, 1.0f);
+}
+
+/* m Phi(-|x|) = m (1/2) e^{-x^2/2} erfcx(|x|/sqrt 2): relative accuracy all the way into the subnormals, where
+ * erfc(|x|/sqrt 2) would amplify the rounding of its argument by x^2. */
+GPUACT_FN float gpuact_normal_tail_times(float x, float m) {
+    return gpuact_exp_neg_half_square_times(x, m * 0.5f * gpuact_erfcxf(gpuact_fabsf(x) * GPUACT_SQRT_HALF));
+}
+
+/* m sigma(+-2u), as 0.5 x (1 + tanh u) = x sigma(2u), u = sqrt(2/pi)(x + 0.044715 x^3). sigma amplifies the error of 2u by |2u|,
+ * so 2u is formed in double where available and handed to sigma as hi + lo. */
+GPUACT_FN float gpuact_gelu_tanh_sigmoid_times(float x, float sign, float m) {
+#if defined(GPUACT_HAS_FP64)
+    double xd = (double) x;
+    double u2 = sign * 1.5957691216057308 * (xd + 0.044715 * xd * xd * xd);
+    float hi = (float) u2;
+    return gpuact_sigmoid_hilo_times(hi, (float) (u2 - (double) hi), m);
+#else
+    return gpuact_sigmoid_hilo_times(sign * 1.5957691216057308f * x * gpuact_fmaf(0.044715f * x, x, 1.0f), 0.0f, m);
+#endif
+}
+
+/* x - tanh x for |x| < 1: x^3 g(x^2), g fitted on [0, 1] (relative error 5e-10), x^3 formed with one rounding. */
+GPUACT_FN float gpuact_tanhshrink_small(float x) {
+    float s = x * x;
+    float x3 = gpuact_fmaf(x, s, x * gpuact_fmaf(x, x, -s));
+    float g = 4.881862745e-05f;
+    g = gpuact_fmaf(g, s, -3.391033293e-04f);
+    g = gpuact_fmaf(g, s, 1.244468605e-03f);
+    g = gpuact_fmaf(g, s, -3.480356189e-03f);
+    g = gpuact_fmaf(g, s, 8.827181605e-03f);
+    g = gpuact_fmaf(g, s, -2.186281491e-02f);
+    g = gpuact_fmaf(g, s, 5.396762702e-02f);
+    g = gpuact_fmaf(g, s, -1.333333105e-01f);
+    g = gpuact_fmaf(g, s, 3.333333332e-01f);
+    return x3 * g;
+}
+
+/* d/dt [t sigma(t)] = sigma(t)(1 + t sigma(-t)), zero at t = -1.2785; double near that root. */
+GPUACT_FN float gpuact_silu_slope(float t, float tlo) {
+#if defined(GPUACT_HAS_FP64)
+    if (t > -2.5f && t < -0.6f) {
+        double td = (double) t + (double) tlo;
+        double sp = 1.0 / (1.0 + exp(-td));
+        return (float) (sp * (1.0 + td * (1.0 - sp)));
+    }
+#endif
+    return gpuact_sigmoid_hilo_times(t, tlo, 1.0f + gpuact_vanishing(t, gpuact_sigmoid_hilo(-t, -tlo)));
+}
+
+/* tanh(softplus x) = n/(n + 2), n = e^x (e^x + 2): no log, no cancellation; 1 - t = 2/(n + 2). */
+GPUACT_FN float gpuact_mish_n(float x) {
+    float e = gpuact_expf(x);
+    return e * (e + 2.0f);
+}
+
+/* ---- elementwise ops, in activations.def order ---------------------------------------------------------- */
+
+GPUACT_FN float gpuact_fwd_IDENTITY(float x, float a, float b) { return x; }
+GPUACT_FN float gpuact_bwd_IDENTITY(float x, float dy, float a, float b) { return dy * gpuact_nan_or(x, 1.0f); }
+
+GPUACT_FN float gpuact_fwd_STEP(float x, float a, float b) { return gpuact_nan_or(x, x > 0.0f ? 1.0f : 0.0f); }
+GPUACT_FN float gpuact_bwd_STEP(float x, float dy, float a, float b) { return dy * gpuact_nan_or(x, 0.0f); }
+
+GPUACT_FN float gpuact_fwd_ABS(float x, float a, float b) { return gpuact_fabsf(x); }
+GPUACT_FN float gpuact_bwd_ABS(float x, float dy, float a, float b) {
+    return dy * gpuact_nan_or(x, x > 0.0f ? 1.0f : x < 0.0f ? -1.0f : 0.0f);
+}
+
+GPUACT_FN float gpuact_fwd_SQUARE(float x, float a, float b) { return x * x; }
+/* 2 goes on the smaller factor, so 2x cannot overflow where dy * 2x does not. */
+GPUACT_FN float gpuact_bwd_SQUARE(float x, float dy, float a, float b) {
+    return gpuact_fabsf(x) > gpuact_fabsf(dy) ? (2.0f * dy) * x : dy * (2.0f * x);
+}
+
+GPUACT_FN float gpuact_fwd_SIGMOID(float x, float a, float b) { return gpuact_sigmoidf(x); }
+GPUACT_FN float gpuact_bwd_SIGMOID(float x, float dy, float a, float b) {
+    return dy * (gpuact_sigmoidf(x) * gpuact_sigmoidf(-x));
+}
+
+/* 1 - tanh^2 x = 4e/(1 + e)^2 with e = exp(-2|x|): no cancellation for large |x|. */
+GPUACT_FN float gpuact_sech2(float x) {
+    float e = gpuact_expf(-2.0f * gpuact_fabsf(x));
+    float d = 1.0f + e;
+    return gpuact_exp_hilo_times(-2.0f * gpuact_fabsf(x), 0.0f, 4.0f) / (d * d);
+}
+
+GPUACT_FN float gpuact_fwd_TANH(float x, float a, float b) { return gpuact_tanhf(x); }
+GPUACT_FN float gpuact_bwd_TANH(float x, float dy, float a, float b) { return dy * gpuact_sech2(x); }
+
+GPUACT_FN float gpuact_fwd_RELU(float x, float a, float b) { return x <= 0.0f ? 0.0f : x; }
+GPUACT_FN float gpuact_bwd_RELU(float x, float dy, float a, float b) {
+    return dy * gpuact_nan_or(x, x > 0.0f ? 1.0f : 0.0f);
+}
+
+GPUACT_FN float gpuact_fwd_RELU6(float x, float a, float b) { return x <= 0.0f ? 0.0f : x >= 6.0f ? 6.0f : x; }
+GPUACT_FN float gpuact_bwd_RELU6(float x, float dy, float a, float b) {
+    return dy * gpuact_nan_or(x, x > 0.0f && x < 6.0f ? 1.0f : 0.0f);
+}
+
+GPUACT_FN float gpuact_fwd_LEAKY_RELU(float x, float a, float b) {
+    return (x > 0.0f || gpuact_isnan(x)) ? x : gpuact_vanishing(x, a);
+}
+GPUACT_FN float gpuact_bwd_LEAKY_RELU(float x, float dy, float a, float b) {
+    return dy * gpuact_nan_or(x, x > 0.0f ? 1.0f : a);
+}
+
+GPUACT_FN float gpuact_fwd_ELU(float x, float a, float b) {
+    return (x > 0.0f || gpuact_isnan(x)) ? x : a * gpuact_expm1f(x);
+}
+GPUACT_FN float gpuact_bwd_ELU(float x, float dy, float a, float b) {
+    return dy * gpuact_nan_or(x, x > 0.0f ? 1.0f : gpuact_exp_hilo_times(x, 0.0f, a));
+}
+
+GPUACT_FN float gpuact_fwd_SELU(float x, float a, float b) {
+    return (x > 0.0f || gpuact_isnan(x)) ? GPUACT_SELU_LAMBDA * x : GPUACT_SELU_LAMBDA_ALPHA * gpuact_expm1f(x);
+}
+GPUACT_FN float gpuact_bwd_SELU(float x, float dy, float a, float b) {
+    return dy * gpuact_nan_or(x, x > 0.0f ? GPUACT_SELU_LAMBDA : gpuact_exp_hilo_times(x, 0.0f, GPUACT_SELU_LAMBDA_ALPHA));
+}
+
+/* expm1 has condition number <= 1 for negative arguments, so the rounding of x / alpha does no harm there;
+ * exp(x / alpha) amplifies it by |x / alpha|, so the derivative carries the division remainder along. */
+GPUACT_FN float gpuact_fwd_CELU(float x, float a, float b) {
+    return (x > 0.0f || gpuact_isnan(x)) ? x : a * gpuact_expm1f(x / a);
+}
+GPUACT_FN float gpuact_bwd_CELU(float x, float dy, float a, float b) {
+    float q = x / a;
+    float r = gpuact_fmaf(-q, a, x);
+    return dy * gpuact_nan_or(x, x > 0.0f ? 1.0f : gpuact_exp_hilo(q, r / a));
+}
+
+GPUACT_FN float gpuact_fwd_GELU(float x, float a, float b) {
+    if (x > 10.0f) {
+        return x;
+    }
+    if (x < -20.0f) {
+        return 0.0f;
+    }
+    return x > 0.0f ? x * (1.0f - gpuact_normal_tail_times(x, 1.0f)) : gpuact_normal_tail_times(x, x);
+}
+/* Phi(x) + x phi(x) cancels around its root x = -0.7518; double there. */
+GPUACT_FN float gpuact_bwd_GELU(float x, float dy, float a, float b) {
+    if (x > 10.0f) {
+        return dy;
+    }
+    if (x < -20.0f) {
+        return dy * 0.0f;
+    }
+#if defined(GPUACT_HAS_FP64)
+    if (x > -1.5f && x < -0.3f) {
+        double xd = (double) x;
+        return dy * (float) (0.5 * erfc(-xd * 0.70710678118654752) + xd * 0.3989422804014327 * exp(-0.5 * xd * xd));
+    }
+#endif
+    float erfcx_half = 0.5f * gpuact_erfcxf(gpuact_fabsf(x) * GPUACT_SQRT_HALF);
+    if (x > 0.0f) {
+        return dy * (1.0f + gpuact_exp_neg_half_square_times(x, x * GPUACT_INV_SQRT_2PI - erfcx_half));
+    }
+    return dy * gpuact_exp_neg_half_square_times(x, erfcx_half + x * GPUACT_INV_SQRT_2PI);
+}
+
+GPUACT_FN float gpuact_fwd_GELU_TANH(float x, float a, float b) {
+    return gpuact_gelu_tanh_sigmoid_times(x, 1.0f, x);
+}
+/* sigma(2u) + 2x u' sigma(2u) sigma(-2u); its root near x = -0.75 is evaluated in double. */
+GPUACT_FN float gpuact_bwd_GELU_TANH(float x, float dy, float a, float b) {
+#if defined(GPUACT_HAS_FP64)
+    if (x > -2.5f && x < -0.3f) {
+        double xd = (double) x;
+        double u2 = 1.5957691216057308 * (xd + 0.044715 * xd * xd * xd);
+        double sp = 1.0 / (1.0 + exp(-u2));
+        double du2 = 1.5957691216057308 * (1.0 + 0.134145 * xd * xd);
+        return dy * (float) (sp + xd * du2 * sp * (1.0 - sp));
+    }
+#endif
+    float sm = gpuact_gelu_tanh_sigmoid_times(x, -1.0f, 1.0f);
+    float du2 = 1.5957691216057308f * gpuact_fmaf(0.134145f * x, x, 1.0f);
+    return dy * gpuact_gelu_tanh_sigmoid_times(x, 1.0f, 1.0f + gpuact_vanishing(x * du2, sm));
+}
+
+GPUACT_FN float gpuact_fwd_SILU(float x, float a, float b) { return gpuact_sigmoid_hilo_times(x, 0.0f, x); }
+GPUACT_FN float gpuact_bwd_SILU(float x, float dy, float a, float b) {
+    return dy * gpuact_nan_or(x, gpuact_silu_slope(x, 0.0f));
+}
+
+GPUACT_FN float gpuact_fwd_SWISH(float x, float a, float b) {
+    float t = a * x;
+    return gpuact_sigmoid_hilo_times(t, gpuact_fmaf(a, x, -t), x);
+}
+/* d/dx [x sigma(bx)] = (d/dt [t sigma(t)]) at t = bx. */
+GPUACT_FN float gpuact_bwd_SWISH(float x, float dy, float a, float b) {
+    float t = a * x;
+    return dy * gpuact_nan_or(x, gpuact_silu_slope(t, gpuact_fmaf(a, x, -t)));
+}
+
+GPUACT_FN float gpuact_fwd_MISH(float x, float a, float b) {
+    if (x > 20.0f) {
+        return x;
+    }
+    if (x < -64.0f) {
+        return gpuact_exp_hilo_times(x, 0.0f, x); /* tanh(softplus x) = e^x (1 + O(e^x)) */
+    }
+    float n = gpuact_mish_n(x);
+    return gpuact_vanishing(x, n / (n + 2.0f));
+}
+/* t + x (1 - t)(1 + t) sigma(x); its root near x = -1.19 is evaluated in double. */
+GPUACT_FN float gpuact_bwd_MISH(float x, float dy, float a, float b) {
+    if (x > 20.0f) {
+        return dy;
+    }
+#if defined(GPUACT_HAS_FP64)
+    if (x > -3.5f && x < -0.5f) {
+        double e = exp((double) x);
+        double n = e * (e + 2.0);
+        double t = n / (n + 2.0);
+        return dy * (float) (t + (double) x * (2.0 / (n + 2.0)) * (1.0 + t) * (e / (1.0 + e)));
+    }
+#endif
+    if (x < -64.0f) {
+        return dy * gpuact_exp_hilo_times(x, 0.0f, 1.0f + x); /* t + x (1 - t^2) sigma(x) = e^x (1 + x)(1 + O(e^x)) */
+    }
+    float n = gpuact_mish_n(x);
+    float t = n / (n + 2.0f);
+    float slope = (2.0f / (n + 2.0f)) * (1.0f + t) * gpuact_sigmoidf(x);
+    return dy * gpuact_nan_or(x, t + gpuact_vanishing(x, slope));
+}
+
+/* log1p(e^t)/beta = (max(t, 0) + log1p(e^-|t|))/beta with t = beta x carried as hi + lo. */
+GPUACT_FN float gpuact_fwd_SOFTPLUS(float x, float a, float b) {
+    float t = a * x;
+    if (t > b) {
+        return x;
+    }
+    float tlo = gpuact_fmaf(a, x, -t);
+    float tail = gpuact_log1pf(gpuact_exp_hilo(-gpuact_fabsf(t), t > 0.0f ? -tlo : tlo));
+    return (t > 0.0f ? t + (tlo + tail) : tail) / a;
+}
+GPUACT_FN float gpuact_bwd_SOFTPLUS(float x, float dy, float a, float b) {
+    float t = a * x;
+    return dy * gpuact_nan_or(x, t > b ? 1.0f : gpuact_sigmoid_hilo(t, gpuact_fmaf(a, x, -t)));
+}
+
+GPUACT_FN float gpuact_fwd_SOFTSIGN(float x, float a, float b) {
+    return gpuact_fabsf(x) > GPUACT_FLT_MAX ? (x > 0.0f ? 1.0f : -1.0f) : x / (1.0f + gpuact_fabsf(x));
+}
+/* (1/d)(1/d) rather than 1/d^2: d^2 overflows long before the result underflows. */
+GPUACT_FN float gpuact_bwd_SOFTSIGN(float x, float dy, float a, float b) {
+    float r = 1.0f / (1.0f + gpuact_fabsf(x));
+    return (dy * r) * r;
+}
+
+GPUACT_FN float gpuact_fwd_LOGSIGMOID(float x, float a, float b) {
+    return (x < 0.0f ? x : 0.0f) - gpuact_log1pf(gpuact_expf(-gpuact_fabsf(x)));
+}
+GPUACT_FN float gpuact_bwd_LOGSIGMOID(float x, float dy, float a, float b) { return dy * gpuact_sigmoidf(-x); }
+
+GPUACT_FN float gpuact_fwd_HARDTANH(float x, float a, float b) { return x < a ? a : x > b ? b : x; }
+GPUACT_FN float gpuact_bwd_HARDTANH(float x, float dy, float a, float b) {
+    return dy * gpuact_nan_or(x, x > a && x < b ? 1.0f : 0.0f);
+}
+
+GPUACT_FN float gpuact_fwd_HARDSIGMOID(float x, float a, float b) {
+    float v = gpuact_fmaf(a, x, b);
+    return v <= 0.0f ? 0.0f : v >= 1.0f ? 1.0f : v;
+}
+/* Whether 0 < a x + b < 1 holds for the exact value: a x + b == v + lo (TwoProduct and TwoSum), because the
+ * rounded v reaches 1.0 just below the kink. */
+GPUACT_FN float gpuact_bwd_HARDSIGMOID(float x, float dy, float a, float b) {
+    float p = a * x;
+    float err;
+    float v = gpuact_two_sum(p, b, &err);
+    float lo = err + gpuact_fmaf(a, x, -p);
+    int inside = (v > 0.0f || (v == 0.0f && lo > 0.0f)) && (v < 1.0f || (v == 1.0f && lo < 0.0f));
+    return dy * gpuact_nan_or(v, inside ? a : 0.0f);
+}
+
+/* x (x + 3)/6 inside: x + 3 is exact near -3, so the result keeps its relative accuracy there. */
+GPUACT_FN float gpuact_fwd_HARDSWISH(float x, float a, float b) {
+    return x <= -3.0f ? 0.0f : x >= 3.0f ? x : x * (x + 3.0f) / 6.0f;
+}
+GPUACT_FN float gpuact_bwd_HARDSWISH(float x, float dy, float a, float b) {
+    return dy * gpuact_nan_or(x, x < -3.0f ? 0.0f : x > 3.0f ? 1.0f : (2.0f * x + 3.0f) / 6.0f);
+}
+
+/* Polynomial below 1; above, x - tanh x = (x - 1) + 2/(e^{2x} + 1), whose two terms do not cancel. */
+GPUACT_FN float gpuact_fwd_TANHSHRINK(float x, float a, float b) {
+    float ax = gpuact_fabsf(x);
+    if (ax < 1.0f) {
+        return gpuact_tanhshrink_small(x);
+    }
+    float r = (ax - 1.0f) + 2.0f / (gpuact_expf(2.0f * ax) + 1.0f);
+    return x < 0.0f ? -r : r;
+}
+GPUACT_FN float gpuact_bwd_TANHSHRINK(float x, float dy, float a, float b) {
+    float t = gpuact_tanhf(x);
+    return (dy * t) * t;
+}
+
+GPUACT_FN float gpuact_fwd_SOFTSHRINK(float x, float a, float b) {
+    return x > a ? x - a : x < -a ? x + a : gpuact_nan_or(x, 0.0f);
+}
+GPUACT_FN float gpuact_bwd_SOFTSHRINK(float x, float dy, float a, float b) {
+    return dy * gpuact_nan_or(x, gpuact_fabsf(x) > a ? 1.0f : 0.0f);
+}
+
+GPUACT_FN float gpuact_fwd_HARDSHRINK(float x, float a, float b) {
+    return (gpuact_fabsf(x) > a || gpuact_isnan(x)) ? x : 0.0f;
+}
+GPUACT_FN float gpuact_bwd_HARDSHRINK(float x, float dy, float a, float b) { return gpuact_bwd_SOFTSHRINK(x, dy, a, b); }
+
+GPUACT_FN float gpuact_fwd_THRESHOLD(float x, float a, float b) { return (x > a || gpuact_isnan(x)) ? x : b; }
+GPUACT_FN float gpuact_bwd_THRESHOLD(float x, float dy, float a, float b) {
+    return dy * gpuact_nan_or(x, x > a ? 1.0f : 0.0f);
+}
+
+/* (1 - x^2) and (x^2 - 3) each formed with a single rounding (fma), so the roots at 1 and sqrt 3 keep
+ * their relative accuracy. */
+GPUACT_FN float gpuact_fwd_RICKER(float x, float a, float b) {
+    return gpuact_exp_neg_half_square_times(x, gpuact_fmaf(-x, x, 1.0f));
+}
+GPUACT_FN float gpuact_bwd_RICKER(float x, float dy, float a, float b) {
+    return dy * gpuact_nan_or(x, gpuact_exp_neg_half_square_times(x, x * gpuact_fmaf(x, x, -3.0f)));
+}
+
+/* ---- row-wise helpers ----------------------------------------------------------------------------------- */
+
+/* (x - m)/T as hi + *lo: x - m with its TwoSum error and the division remainder carried along, because a
+ * softmax over logits near 10000 would otherwise lose the low bits of every exponent. */
+GPUACT_FN float gpuact_softmax_exponent(float x, float m, float T, float *lo) {
+    float d = x - m;
+    float dz = d - x;
+    float err = (x - (d - dz)) + (-m - dz);
+    float q = d / T;
+    /* a masked (-inf) entry, or an exponent beyond float, has no low part */
+    *lo = q < -GPUACT_FLT_MAX ? 0.0f : (gpuact_fmaf(-q, T, d) + err) / T;
+    return q;
+}
+
+GPUACT_FN float gpuact_softmax_exp(float x, float m, float T) {
+    float lo;
+    float q = gpuact_softmax_exponent(x, m, T, &lo);
+    return gpuact_exp_hilo(q, lo);
+}
+
+/* Kahan summation: the reductions of long rows stay within a few ULP. */
+GPUACT_FN void gpuact_kahan_add(float *sum, float *comp, float v) {
+    float y = v - *comp;
+    float t = *sum + y;
+    *comp = (t - *sum) - y;
+    *sum = t;
+}
+
+#endif

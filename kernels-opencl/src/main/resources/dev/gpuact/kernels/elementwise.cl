@@ -1,0 +1,107 @@
+/* Elementwise kernels, generated from activations.def: one kernel per op and direction, so the op is a
+ * compile-time choice and the per-element code has no switch. Kernel names: fwd_NAME, bwd_NAME.
+ * x and y (dy and dx) may be the same buffer: each work-item reads its element before writing it. */
+#include "activation_math.h"
+
+#define GPUACT_OP(NAME, id) \
+__kernel void fwd_##NAME(__global const float *x, __global float *y, ulong n, float a, float b) { \
+    size_t i = get_global_id(0); \
+    if (i < n) { \
+        y[i] = gpuact_fwd_##NAME(x[i], a, b); \
+    } \
+}
+#include "activations.def"
+#undef GPUACT_OP
+
+#define GPUACT_OP(NAME, id) \
+__kernel void bwd_##NAME(__global const float *x, __global const float *dy, __global float *dx, ulong n, \
+                         float a, float b) { \
+    size_t i = get_global_id(0); \
+    if (i < n) { \
+        dx[i] = gpuact_bwd_##NAME(x[i], dy[i], a, b); \
+    } \
+}
+#include "activations.def"
+#undef GPUACT_OP
+
+/* PReLU: leaky_relu with the slope of channel (i / inner) % channels. */
+__kernel void prelu_fwd(__global const float *x, __global const float *weight, __global float *y, ulong n,
+                        ulong channels, ulong inner) {
+    size_t i = get_global_id(0);
+    if (i < n) {
+        y[i] = gpuact_fwd_LEAKY_RELU(x[i], weight[(i / inner) % channels], 0.0f);
+    }
+}
+
+__kernel void prelu_bwd_dx(__global const float *x, __global const float *weight, __global const float *dy,
+                           __global float *dx, ulong n, ulong channels, ulong inner) {
+    size_t i = get_global_id(0);
+    if (i < n) {
+        dx[i] = gpuact_bwd_LEAKY_RELU(x[i], dy[i], weight[(i / inner) % channels], 0.0f);
+    }
+}
+
+/* dweight is a sum whose terms cancel (dy has either sign), so it is accumulated in float-float: every product's
+ * rounding error (fma) and every addition's (TwoSum) is kept in a low word, and partials travel as hi, lo pairs. */
+static inline void gpuact_ff_add(float *hi, float *lo, float v_hi, float v_lo) {
+    float err;
+    *hi = gpuact_two_sum(*hi, v_hi, &err);
+    *lo += err + v_lo;
+}
+
+/* dweight, stage 1: work-group g sums chunk (g % chunks) of channel (g / chunks). The channel's j-th element
+ * is x[(c + (j / inner) * channels) * inner + j % inner]; each work-item adds a fixed stride of j, then a fixed
+ * local tree combines them: the same split and order on every call, no atomics. x > 0 adds nothing; NaN in x
+ * or dy propagates. partial holds a hi, lo pair per work-group. */
+__kernel void prelu_dweight_partial(__global const float *x, __global const float *dy, __global float *partial,
+                                    ulong n, ulong channels, ulong inner, ulong chunks, ulong chunk_len) {
+    __local float part_hi[GPUACT_WG];
+    __local float part_lo[GPUACT_WG];
+    size_t lid = get_local_id(0);
+    ulong g = get_group_id(0);
+    ulong c = g / chunks;
+    ulong begin = (g % chunks) * chunk_len;
+    float hi = 0.0f;
+    float lo = 0.0f;
+    for (ulong j = begin + lid; j < begin + chunk_len; j += GPUACT_WG) {
+        ulong i = (c + (j / inner) * channels) * inner + j % inner;
+        if (i >= n) {
+            break; /* j only grows, and so does i */
+        }
+        float v = x[i];
+        if (!(v > 0.0f)) {
+            float p = dy[i] * v;
+            gpuact_ff_add(&hi, &lo, p, gpuact_fmaf(dy[i], v, -p));
+        }
+    }
+    part_hi[lid] = hi;
+    part_lo[lid] = lo;
+    for (uint span = GPUACT_WG / 2; span > 0; span >>= 1) {
+        barrier(CLK_LOCAL_MEM_FENCE);
+        if (lid < span) {
+            float h = part_hi[lid];
+            float l = part_lo[lid];
+            gpuact_ff_add(&h, &l, part_hi[lid + span], part_lo[lid + span]);
+            part_hi[lid] = h;
+            part_lo[lid] = l;
+        }
+    }
+    if (lid == 0) {
+        partial[2 * g] = part_hi[0];
+        partial[2 * g + 1] = part_lo[0];
+    }
+}
+
+/* dweight, stage 2: channel c adds its chunks in order. */
+__kernel void prelu_dweight_finish(__global const float *partial, __global float *dweight, ulong channels,
+                                   ulong chunks) {
+    size_t c = get_global_id(0);
+    if (c < channels) {
+        float hi = 0.0f;
+        float lo = 0.0f;
+        for (ulong k = c * chunks; k < (c + 1) * chunks; k++) {
+            gpuact_ff_add(&hi, &lo, partial[2 * k], partial[2 * k + 1]);
+        }
+        dweight[c] = hi + lo;
+    }
+}
