@@ -76,6 +76,9 @@ public final class Activation {
         for (int i = 0; i < params.size(); i++) {
             Param p = params.get(i);
             Number given = values.get(p.name());
+            if (given == null && values.containsKey(p.name())) {
+                throw new IllegalArgumentException(op.id() + ": parameter '" + p.name() + "' is null; leave it out for its default");
+            }
             v[i] = given == null ? p.defaultValue() : p.validate(op.id(), given.doubleValue());
         }
         if (op == Op.HARDTANH && v[0] > v[1]) {

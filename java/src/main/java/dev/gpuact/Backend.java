@@ -1,5 +1,7 @@
 package dev.gpuact;
 
+import java.util.Objects;
+
 /**
  * A place where activations run: the Java CPU fallback, an OpenCL device, or a CUDA device.
  *
@@ -24,6 +26,7 @@ public interface Backend extends AutoCloseable {
 
     /** A new buffer holding a copy of {@code host}. */
     default DeviceBuffer upload(float[] host) {
+        Objects.requireNonNull(host, "host");
         DeviceBuffer b = allocate(host.length);
         try {
             b.upload(host);

@@ -84,6 +84,7 @@ public final class Backends {
      * @throws IllegalArgumentException for a name no provider has
      */
     public static Backend get(String name) {
+        Objects.requireNonNull(name, "name");
         String wanted = name.trim().toLowerCase(Locale.ROOT);
         if (wanted.equals("java")) {
             wanted = "cpu";

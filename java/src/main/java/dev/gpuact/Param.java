@@ -76,7 +76,17 @@ public final class Param {
             throw new IllegalArgumentException(String.format(Locale.ROOT,
                     "%s: parameter '%s' must be %s, got %s", op, name, range.description(), format(value)));
         }
-        return isBoolean() || range == Range.POSITIVE_INTEGER ? value : (float) value;
+        if (isBoolean() || range == Range.POSITIVE_INTEGER) {
+            return value;
+        }
+        // What the kernels see: 1e-50 would reach them as 0 and 1e300 as infinity, both outside the range.
+        double rounded = (float) value;
+        if (!range.contains(rounded)) {
+            throw new IllegalArgumentException(String.format(Locale.ROOT,
+                    "%s: parameter '%s' must be %s, got %s, which is %s as the float32 the kernels receive",
+                    op, name, range.description(), value, format(rounded)));
+        }
+        return rounded;
     }
 
     static String format(double v) {

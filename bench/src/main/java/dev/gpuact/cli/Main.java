@@ -20,7 +20,7 @@ import picocli.CommandLine.TypeConversionException;
 @Command(name = "gpuact", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Neural-network activation functions on the GPU (CUDA, OpenCL) with a pure-Java fallback.",
         subcommands = {InfoCommand.class, ApplyCommand.class, GradCommand.class, CheckCommand.class, BenchCommand.class,
-                PlotCommand.class, CommandLine.HelpCommand.class})
+                PlotCommand.class, SoakCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
     @Option(names = "--verbose", scope = ScopeType.INHERIT, description = "Print the stack trace of an internal error.")
     boolean verbose;

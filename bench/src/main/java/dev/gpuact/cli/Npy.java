@@ -33,6 +33,8 @@ public final class Npy {
     private static final byte[] MAGIC = {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y'};
     /** Far above any real header (numpy itself refuses more than 10000 bytes by default). */
     private static final long MAX_HEADER_BYTES = 1 << 20;
+    /** A structured dtype nests a few levels; far more only serves to overflow the parser's stack. */
+    private static final int MAX_HEADER_NESTING = 64;
     /** numpy aligns the data to 64 bytes. */
     private static final int ALIGNMENT = 64;
     private static final int CHUNK_BYTES = 1 << 20;
@@ -172,6 +174,12 @@ public final class Npy {
             Charset charset = major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1;
             String text = charset.decode(readAt(headerStart, (int) headerLength)).toString();
             Map<String, Object> dict;
+            int depth = bracketDepth(text);
+            if (depth > MAX_HEADER_NESTING) {
+                // The parser recurses per bracket: refuse before a crafted header can overflow the stack.
+                throw fail("malformed header: brackets nested " + depth + " deep (a .npy header needs at most "
+                        + MAX_HEADER_NESTING + ")");
+            }
             try {
                 dict = PythonLiteral.parseDict(text);
             } catch (IllegalArgumentException e) {
@@ -190,6 +198,26 @@ public final class Npy {
                 throw fail((held < needed ? "truncated: " : "trailing bytes: ") + "shape " + shape + " needs " + needed
                         + " bytes of float32 data but the file holds " + held + " after the header");
             }
+        }
+
+        /** The deepest nesting of (), [] and {} outside quotes. */
+        private static int bracketDepth(String text) {
+            int depth = 0;
+            int deepest = 0;
+            char quote = 0;
+            for (int i = 0; i < text.length(); i++) {
+                char c = text.charAt(i);
+                if (quote != 0) {
+                    quote = c == quote ? 0 : quote;
+                } else if (c == '\'' || c == '"') {
+                    quote = c;
+                } else if (c == '(' || c == '[' || c == '{') {
+                    deepest = Math.max(deepest, ++depth);
+                } else if (c == ')' || c == ']' || c == '}') {
+                    depth--;
+                }
+            }
+            return deepest;
         }
 
         /** Opens and validates {@code path}; the data is not read yet. */

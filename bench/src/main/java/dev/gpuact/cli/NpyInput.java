@@ -2,6 +2,7 @@ package dev.gpuact.cli;
 
 import dev.gpuact.Backend;
 import dev.gpuact.DeviceBuffer;
+import dev.gpuact.spi.OutOfDeviceMemoryException;
 import java.io.IOException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.NoSuchFileException;
@@ -32,7 +33,14 @@ final class NpyInput implements AutoCloseable {
 
     /** A new buffer on {@code backend} holding the file's data; the caller closes it. */
     DeviceBuffer upload(Backend backend) {
-        DeviceBuffer buffer = backend.allocate(shape().count());
+        DeviceBuffer buffer;
+        try {
+            buffer = backend.allocate(shape().count());
+        } catch (IllegalArgumentException | OutOfDeviceMemoryException e) {
+            // A valid file can still be more than this backend holds: that is the input's size, not a bug.
+            throw new BadInputException(option + " " + reader.path() + ": shape " + shape() + " does not fit: "
+                    + e.getMessage());
+        }
         try {
             reader.readTo(buffer::write);
             return buffer;

@@ -7,10 +7,15 @@ import dev.gpuact.DeviceBuffer;
 import dev.gpuact.Op;
 import dev.gpuact.RowLayout;
 import java.lang.ref.Cleaner;
+import java.lang.ref.Reference;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.Lock;
+import java.util.concurrent.locks.ReadWriteLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.Supplier;
 
 /**
  * Every argument check and the memory accounting, written once for all backends. A subclass implements the
@@ -26,6 +31,8 @@ public abstract class AbstractBackend implements Backend {
     private final Set<AbstractBuffer.Memory> live = ConcurrentHashMap.newKeySet();
     private final AtomicLong bytesInUse = new AtomicLong();
     private final AtomicLong leaksReported = new AtomicLong();
+    /** Calls hold it shared; close() holds it alone, so it never frees memory or a context under a running call. */
+    private final ReadWriteLock lifecycle = new ReentrantReadWriteLock();
     private volatile boolean closed;
 
     protected AbstractBackend(String name) {
@@ -72,8 +79,34 @@ public abstract class AbstractBackend implements Backend {
         return leaksReported.get();
     }
 
+    /**
+     * Runs a call while this backend cannot close, and keeps its buffers reachable until the call returns: a
+     * buffer the caller no longer references must not be collected, and its memory freed, while a kernel uses it.
+     */
+    final <T> T guarded(Supplier<T> call, Object... operands) {
+        Lock shared = lifecycle.readLock();
+        shared.lock();
+        try {
+            return call.get();
+        } finally {
+            shared.unlock();
+            Reference.reachabilityFence(operands);
+        }
+    }
+
+    final void guarded(Runnable call, Object... operands) {
+        guarded(() -> {
+            call.run();
+            return null;
+        }, operands);
+    }
+
     @Override
     public final DeviceBuffer allocate(DType dtype, long length) {
+        return guarded(() -> checkedAllocate(dtype, length));
+    }
+
+    private DeviceBuffer checkedAllocate(DType dtype, long length) {
         Objects.requireNonNull(dtype, "dtype");
         requireOpen();
         dtype.requireSupported();
@@ -83,11 +116,43 @@ public abstract class AbstractBackend implements Backend {
         if (length > Long.MAX_VALUE / dtype.bytes()) {
             throw new IllegalArgumentException("length " + length + " x " + dtype.bytes() + " bytes overflows");
         }
-        return newBuffer(dtype, length);
+        try {
+            return newBuffer(dtype, length);
+        } catch (IllegalArgumentException e) {
+            throw e; // a limit of the backend, already named in the message
+        } catch (RuntimeException e) {
+            throw allocationFailed(dtype, length, e.toString(), freeMemory(), e);
+        } catch (OutOfMemoryError e) {
+            // Caught right where the one big request failed, so the heap has room again for the message.
+            Runtime rt = Runtime.getRuntime();
+            long heapFree = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
+            throw allocationFailed(dtype, length, "out of Java memory (" + e.getMessage() + ")",
+                    "at most " + heapFree + " bytes free in the Java heap (-Xmx " + rt.maxMemory() + ")", e);
+        }
+    }
+
+    private OutOfDeviceMemoryException allocationFailed(DType dtype, long length, String why, String free, Throwable cause) {
+        MemoryStats held = memory();
+        return new OutOfDeviceMemoryException(name + ": cannot allocate " + length + " " + dtype + " elements ("
+                + length * dtype.bytes() + " bytes): " + why + "; " + free + "; this backend holds "
+                + held.bytesInUse() + " bytes in " + held.liveBuffers() + " buffer(s)", cause);
+    }
+
+    /**
+     * What the device has free, in words, for the message of a failed allocation; a device backend overrides this
+     * with what its runtime reports (OpenCL: global and largest-allocation sizes, CUDA: {@code cuMemGetInfo}).
+     */
+    protected String freeMemory() {
+        return "free device memory not reported by this backend";
     }
 
     /** A new zero-filled buffer; the constructor of {@link AbstractBuffer} registers it. */
     protected abstract AbstractBuffer newBuffer(DType dtype, long length);
+
+    /** Whether {@link #close()} has begun: from then on every buffer of this backend is unusable. */
+    public final boolean isClosed() {
+        return closed;
+    }
 
     protected final void requireOpen() {
         if (closed) {
@@ -97,17 +162,25 @@ public abstract class AbstractBackend implements Backend {
 
     @Override
     public final void close() {
-        if (closed) {
-            return;
+        int leaked;
+        long bytes;
+        Lock exclusive = lifecycle.writeLock();
+        exclusive.lock();
+        try {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            leaked = live.size();
+            bytes = bytesInUse.get();
+            for (AbstractBuffer.Memory m : live) {
+                untrack(m);
+                m.release();
+            }
+            releaseDevice();
+        } finally {
+            exclusive.unlock();
         }
-        closed = true;
-        int leaked = live.size();
-        long bytes = bytesInUse.get();
-        for (AbstractBuffer.Memory m : live) {
-            untrack(m);
-            m.release();
-        }
-        releaseDevice();
         if (leaked > 0) {
             throw new IllegalStateException("backend '" + name + "' closed with " + leaked
                     + " buffer(s) still open (" + bytes + " bytes); they were freed, but every buffer should be closed first");
@@ -121,99 +194,111 @@ public abstract class AbstractBackend implements Backend {
 
     @Override
     public final void apply(Activation activation, DeviceBuffer x, DeviceBuffer y) {
-        Op op = elementwise(activation, "apply");
-        AbstractBuffer bx = own(x, "x");
-        AbstractBuffer by = own(y, "y");
-        sameLength(bx, "x", by, "y");
-        if (bx.length() > 0) {
-            computeForward(activation, bx, by, bx.length());
-        }
+        guarded(() -> {
+            Op op = elementwise(activation, "apply");
+            AbstractBuffer bx = own(x, "x");
+            AbstractBuffer by = own(y, "y");
+            sameLength(bx, "x", by, "y");
+            if (bx.length() > 0) {
+                computeForward(activation, bx, by, bx.length());
+            }
+        }, x, y);
     }
 
     @Override
     public final void applyBackward(Activation activation, DeviceBuffer x, DeviceBuffer dy, DeviceBuffer dx) {
-        elementwise(activation, "applyBackward");
-        AbstractBuffer bx = own(x, "x");
-        AbstractBuffer bdy = own(dy, "dy");
-        AbstractBuffer bdx = own(dx, "dx");
-        sameLength(bx, "x", bdy, "dy");
-        sameLength(bx, "x", bdx, "dx");
-        if (bx.length() > 0) {
-            computeBackward(activation, bx, bdy, bdx, bx.length());
-        }
+        guarded(() -> {
+            elementwise(activation, "applyBackward");
+            AbstractBuffer bx = own(x, "x");
+            AbstractBuffer bdy = own(dy, "dy");
+            AbstractBuffer bdx = own(dx, "dx");
+            sameLength(bx, "x", bdy, "dy");
+            sameLength(bx, "x", bdx, "dx");
+            if (bx.length() > 0) {
+                computeBackward(activation, bx, bdy, bdx, bx.length());
+            }
+        }, x, dy, dx);
     }
 
     @Override
     public final void applyRows(Activation activation, DeviceBuffer x, DeviceBuffer y, RowLayout layout) {
-        Op op = rowwise(activation, "applyRows");
-        Objects.requireNonNull(layout, "layout");
-        AbstractBuffer bx = own(x, "x");
-        AbstractBuffer by = own(y, "y");
-        long outCols = outputColumns(activation, layout);
-        checkRows(layout, bx, "x", by, "y", outCols);
-        if (bx == by && (op == Op.MAXOUT || layout.xStride() != layout.yStride())) {
-            throw new IllegalArgumentException(op.id() + ": y may be the same buffer as x only for softmax and "
-                    + "log_softmax with equal strides");
-        }
-        if (!layout.isEmpty()) {
-            computeRows(activation, bx, by, layout);
-        }
+        guarded(() -> {
+            Op op = rowwise(activation, "applyRows");
+            Objects.requireNonNull(layout, "layout");
+            AbstractBuffer bx = own(x, "x");
+            AbstractBuffer by = own(y, "y");
+            long outCols = outputColumns(activation, layout);
+            checkRows(layout, bx, "x", by, "y", outCols);
+            if (bx == by && (op == Op.MAXOUT || layout.xStride() != layout.yStride())) {
+                throw new IllegalArgumentException(op.id() + ": y may be the same buffer as x only for softmax and "
+                        + "log_softmax with equal strides");
+            }
+            if (!layout.isEmpty()) {
+                computeRows(activation, bx, by, layout);
+            }
+        }, x, y);
     }
 
     @Override
     public final void applyRowsBackward(Activation activation, DeviceBuffer x, DeviceBuffer dy, DeviceBuffer dx,
                                         RowLayout layout) {
-        rowwise(activation, "applyRowsBackward");
-        Objects.requireNonNull(layout, "layout");
-        AbstractBuffer bx = own(x, "x");
-        AbstractBuffer bdy = own(dy, "dy");
-        AbstractBuffer bdx = own(dx, "dx");
-        long outCols = outputColumns(activation, layout);
-        checkRows(layout, bx, "x", bdy, "dy", outCols);
-        if (bdx.length() < layout.xExtent()) {
-            throw new IllegalArgumentException("dx holds " + bdx.length() + " elements but " + layout
-                    + " needs " + layout.xExtent());
-        }
-        if (bdx == bx || bdx == bdy) {
-            throw new IllegalArgumentException("dx must be a buffer of its own, not x or dy, for a row-wise backward pass");
-        }
-        if (!layout.isEmpty()) {
-            computeRowsBackward(activation, bx, bdy, bdx, layout);
-        }
+        guarded(() -> {
+            rowwise(activation, "applyRowsBackward");
+            Objects.requireNonNull(layout, "layout");
+            AbstractBuffer bx = own(x, "x");
+            AbstractBuffer bdy = own(dy, "dy");
+            AbstractBuffer bdx = own(dx, "dx");
+            long outCols = outputColumns(activation, layout);
+            checkRows(layout, bx, "x", bdy, "dy", outCols);
+            if (bdx.length() < layout.xExtent()) {
+                throw new IllegalArgumentException("dx holds " + bdx.length() + " elements but " + layout
+                        + " needs " + layout.xExtent());
+            }
+            if (bdx == bx || bdx == bdy) {
+                throw new IllegalArgumentException("dx must be a buffer of its own, not x or dy, for a row-wise backward pass");
+            }
+            if (!layout.isEmpty()) {
+                computeRowsBackward(activation, bx, bdy, bdx, layout);
+            }
+        }, x, dy, dx);
     }
 
     @Override
     public final void prelu(DeviceBuffer x, DeviceBuffer weight, DeviceBuffer y, long channels, long inner) {
-        AbstractBuffer bx = own(x, "x");
-        AbstractBuffer bw = own(weight, "weight");
-        AbstractBuffer by = own(y, "y");
-        sameLength(bx, "x", by, "y");
-        checkChannels(bw, channels, inner);
-        if (bw == by) {
-            throw new IllegalArgumentException("y must not be the weight buffer");
-        }
-        if (bx.length() > 0) {
-            computePrelu(bx, bw, by, bx.length(), channels, inner);
-        }
+        guarded(() -> {
+            AbstractBuffer bx = own(x, "x");
+            AbstractBuffer bw = own(weight, "weight");
+            AbstractBuffer by = own(y, "y");
+            sameLength(bx, "x", by, "y");
+            checkChannels(bw, channels, inner);
+            if (bw == by) {
+                throw new IllegalArgumentException("y must not be the weight buffer");
+            }
+            if (bx.length() > 0) {
+                computePrelu(bx, bw, by, bx.length(), channels, inner);
+            }
+        }, x, weight, y);
     }
 
     @Override
     public final void preluBackward(DeviceBuffer x, DeviceBuffer weight, DeviceBuffer dy, DeviceBuffer dx,
                                     DeviceBuffer dweight, long channels, long inner) {
-        AbstractBuffer bx = own(x, "x");
-        AbstractBuffer bw = own(weight, "weight");
-        AbstractBuffer bdy = own(dy, "dy");
-        AbstractBuffer bdx = own(dx, "dx");
-        AbstractBuffer bdw = own(dweight, "dweight");
-        sameLength(bx, "x", bdy, "dy");
-        sameLength(bx, "x", bdx, "dx");
-        checkChannels(bw, channels, inner);
-        sameLength(bw, "weight", bdw, "dweight");
-        if (bdx == bx || bdx == bw || bdw == bx || bdw == bw || bdw == bdy || bdw == bdx) {
-            throw new IllegalArgumentException("preluBackward: dx and dweight must be buffers of their own "
-                    + "(dx may only share dy's buffer)");
-        }
-        computePreluBackward(bx, bw, bdy, bdx, bdw, bx.length(), channels, inner);
+        guarded(() -> {
+            AbstractBuffer bx = own(x, "x");
+            AbstractBuffer bw = own(weight, "weight");
+            AbstractBuffer bdy = own(dy, "dy");
+            AbstractBuffer bdx = own(dx, "dx");
+            AbstractBuffer bdw = own(dweight, "dweight");
+            sameLength(bx, "x", bdy, "dy");
+            sameLength(bx, "x", bdx, "dx");
+            checkChannels(bw, channels, inner);
+            sameLength(bw, "weight", bdw, "dweight");
+            if (bdx == bx || bdx == bw || bdw == bx || bdw == bw || bdw == bdy || bdw == bdx) {
+                throw new IllegalArgumentException("preluBackward: dx and dweight must be buffers of their own "
+                        + "(dx may only share dy's buffer)");
+            }
+            computePreluBackward(bx, bw, bdy, bdx, bdw, bx.length(), channels, inner);
+        }, x, weight, dy, dx, dweight);
     }
 
     @Override
@@ -302,11 +387,16 @@ public abstract class AbstractBackend implements Backend {
     protected final AbstractBuffer own(DeviceBuffer buffer, String role) {
         requireOpen();
         Objects.requireNonNull(buffer, role);
-        if (buffer.backend() != this || !(buffer instanceof AbstractBuffer)) {
-            throw new IllegalArgumentException(role + " belongs to backend '" + buffer.backend().name()
-                    + "', not to this '" + name + "' backend");
+        if (!(buffer instanceof AbstractBuffer b)) {
+            throw new IllegalArgumentException(role + " is not a buffer of this '" + name + "' backend: a "
+                    + buffer.getClass().getName() + " that no backend's allocate() or upload() made");
         }
-        AbstractBuffer b = (AbstractBuffer) buffer;
+        if (b.backend() != this) {
+            // Two instances of one kind have separate contexts, so their buffers do not mix either.
+            String owner = b.backend().name().equals(name) ? "another '" + name + "' backend instance"
+                    : "backend '" + b.backend().name() + "'";
+            throw new IllegalArgumentException(role + " belongs to " + owner + ", not to this '" + name + "' backend");
+        }
         b.requireOpen(role);
         return b;
     }

@@ -80,58 +80,73 @@ public abstract class AbstractBuffer implements DeviceBuffer {
         return closed;
     }
 
-    /** Throws if closed; {@code role} names the argument in the message. */
+    /**
+     * Throws if this buffer or its backend is closed; {@code role} names the argument in the message. Closing the
+     * backend frees its buffers' device memory, so touching one afterwards must fail here, before native code.
+     */
     public final void requireOpen(String role) {
         if (closed) {
             throw new IllegalStateException(role + " is a closed buffer (" + this + ")");
+        }
+        if (backend.isClosed()) {
+            throw new IllegalStateException(role + " belongs to backend '" + backend.name()
+                    + "', which is closed: its memory was freed with it");
         }
     }
 
     @Override
     public final void write(long offset, float[] src, int srcOffset, int count) {
-        Objects.requireNonNull(src, "src");
-        requireOpen("destination");
-        checkRange("src", src.length, srcOffset, count);
-        checkOwnRange(offset, count);
-        if (count > 0) {
-            writeFloats(offset, src, srcOffset, count);
-        }
+        backend.guarded(() -> {
+            Objects.requireNonNull(src, "src");
+            requireOpen("destination");
+            checkRange("src", src.length, srcOffset, count);
+            checkOwnRange(offset, count);
+            if (count > 0) {
+                writeFloats(offset, src, srcOffset, count);
+            }
+        }, this);
     }
 
     @Override
     public final void read(long offset, float[] dst, int dstOffset, int count) {
-        Objects.requireNonNull(dst, "dst");
-        requireOpen("source");
-        checkRange("dst", dst.length, dstOffset, count);
-        checkOwnRange(offset, count);
-        if (count > 0) {
-            readFloats(offset, dst, dstOffset, count);
-        }
+        backend.guarded(() -> {
+            Objects.requireNonNull(dst, "dst");
+            requireOpen("source");
+            checkRange("dst", dst.length, dstOffset, count);
+            checkOwnRange(offset, count);
+            if (count > 0) {
+                readFloats(offset, dst, dstOffset, count);
+            }
+        }, this);
     }
 
     @Override
     public final void write(long offset, FloatBuffer src) {
-        Objects.requireNonNull(src, "src");
-        requireOpen("destination");
-        int count = src.remaining();
-        checkOwnRange(offset, count);
-        if (count > 0) {
-            writeFloats(offset, src);
-        }
+        backend.guarded(() -> {
+            Objects.requireNonNull(src, "src");
+            requireOpen("destination");
+            int count = src.remaining();
+            checkOwnRange(offset, count);
+            if (count > 0) {
+                writeFloats(offset, src);
+            }
+        }, this);
     }
 
     @Override
     public final void read(long offset, FloatBuffer dst) {
-        Objects.requireNonNull(dst, "dst");
-        requireOpen("source");
-        if (dst.isReadOnly()) {
-            throw new IllegalArgumentException("dst is a read-only FloatBuffer");
-        }
-        int count = dst.remaining();
-        checkOwnRange(offset, count);
-        if (count > 0) {
-            readFloats(offset, dst);
-        }
+        backend.guarded(() -> {
+            Objects.requireNonNull(dst, "dst");
+            requireOpen("source");
+            if (dst.isReadOnly()) {
+                throw new IllegalArgumentException("dst is a read-only FloatBuffer");
+            }
+            int count = dst.remaining();
+            checkOwnRange(offset, count);
+            if (count > 0) {
+                readFloats(offset, dst);
+            }
+        }, this);
     }
 
     private static void checkRange(String name, int arrayLength, int offset, int count) {
