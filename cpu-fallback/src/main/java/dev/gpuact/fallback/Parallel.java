@@ -34,9 +34,14 @@ final class Parallel {
         IntStream.range(0, chunks).parallel().forEach(c -> range.run(c * chunk, (int) Math.min(count, (long) (c + 1) * chunk)));
     }
 
-    /** Elementwise work on n elements. */
+    /** Enough chunks per thread to even out a busy machine, few enough that scheduling stays negligible. */
+    private static final int CHUNKS_PER_THREAD = 16;
+
+    /** Elementwise work on n elements: chunk boundaries do not matter to the result, so they follow the thread count. */
     static void forEachChunk(int n, Range range) {
-        forEachChunk(n, CHUNK_ELEMENTS, n, range);
+        int threads = ForkJoinPool.getCommonPoolParallelism() + 1;
+        int chunk = Math.max(CHUNK_ELEMENTS, chunkCount(n, CHUNKS_PER_THREAD * threads));
+        forEachChunk(n, chunk, n, range);
     }
 
     static int chunkCount(int count, int chunk) {
