@@ -39,9 +39,13 @@ final class Parallel {
 
     /** Elementwise work on n elements: chunk boundaries do not matter to the result, so they follow the thread count. */
     static void forEachChunk(int n, Range range) {
+        forEachChunk(n, balancedChunk(n, CHUNK_ELEMENTS), n, range);
+    }
+
+    /** A chunk of at least {@code minChunk} items that gives each thread about {@link #CHUNKS_PER_THREAD} chunks. */
+    static int balancedChunk(int count, int minChunk) {
         int threads = ForkJoinPool.getCommonPoolParallelism() + 1;
-        int chunk = Math.max(CHUNK_ELEMENTS, chunkCount(n, CHUNKS_PER_THREAD * threads));
-        forEachChunk(n, chunk, n, range);
+        return Math.max(minChunk, chunkCount(count, CHUNKS_PER_THREAD * threads));
     }
 
     static int chunkCount(int count, int chunk) {
