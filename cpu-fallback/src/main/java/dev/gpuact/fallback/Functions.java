@@ -78,9 +78,12 @@ final class Functions {
         return sp + vanishing(2 * x * du, sp * sigmoid(-u2));
     }
 
-    /** tanh(softplus x) = n / (n + 2), n = e^x (e^x + 2); past x = 40 it is 1 in double, and the clamp avoids inf/inf. */
+    /** Past this, tanh(softplus x) is 1 in double and x (1 - t^2) sigma(x) is below 1e-30. */
+    private static final double MISH_SATURATION = 40;
+
+    /** tanh(softplus x) = n / (n + 2), n = e^x (e^x + 2); clamped at saturation so n never reaches inf/inf. */
     private static double mishN(double x) {
-        double e = exp(Math.min(x, 40));
+        double e = exp(Math.min(x, MISH_SATURATION));
         return e * (e + 2);
     }
 
@@ -89,11 +92,14 @@ final class Functions {
         return vanishing(x, n / (n + 2));
     }
 
-    /** t + x (1 - t)(1 + t) sigma(x), with 1 - t = 2 / (n + 2) exactly. */
+    /**
+     * t + x (1 - t)(1 + t) sigma(x), with 1 - t = 2 / (n + 2) exactly. The factor x is clamped like n: past
+     * saturation the clamped 1 - t no longer shrinks with x, and the true term is negligible there.
+     */
     static double mishDerivative(double x) {
         double n = mishN(x);
         double t = n / (n + 2);
-        return nanOr(x, t + vanishing(x, 2 / (n + 2) * (1 + t) * sigmoid(x)));
+        return nanOr(x, t + vanishing(Math.min(x, MISH_SATURATION), 2 / (n + 2) * (1 + t) * sigmoid(x)));
     }
 
     /** log1p(e^(bx)) / b as (max(bx, 0) + log1p(e^-|bx|)) / b: no overflow, no cancellation. */
