@@ -9,9 +9,9 @@ import dev.gpuact.DeviceBuffer;
 import dev.gpuact.RowLayout;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.Test;
 
 /** Softmax, log-softmax and maxout on the cpu backend against straightforward double-precision references. */
 class RowwiseTest {
