@@ -44,8 +44,17 @@ final class Functions {
         return nanOr(x, sp + vanishing(bx, sp * sigmoid(-bx)));
     }
 
+    /** Past |x| = 40, Phi(-|x|) is 0 even in double. */
+    private static final double GELU_TAIL_START = 40;
+    private static final double SQRT_HALF = 0.70710678118654752440084436210485;
+
+    /**
+     * x Phi(x) = max(x, 0) - |x| Phi(-|x|) with Phi(-a) = erfc(a / sqrt 2) / 2: one formula for both signs, so
+     * the loop has no data-dependent branch; for x > 0 it is x (1 - Phi(-x)), which cannot cancel.
+     */
     static double gelu(double x) {
-        return vanishing(x, FastMath.normalCdf(x));
+        double a = Math.min(Math.abs(x), GELU_TAIL_START);
+        return Math.max(x, 0) - a * (0.5 * FastMath.erfcOfNonNegative(a * SQRT_HALF));
     }
 
     static double geluDerivative(double x) {
@@ -69,9 +78,12 @@ final class Functions {
         return sp + vanishing(2 * x * du, sp * sigmoid(-u2));
     }
 
-    /** tanh(softplus x) = n / (n + 2), n = e^x (e^x + 2); past x = 40 it is 1 in double, and the clamp avoids inf/inf. */
+    /** Past this, tanh(softplus x) is 1 in double and x (1 - t^2) sigma(x) is below 1e-30. */
+    private static final double MISH_SATURATION = 40;
+
+    /** tanh(softplus x) = n / (n + 2), n = e^x (e^x + 2); clamped at saturation so n never reaches inf/inf. */
     private static double mishN(double x) {
-        double e = exp(Math.min(x, 40));
+        double e = exp(Math.min(x, MISH_SATURATION));
         return e * (e + 2);
     }
 
@@ -81,16 +93,13 @@ final class Functions {
     }
 
     /**
-     * t + x (1 - t)(1 + t) sigma(x), with 1 - t = 2 / (n + 2) exactly. Past x = 40 the second term is below
-     * x e^{-2x} < 1e-30, so the derivative is 1; n is clamped there and would otherwise leave 1 - t too large.
+     * t + x (1 - t)(1 + t) sigma(x), with 1 - t = 2 / (n + 2) exactly. The factor x is clamped like n: past
+     * saturation the clamped 1 - t no longer shrinks with x, and the true term is negligible there.
      */
     static double mishDerivative(double x) {
-        if (x > 40) {
-            return 1;
-        }
         double n = mishN(x);
         double t = n / (n + 2);
-        return nanOr(x, t + vanishing(x, 2 / (n + 2) * (1 + t) * sigmoid(x)));
+        return nanOr(x, t + vanishing(Math.min(x, MISH_SATURATION), 2 / (n + 2) * (1 + t) * sigmoid(x)));
     }
 
     /** log1p(e^(bx)) / b as (max(bx, 0) + log1p(e^-|bx|)) / b: no overflow, no cancellation. */

@@ -34,9 +34,18 @@ final class Parallel {
         IntStream.range(0, chunks).parallel().forEach(c -> range.run(c * chunk, (int) Math.min(count, (long) (c + 1) * chunk)));
     }
 
-    /** Elementwise work on n elements. */
+    /** Enough chunks per thread to even out a busy machine, few enough that scheduling stays negligible. */
+    private static final int CHUNKS_PER_THREAD = 16;
+
+    /** Elementwise work on n elements: chunk boundaries do not matter to the result, so they follow the thread count. */
     static void forEachChunk(int n, Range range) {
-        forEachChunk(n, CHUNK_ELEMENTS, n, range);
+        forEachChunk(n, balancedChunk(n, CHUNK_ELEMENTS), n, range);
+    }
+
+    /** A chunk of at least {@code minChunk} items that gives each thread about {@link #CHUNKS_PER_THREAD} chunks. */
+    static int balancedChunk(int count, int minChunk) {
+        int threads = ForkJoinPool.getCommonPoolParallelism() + 1;
+        return Math.max(minChunk, chunkCount(count, CHUNKS_PER_THREAD * threads));
     }
 
     static int chunkCount(int count, int chunk) {

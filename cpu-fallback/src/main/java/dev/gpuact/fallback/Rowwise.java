@@ -226,7 +226,7 @@ public final class Rowwise {
         if (layout.isEmpty()) {
             return;
         }
-        int rowsPerChunk = Math.max(1, Parallel.CHUNK_ELEMENTS / layout.cols);
+        int rowsPerChunk = Parallel.balancedChunk(layout.rows, Math.max(1, Parallel.CHUNK_ELEMENTS / layout.cols));
         Parallel.forEachChunk(layout.rows, rowsPerChunk, (long) layout.rows * layout.cols, (from, to) -> {
             for (int r = from; r < to; r++) {
                 body.run(layout.xo + r * layout.xStride, layout.yo + r * layout.yStride);
