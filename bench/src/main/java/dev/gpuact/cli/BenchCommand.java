@@ -30,6 +30,7 @@ import picocli.CommandLine.Spec;
  * report folder (CSV, JSON, PNG charts, the machine).
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
+        header = "Transfer versus compute, device versus CPU: timings, limits, crossover and charts.",
         description = {"Measures upload, kernel, download and end-to-end time of activations on every usable backend",
                 "over a range of sizes, with the limits (transfer and copy bandwidth) measured in the same run, and writes",
                 "a report folder: table.txt, measurements.csv, crossover.csv, overlap.csv, report.json, machine.txt,",

@@ -11,6 +11,7 @@ import picocli.CommandLine.Option;
 
 /** {@code gpuact grad}: the backward pass dx = dy * f'(x) (and PReLU's weight gradient). */
 @Command(name = "grad", mixinStandardHelpOptions = true,
+        header = "The backward pass: dx = dy * f'(x) from .npy files.",
         description = {"The backward pass: from the forward input x and the upstream gradient dy (shaped like the",
                 "output of apply), writes dx shaped like x; for prelu also the weight gradient."})
 final class GradCommand extends OpCommand {

@@ -64,7 +64,7 @@ final class PlotCommand implements Callable<Integer> {
         java.util.Arrays.fill(ones, 1f);
         try (Backend b = backend.open(); DeviceBuffer dx = b.upload(x); DeviceBuffer dOnes = b.upload(ones);
              DeviceBuffer y = b.allocate(points); DeviceBuffer grad = b.allocate(points)) {
-            ActivationPlot plot = new ActivationPlot(x, b.name() + " (" + b.device() + ")");
+            ActivationPlot plot = new ActivationPlot(x, shortDevice(b));
             for (Op op : ops) {
                 b.apply(op.defaults(), dx, y);
                 b.applyBackward(op.defaults(), dx, dOnes, grad);
@@ -74,5 +74,13 @@ final class PlotCommand implements Callable<Integer> {
         }
         spec.commandLine().getOut().println("wrote " + out);
         return 0;
+    }
+
+    /** The title must fit half an image: the backend and the device's name up to its first parenthesis. */
+    private static String shortDevice(Backend b) {
+        String device = b.device();
+        int cut = device.indexOf(" (");
+        String name = cut > 0 ? device.substring(0, cut) : device;
+        return b.name() + ": " + (name.length() > 40 ? name.substring(0, 40) + "..." : name);
     }
 }

@@ -36,6 +36,7 @@ import picocli.CommandLine.Spec;
  * or on memory not given back.
  */
 @Command(name = "soak", mixinStandardHelpOptions = true,
+        header = "Random checked calls from several threads on one backend, for a bounded time.",
         description = {"Random calls from several threads on one backend for a bounded time, every result checked.",
                 "Not part of the test suite: run it for minutes on a machine you want to trust."})
 final class SoakCommand implements Callable<Integer> {
