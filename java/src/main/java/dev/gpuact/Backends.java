@@ -1,5 +1,7 @@
 package dev.gpuact;
 
+import dev.gpuact.measure.Calibration;
+import dev.gpuact.measure.Workload;
 import dev.gpuact.spi.BackendProvider;
 import dev.gpuact.spi.Probe;
 import java.util.ArrayList;

@@ -1,5 +1,6 @@
 package dev.gpuact;
 
+import dev.gpuact.measure.Calibration;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

@@ -1,9 +1,9 @@
 package dev.gpuact.cli;
 
 import dev.gpuact.Backends;
-import dev.gpuact.Sample;
-import dev.gpuact.Sizes;
-import dev.gpuact.Workload;
+import dev.gpuact.measure.Sample;
+import dev.gpuact.measure.Sizes;
+import dev.gpuact.measure.Workload;
 import dev.gpuact.report.BenchReport;
 import dev.gpuact.report.BenchRun;
 import dev.gpuact.report.BenchSettings;

@@ -2,11 +2,11 @@ package dev.gpuact.report;
 
 import dev.gpuact.Backend;
 import dev.gpuact.Backends;
-import dev.gpuact.Measurement;
-import dev.gpuact.Meter;
-import dev.gpuact.Phase;
-import dev.gpuact.Sample;
-import dev.gpuact.Sizes;
+import dev.gpuact.measure.Measurement;
+import dev.gpuact.measure.Meter;
+import dev.gpuact.measure.Phase;
+import dev.gpuact.measure.Sample;
+import dev.gpuact.measure.Sizes;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;

@@ -1,7 +1,7 @@
 package dev.gpuact.report;
 
-import dev.gpuact.Sample;
-import dev.gpuact.Workload;
+import dev.gpuact.measure.Sample;
+import dev.gpuact.measure.Workload;
 import java.util.ArrayList;
 import java.util.List;
 

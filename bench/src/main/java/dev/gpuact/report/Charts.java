@@ -1,8 +1,8 @@
 package dev.gpuact.report;
 
-import dev.gpuact.CostModel;
-import dev.gpuact.Measurement;
-import dev.gpuact.Phase;
+import dev.gpuact.measure.CostModel;
+import dev.gpuact.measure.Measurement;
+import dev.gpuact.measure.Phase;
 import dev.gpuact.Residency;
 import java.awt.BasicStroke;
 import java.awt.Color;

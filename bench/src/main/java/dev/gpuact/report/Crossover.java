@@ -1,7 +1,7 @@
 package dev.gpuact.report;
 
 import dev.gpuact.Residency;
-import dev.gpuact.Sizes;
+import dev.gpuact.measure.Sizes;
 import java.util.OptionalLong;
 
 /**

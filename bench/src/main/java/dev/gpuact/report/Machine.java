@@ -1,6 +1,6 @@
 package dev.gpuact.report;
 
-import dev.gpuact.Calibration;
+import dev.gpuact.measure.Calibration;
 import java.lang.management.ManagementFactory;
 import java.util.LinkedHashMap;
 import java.util.Map;

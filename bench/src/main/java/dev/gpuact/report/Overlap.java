@@ -3,10 +3,10 @@ package dev.gpuact.report;
 import dev.gpuact.Backend;
 import dev.gpuact.DeviceBuffer;
 import dev.gpuact.HostBuffer;
-import dev.gpuact.Meter;
-import dev.gpuact.Sample;
+import dev.gpuact.measure.Meter;
+import dev.gpuact.measure.Sample;
 import dev.gpuact.Stream;
-import dev.gpuact.Workload;
+import dev.gpuact.measure.Workload;
 import java.util.ArrayList;
 import java.util.List;
 

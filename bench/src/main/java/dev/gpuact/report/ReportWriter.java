@@ -1,6 +1,6 @@
 package dev.gpuact.report;
 
-import dev.gpuact.Measurement;
+import dev.gpuact.measure.Measurement;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,9 +1,9 @@
 package dev.gpuact.report;
 
-import dev.gpuact.CostModel;
-import dev.gpuact.Measurement;
-import dev.gpuact.Phase;
-import dev.gpuact.Sizes;
+import dev.gpuact.measure.CostModel;
+import dev.gpuact.measure.Measurement;
+import dev.gpuact.measure.Phase;
+import dev.gpuact.measure.Sizes;
 import java.util.Locale;
 import java.util.Optional;
 

@@ -5,12 +5,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.gpuact.Backend;
 import dev.gpuact.Choice;
-import dev.gpuact.CostModel;
-import dev.gpuact.Measurement;
-import dev.gpuact.Phase;
+import dev.gpuact.measure.CostModel;
+import dev.gpuact.measure.Measurement;
+import dev.gpuact.measure.Phase;
 import dev.gpuact.Residency;
-import dev.gpuact.Sample;
-import dev.gpuact.Workload;
+import dev.gpuact.measure.Sample;
+import dev.gpuact.measure.Workload;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalLong;

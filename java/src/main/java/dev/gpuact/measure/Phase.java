@@ -1,4 +1,4 @@
-package dev.gpuact;
+package dev.gpuact.measure;
 
 /** One thing the benchmark times. Per-workload phases run an activation; the others move bytes only. */
 public enum Phase {

@@ -1,4 +1,6 @@
-package dev.gpuact;
+package dev.gpuact.measure;
+
+import dev.gpuact.Backend;
 
 /**
  * One timed cell: a phase of a workload (empty for pure transfers and copies) on a backend at a size.

@@ -1,5 +1,7 @@
-package dev.gpuact;
+package dev.gpuact.measure;
 
+import dev.gpuact.Choice;
+import dev.gpuact.Residency;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;

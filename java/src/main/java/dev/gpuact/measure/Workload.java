@@ -1,5 +1,11 @@
-package dev.gpuact;
+package dev.gpuact.measure;
 
+import dev.gpuact.Activation;
+import dev.gpuact.Backend;
+import dev.gpuact.DeviceBuffer;
+import dev.gpuact.Op;
+import dev.gpuact.RowLayout;
+import dev.gpuact.Stream;
 import java.util.Locale;
 
 /**

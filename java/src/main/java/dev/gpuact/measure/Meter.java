@@ -1,5 +1,9 @@
-package dev.gpuact;
+package dev.gpuact.measure;
 
+import dev.gpuact.Backend;
+import dev.gpuact.Backends;
+import dev.gpuact.DeviceBuffer;
+import dev.gpuact.HostBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;

@@ -1,4 +1,4 @@
-package dev.gpuact;
+package dev.gpuact.measure;
 
 import java.util.Arrays;
 import java.util.function.LongSupplier;

@@ -1,5 +1,7 @@
-package dev.gpuact;
+package dev.gpuact.measure;
 
+import dev.gpuact.Backend;
+import dev.gpuact.Backends;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
