@@ -2,7 +2,7 @@ package dev.gpuact.cli;
 
 import dev.gpuact.Backend;
 import dev.gpuact.DeviceBuffer;
-import dev.gpuact.spi.OutOfDeviceMemoryException;
+import dev.gpuact.OutOfDeviceMemoryException;
 import java.io.IOException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.NoSuchFileException;

@@ -5,6 +5,7 @@ import dev.gpuact.Backend;
 import dev.gpuact.DType;
 import dev.gpuact.DeviceBuffer;
 import dev.gpuact.Op;
+import dev.gpuact.OutOfDeviceMemoryException;
 import dev.gpuact.RowLayout;
 import java.lang.ref.Cleaner;
 import java.lang.ref.Reference;

@@ -8,7 +8,7 @@ import dev.gpuact.Activation;
 import dev.gpuact.Backend;
 import dev.gpuact.DeviceBuffer;
 import dev.gpuact.RowLayout;
-import dev.gpuact.spi.OutOfDeviceMemoryException;
+import dev.gpuact.OutOfDeviceMemoryException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;

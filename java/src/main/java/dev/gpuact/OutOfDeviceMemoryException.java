@@ -1,4 +1,4 @@
-package dev.gpuact.spi;
+package dev.gpuact;
 
 /**
  * An allocation the backend could not satisfy: the message names the request, what the backend already holds, and
