@@ -11,10 +11,13 @@ import static jcuda.driver.JCudaDriver.cuEventRecord;
 import static jcuda.driver.JCudaDriver.cuEventSynchronize;
 import static jcuda.driver.JCudaDriver.cuLaunchKernel;
 import static jcuda.driver.JCudaDriver.cuMemAlloc;
+import static jcuda.driver.JCudaDriver.cuMemAllocHost;
 import static jcuda.driver.JCudaDriver.cuMemFree;
+import static jcuda.driver.JCudaDriver.cuMemFreeHost;
 import static jcuda.driver.JCudaDriver.cuMemGetAddressRange;
-import static jcuda.driver.JCudaDriver.cuMemcpyDtoH;
-import static jcuda.driver.JCudaDriver.cuMemcpyHtoD;
+import static jcuda.driver.JCudaDriver.cuMemcpyDtoDAsync;
+import static jcuda.driver.JCudaDriver.cuMemcpyDtoHAsync;
+import static jcuda.driver.JCudaDriver.cuMemcpyHtoDAsync;
 import static jcuda.driver.JCudaDriver.cuMemsetD32Async;
 import static jcuda.driver.JCudaDriver.cuModuleGetFunction;
 import static jcuda.driver.JCudaDriver.cuModuleLoadData;
@@ -26,13 +29,17 @@ import static jcuda.driver.JCudaDriver.cuStreamSynchronize;
 import dev.gpuact.Activation;
 import dev.gpuact.DType;
 import dev.gpuact.DeviceBuffer;
+import dev.gpuact.HostBuffer;
 import dev.gpuact.Op;
 import dev.gpuact.RowLayout;
+import dev.gpuact.Stream;
 import dev.gpuact.spi.AbstractBackend;
 import dev.gpuact.spi.AbstractBuffer;
+import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import jcuda.CudaException;
 import jcuda.Pointer;
@@ -52,8 +59,9 @@ import jcuda.driver.JCudaDriver;
  *
  * <p>Every call makes the context current on the calling thread, so any number of Java threads may share one
  * backend. Work goes on the calling thread's stream ({@link #useStream}, else the backend's own) and each call
- * waits for it, as {@link dev.gpuact.Backend} promises. Transfers of Java arrays go through a double-buffered pinned
- * staging buffer ({@link PinnedStaging}); direct native-order {@link FloatBuffer}s are copied from and to directly.
+ * waits for it, as {@link dev.gpuact.Backend} promises; a {@link #newStream()} enqueues without waiting.
+ * Transfers of Java arrays go through a double-buffered pinned staging buffer ({@link PinnedStaging}); direct
+ * native-order {@link FloatBuffer}s, such as {@link #allocateHost} memory, are copied from and to directly.
  */
 public final class CudaBackend extends AbstractBackend {
     private final CudaDeviceInfo info;
@@ -61,13 +69,22 @@ public final class CudaBackend extends AbstractBackend {
     private final CUcontext context = new CUcontext();
     private final CUmodule module = new CUmodule();
     private final CUstream ownStream = new CUstream();
+    /** Synchronous calls: the backend's stream, and the scratch every waiting call shares under its monitor. */
+    private final Target ownTarget = new Target(ownStream, true, new DeviceScratch());
+    /** Set while a thread's calls go elsewhere: an engine's stream, or a {@link CudaStream}. */
+    private final ThreadLocal<Target> redirected = new ThreadLocal<>();
     private final Map<String, CUfunction> functions = new ConcurrentHashMap<>();
     private final ThreadLocal<Launcher> launchers = ThreadLocal.withInitial(Launcher::new);
-    private final ThreadLocal<CUstream> engineStream = new ThreadLocal<>();
+    private final Set<CudaStream> openStreams = ConcurrentHashMap.newKeySet();
+    private final Set<PinnedHostBuffer> openHostBuffers = ConcurrentHashMap.newKeySet();
     private final PinnedStaging staging;
-    private final Object scratchLock = new Object();
-    private CUdeviceptr scratch;
-    private long scratchBytes;
+
+    /**
+     * Where a call's work goes: its stream, whether the call waits for it, and the scratch of its multi-kernel
+     * ops (shared by the waiting targets, one per {@link CudaStream}).
+     */
+    record Target(CUstream stream, boolean waits, DeviceScratch scratch) {
+    }
 
     CudaBackend(CudaDeviceInfo info, Fatbin fatbin) {
         super("cuda");
@@ -113,7 +130,12 @@ public final class CudaBackend extends AbstractBackend {
         long address = DeviceAddress.of(pointer);
         CUdeviceptr base = new CUdeviceptr();
         long[] size = new long[1];
-        cuMemGetAddressRange(base, size, pointer);
+        try {
+            cuMemGetAddressRange(base, size, pointer);
+        } catch (CudaException e) {
+            throw new IllegalArgumentException("pointer 0x" + Long.toHexString(address) + " is not device memory of "
+                    + info.describe() + " (" + e.getMessage() + ")", e);
+        }
         long offset = address - DeviceAddress.of(base);
         if (offset % Float.BYTES != 0 || length > (size[0] - offset) / Float.BYTES) {
             throw new IllegalArgumentException("pointer + " + length + " floats must lie inside its allocation of "
@@ -122,12 +144,12 @@ public final class CudaBackend extends AbstractBackend {
         return new CudaBuffer(this, length, new CudaBuffer.DeviceMemory(pointer, address, length * Float.BYTES, context, false));
     }
 
-    /** Runs this thread's calls on the engine's {@code stream} until the returned scope is closed. */
+    /** Runs this thread's calls on the engine's {@code stream}, each waiting for it, until the scope is closed. */
     public StreamScope useStream(CUstream stream) {
         Objects.requireNonNull(stream, "stream");
-        CUstream previous = engineStream.get();
-        engineStream.set(stream);
-        return () -> engineStream.set(previous);
+        Target previous = redirected.get();
+        redirected.set(new Target(stream, true, ownTarget.scratch()));
+        return () -> restore(previous);
     }
 
     /** Restores the previous stream of the thread that opened it. */
@@ -136,33 +158,130 @@ public final class CudaBackend extends AbstractBackend {
         void close();
     }
 
-    /** Device time of {@code work} on this thread's stream, from CUDA events recorded around it. */
-    public float elapsedMillis(Runnable work) {
-        makeCurrent();
+    /**
+     * Device time of {@code work}, from CUDA events recorded around it on this thread's stream (the backend's own,
+     * or the engine's of {@link #useStream}): what the device spent, without launch overhead before the first call.
+     */
+    @Override
+    public Timing time(Runnable work) {
+        Objects.requireNonNull(work, "work");
+        Target t = begin();
         CUevent start = new CUevent();
         CUevent stop = new CUevent();
         cuEventCreate(start, CUevent_flags.CU_EVENT_DEFAULT);
-        cuEventCreate(stop, CUevent_flags.CU_EVENT_DEFAULT);
         try {
-            cuEventRecord(start, stream());
-            work.run();
-            makeCurrent();
-            cuEventRecord(stop, stream());
-            cuEventSynchronize(stop);
-            float[] ms = new float[1];
-            cuEventElapsedTime(ms, start, stop);
-            return ms[0];
+            cuEventCreate(stop, CUevent_flags.CU_EVENT_DEFAULT);
+            try {
+                cuEventRecord(start, t.stream());
+                work.run();
+                makeCurrent();  // the work may have made another context current
+                cuEventRecord(stop, t.stream());
+                cuEventSynchronize(stop);
+                float[] ms = new float[1];
+                cuEventElapsedTime(ms, start, stop);
+                return new Timing(millisToNanos(ms[0]), Clock.DEVICE);
+            } finally {
+                cuEventDestroy(stop);
+            }
         } finally {
             cuEventDestroy(start);
-            cuEventDestroy(stop);
         }
+    }
+
+    static long millisToNanos(float millis) {
+        return Math.round(millis * 1e6);
+    }
+
+    /**
+     * A CUDA stream of its own (non-blocking, so it never waits for the legacy default stream): transfers of
+     * direct buffers and kernels enqueue without waiting, so work on several streams overlaps.
+     */
+    @Override
+    public Stream newStream() {
+        requireOpen();
+        makeCurrent();
+        CUstream stream = new CUstream();
+        cuStreamCreate(stream, CUstream_flags.CU_STREAM_NON_BLOCKING);
+        CudaStream s = new CudaStream(this, stream);
+        openStreams.add(s);
+        return s;
+    }
+
+    /** Runs {@code call} with this thread's work going to {@code target}. */
+    void enqueue(Target target, Runnable call) {
+        Target previous = redirected.get();
+        redirected.set(target);
+        try {
+            call.run();
+        } finally {
+            restore(previous);
+        }
+    }
+
+    private void restore(Target previous) {
+        if (previous == null) {
+            redirected.remove();
+        } else {
+            redirected.set(previous);
+        }
+    }
+
+    void waitFor(Target target) {
+        makeCurrent();
+        cuStreamSynchronize(target.stream());
+    }
+
+    /** Forgets a closing stream and runs its release with the context current. */
+    void release(CudaStream stream, Runnable release) {
+        openStreams.remove(stream);
+        makeCurrent();
+        release.run();
+    }
+
+    /** The buffer as this backend's own open buffer, else an exception naming {@code role}. */
+    CudaBuffer ownBuffer(DeviceBuffer buffer, String role) {
+        return (CudaBuffer) own(buffer, role);
     }
 
     // ---- memory --------------------------------------------------------------------------------------------------
 
+    /** Page-locked host memory from {@code cuMemAllocHost}: copies from and to it go straight to the device. */
+    @Override
+    public HostBuffer allocateHost(int length) {
+        requireOpen();
+        if (length < 0) {
+            throw new IllegalArgumentException("length must be >= 0, got " + length);
+        }
+        PinnedHostBuffer host;
+        if (length == 0) {
+            host = new PinnedHostBuffer(this, null, ByteBuffer.allocateDirect(0));
+        } else {
+            makeCurrent();
+            long bytes = (long) length * Float.BYTES;
+            Pointer memory = new Pointer();
+            try {
+                cuMemAllocHost(memory, bytes);
+            } catch (CudaException e) {
+                throw new IllegalStateException("cuda: cannot allocate " + length + " floats (" + bytes
+                        + " bytes) of pinned host memory for " + info.describe() + ": " + e.getMessage(), e);
+            }
+            host = new PinnedHostBuffer(this, memory, memory.getByteBuffer(0, bytes));
+        }
+        openHostBuffers.add(host);
+        return host;
+    }
+
+    void freeHost(PinnedHostBuffer host, Pointer memory) {
+        openHostBuffers.remove(host);
+        if (memory != null) {
+            makeCurrent();
+            cuMemFreeHost(memory);
+        }
+    }
+
     @Override
     protected AbstractBuffer newBuffer(DType dtype, long length) {
-        makeCurrent();
+        Target t = begin();
         long bytes = length * Float.BYTES;
         CUdeviceptr pointer = new CUdeviceptr();
         if (bytes > 0) {
@@ -173,8 +292,8 @@ public final class CudaBackend extends AbstractBackend {
                         + info.describe() + ": " + e.getMessage(), e);
             }
             try {
-                cuMemsetD32Async(pointer, 0, length, stream());
-                cuStreamSynchronize(stream());
+                cuMemsetD32Async(pointer, 0, length, t.stream());
+                cuStreamSynchronize(t.stream());
             } catch (RuntimeException e) {
                 cuMemFree(pointer);
                 throw e;
@@ -184,102 +303,144 @@ public final class CudaBackend extends AbstractBackend {
         return new CudaBuffer(this, length, new CudaBuffer.DeviceMemory(pointer, address, bytes, context, true));
     }
 
+    /** Through the shared staging buffer, which waits for the copy even on a {@link CudaStream}. */
     void upload(CudaBuffer to, long offset, float[] src, int srcOffset, int count) {
-        makeCurrent();
-        staging.upload(to.pointer().withByteOffset(offset * Float.BYTES), src, srcOffset, count, stream());
+        Target t = begin();
+        staging.upload(to.pointer().withByteOffset(offset * Float.BYTES), src, srcOffset, count, t.stream());
     }
 
     void download(CudaBuffer from, long offset, float[] dst, int dstOffset, int count) {
-        makeCurrent();
-        staging.download(from.pointer().withByteOffset(offset * Float.BYTES), dst, dstOffset, count, stream());
+        Target t = begin();
+        staging.download(from.pointer().withByteOffset(offset * Float.BYTES), dst, dstOffset, count, t.stream());
     }
 
+    /** In stream order: from pinned memory the copy is asynchronous, from pageable memory the driver stages it. */
     void uploadDirect(CudaBuffer to, long offset, FloatBuffer src) {
-        makeCurrent();
-        cuStreamSynchronize(stream());  // earlier work on the stream may still read this memory
-        cuMemcpyHtoD(to.pointer().withByteOffset(offset * Float.BYTES), Pointer.toBuffer(src), (long) src.remaining() * Float.BYTES);
+        Target t = begin();
+        cuMemcpyHtoDAsync(to.pointer().withByteOffset(offset * Float.BYTES), Pointer.toBuffer(src),
+                (long) src.remaining() * Float.BYTES, t.stream());
         src.position(src.limit());
+        finish(t);
     }
 
     void downloadDirect(CudaBuffer from, long offset, FloatBuffer dst) {
-        makeCurrent();
-        cuStreamSynchronize(stream());
-        cuMemcpyDtoH(Pointer.toBuffer(dst), from.pointer().withByteOffset(offset * Float.BYTES), (long) dst.remaining() * Float.BYTES);
+        Target t = begin();
+        cuMemcpyDtoHAsync(Pointer.toBuffer(dst), from.pointer().withByteOffset(offset * Float.BYTES),
+                (long) dst.remaining() * Float.BYTES, t.stream());
         dst.position(dst.limit());
+        finish(t);
+    }
+
+    @Override
+    public boolean deviceCopyIsNative() {
+        return true;
+    }
+
+    @Override
+    protected void computeCopy(AbstractBuffer src, AbstractBuffer dst, long n) {
+        CudaBuffer from = (CudaBuffer) src;
+        CudaBuffer to = (CudaBuffer) dst;
+        if (from.address() == to.address()) {
+            return;  // two wrappers of the same memory
+        }
+        DeviceRanges.requireApartOrSame(from, "src", to, "dst");
+        Target t = begin();
+        cuMemcpyDtoDAsync(to.pointer(), from.pointer(), n * Float.BYTES, t.stream());
+        finish(t);
     }
 
     // ---- compute -------------------------------------------------------------------------------------------------
 
     @Override
     protected void computeForward(Activation activation, AbstractBuffer x, AbstractBuffer y, long n) {
+        DeviceRanges.requireApartOrSame(x, "x", y, "y");
         elementwise(KernelNames.forward(activation.op()), activation, n, addr(x), addr(y));
     }
 
     @Override
     protected void computeBackward(Activation activation, AbstractBuffer x, AbstractBuffer dy, AbstractBuffer dx, long n) {
+        DeviceRanges.requireApartOrSame(x, "x", dx, "dx");
+        DeviceRanges.requireApartOrSame(dy, "dy", dx, "dx");
         elementwise(KernelNames.backward(activation.op()), activation, n, addr(x), addr(dy), addr(dx));
     }
 
     private void elementwise(String kernel, Activation activation, long n, long... buffers) {
+        Target t = begin();
         boolean vectorized = LaunchGeometry.vectorizable(buffers);
         KernelArgs args = args();
         for (long b : buffers) {
             args.i64(b);
         }
         args.i64(n).f32(activation.a()).f32(activation.b()).i32(vectorized ? 1 : 0);
-        launch(kernel, LaunchGeometry.elementwise(n, vectorized, info.multiprocessors()));
-        finish();
+        launch(t, kernel, LaunchGeometry.elementwise(n, vectorized, info.multiprocessors()));
+        finish(t);
     }
 
     @Override
     protected void computePrelu(AbstractBuffer x, AbstractBuffer weight, AbstractBuffer y, long n, long channels, long inner) {
+        DeviceRanges.requireApartOrSame(x, "x", y, "y");
+        DeviceRanges.requireApart(weight, "weight", y, "y");
+        Target t = begin();
         boolean vectorized = LaunchGeometry.vectorizable(addr(x), addr(y));
-        args().i64(addr(x)).i64(addr(weight)).i64(addr(y)).i64(n).i64(channels).i64(inner).i32(vectorized ? 1 : 0);
-        launch(KernelNames.PRELU_FORWARD, LaunchGeometry.elementwise(n, vectorized, info.multiprocessors()));
-        finish();
+        args().i64(addr(x)).i64(addr(weight)).i64(addr(y)).i64(n).i64(channels).i64(LaunchGeometry.preluInner(n, inner))
+                .i32(vectorized ? 1 : 0);
+        launch(t, KernelNames.PRELU_FORWARD, LaunchGeometry.elementwise(n, vectorized, info.multiprocessors()));
+        finish(t);
     }
 
     @Override
     protected void computePreluBackward(AbstractBuffer x, AbstractBuffer weight, AbstractBuffer dy, AbstractBuffer dx,
                                         AbstractBuffer dweight, long n, long channels, long inner) {
-        makeCurrent();
+        Target t = begin();
         if (n == 0) {
-            cuMemsetD32Async(((CudaBuffer) dweight).pointer(), 0, channels, stream());
-            finish();
+            cuMemsetD32Async(((CudaBuffer) dweight).pointer(), 0, channels, t.stream());
+            finish(t);
             return;
         }
+        DeviceRanges.requireApartOrSame(dy, "dy", dx, "dx");
+        DeviceRanges.requireApart(x, "x", dx, "dx");
+        DeviceRanges.requireApart(weight, "weight", dx, "dx");
+        DeviceRanges.requireApart(x, "x", dweight, "dweight");
+        DeviceRanges.requireApart(weight, "weight", dweight, "dweight");
+        DeviceRanges.requireApart(dy, "dy", dweight, "dweight");
+        DeviceRanges.requireApart(dx, "dx", dweight, "dweight");
+        long period = LaunchGeometry.preluInner(n, inner);
         int sms = info.multiprocessors();
-        int slices = LaunchGeometry.preluSlices(n, channels, inner, sms);
-        synchronized (scratchLock) {
+        int slices = LaunchGeometry.preluSlices(n, channels, period, sms);
+        synchronized (t.scratch()) {
             // dweight first: dx may be dy's buffer.
-            long partials = scratch(channels * slices);
-            args().i64(addr(x)).i64(addr(dy)).i64(partials).i64(n).i64(channels).i64(inner).i32(slices);
-            launch(KernelNames.PRELU_DWEIGHT_PARTIAL, new Launch(
+            long partials = t.scratch().reserve(channels * slices, t.stream());
+            args().i64(addr(x)).i64(addr(dy)).i64(partials).i64(n).i64(channels).i64(period).i32(slices);
+            launch(t, KernelNames.PRELU_DWEIGHT_PARTIAL, new Launch(
                     (int) Math.min(channels * slices, LaunchGeometry.gridCap(sms, LaunchGeometry.BLOCK)), LaunchGeometry.BLOCK, 0));
             args().i64(partials).i64(addr(dweight)).i64(channels).i32(slices);
-            launch(KernelNames.PRELU_DWEIGHT_FINISH, new Launch(LaunchGeometry.grid(channels, LaunchGeometry.BLOCK, sms),
+            launch(t, KernelNames.PRELU_DWEIGHT_FINISH, new Launch(LaunchGeometry.grid(channels, LaunchGeometry.BLOCK, sms),
                     LaunchGeometry.BLOCK, 0));
             boolean vectorized = LaunchGeometry.vectorizable(addr(x), addr(dy), addr(dx));
-            args().i64(addr(x)).i64(addr(weight)).i64(addr(dy)).i64(addr(dx)).i64(n).i64(channels).i64(inner)
+            args().i64(addr(x)).i64(addr(weight)).i64(addr(dy)).i64(addr(dx)).i64(n).i64(channels).i64(period)
                     .i32(vectorized ? 1 : 0);
-            launch(KernelNames.PRELU_BACKWARD, LaunchGeometry.elementwise(n, vectorized, sms));
-            finish();
+            launch(t, KernelNames.PRELU_BACKWARD, LaunchGeometry.elementwise(n, vectorized, sms));
+            finish(t);
         }
     }
 
     @Override
     protected void computeRows(Activation activation, AbstractBuffer x, AbstractBuffer y, RowLayout layout) {
+        DeviceRanges.requireApartOrSame(x, "x", y, "y");
         rows(activation, layout, false, addr(x), 0, addr(y));
     }
 
     @Override
     protected void computeRowsBackward(Activation activation, AbstractBuffer x, AbstractBuffer dy, AbstractBuffer dx,
                                        RowLayout layout) {
+        DeviceRanges.requireApart(x, "x", dx, "dx");
+        DeviceRanges.requireApart(dy, "dy", dx, "dx");
         rows(activation, layout, true, addr(x), addr(dy), addr(dx));
     }
 
     /** A row-wise op; {@code dy} is used only when {@code backward}, and {@code out} is y or dx. */
     private void rows(Activation activation, RowLayout layout, boolean backward, long x, long dy, long out) {
+        Target t = begin();
         Op op = activation.op();
         int sms = info.multiprocessors();
         if (op == Op.MAXOUT) {
@@ -290,9 +451,9 @@ public final class CudaBackend extends AbstractBackend {
                 args.i64(dy);
             }
             args.i64(out).i64(layout.rows()).i64(outCols).i32(pieces).i64(layout.xStride()).i64(layout.yStride());
-            launch(backward ? KernelNames.MAXOUT_BACKWARD : KernelNames.MAXOUT_FORWARD,
+            launch(t, backward ? KernelNames.MAXOUT_BACKWARD : KernelNames.MAXOUT_FORWARD,
                     new Launch(LaunchGeometry.grid(layout.rows() * outCols, LaunchGeometry.BLOCK, sms), LaunchGeometry.BLOCK, 0));
-            finish();
+            finish(t);
             return;
         }
         SoftmaxPlan plan = SoftmaxPlan.of(layout.rows(), layout.cols(), sms);
@@ -308,19 +469,19 @@ public final class CudaBackend extends AbstractBackend {
             if (plan.path() == SoftmaxPlan.Path.WARP) {
                 args.i32(plan.lanesPerRow());
             }
-            launch(plan.kernel(op, backward), plan.launch());
-            finish();
+            launch(t, plan.kernel(op, backward), plan.launch());
+            finish(t);
             return;
         }
-        synchronized (scratchLock) {
-            long partials = plan.usesPartials() ? scratch(plan.partialDoubles() + plan.dotDoubles()) : 0;
+        synchronized (t.scratch()) {
+            long partials = plan.usesPartials() ? t.scratch().reserve(plan.partialDoubles() + plan.dotDoubles(), t.stream()) : 0;
             long dots = plan.usesPartials() ? partials + plan.partialDoubles() * Double.BYTES : 0;
             if (plan.usesPartials()) {
                 longArgs(args().i64(x).i64(partials), layout, plan, temperature, maskedNan);
-                launch(KernelNames.SOFTMAX_ROW_STATS, plan.launch());
+                launch(t, KernelNames.SOFTMAX_ROW_STATS, plan.launch());
                 if (backward) {
                     longArgs(args().i64(x).i64(dy).i64(partials).i64(dots), layout, plan, temperature, maskedNan);
-                    launch(KernelNames.softmaxLongDot(op), plan.launch());
+                    launch(t, KernelNames.softmaxLongDot(op), plan.launch());
                 }
             }
             KernelArgs args = args().i64(x);
@@ -330,8 +491,8 @@ public final class CudaBackend extends AbstractBackend {
                 args.i64(out).i64(partials);
             }
             longArgs(args, layout, plan, temperature, maskedNan);
-            launch(plan.kernel(op, backward), plan.launch());
-            finish();
+            launch(t, plan.kernel(op, backward), plan.launch());
+            finish(t);
         }
     }
 
@@ -342,68 +503,66 @@ public final class CudaBackend extends AbstractBackend {
 
     // ---- launching -----------------------------------------------------------------------------------------------
 
-    /** This thread's argument slots, emptied; also makes the context current. */
-    private KernelArgs args() {
+    /**
+     * Makes the context current on this thread (first thing in every call: a thread of a pool may never have had
+     * it) and says where the call's work goes.
+     */
+    private Target begin() {
         makeCurrent();
+        Target t = redirected.get();
+        return t != null ? t : ownTarget;
+    }
+
+    /** This thread's argument slots, emptied. */
+    private KernelArgs args() {
         return launchers.get().args.reset();
     }
 
-    private void launch(String kernel, Launch shape) {
+    private void launch(Target t, String kernel, Launch shape) {
         CUfunction f = functions.computeIfAbsent(kernel, name -> {
             CUfunction fn = new CUfunction();
             cuModuleGetFunction(fn, module, name);
             return fn;
         });
-        cuLaunchKernel(f, shape.grid(), 1, 1, shape.block(), 1, 1, shape.sharedBytes(), stream(),
+        cuLaunchKernel(f, shape.grid(), 1, 1, shape.block(), 1, 1, shape.sharedBytes(), t.stream(),
                 launchers.get().parameters(), null);
     }
 
-    private void finish() {
-        cuStreamSynchronize(stream());
-    }
-
-    private CUstream stream() {
-        CUstream s = engineStream.get();
-        return s != null ? s : ownStream;
+    /** A synchronous call waits for its work; a {@link CudaStream}'s call leaves it queued. */
+    private static void finish(Target t) {
+        if (t.waits()) {
+            cuStreamSynchronize(t.stream());
+        }
     }
 
     private void makeCurrent() {
         cuCtxSetCurrent(context);
     }
 
-    /** Device scratch of at least {@code doubles} doubles, grown as needed; the caller holds scratchLock. */
-    private long scratch(long doubles) {
-        long bytes = doubles * Double.BYTES;
-        if (bytes > scratchBytes) {
-            if (scratch != null) {
-                cuStreamSynchronize(stream());
-                cuMemFree(scratch);
-            }
-            scratch = new CUdeviceptr();
-            cuMemAlloc(scratch, bytes);
-            scratchBytes = bytes;
-        }
-        return DeviceAddress.of(scratch);
-    }
-
     private static long addr(AbstractBuffer b) {
         return ((CudaBuffer) b).address();
     }
 
+    /** Closes what is still open (streams, pinned host memory), then the stream, module and context. */
     @Override
     protected void releaseDevice() {
+        int streams = openStreams.size();
+        int hostBuffers = openHostBuffers.size();
+        openStreams.forEach(CudaStream::close);
+        openHostBuffers.forEach(HostBuffer::close);
         makeCurrent();
         cuStreamSynchronize(ownStream);
-        synchronized (scratchLock) {
-            if (scratch != null) {
-                cuMemFree(scratch);
-                scratch = null;
-            }
+        synchronized (ownTarget.scratch()) {
+            ownTarget.scratch().free();
         }
         staging.free();
         cuStreamDestroy(ownStream);
         cuModuleUnload(module);
         cuDevicePrimaryCtxRelease(device);
+        if (streams + hostBuffers > 0) {
+            throw new IllegalStateException("backend 'cuda' closed with " + streams + " stream(s) and " + hostBuffers
+                    + " pinned host buffer(s) still open; they were freed, but each should be closed first");
+        }
     }
 
     /** A thread's argument slots and the native parameter arrays built over them, one per signature. */

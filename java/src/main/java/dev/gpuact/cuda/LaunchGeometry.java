@@ -58,6 +58,14 @@ final class LaunchGeometry {
         return (int) Math.max(1, Math.min(Math.min(wanted, worthwhile), Integer.MAX_VALUE));
     }
 
+    /**
+     * PReLU's {@code inner} as the kernels receive it: i / inner is 0 for every index below n once inner >= n, so
+     * any larger value means the same and clamping it keeps channels * inner from overflowing.
+     */
+    static long preluInner(long n, long inner) {
+        return Math.max(1, Math.min(inner, n));
+    }
+
     static long ceilDiv(long a, long b) {
         return -Math.floorDiv(-a, b);
     }

@@ -1,6 +1,7 @@
 package dev.gpuact.cuda;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.data.Offset.offset;
 import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -9,8 +10,11 @@ import dev.gpuact.Activation;
 import dev.gpuact.Backend;
 import dev.gpuact.Backends;
 import dev.gpuact.DeviceBuffer;
+import dev.gpuact.HostBuffer;
 import dev.gpuact.RowLayout;
+import dev.gpuact.Stream;
 import dev.gpuact.conformance.Ulp;
+import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -27,7 +31,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * What is particular to the CUDA backend, on a GPU: every softmax path and its switch points, float4 versus
- * misaligned scalar access, interop wrapping, sharing between threads. The numbers are held against the cpu
+ * misaligned scalar access, interop wrapping, sharing between threads, device copies, event timing, pinned host
+ * memory and streams. The numbers are held against the cpu
  * backend (itself held to ACTIVATIONS.md by the conformance suite, which also runs on CUDA). Skipped without a
  * usable CUDA device, failed then if {@code -Dgpuact.requireBackends} names cuda.
  */
@@ -164,9 +169,176 @@ class CudaBackendGpuTest {
     @Test
     void eventsTimeDeviceWork() {
         try (DeviceBuffer x = cuda.allocate(1 << 24)) {
-            float ms = cuda.elapsedMillis(() -> cuda.apply(Activation.GELU, x, x));
-            assertThat(ms).isPositive().isLessThan(1000);
+            Backend.Timing t = cuda.time(() -> cuda.apply(Activation.GELU, x, x));
+            assertThat(t.clock()).isEqualTo(Backend.Clock.DEVICE);
+            assertThat(t.nanos()).isPositive().isLessThan(1_000_000_000L);
+            // Longer work takes longer on the device clock too.
+            Backend.Timing three = cuda.time(() -> {
+                for (int i = 0; i < 3; i++) {
+                    cuda.apply(Activation.GELU, x, x);
+                }
+            });
+            assertThat(three.nanos()).isGreaterThan(t.nanos());
         }
+    }
+
+    @Test
+    void deviceCopyStaysOnTheDeviceAndRefusesPartlyOverlappingWrappers() {
+        assertThat(cuda.deviceCopyIsNative()).isTrue();
+        float[] x = random(1 << 20, 0, 100, 21);
+        try (DeviceBuffer src = cuda.upload(x); DeviceBuffer dst = cuda.allocate(x.length)) {
+            cuda.copy(src, dst);
+            assertThat(dst.toArray()).isEqualTo(x);
+            CudaBuffer s = (CudaBuffer) src;
+            try (DeviceBuffer same = cuda.wrap(s.pointer(), x.length);
+                 DeviceBuffer head = cuda.wrap(s.pointer(), 1000); DeviceBuffer shifted = cuda.wrap(s.pointer().withByteOffset(400), 1000)) {
+                cuda.copy(src, same);  // the same memory: nothing to do
+                assertThatThrownBy(() -> cuda.copy(head, shifted)).isInstanceOf(IllegalArgumentException.class)
+                        .hasMessageContaining("dst").hasMessageContaining("overlapping");
+                assertThatThrownBy(() -> cuda.apply(Activation.RELU, head, shifted))
+                        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("y must be exactly x");
+            }
+            assertThat(src.toArray()).isEqualTo(x);
+        }
+    }
+
+    @Test
+    void pinnedHostMemoryRoundTripsStraightToTheDevice() {
+        float[] x = random(3 << 20, 0, 10, 22);
+        try (HostBuffer host = cuda.allocateHost(x.length); DeviceBuffer b = cuda.allocate(x.length + 5);
+             HostBuffer empty = cuda.allocateHost(0)) {
+            assertThat(host.pinned()).isTrue();
+            assertThat(empty.length()).isZero();
+            host.floats().put(x);
+            b.write(5, host.floats());
+            float[] back = new float[x.length];
+            b.read(5, back, 0, x.length);
+            assertThat(back).isEqualTo(x);
+            try (HostBuffer out = cuda.allocateHost(x.length)) {
+                b.read(5, out.floats());
+                float[] got = new float[x.length];
+                out.floats().get(got);
+                assertThat(got).isEqualTo(x);
+            }
+        }
+        assertThatThrownBy(() -> cuda.allocateHost(-1)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("length must be >= 0, got -1");
+    }
+
+    @Test
+    void streamsOverlapAChunkedPipelineAndGiveTheSynchronousResults() {
+        int chunk = 3 * 20_000;  // three rows of 20000: the long softmax path, with scratch of each stream's own
+        int chunks = 8;
+        RowLayout rows = RowLayout.of(3, 20_000);
+        float[] x = random(chunk * chunks, 0, 6, 23);
+        float[] wantGelu = new float[x.length];
+        float[] wantSoftmax = new float[x.length];
+        try (DeviceBuffer bx = cuda.upload(x); DeviceBuffer by = cuda.allocate(x.length)) {
+            cuda.apply(Activation.GELU, bx, by);
+            by.download(wantGelu);
+            for (int c = 0; c < chunks; c++) {
+                try (DeviceBuffer cx = cuda.upload(Arrays.copyOfRange(x, c * chunk, (c + 1) * chunk));
+                     DeviceBuffer cy = cuda.allocate(chunk)) {
+                    cuda.applyRows(Activation.SOFTMAX, cx, cy, rows);
+                    cy.read(0, wantSoftmax, c * chunk, chunk);
+                }
+            }
+        }
+        Stream[] lanes = {cuda.newStream(), cuda.newStream(), cuda.newStream()};
+        List<DeviceBuffer> buffers = new ArrayList<>();
+        try (HostBuffer in = cuda.allocateHost(x.length); HostBuffer gelu = cuda.allocateHost(x.length);
+             HostBuffer softmax = cuda.allocateHost(x.length)) {
+            in.floats().put(x);
+            for (int s = 0; s < lanes.length; s++) {
+                assertThat(lanes[s].isAsynchronous()).isTrue();
+                for (int k = 0; k < 3; k++) {
+                    buffers.add(cuda.allocate(chunk));
+                }
+            }
+            for (int c = 0; c < chunks; c++) {
+                int s = c % lanes.length;
+                DeviceBuffer cx = buffers.get(3 * s), cg = buffers.get(3 * s + 1), cs = buffers.get(3 * s + 2);
+                lanes[s].write(cx, 0, in.floats().slice(c * chunk, chunk));
+                lanes[s].apply(Activation.GELU, cx, cg);
+                lanes[s].applyRows(Activation.SOFTMAX, cx, cs, rows);
+                lanes[s].read(cg, 0, gelu.floats().slice(c * chunk, chunk));
+                lanes[s].read(cs, 0, softmax.floats().slice(c * chunk, chunk));
+            }
+            for (Stream lane : lanes) {
+                lane.synchronize();
+            }
+            float[] got = new float[x.length];
+            gelu.floats().get(got);
+            assertThat(got).isEqualTo(wantGelu);
+            softmax.floats().get(got);
+            assertThat(got).isEqualTo(wantSoftmax);
+        } finally {
+            buffers.forEach(DeviceBuffer::close);
+            for (Stream lane : lanes) {
+                lane.close();
+            }
+        }
+        assertThatThrownBy(lanes[0]::synchronize).isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
+        lanes[0].close();  // a second close does nothing
+    }
+
+    @Test
+    void aStreamChecksItsArgumentsWhenEnqueued() {
+        try (Stream lane = cuda.newStream(); DeviceBuffer onCpu = cpu.allocate(4); DeviceBuffer small = cuda.allocate(4)) {
+            assertThatThrownBy(() -> lane.write(onCpu, 0, FloatBuffer.allocate(4)))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("dst belongs to backend 'cpu'");
+            assertThatThrownBy(() -> lane.read(small, 2, FloatBuffer.allocate(4)))
+                    .isInstanceOf(IndexOutOfBoundsException.class);
+            assertThatThrownBy(() -> lane.apply(Activation.SOFTMAX, small, small))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not elementwise");
+            // A heap FloatBuffer goes through the staging buffer, still in stream order.
+            lane.write(small, 0, FloatBuffer.wrap(new float[] {-1, 2, -3, 4}));
+            lane.apply(Activation.RELU, small, small);
+            FloatBuffer out = FloatBuffer.allocate(4);
+            lane.read(small, 0, out);
+            lane.synchronize();
+            assertThat(out.array()).containsExactly(0, 2, 0, 4);
+        }
+    }
+
+    @Test
+    void closingTheBackendFreesItsStreamsAndPinnedMemoryAndSaysSo() {
+        Backend second = Backends.get("cuda");
+        Stream lane = second.newStream();
+        HostBuffer host = second.allocateHost(1024);
+        assertThatThrownBy(second::close).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("1 stream(s) and 1 pinned host buffer(s)");
+        assertThatThrownBy(host::floats).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(lane::synchronize).isInstanceOf(IllegalStateException.class);
+    }
+
+    @Test
+    void aFreshThreadsFirstCallMayNeedScratch() throws Exception {
+        // The long softmax path reserves scratch before its first launch: it must make the context current first.
+        float[] x = random(2 * 40_000, 0, 5, 24);
+        RowLayout layout = RowLayout.of(2, 40_000);
+        float[] want = rows(cpu, Activation.SOFTMAX, x, x, layout, false);
+        try (DeviceBuffer bx = cuda.upload(x); DeviceBuffer by = cuda.allocate(x.length)) {
+            Thread fresh = new Thread(() -> cuda.applyRows(Activation.SOFTMAX, bx, by, layout));
+            Throwable[] failure = new Throwable[1];
+            fresh.setUncaughtExceptionHandler((t, e) -> failure[0] = e);
+            fresh.start();
+            fresh.join();
+            assertThat(failure[0]).isNull();
+            assertAgree("softmax from a fresh thread", by.toArray(), want);
+        }
+    }
+
+    @Test
+    void preluInnerLongerThanTheArrayIsOneChannelGroup() {
+        float[] x = random(10_000, 0, 2, 25);
+        float[] dy = random(x.length, 0, 1, 26);
+        float[] w = {0.25f, -0.5f};
+        float[] want = preluWeightGradient(cpu, x, w, dy, 2, x.length);
+        float[] got = preluWeightGradient(cuda, x, w, dy, 2, Long.MAX_VALUE);
+        assertThat(want[1]).isZero();
+        assertThat(got[1]).isZero();
+        assertThat((double) got[0]).isNotZero().isCloseTo(want[0], offset(1e-5 * Math.abs(want[0])));
     }
 
     private static float[] rows(Backend b, Activation act, float[] x, float[] dy, RowLayout layout, boolean backward) {
@@ -180,7 +352,7 @@ class CudaBackendGpuTest {
         }
     }
 
-    private static float[] preluWeightGradient(Backend b, float[] x, float[] w, float[] dy, int channels, int inner) {
+    private static float[] preluWeightGradient(Backend b, float[] x, float[] w, float[] dy, int channels, long inner) {
         try (DeviceBuffer bx = b.upload(x); DeviceBuffer bw = b.upload(w); DeviceBuffer bdy = b.upload(dy);
              DeviceBuffer dx = b.allocate(x.length); DeviceBuffer dw = b.allocate(channels)) {
             b.preluBackward(bx, bw, bdy, dx, dw, channels, inner);

@@ -61,4 +61,23 @@ class LaunchGeometryTest {
         // n need not be a multiple of channels * inner: the last, partial group still belongs to a slice.
         assertThat(LaunchGeometry.preluSlices(3 * 2 * 2048 + 5, 3, 1, H100_SMS)).isEqualTo(2);
     }
+
+    @Test
+    void preluInnerBeyondTheArrayMeansOneGroupAndCannotOverflow() {
+        assertThat(LaunchGeometry.preluInner(1000, 10)).isEqualTo(10);
+        assertThat(LaunchGeometry.preluInner(1000, 5000)).isEqualTo(1000);
+        assertThat(LaunchGeometry.preluInner(1000, Long.MAX_VALUE)).isEqualTo(1000);
+        // Unclamped, channels * inner wrapped negative and the dweight slices covered no element at all.
+        long n = 1 << 20;
+        assertThat(LaunchGeometry.preluSlices(n, 2, LaunchGeometry.preluInner(n, Long.MAX_VALUE), H100_SMS))
+                .isEqualTo(LaunchGeometry.preluSlices(n, 2, n, H100_SMS))
+                .isEqualTo(n / (LaunchGeometry.BLOCK * LaunchGeometry.MIN_SLICE_PER_THREAD));  // all n in channel 0
+    }
+
+    @Test
+    void eventMillisecondsBecomeNanoseconds() {
+        assertThat(CudaBackend.millisToNanos(1.5f)).isEqualTo(1_500_000);
+        assertThat(CudaBackend.millisToNanos(0.0005f)).isEqualTo(500);
+        assertThat(CudaBackend.millisToNanos(0f)).isZero();
+    }
 }

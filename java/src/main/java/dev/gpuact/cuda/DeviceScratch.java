@@ -1,0 +1,54 @@
+package dev.gpuact.cuda;
+
+import static jcuda.driver.JCudaDriver.cuMemAlloc;
+import static jcuda.driver.JCudaDriver.cuMemFree;
+import static jcuda.driver.JCudaDriver.cuStreamSynchronize;
+
+import jcuda.driver.CUdeviceptr;
+import jcuda.driver.CUstream;
+
+/**
+ * Device memory for the partial results that pass between the kernels of one call (long softmax statistics,
+ * PReLU weight-gradient slices), grown on demand and kept. Whoever reserves it holds its monitor until the
+ * kernels that use it are ordered before any later user: by waiting for them, or by sharing their stream.
+ * The caller makes the context current.
+ */
+final class DeviceScratch {
+    private CUdeviceptr memory;
+    private long bytes;
+
+    /** The address of room for at least {@code doubles} doubles; growing first waits for {@code stream}. */
+    long reserve(long doubles, CUstream stream) {
+        long wanted = bytesFor(doubles);
+        if (wanted > bytes) {
+            if (memory != null) {
+                cuStreamSynchronize(stream);  // earlier kernels on the stream may still read the old memory
+                cuMemFree(memory);
+                memory = null;
+                bytes = 0;
+            }
+            CUdeviceptr grown = new CUdeviceptr();
+            cuMemAlloc(grown, wanted);
+            memory = grown;
+            bytes = wanted;
+        }
+        return DeviceAddress.of(memory);
+    }
+
+    /** Bytes of {@code doubles} doubles; refuses counts a device could never hold rather than wrapping around. */
+    static long bytesFor(long doubles) {
+        if (doubles < 1) {
+            throw new IllegalArgumentException("scratch needs at least one double, got " + doubles);
+        }
+        return Math.multiplyExact(doubles, Double.BYTES);
+    }
+
+    /** Frees the memory; the caller has waited for every kernel that used it. */
+    void free() {
+        if (memory != null) {
+            cuMemFree(memory);
+            memory = null;
+            bytes = 0;
+        }
+    }
+}
