@@ -1,5 +1,6 @@
 package dev.gpuact.cuda;
 
+import static jcuda.driver.JCudaDriver.cuCtxSynchronize;
 import static jcuda.driver.JCudaDriver.cuCtxSetCurrent;
 import static jcuda.driver.JCudaDriver.cuDeviceGet;
 import static jcuda.driver.JCudaDriver.cuDevicePrimaryCtxRelease;
@@ -544,6 +545,12 @@ public final class CudaBackend extends AbstractBackend {
     }
 
     /** Closes what is still open (streams, pinned host memory), then the stream, module and context. */
+    @Override
+    protected void awaitDeviceIdle() {
+        makeCurrent();
+        cuCtxSynchronize();
+    }
+
     @Override
     protected void releaseDevice() {
         int streams = openStreams.size();

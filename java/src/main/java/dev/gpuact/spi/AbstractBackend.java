@@ -172,6 +172,7 @@ public abstract class AbstractBackend implements Backend {
                 return;
             }
             closed = true;
+            awaitDeviceIdle();
             leaked = live.size();
             bytes = bytesInUse.get();
             for (AbstractBuffer.Memory m : live) {
@@ -186,6 +187,14 @@ public abstract class AbstractBackend implements Backend {
             throw new IllegalStateException("backend '" + name + "' closed with " + leaked
                     + " buffer(s) still open (" + bytes + " bytes); they were freed, but every buffer should be closed first");
         }
+    }
+
+    /**
+     * Waits for work already enqueued on the device (streams, queues) to finish, so that closing frees no buffer a
+     * kernel or copy still uses. Called by {@link #close()} before any buffer is freed; synchronous backends need
+     * nothing.
+     */
+    protected void awaitDeviceIdle() {
     }
 
     /** Frees the context, queues and programs. Buffers are already freed. */
