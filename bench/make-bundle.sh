@@ -22,6 +22,8 @@ cat > "$stage/bin/gpuact" <<'LAUNCHER'
 # Runs gpuact on the Java runtime shipped next to it; follows symlinks so a link on the PATH works.
 self=$(readlink -f "$0")
 home=$(dirname "$(dirname "$self")")
+# Signal chaining for OpenCL platforms built on LLVM (PoCL), which replace the JVM's signal handlers.
+[ -f "$home/runtime/lib/libjsig.so" ] && export LD_PRELOAD="$home/runtime/lib/libjsig.so${LD_PRELOAD:+:$LD_PRELOAD}"
 exec "$home/runtime/bin/java" -Djava.awt.headless=true $GPUACT_JAVA_OPTS -jar "$home/lib/gpuact.jar" "$@"
 LAUNCHER
 chmod +x "$stage/bin/gpuact"

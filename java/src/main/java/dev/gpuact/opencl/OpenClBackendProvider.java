@@ -32,16 +32,20 @@ public final class OpenClBackendProvider implements BackendProvider {
 
     private Probe findDevice() {
         List<OpenClDevice> devices;
+        List<String> skipped = new ArrayList<>();
         try {
-            devices = OpenClDevices.list();
+            devices = OpenClDevices.list(skipped);
         } catch (LinkageError e) {
             return Probe.unusable("no OpenCL runtime: JOCL could not load libOpenCL (" + e.getMessage() + ")",
                     List.of("install an OpenCL ICD loader and a driver (e.g. ocl-icd-libopencl1 and pocl-opencl-icd)"));
         } catch (CLException e) {
             return Probe.unusable("OpenCL runtime error while listing devices: " + e.getMessage(), List.of());
         }
-        List<String> details = new ArrayList<>();
+        List<String> details = new ArrayList<>(skipped);
         devices.forEach(d -> details.add(d.describe()));
+        if (devices.isEmpty() && !skipped.isEmpty()) {
+            return Probe.unusable(skipped.get(0), details.subList(1, details.size()));
+        }
         details.add("program binary cache: " + ProgramBuilder.defaultCacheDir() + " (-D" + ProgramBuilder.CACHE_DIR_PROPERTY + ")");
         String override = System.getProperty(OpenClDevices.DEVICE_PROPERTY);
         try {

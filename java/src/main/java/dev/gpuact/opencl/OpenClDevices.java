@@ -41,6 +41,14 @@ public final class OpenClDevices {
      * @throws CLException if the OpenCL runtime fails; {@link LinkageError} when there is no libOpenCL at all
      */
     public static List<OpenClDevice> list() {
+        return list(new ArrayList<>());
+    }
+
+    /**
+     * Like {@link #list()}, but platforms that would replace the JVM's signal handlers (see {@link SignalChaining})
+     * are left untouched unless the JVM chains signals; a line saying why is added to {@code skipped} for each.
+     */
+    public static List<OpenClDevice> list(List<String> skipped) {
         CL.setExceptionsEnabled(true);
         int[] count = new int[1];
         CL.clGetPlatformIDs(0, null, count);
@@ -50,6 +58,12 @@ public final class OpenClDevices {
         }
         List<OpenClDevice> devices = new ArrayList<>();
         for (cl_platform_id platform : platforms) {
+            String name = platformString(platform, CL_PLATFORM_NAME);
+            if (SignalChaining.replacesJvmHandlers(name) && !SignalChaining.active()) {
+                skipped.add("platform '" + name + "' skipped: its LLVM replaces the JVM's signal handlers when its "
+                        + "devices are listed, which crashes the JVM at random; to use it, " + SignalChaining.advice());
+                continue;
+            }
             for (cl_device_id id : devicesOf(platform)) {
                 devices.add(describe(devices.size(), id));
             }
