@@ -1,23 +1,27 @@
 package dev.gpuact.opencl;
 
 import static org.jocl.CL.CL_CONTEXT_PLATFORM;
+import static org.jocl.CL.CL_MEM_ALLOC_HOST_PTR;
 import static org.jocl.CL.CL_MEM_CONTEXT;
 import static org.jocl.CL.CL_MEM_READ_WRITE;
 import static org.jocl.CL.CL_MEM_SIZE;
-import static org.jocl.CL.CL_QUEUE_PROFILING_ENABLE;
-import static org.jocl.CL.CL_QUEUE_PROPERTIES;
 
 import dev.gpuact.Activation;
 import dev.gpuact.DType;
 import dev.gpuact.DeviceBuffer;
+import dev.gpuact.HostBuffer;
 import dev.gpuact.Op;
 import dev.gpuact.RowLayout;
+import dev.gpuact.Stream;
 import dev.gpuact.spi.AbstractBackend;
 import dev.gpuact.spi.AbstractBuffer;
+import java.nio.ByteBuffer;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.jocl.CL;
 import org.jocl.Pointer;
@@ -28,10 +32,10 @@ import org.jocl.cl_context_properties;
 import org.jocl.cl_device_id;
 import org.jocl.cl_mem;
 import org.jocl.cl_program;
-import org.jocl.cl_queue_properties;
 
 /**
- * The OpenCL backend: one context, in-order queue and program per device.
+ * The OpenCL backend: one context, in-order queue and program per device; each {@link #newStream() stream} adds
+ * an in-order queue of its own.
  *
  * <p>{@link #open} creates its own context and queue; {@link #wrap(cl_context, cl_device_id, cl_command_queue)}
  * runs on a host engine's, which it never releases (the engine must keep them alive until this backend is
@@ -54,6 +58,13 @@ public final class OpenClBackend extends AbstractBackend {
     private final Map<String, OpenClKernel> kernels = new ConcurrentHashMap<>();
     /** Tests force a row shape to check both on one device; null means choose by device type. */
     private volatile RowKernelShape forcedRowShape;
+    /** The stream queue this thread is enqueueing on (commands are then not waited for); null: the backend's. */
+    private final ThreadLocal<OpenClQueue> streamQueue = new ThreadLocal<>();
+    /** Device nanoseconds of the commands this thread completed inside {@link #time}; null outside it. */
+    private final ThreadLocal<long[]> deviceNanos = new ThreadLocal<>();
+    /** Released before the context when the backend closes, so none outlives it. */
+    private final Set<OpenClStream> streams = ConcurrentHashMap.newKeySet();
+    private final Set<OpenClHostBuffer> hostBuffers = ConcurrentHashMap.newKeySet();
 
     private OpenClBackend(OpenClDevice device, cl_context context, boolean ownsContext, OpenClQueue queue,
                           ProgramBuilder builder) {
@@ -93,21 +104,21 @@ public final class OpenClBackend extends AbstractBackend {
         cl_context_properties properties = new cl_context_properties();
         properties.addProperty(CL_CONTEXT_PLATFORM, device.platform());
         cl_context context = CL.clCreateContext(properties, 1, new cl_device_id[] {device.id()}, null, null, null);
-        cl_command_queue queue;
+        OpenClQueue queue;
         try {
-            cl_queue_properties queueProperties = new cl_queue_properties();
-            queueProperties.addProperty(CL_QUEUE_PROPERTIES, CL_QUEUE_PROFILING_ENABLE);
-            queue = CL.clCreateCommandQueueWithProperties(context, device.id(), queueProperties, null);
+            queue = OpenClQueue.create(context, device.id());
         } catch (RuntimeException e) {
             CL.clReleaseContext(context);
             throw e;
         }
-        return new OpenClBackend(device, context, true, new OpenClQueue(queue, true), new ProgramBuilder(cacheDir));
+        return new OpenClBackend(device, context, true, queue, new ProgramBuilder(cacheDir));
     }
 
     /**
-     * A backend on a context, device and in-order queue a host engine already owns. Every command goes on that
-     * queue; closing the backend releases only what it created (program, kernels, its own buffers).
+     * A backend on a context, device and in-order queue a host engine already owns. Every synchronous command goes
+     * on that queue (streams get queues of their own in the same context); closing the backend releases only what
+     * it created (program, kernels, its own buffers, streams and host buffers). {@link #time} reads device clocks
+     * only if the engine created the queue with CL_QUEUE_PROFILING_ENABLE, else it falls back to the wall clock.
      */
     public static OpenClBackend wrap(cl_context context, cl_device_id device, cl_command_queue queue) {
         Objects.requireNonNull(context, "context");
@@ -141,14 +152,14 @@ public final class OpenClBackend extends AbstractBackend {
         if (!owner.equals(context)) {
             throw new IllegalArgumentException("mem belongs to another cl_context than this backend's");
         }
-        return new OpenClBuffer(this, queue, length, new OpenClBuffer.ClMemory(mem, length * Float.BYTES, false));
+        return new OpenClBuffer(this, length, new OpenClBuffer.ClMemory(mem, length * Float.BYTES, false));
     }
 
     @Override
     protected AbstractBuffer newBuffer(DType dtype, long length) {
         long bytes = length * Float.BYTES;
         if (length == 0) {
-            return new OpenClBuffer(this, queue, 0, new OpenClBuffer.ClMemory(null, 0, true));
+            return new OpenClBuffer(this, 0, new OpenClBuffer.ClMemory(null, 0, true));
         }
         cl_mem mem = CL.clCreateBuffer(context, CL_MEM_READ_WRITE, bytes, null, null);
         OpenClBuffer.ClMemory memory = new OpenClBuffer.ClMemory(mem, bytes, true);
@@ -158,7 +169,152 @@ public final class OpenClBackend extends AbstractBackend {
             CL.clReleaseMemObject(mem);
             throw e;
         }
-        return new OpenClBuffer(this, queue, length, memory);
+        return new OpenClBuffer(this, length, memory);
+    }
+
+    /**
+     * Memory from CL_MEM_ALLOC_HOST_PTR, mapped: GPU drivers back it with page-locked memory their DMA engines read
+     * directly, so it is reported pinned there; a CPU device's memory is ordinary host memory, so there it is not
+     * (transfers from it still skip any Java-side copy).
+     */
+    @Override
+    public HostBuffer allocateHost(int length) {
+        requireOpen();
+        if (length < 0) {
+            throw new IllegalArgumentException("length must be >= 0, got " + length);
+        }
+        if (length == 0) {
+            return HostBuffer.direct(0); // OpenCL has no empty memory objects
+        }
+        long bytes = (long) length * Float.BYTES;
+        cl_mem mem = CL.clCreateBuffer(context, CL_MEM_READ_WRITE | CL_MEM_ALLOC_HOST_PTR, bytes, null, null);
+        OpenClHostBuffer host;
+        try {
+            host = new OpenClHostBuffer(this, mem, queue.map(mem, bytes), !device.isCpu());
+        } catch (RuntimeException e) {
+            CL.clReleaseMemObject(mem);
+            throw e;
+        }
+        hostBuffers.add(host);
+        return host;
+    }
+
+    /** Unmaps and releases a host buffer's memory once, whether its owner or this backend's close gets there first. */
+    void releaseHostBuffer(OpenClHostBuffer host, cl_mem mem, ByteBuffer mapped) {
+        if (hostBuffers.remove(host)) {
+            try {
+                queue.unmap(mem, mapped);
+            } finally {
+                CL.clReleaseMemObject(mem);
+            }
+        }
+    }
+
+    /** Host buffers from {@link #allocateHost} not yet closed. */
+    int openHostBuffers() {
+        return hostBuffers.size();
+    }
+
+    /** A stream on a new in-order queue in this backend's context. */
+    @Override
+    public Stream newStream() {
+        requireOpen();
+        OpenClStream stream = new OpenClStream(this, OpenClQueue.create(context, device.id()));
+        streams.add(stream);
+        return stream;
+    }
+
+    void streamClosed(OpenClStream stream) {
+        streams.remove(stream);
+    }
+
+    /** Streams from {@link #newStream} not yet closed. */
+    int openStreams() {
+        return streams.size();
+    }
+
+    /** Runs {@code call} (a checked entry point of this backend) so that its commands go on the stream's queue. */
+    void enqueueOn(OpenClStream stream, Runnable call) {
+        OpenClQueue outer = streamQueue.get();
+        streamQueue.set(stream.queue());
+        try {
+            call.run();
+        } finally {
+            streamQueue.set(outer);
+        }
+    }
+
+    /**
+     * The sum of the device times (profiling events) of the commands {@code work} runs on this backend's queue;
+     * stream commands are not counted. Without a profiling queue (an engine's, see {@link #wrap}) the wall clock.
+     */
+    @Override
+    public Timing time(Runnable work) {
+        Objects.requireNonNull(work, "work");
+        if (!queue.profiling()) {
+            long start = System.nanoTime();
+            work.run();
+            return new Timing(System.nanoTime() - start, Clock.WALL);
+        }
+        long[] outer = deviceNanos.get();
+        long[] inner = {0};
+        deviceNanos.set(inner);
+        try {
+            work.run();
+        } finally {
+            deviceNanos.set(outer);
+            if (outer != null) {
+                outer[0] += inner[0];
+            }
+        }
+        return new Timing(inner[0], Clock.DEVICE);
+    }
+
+    @Override
+    public boolean deviceCopyIsNative() {
+        return true;
+    }
+
+    @Override
+    protected void computeCopy(AbstractBuffer src, AbstractBuffer dst, long n) {
+        complete(target().copy(mem(src), mem(dst), n * Float.BYTES));
+    }
+
+    /**
+     * A transfer between a buffer and host memory. On the backend's queue it blocks; on a stream it is left in
+     * flight when the host memory is a direct buffer (which the stream holds on to), and blocks for a heap array.
+     */
+    void transfer(OpenClBuffer.Direction direction, cl_mem mem, long offset, long count, Pointer host,
+                  boolean directHost) {
+        OpenClQueue on = target();
+        boolean blocking = on == queue || !directHost;
+        long offsetBytes = offset * Float.BYTES;
+        long bytes = count * Float.BYTES;
+        complete(direction == OpenClBuffer.Direction.WRITE ? on.write(mem, offsetBytes, bytes, host, blocking)
+                : on.read(mem, offsetBytes, bytes, host, blocking));
+    }
+
+    /** The queue this thread's commands go on: a stream's while it enqueues, else the backend's own. */
+    private OpenClQueue target() {
+        OpenClQueue stream = streamQueue.get();
+        return stream != null ? stream : queue;
+    }
+
+    /**
+     * Finishes with a command enqueued on {@link #target()}: on the backend's queue waits for it (and adds its
+     * device time inside {@link #time}); a stream's command is left to its queue. Releases the event either way.
+     */
+    private void complete(OpenClEvent command) {
+        try (command) {
+            if (streamQueue.get() != null) {
+                return;
+            }
+            command.await();
+            long[] timer = deviceNanos.get();
+            if (timer != null) {
+                timer[0] += command.elapsedNanos();
+            }
+        }
     }
 
     @Override
@@ -208,11 +364,9 @@ public final class OpenClBackend extends AbstractBackend {
         return (items + workGroup - 1) / workGroup * workGroup;
     }
 
-    /** Enqueues one kernel over {@code items} work-items (rounded up to whole groups) and waits for it. */
+    /** Enqueues one kernel over {@code items} work-items (rounded up to whole groups) and completes it. */
     private void run(String kernel, long items, Object... args) {
-        try (OpenClEvent done = kernel(kernel).launch(queue, groups(items), workGroup, null, args)) {
-            done.await();
-        }
+        complete(kernel(kernel).launch(target(), groups(items), workGroup, args));
     }
 
     private static cl_mem mem(AbstractBuffer buffer) {
@@ -257,9 +411,7 @@ public final class OpenClBackend extends AbstractBackend {
             run(kernel, layout.rows(), args);
             return;
         }
-        try (OpenClEvent done = kernel(kernel).launch(queue, layout.rows() * workGroup, workGroup, null, args)) {
-            done.await();
-        }
+        complete(kernel(kernel).launch(target(), layout.rows() * workGroup, workGroup, args));
     }
 
     private static Object[] arguments(cl_mem[] buffers, Object... scalars) {
@@ -283,9 +435,7 @@ public final class OpenClBackend extends AbstractBackend {
                                         AbstractBuffer dx, AbstractBuffer dweight, long n, long channels,
                                         long inner) {
         if (n == 0) {
-            try (OpenClEvent fill = queue.fillZero(mem(dweight), channels * Float.BYTES)) {
-                fill.await();
-            }
+            complete(target().fillZero(mem(dweight), channels * Float.BYTES));
             return;
         }
         long blocks = (n + inner - 1) / inner;
@@ -293,11 +443,11 @@ public final class OpenClBackend extends AbstractBackend {
         long chunks = Math.max(1, Math.min(256, perChannel / PRELU_CHUNK_ELEMENTS));
         long chunkLength = (perChannel + chunks - 1) / chunks;
         cl_mem partial = CL.clCreateBuffer(context, CL_MEM_READ_WRITE, 2 * channels * chunks * Float.BYTES, null, null);
-        try (OpenClEvent sums = kernel("prelu_dweight_partial").launch(queue, channels * chunks * workGroup,
-                     workGroup, null, mem(x), mem(dy), partial, n, channels, inner, chunks, chunkLength);
-             OpenClEvent total = kernel("prelu_dweight_finish").launch(queue, groups(channels), workGroup, sums,
-                     partial, mem(dweight), channels, chunks)) {
-            total.await();
+        try {
+            complete(kernel("prelu_dweight_partial").launch(target(), channels * chunks * workGroup, workGroup,
+                    mem(x), mem(dy), partial, n, channels, inner, chunks, chunkLength));
+            complete(kernel("prelu_dweight_finish").launch(target(), groups(channels), workGroup,
+                    partial, mem(dweight), channels, chunks));
         } finally {
             CL.clReleaseMemObject(partial);
         }
@@ -306,6 +456,8 @@ public final class OpenClBackend extends AbstractBackend {
 
     @Override
     protected void releaseDevice() {
+        new ArrayList<>(streams).forEach(OpenClStream::close);
+        new ArrayList<>(hostBuffers).forEach(HostBuffer::close);
         kernels.values().forEach(OpenClKernel::release);
         kernels.clear();
         CL.clReleaseProgram(program);

@@ -28,11 +28,11 @@ final class OpenClBuffer extends AbstractBuffer {
         }
     }
 
-    private final OpenClQueue queue;
+    private final OpenClBackend owner;
 
-    OpenClBuffer(OpenClBackend backend, OpenClQueue queue, long length, ClMemory memory) {
+    OpenClBuffer(OpenClBackend backend, long length, ClMemory memory) {
         super(backend, DType.FLOAT32, length, memory);
-        this.queue = queue;
+        this.owner = backend;
     }
 
     /** The cl_mem; null for a buffer of no elements (OpenCL has no empty buffers). */
@@ -42,17 +42,20 @@ final class OpenClBuffer extends AbstractBuffer {
 
     @Override
     protected void writeFloats(long offset, float[] src, int srcOffset, int count) {
-        queue.write(mem(), offset * Float.BYTES, (long) count * Float.BYTES,
-                Pointer.to(src).withByteOffset((long) srcOffset * Float.BYTES));
+        owner.transfer(Direction.WRITE, mem(), offset, count, Pointer.to(src).withByteOffset((long) srcOffset * Float.BYTES),
+                false);
     }
 
     @Override
     protected void readFloats(long offset, float[] dst, int dstOffset, int count) {
-        queue.read(mem(), offset * Float.BYTES, (long) count * Float.BYTES,
-                Pointer.to(dst).withByteOffset((long) dstOffset * Float.BYTES));
+        owner.transfer(Direction.READ, mem(), offset, count, Pointer.to(dst).withByteOffset((long) dstOffset * Float.BYTES),
+                false);
     }
 
-    /** Direct and array-backed buffers go straight to the driver; read-only heap buffers take the chunked path. */
+    /**
+     * Direct and array-backed buffers go straight to the driver (a direct one, e.g. a mapped
+     * {@link dev.gpuact.HostBuffer}, may be left in flight on a stream); read-only heap buffers take the chunked path.
+     */
     @Override
     protected void writeFloats(long offset, FloatBuffer src) {
         if (!src.isDirect() && !src.hasArray()) {
@@ -60,7 +63,7 @@ final class OpenClBuffer extends AbstractBuffer {
             return;
         }
         int count = src.remaining();
-        queue.write(mem(), offset * Float.BYTES, (long) count * Float.BYTES, Pointer.to(src.slice()));
+        owner.transfer(Direction.WRITE, mem(), offset, count, remaining(src), src.isDirect());
         src.position(src.position() + count);
     }
 
@@ -71,7 +74,22 @@ final class OpenClBuffer extends AbstractBuffer {
             return;
         }
         int count = dst.remaining();
-        queue.read(mem(), offset * Float.BYTES, (long) count * Float.BYTES, Pointer.to(dst.slice()));
+        owner.transfer(Direction.READ, mem(), offset, count, remaining(dst), dst.isDirect());
         dst.position(dst.position() + count);
+    }
+
+    /**
+     * The address of the remaining floats. A heap buffer is addressed through its array: JOCL's Pointer.to(Buffer)
+     * ignores the array offset of a sliced heap buffer and would transfer from the array's start.
+     */
+    private static Pointer remaining(FloatBuffer floats) {
+        return floats.isDirect() ? Pointer.to(floats.slice())
+                : Pointer.to(floats.array()).withByteOffset((long) (floats.arrayOffset() + floats.position()) * Float.BYTES);
+    }
+
+    /** Which way a transfer goes. */
+    enum Direction {
+        WRITE,
+        READ
     }
 }

@@ -17,10 +17,6 @@ public final class OpenClEvent implements AutoCloseable {
         this.event = event;
     }
 
-    cl_event handle() {
-        return event;
-    }
-
     /** Blocks until the command has finished; an error of the command surfaces here as a CLException. */
     public OpenClEvent await() {
         CL.clWaitForEvents(1, new cl_event[] {event});

@@ -26,9 +26,9 @@ final class OpenClKernel {
 
     /**
      * Sets the arguments (cl_mem, Long as ulong, Float, Integer) and enqueues {@code global} work-items in groups
-     * of {@code local} after {@code waitFor} (may be null).
+     * of {@code local} on {@code queue}, after what is already on it (in-order queues).
      */
-    synchronized OpenClEvent launch(OpenClQueue queue, long global, long local, OpenClEvent waitFor, Object... args) {
+    synchronized OpenClEvent launch(OpenClQueue queue, long global, long local, Object... args) {
         for (int i = 0; i < args.length; i++) {
             Object arg = args[i];
             if (arg instanceof cl_mem mem) {
@@ -44,9 +44,8 @@ final class OpenClKernel {
             }
         }
         cl_event event = new cl_event();
-        cl_event[] after = waitFor == null ? null : new cl_event[] {waitFor.handle()};
-        CL.clEnqueueNDRangeKernel(queue.handle(), kernel, 1, null, new long[] {global}, new long[] {local},
-                after == null ? 0 : 1, after, event);
+        CL.clEnqueueNDRangeKernel(queue.handle(), kernel, 1, null, new long[] {global}, new long[] {local}, 0, null,
+                event);
         return new OpenClEvent(event);
     }
 

@@ -1,25 +1,45 @@
 package dev.gpuact.opencl;
 
+import static org.jocl.CL.CL_MAP_READ;
+import static org.jocl.CL.CL_MAP_WRITE;
+import static org.jocl.CL.CL_QUEUE_PROFILING_ENABLE;
+import static org.jocl.CL.CL_QUEUE_PROPERTIES;
 import static org.jocl.CL.CL_TRUE;
 
+import java.nio.ByteBuffer;
 import org.jocl.CL;
 import org.jocl.Pointer;
+import org.jocl.Sizeof;
 import org.jocl.cl_command_queue;
+import org.jocl.cl_context;
+import org.jocl.cl_device_id;
 import org.jocl.cl_event;
 import org.jocl.cl_mem;
+import org.jocl.cl_queue_properties;
 
 /**
- * The asynchronous layer: a command queue on which kernels are enqueued with events; the synchronous
- * {@link dev.gpuact.Backend} calls enqueue here and wait. Host transfers are blocking: the host array is then
- * only touched during the call, so no heap array is ever handed to the device beyond it.
+ * One in-order command queue: the backend's own (or a host engine's), or a stream's. Every command returns its
+ * event, which the caller waits for (synchronous calls) or lets go (a stream). A blocking transfer has finished
+ * when it returns, so a heap array is never handed to the device beyond the call.
  */
 public final class OpenClQueue {
     private final cl_command_queue queue;
     private final boolean owned;
+    private final boolean profiling;
 
     OpenClQueue(cl_command_queue queue, boolean owned) {
         this.queue = queue;
         this.owned = owned;
+        long[] properties = new long[1];
+        CL.clGetCommandQueueInfo(queue, CL_QUEUE_PROPERTIES, Sizeof.cl_ulong, Pointer.to(properties), null);
+        this.profiling = (properties[0] & CL_QUEUE_PROFILING_ENABLE) != 0;
+    }
+
+    /** A new in-order queue with profiling enabled, released by {@link #release()}. */
+    static OpenClQueue create(cl_context context, cl_device_id device) {
+        cl_queue_properties properties = new cl_queue_properties();
+        properties.addProperty(CL_QUEUE_PROPERTIES, CL_QUEUE_PROFILING_ENABLE);
+        return new OpenClQueue(CL.clCreateCommandQueueWithProperties(context, device, properties, null), true);
     }
 
     /** The raw queue, for a host engine that wants to order its own commands after ours. */
@@ -32,12 +52,27 @@ public final class OpenClQueue {
         return owned;
     }
 
-    void write(cl_mem mem, long offsetBytes, long bytes, Pointer src) {
-        CL.clEnqueueWriteBuffer(queue, mem, CL_TRUE, offsetBytes, bytes, src, 0, null, null);
+    /** Whether its events carry device timestamps (CL_QUEUE_PROFILING_ENABLE). */
+    boolean profiling() {
+        return profiling;
     }
 
-    void read(cl_mem mem, long offsetBytes, long bytes, Pointer dst) {
-        CL.clEnqueueReadBuffer(queue, mem, CL_TRUE, offsetBytes, bytes, dst, 0, null, null);
+    OpenClEvent write(cl_mem mem, long offsetBytes, long bytes, Pointer src, boolean blocking) {
+        cl_event event = new cl_event();
+        CL.clEnqueueWriteBuffer(queue, mem, blocking, offsetBytes, bytes, src, 0, null, event);
+        return new OpenClEvent(event);
+    }
+
+    OpenClEvent read(cl_mem mem, long offsetBytes, long bytes, Pointer dst, boolean blocking) {
+        cl_event event = new cl_event();
+        CL.clEnqueueReadBuffer(queue, mem, blocking, offsetBytes, bytes, dst, 0, null, event);
+        return new OpenClEvent(event);
+    }
+
+    OpenClEvent copy(cl_mem src, cl_mem dst, long bytes) {
+        cl_event event = new cl_event();
+        CL.clEnqueueCopyBuffer(queue, src, dst, 0, 0, bytes, 0, null, event);
+        return new OpenClEvent(event);
     }
 
     /** Enqueues a fill of {@code bytes} bytes with 0.0f. */
@@ -45,6 +80,20 @@ public final class OpenClQueue {
         cl_event event = new cl_event();
         CL.clEnqueueFillBuffer(queue, mem, Pointer.to(new float[] {0f}), Float.BYTES, 0, bytes, 0, null, event);
         return new OpenClEvent(event);
+    }
+
+    /** Maps all {@code bytes} of {@code mem} for host reads and writes; returns once the mapping is usable. */
+    ByteBuffer map(cl_mem mem, long bytes) {
+        return CL.clEnqueueMapBuffer(queue, mem, CL_TRUE, CL_MAP_READ | CL_MAP_WRITE, 0, bytes, 0, null, null, null);
+    }
+
+    /** Unmaps {@code mapped} and waits, so the memory object can be released right after. */
+    void unmap(cl_mem mem, ByteBuffer mapped) {
+        cl_event event = new cl_event();
+        CL.clEnqueueUnmapMemObject(queue, mem, mapped, 0, null, event);
+        try (OpenClEvent done = new OpenClEvent(event)) {
+            done.await();
+        }
     }
 
     /** Blocks until every command enqueued so far has finished. */

@@ -7,7 +7,9 @@ import static org.jocl.CL.CL_MEM_READ_WRITE;
 import static org.jocl.CL.CL_TRUE;
 
 import dev.gpuact.Activation;
+import dev.gpuact.Backend;
 import dev.gpuact.DeviceBuffer;
+import dev.gpuact.Stream;
 import org.jocl.CL;
 import org.jocl.Pointer;
 import org.jocl.cl_command_queue;
@@ -88,6 +90,22 @@ class OpenClInteropTest {
             assertThatThrownBy(() -> backend.wrap(small, -1)).hasMessage("length must be >= 0, got -1");
         } finally {
             CL.clReleaseMemObject(small);
+        }
+    }
+
+    @Test
+    void anEngineQueueWithoutProfilingIsTimedByTheWallClockAndStreamsStillWork() {
+        try (OpenClBackend backend = OpenClBackend.wrap(context, device.id(), queue);
+             DeviceBuffer x = backend.upload(new float[] {-1, 2});
+             DeviceBuffer y = backend.allocate(2)) {
+            Backend.Timing timing = backend.time(() -> backend.apply(Activation.RELU, x, y));
+            assertThat(timing.clock()).isEqualTo(Backend.Clock.WALL);
+            assertThat(timing.nanos()).isPositive();
+            try (Stream stream = backend.newStream()) {
+                stream.apply(Activation.SQUARE, x, y);
+                stream.synchronize();
+            }
+            assertThat(y.toArray()).containsExactly(1, 4);
         }
     }
 }
