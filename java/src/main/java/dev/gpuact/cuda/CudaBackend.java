@@ -16,6 +16,7 @@ import static jcuda.driver.JCudaDriver.cuMemAllocHost;
 import static jcuda.driver.JCudaDriver.cuMemFree;
 import static jcuda.driver.JCudaDriver.cuMemFreeHost;
 import static jcuda.driver.JCudaDriver.cuMemGetAddressRange;
+import static jcuda.driver.JCudaDriver.cuMemGetInfo;
 import static jcuda.driver.JCudaDriver.cuMemcpyDtoDAsync;
 import static jcuda.driver.JCudaDriver.cuMemcpyDtoHAsync;
 import static jcuda.driver.JCudaDriver.cuMemcpyHtoDAsync;
@@ -545,6 +546,15 @@ public final class CudaBackend extends AbstractBackend {
     }
 
     /** Closes what is still open (streams, pinned host memory), then the stream, module and context. */
+    @Override
+    protected String freeMemory() {
+        makeCurrent();
+        long[] free = new long[1];
+        long[] total = new long[1];
+        cuMemGetInfo(free, total);
+        return free[0] + " of " + total[0] + " bytes free on the device (cuMemGetInfo)";
+    }
+
     @Override
     protected void awaitDeviceIdle() {
         makeCurrent();
