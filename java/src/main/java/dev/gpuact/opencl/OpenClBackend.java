@@ -89,7 +89,7 @@ public final class OpenClBackend extends AbstractBackend {
     }
 
     static String buildOptions(int workGroup) {
-        return "-DGPUACT_WG=" + workGroup;
+        return "-DGPUACT_WG=" + workGroup + " -DGPUACT_LANES=" + RowKernelShape.ITEM_LANES;
     }
 
     /** A backend on {@code device} with its own context and a profiling-enabled queue. */
