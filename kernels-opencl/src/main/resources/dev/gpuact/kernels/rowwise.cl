@@ -1,9 +1,10 @@
 /* Row-wise kernels: softmax and log_softmax forward and backward, maxout forward and backward.
  *
- * Softmax comes in two shapes with one body: *_item runs a whole row in one work-item (CPU devices, where a
- * work-group per row wastes the vector units on barriers, and short rows on GPUs); *_group runs a row in one
- * work-group of GPUACT_WG items that stride over the columns and combine through local memory (long rows on
- * GPUs). Both reduce in a fixed order, so a call gives the same bits every time.
+ * Softmax comes in two shapes with one body: *_item runs a whole row in one work-item, GPUACT_LANES neighbouring
+ * columns at a time (CPU devices, where a work-group per row costs barriers and the lanes become vector code; and
+ * short rows on GPUs); *_group runs a row in one work-group of GPUACT_WG items that stride over the columns and
+ * combine through local memory (long rows on GPUs). Both reduce in a fixed order, so a call gives the same bits
+ * every time.
  *
  * Rows: x row r starts at x + r * xs, and dx shares that stride; y and dy rows are ys apart. */
 #include "activation_math.h"
