@@ -362,9 +362,9 @@ public final class OpenClBackend extends AbstractBackend {
         forcedElementwiseShape = shape;
     }
 
-    ElementwiseShape elementwiseShape(Op op) {
+    ElementwiseShape elementwiseShape(Op op, boolean backward) {
         ElementwiseShape forced = forcedElementwiseShape;
-        return forced != null ? forced : ElementwiseShape.choose(device, op);
+        return forced != null ? forced : ElementwiseShape.choose(device, op, backward);
     }
 
     private OpenClKernel kernel(String name) {
@@ -386,14 +386,14 @@ public final class OpenClBackend extends AbstractBackend {
 
     @Override
     protected void computeForward(Activation activation, AbstractBuffer x, AbstractBuffer y, long n) {
-        ElementwiseShape shape = elementwiseShape(activation.op());
+        ElementwiseShape shape = elementwiseShape(activation.op(), false);
         run(shape.kernel(activation.op(), false), shape.items(n), mem(x), mem(y), n, activation.a(), activation.b());
     }
 
     @Override
     protected void computeBackward(Activation activation, AbstractBuffer x, AbstractBuffer dy, AbstractBuffer dx,
                                    long n) {
-        ElementwiseShape shape = elementwiseShape(activation.op());
+        ElementwiseShape shape = elementwiseShape(activation.op(), true);
         run(shape.kernel(activation.op(), true), shape.items(n), mem(x), mem(dy), mem(dx), n, activation.a(),
                 activation.b());
     }

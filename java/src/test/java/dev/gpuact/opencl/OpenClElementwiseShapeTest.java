@@ -73,12 +73,16 @@ class OpenClElementwiseShapeTest {
     }
 
     @Test
-    void cpuDevicesRunCheapOpsInStripsAndGpusOneElementPerItem() {
+    void cpuDevicesRunCheapOpsInStripsPerDirectionAndGpusOneElementPerItem() {
         OpenClDevice cpu = device(CL_DEVICE_TYPE_CPU);
         OpenClDevice gpu = device(CL_DEVICE_TYPE_GPU);
-        assertThat(ElementwiseShape.choose(cpu, Op.RELU)).isEqualTo(ElementwiseShape.STRIP);
-        assertThat(ElementwiseShape.choose(cpu, Op.GELU)).isEqualTo(ElementwiseShape.ITEM);
-        assertThat(ElementwiseShape.choose(gpu, Op.RELU)).isEqualTo(ElementwiseShape.ITEM);
+        for (boolean backward : new boolean[] {false, true}) {
+            assertThat(ElementwiseShape.choose(cpu, Op.RELU, backward)).isEqualTo(ElementwiseShape.STRIP);
+            assertThat(ElementwiseShape.choose(cpu, Op.GELU, backward)).isEqualTo(ElementwiseShape.ITEM);
+            assertThat(ElementwiseShape.choose(gpu, Op.RELU, backward)).isEqualTo(ElementwiseShape.ITEM);
+        }
+        assertThat(ElementwiseShape.choose(cpu, Op.TANH, false)).isEqualTo(ElementwiseShape.STRIP);
+        assertThat(ElementwiseShape.choose(cpu, Op.TANH, true)).isEqualTo(ElementwiseShape.ITEM);
         assertThat(ElementwiseShape.STRIP.kernel(Op.LEAKY_RELU, true)).isEqualTo("bwd_strip_LEAKY_RELU");
         assertThat(ElementwiseShape.ITEM.kernel(Op.LEAKY_RELU, false)).isEqualTo("fwd_LEAKY_RELU");
         assertThat(ElementwiseShape.STRIP.items(33)).isEqualTo(3);
