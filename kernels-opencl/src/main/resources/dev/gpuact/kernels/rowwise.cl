@@ -94,7 +94,7 @@ static inline float gpuact_row_max(__global const float *xr, ulong cols, ulong *
     float m = lane_max[0];
     ulong at = lane_at[0];
     for (uint l = 1; l < lanes; l++) {
-        /* a lane that saw NaN reports it as a NaN value, which merge turns into NaN */
+        /* a lane (below: an item) that saw NaN reports it as a NaN value, which merge turns into NaN */
         gpuact_max_merge(&m, &at, lane_max[l], lane_at[l]);
     }
     if (wg > 1) {
