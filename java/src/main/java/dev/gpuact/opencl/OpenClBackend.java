@@ -56,8 +56,9 @@ public final class OpenClBackend extends AbstractBackend {
     private final long programNanos;
     private final int workGroup;
     private final Map<String, OpenClKernel> kernels = new ConcurrentHashMap<>();
-    /** Tests force a row shape to check both on one device; null means choose by device type. */
+    /** Tests force a shape to check every shape on one device; null means choose by device type (and op). */
     private volatile RowKernelShape forcedRowShape;
+    private volatile ElementwiseShape forcedElementwiseShape;
     /** The stream queue this thread is enqueueing on (commands are then not waited for); null: the backend's. */
     private final ThreadLocal<OpenClQueue> streamQueue = new ThreadLocal<>();
     /** Device nanoseconds of the commands this thread completed inside {@link #time}; null outside it. */
@@ -89,7 +90,8 @@ public final class OpenClBackend extends AbstractBackend {
     }
 
     static String buildOptions(int workGroup) {
-        return "-DGPUACT_WG=" + workGroup;
+        return "-DGPUACT_WG=" + workGroup + " -DGPUACT_STRIP=" + ElementwiseShape.STRIP_ELEMENTS + " -DGPUACT_LANES="
+                + RowKernelShape.ITEM_LANES;
     }
 
     /** A backend on {@code device} with its own context and a profiling-enabled queue. */
@@ -356,6 +358,15 @@ public final class OpenClBackend extends AbstractBackend {
         return forced != null ? forced : RowKernelShape.choose(device, cols);
     }
 
+    void forceElementwiseShape(ElementwiseShape shape) {
+        forcedElementwiseShape = shape;
+    }
+
+    ElementwiseShape elementwiseShape(Op op, boolean backward) {
+        ElementwiseShape forced = forcedElementwiseShape;
+        return forced != null ? forced : ElementwiseShape.choose(device, op, backward);
+    }
+
     private OpenClKernel kernel(String name) {
         return kernels.computeIfAbsent(name, n -> new OpenClKernel(n, CL.clCreateKernel(program, n, null)));
     }
@@ -375,13 +386,16 @@ public final class OpenClBackend extends AbstractBackend {
 
     @Override
     protected void computeForward(Activation activation, AbstractBuffer x, AbstractBuffer y, long n) {
-        run("fwd_" + activation.op().name(), n, mem(x), mem(y), n, activation.a(), activation.b());
+        ElementwiseShape shape = elementwiseShape(activation.op(), false);
+        run(shape.kernel(activation.op(), false), shape.items(n), mem(x), mem(y), n, activation.a(), activation.b());
     }
 
     @Override
     protected void computeBackward(Activation activation, AbstractBuffer x, AbstractBuffer dy, AbstractBuffer dx,
                                    long n) {
-        run("bwd_" + activation.op().name(), n, mem(x), mem(dy), mem(dx), n, activation.a(), activation.b());
+        ElementwiseShape shape = elementwiseShape(activation.op(), true);
+        run(shape.kernel(activation.op(), true), shape.items(n), mem(x), mem(dy), mem(dx), n, activation.a(),
+                activation.b());
     }
 
     @Override

@@ -1,26 +1,48 @@
-/* Elementwise kernels, generated from activations.def: one kernel per op and direction, so the op is a
- * compile-time choice and the per-element code has no switch. Kernel names: fwd_NAME, bwd_NAME.
- * x and y (dy and dx) may be the same buffer: each work-item reads its element before writing it. */
+/* Elementwise kernels, generated from activations.def: one kernel per op, direction and shape, so the op is a
+ * compile-time choice and the per-element code has no switch. The host picks the shape per op and device
+ * (dev.gpuact.opencl.ElementwiseShape):
+ *   fwd_NAME, bwd_NAME              one element per work-item: a GPU's coalesced launch; on a CPU device PoCL
+ *                                   vectorises across the work-items of a group, which suits ops with branchy math;
+ *   fwd_strip_NAME, bwd_strip_NAME  GPUACT_STRIP consecutive elements per work-item: on a CPU device the strip
+ *                                   loop becomes vector code and the work-group count (PoCL's per-group cost) drops
+ *                                   by GPUACT_STRIP, which takes cheap ops to the copy limit.
+ * x and y (dy and dx) may be the same buffer: each element is read before it is written, by the same item. */
 #include "activation_math.h"
 
-#define GPUACT_OP(NAME, id) \
-__kernel void fwd_##NAME(__global const float *x, __global float *y, ulong n, float a, float b) { \
+#define GPUACT_ITEM_ELEMENTS(i, n, BODY) { \
     size_t i = get_global_id(0); \
-    if (i < n) { \
-        y[i] = gpuact_fwd_##NAME(x[i], a, b); \
+    if (i < (n)) { \
+        BODY \
     } \
 }
-#include "activations.def"
-#undef GPUACT_OP
+
+/* The loop of a whole strip has a constant trip count, so the compiler vectorises it; only the last item of the
+ * range can hold a partial strip. */
+#define GPUACT_STRIP_ELEMENTS(i, n, BODY) { \
+    size_t gpuact_first = get_global_id(0) * GPUACT_STRIP; \
+    if (gpuact_first + GPUACT_STRIP <= (n)) { \
+        for (size_t i = gpuact_first; i < gpuact_first + GPUACT_STRIP; i++) { \
+            BODY \
+        } \
+    } else { \
+        for (size_t i = gpuact_first; i < (n); i++) { \
+            BODY \
+        } \
+    } \
+}
+
+#define GPUACT_ELEMENTWISE_KERNELS(NAME, PREFIX, ELEMENTS) \
+__kernel void fwd##PREFIX##NAME(__global const float *x, __global float *y, ulong n, float a, float b) { \
+    ELEMENTS(i, n, y[i] = gpuact_fwd_##NAME(x[i], a, b);) \
+} \
+__kernel void bwd##PREFIX##NAME(__global const float *x, __global const float *dy, __global float *dx, ulong n, \
+                                float a, float b) { \
+    ELEMENTS(i, n, dx[i] = gpuact_bwd_##NAME(x[i], dy[i], a, b);) \
+}
 
 #define GPUACT_OP(NAME, id) \
-__kernel void bwd_##NAME(__global const float *x, __global const float *dy, __global float *dx, ulong n, \
-                         float a, float b) { \
-    size_t i = get_global_id(0); \
-    if (i < n) { \
-        dx[i] = gpuact_bwd_##NAME(x[i], dy[i], a, b); \
-    } \
-}
+    GPUACT_ELEMENTWISE_KERNELS(NAME, _, GPUACT_ITEM_ELEMENTS) \
+    GPUACT_ELEMENTWISE_KERNELS(NAME, _strip_, GPUACT_STRIP_ELEMENTS)
 #include "activations.def"
 #undef GPUACT_OP
 

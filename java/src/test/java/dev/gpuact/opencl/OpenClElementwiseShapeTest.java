@@ -1,0 +1,96 @@
+package dev.gpuact.opencl;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.jocl.CL.CL_DEVICE_TYPE_CPU;
+import static org.jocl.CL.CL_DEVICE_TYPE_GPU;
+
+import dev.gpuact.Activation;
+import dev.gpuact.Op;
+import dev.gpuact.conformance.Conformance;
+import dev.gpuact.conformance.OpReport;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * Both elementwise kernel shapes on the OpenCL device, whichever the device would choose: the conformance suite
+ * only sees the chosen one.
+ */
+class OpenClElementwiseShapeTest {
+    private static OpenClBackend backend;
+
+    @BeforeAll
+    static void open() {
+        backend = OpenClTestDevice.open();
+    }
+
+    @AfterAll
+    static void close() {
+        backend.close();
+    }
+
+    @AfterEach
+    void chooseByDeviceAgain() {
+        backend.forceElementwiseShape(null);
+        assertThat(backend.memory().liveBuffers()).as("buffers left open").isZero();
+    }
+
+    private static void assertConforms(OpReport report, Object where) {
+        assertThat(report.failures()).as("%s in %s: max forward %s ULP, max backward %s ULP", report.name(), where,
+                report.maxUlpForward(), report.maxUlpBackward()).isEmpty();
+    }
+
+    @ParameterizedTest
+    @EnumSource(ElementwiseShape.class)
+    void everyOpConformsInEveryShape(ElementwiseShape shape) {
+        backend.forceElementwiseShape(shape);
+        for (Op op : Op.ELEMENTWISE) {
+            assertConforms(Conformance.check(backend, op), shape);
+        }
+    }
+
+    /** Lengths below, at and past whole strips: the last work-item's partial strip is computed, and only it. */
+    @ParameterizedTest
+    @EnumSource(ElementwiseShape.class)
+    void everyLengthAroundTheStripWidthIsCoveredExactly(ElementwiseShape shape) {
+        backend.forceElementwiseShape(shape);
+        SplittableRandom random = new SplittableRandom(11);
+        for (int n = 1; n <= 3 * ElementwiseShape.STRIP_ELEMENTS + 1; n++) {
+            float[] x = new float[n];
+            float[] dy = new float[n];
+            for (int i = 0; i < n; i++) {
+                x[i] = (float) random.nextDouble(-8, 8);
+                dy[i] = (float) random.nextDouble(-2, 2);
+            }
+            for (Op op : new Op[] {Op.RELU, Op.SIGMOID, Op.GELU}) {
+                assertConforms(Conformance.checkElementwise(backend, Activation.of(op), x, dy), shape + ", n=" + n);
+            }
+        }
+    }
+
+    @Test
+    void cpuDevicesRunCheapOpsInStripsPerDirectionAndGpusOneElementPerItem() {
+        OpenClDevice cpu = device(CL_DEVICE_TYPE_CPU);
+        OpenClDevice gpu = device(CL_DEVICE_TYPE_GPU);
+        for (boolean backward : new boolean[] {false, true}) {
+            assertThat(ElementwiseShape.choose(cpu, Op.RELU, backward)).isEqualTo(ElementwiseShape.STRIP);
+            assertThat(ElementwiseShape.choose(cpu, Op.GELU, backward)).isEqualTo(ElementwiseShape.ITEM);
+            assertThat(ElementwiseShape.choose(gpu, Op.RELU, backward)).isEqualTo(ElementwiseShape.ITEM);
+        }
+        assertThat(ElementwiseShape.choose(cpu, Op.TANH, false)).isEqualTo(ElementwiseShape.STRIP);
+        assertThat(ElementwiseShape.choose(cpu, Op.TANH, true)).isEqualTo(ElementwiseShape.ITEM);
+        assertThat(ElementwiseShape.STRIP.kernel(Op.LEAKY_RELU, true)).isEqualTo("bwd_strip_LEAKY_RELU");
+        assertThat(ElementwiseShape.ITEM.kernel(Op.LEAKY_RELU, false)).isEqualTo("fwd_LEAKY_RELU");
+        assertThat(ElementwiseShape.STRIP.items(33)).isEqualTo(3);
+        assertThat(ElementwiseShape.ITEM.items(33)).isEqualTo(33);
+    }
+
+    private static OpenClDevice device(long type) {
+        return new OpenClDevice(0, null, null, "platform", "OpenCL 3.0", "device", "vendor", "OpenCL 3.0", "1.0", type,
+                1, 1L << 30, 1024, true);
+    }
+}
