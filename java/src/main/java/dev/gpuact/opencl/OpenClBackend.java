@@ -468,6 +468,21 @@ public final class OpenClBackend extends AbstractBackend {
         run("prelu_bwd_dx", n, mem(x), mem(weight), mem(dy), mem(dx), n, channels, inner);
     }
 
+    /** OpenCL has no portable free-memory query: the device's size and its largest single allocation. */
+    @Override
+    protected String freeMemory() {
+        long global = OpenClDevices.deviceLong(device.id(), CL.CL_DEVICE_GLOBAL_MEM_SIZE, Sizeof.cl_ulong);
+        long maxAlloc = OpenClDevices.deviceLong(device.id(), CL.CL_DEVICE_MAX_MEM_ALLOC_SIZE, Sizeof.cl_ulong);
+        return "the device has " + global + " bytes, at most " + maxAlloc + " in one buffer (OpenCL reports no free figure)";
+    }
+
+    /** Streams finish their work as they close; then the backend's own queue drains. */
+    @Override
+    protected void awaitDeviceIdle() {
+        new ArrayList<>(streams).forEach(OpenClStream::close);
+        queue.finish();
+    }
+
     @Override
     protected void releaseDevice() {
         new ArrayList<>(streams).forEach(OpenClStream::close);
