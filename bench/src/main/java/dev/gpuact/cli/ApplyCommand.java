@@ -12,8 +12,8 @@ import picocli.CommandLine.Option;
 /** {@code gpuact apply}: y = f(x) for a .npy array. */
 @Command(name = "apply", mixinStandardHelpOptions = true,
         header = "Applies an activation to a float32 .npy array and writes the result as .npy.",
-        description = {"Applies an activation to a float32 .npy array and writes the result as .npy.",
-                "Elementwise ops act on every element; softmax, log_softmax and maxout on the last axis."})
+        description = "Applies an activation to a float32 .npy array and writes the result as .npy. Elementwise ops act on "
+                + "every element; softmax, log_softmax and maxout on the last axis.")
 final class ApplyCommand extends OpCommand {
     @Option(names = "--out", required = true, paramLabel = "Y.npy", description = "Where y goes; written only on success.")
     Path out;

@@ -31,10 +31,10 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         header = "Transfer versus compute, device versus CPU: timings, limits, crossover and charts.",
-        description = {"Measures upload, kernel, download and end-to-end time of activations on every usable backend",
-                "over a range of sizes, with the limits (transfer and copy bandwidth) measured in the same run, and writes",
-                "a report folder: table.txt, measurements.csv, crossover.csv, overlap.csv, report.json, machine.txt,",
-                "cost-model.tsv and PNG charts."})
+        description = "Measures upload, kernel, download and end-to-end time of activations on every usable backend over a "
+                + "range of sizes, with the limits (transfer and copy bandwidth) measured in the same run, and writes a "
+                + "report folder: table.txt, measurements.csv, crossover.csv, overlap.csv, report.json, machine.txt, "
+                + "cost-model.tsv and PNG charts.")
 final class BenchCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;

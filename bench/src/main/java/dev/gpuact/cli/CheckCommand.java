@@ -17,8 +17,8 @@ import picocli.CommandLine.Spec;
 /** {@code gpuact check}: the conformance suite of ACTIVATIONS.md on one backend, as a table; exit 1 on a failure. */
 @Command(name = "check", mixinStandardHelpOptions = true,
         header = "Measures a backend's error against the reference for every activation: PASS or FAIL.",
-        description = {"Checks a backend against the double-precision reference of every activation (or the chosen",
-                "ones): the largest error forward and backward in ULPs, and PASS or FAIL. Exits 1 if any failed."})
+        description = "Checks a backend against the double-precision reference of every activation (or the chosen ones): "
+                + "the largest error forward and backward in ULPs, and PASS or FAIL. Exits 1 if any failed.")
 final class CheckCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;

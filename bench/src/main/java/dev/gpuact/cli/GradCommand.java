@@ -12,8 +12,8 @@ import picocli.CommandLine.Option;
 /** {@code gpuact grad}: the backward pass dx = dy * f'(x) (and PReLU's weight gradient). */
 @Command(name = "grad", mixinStandardHelpOptions = true,
         header = "The backward pass: dx = dy * f'(x) from .npy files.",
-        description = {"The backward pass: from the forward input x and the upstream gradient dy (shaped like the",
-                "output of apply), writes dx shaped like x; for prelu also the weight gradient."})
+        description = "The backward pass: from the forward input x and the upstream gradient dy (shaped like the output of "
+                + "apply), writes dx shaped like x; for prelu also the weight gradient.")
 final class GradCommand extends OpCommand {
     @Option(names = "--grad", required = true, paramLabel = "DY.npy", description = "The upstream gradient dy, shaped like f(x).")
     Path grad;

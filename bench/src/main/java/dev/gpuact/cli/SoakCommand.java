@@ -37,8 +37,8 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "soak", mixinStandardHelpOptions = true,
         header = "Random checked calls from several threads on one backend, for a bounded time.",
-        description = {"Random calls from several threads on one backend for a bounded time, every result checked.",
-                "Not part of the test suite: run it for minutes on a machine you want to trust."})
+        description = "Random calls from several threads on one backend for a bounded time, every result checked. Not part "
+                + "of the test suite: run it for minutes on a machine you want to trust.")
 final class SoakCommand implements Callable<Integer> {
     private static final int MAX_MINUTES = 24 * 60;
     private static final int MAX_THREADS = 256;
