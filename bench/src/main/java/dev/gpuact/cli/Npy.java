@@ -187,12 +187,7 @@ public final class Npy {
             }
             this.shape = checkHeader(dict);
             this.dataOffset = headerStart + headerLength;
-            long needed;
-            try {
-                needed = Math.multiplyExact(shape.count(), (long) Float.BYTES);
-            } catch (ArithmeticException e) {
-                throw fail("shape " + shape + " needs more bytes than a file can hold");
-            }
+            long needed = shape.count() * Float.BYTES; // Shape guarantees this fits
             long held = size - dataOffset;
             if (held != needed) {
                 throw fail((held < needed ? "truncated: " : "trailing bytes: ") + "shape " + shape + " needs " + needed

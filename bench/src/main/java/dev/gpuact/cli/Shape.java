@@ -8,20 +8,30 @@ public final class Shape {
     private final long[] dims;
     private final long count;
 
+    /**
+     * As numpy does: the non-zero dimensions times the float32 item size must fit in a long even when another
+     * dimension is 0 (numpy calls a (2**61, 0) float32 array "too big" although it holds nothing).
+     */
     private Shape(long[] dims) {
-        long n = 1;
+        long nonZero = 1;
+        boolean empty = false;
         for (int i = 0; i < dims.length; i++) {
             if (dims[i] < 0) {
                 throw new IllegalArgumentException("dimension " + i + " is negative (" + dims[i] + ")");
             }
+            if (dims[i] == 0) {
+                empty = true;
+                continue;
+            }
             try {
-                n = Math.multiplyExact(n, dims[i]);
+                nonZero = Math.multiplyExact(nonZero, dims[i]);
+                Math.multiplyExact(nonZero, (long) Float.BYTES);
             } catch (ArithmeticException e) {
-                throw new IllegalArgumentException("the element count of shape " + format(dims) + " overflows a long");
+                throw new IllegalArgumentException("shape " + format(dims) + " is too big: its float32 bytes overflow a long");
             }
         }
         this.dims = dims;
-        this.count = n;
+        this.count = empty ? 0 : nonZero;
     }
 
     /** @throws IllegalArgumentException for a negative dimension or an element count that overflows */

@@ -54,12 +54,19 @@ class NpyFuzzTest {
         String shape = dims.length == 1 ? "(" + dims[0] + ",)"
                 : Arrays.toString(dims).replace('[', '(').replace(']', ')');
         Gpuact.Result r = check(file("{'descr': '<f4', 'fortran_order': False, 'shape': " + shape + ", }", dataBytes));
-        long count = 1;
+        // numpy's rule: zero dimensions aside, the dimensions times 4 bytes must fit in a long, else "too big"
+        long nonZero = 1;
         boolean overflows = false;
+        boolean empty = false;
         for (long d : dims) {
-            overflows |= d != 0 && count > Long.MAX_VALUE / 4 / d;
-            count *= d;
+            if (d == 0) {
+                empty = true;
+                continue;
+            }
+            overflows |= nonZero > Long.MAX_VALUE / 4 / d;
+            nonZero *= d;
         }
+        long count = empty ? 0 : nonZero;
         boolean consistent = !overflows && count * 4 == dataBytes;
         assertThat(r.exitCode()).as("shape %s with %d data bytes: %s", shape, dataBytes, r.err()).isEqualTo(consistent ? 0 : 2);
     }
