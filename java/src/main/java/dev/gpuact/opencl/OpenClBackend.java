@@ -485,7 +485,6 @@ public final class OpenClBackend extends AbstractBackend {
 
     @Override
     protected void releaseDevice() {
-        new ArrayList<>(streams).forEach(OpenClStream::close);
         new ArrayList<>(hostBuffers).forEach(HostBuffer::close);
         kernels.values().forEach(OpenClKernel::release);
         kernels.clear();

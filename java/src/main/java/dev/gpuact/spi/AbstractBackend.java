@@ -205,7 +205,7 @@ public abstract class AbstractBackend implements Backend {
     @Override
     public final void apply(Activation activation, DeviceBuffer x, DeviceBuffer y) {
         guarded(() -> {
-            Op op = elementwise(activation, "apply");
+            elementwise(activation, "apply");
             AbstractBuffer bx = own(x, "x");
             AbstractBuffer by = own(y, "y");
             sameLength(bx, "x", by, "y");
@@ -313,12 +313,14 @@ public abstract class AbstractBackend implements Backend {
 
     @Override
     public final void copy(DeviceBuffer src, DeviceBuffer dst) {
-        AbstractBuffer from = own(src, "src");
-        AbstractBuffer to = own(dst, "dst");
-        sameLength(from, "src", to, "dst");
-        if (from != to && from.length() > 0) {
-            computeCopy(from, to, from.length());
-        }
+        guarded(() -> {
+            AbstractBuffer from = own(src, "src");
+            AbstractBuffer to = own(dst, "dst");
+            sameLength(from, "src", to, "dst");
+            if (from != to && from.length() > 0) {
+                computeCopy(from, to, from.length());
+            }
+        }, src, dst);
     }
 
     /** dst = src on distinct buffers; the default goes through the host, a device backend copies on the device. */
@@ -326,14 +328,13 @@ public abstract class AbstractBackend implements Backend {
         Backend.super.copy(src, dst);
     }
 
-    private static Op elementwise(Activation activation, String method) {
+    private static void elementwise(Activation activation, String method) {
         Objects.requireNonNull(activation, "activation");
         Op op = activation.op();
         if (op.kind() != Op.Kind.ELEMENTWISE) {
             throw new IllegalArgumentException(method + ": " + op.id() + " is not elementwise; use "
                     + (op == Op.PRELU ? "prelu()" : "applyRows()"));
         }
-        return op;
     }
 
     private static Op rowwise(Activation activation, String method) {
