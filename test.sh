@@ -7,6 +7,16 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
+# The tree holds source only: a tracked file that .gitignore ignores is a build or test output committed by mistake.
+if git rev-parse --git-dir >/dev/null 2>&1; then
+    tracked_ignored="$(git ls-files -ci --exclude-standard)"
+    if [ -n "$tracked_ignored" ]; then
+        echo "test.sh: tracked files that .gitignore ignores (outputs, not source); git rm --cached them:" >&2
+        echo "$tracked_ignored" >&2
+        exit 1
+    fi
+fi
+
 have_opencl() {
     [ -e /usr/lib/x86_64-linux-gnu/libOpenCL.so ] || ldconfig -p 2>/dev/null | grep -q 'libOpenCL\.so '
 }

@@ -5,7 +5,7 @@
 #
 # SASS for every architecture below plus PTX of the newest, so a later GPU JIT-compiles it. -O3, IEEE math
 # (no --use_fast_math): the accuracy bounds of ACTIVATIONS.md depend on it. The fatbin is left uncompressed so
-# its kernel names can be read from the bytes (see CudaKernelsInFatbinTest).
+# its kernel names can be read from the bytes (see CudaFatbinTest).
 # GPUACT_MATH_DIR overrides where activation_math.h is found (default: next to activations.def).
 set -euo pipefail
 
