@@ -19,6 +19,40 @@
 #include "cuda_emu.h"
 #include "runtime.h"
 
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/common_interface_defs.h>
+#endif
+
+#if !defined(__x86_64__)
+#error "the emulator's fiber switch is written for x86-64"
+#endif
+
+// Saves the callee-saved registers on the current stack, stores its pointer in *save and continues on `to`, a
+// stack left by an earlier switch (or prepared by start_fiber). No system call, unlike swapcontext.
+extern "C" void emu_switch(void** save, void* to);
+asm(R"(
+    .text
+    .globl emu_switch
+    .type emu_switch, @function
+emu_switch:
+    pushq %rbp
+    pushq %rbx
+    pushq %r12
+    pushq %r13
+    pushq %r14
+    pushq %r15
+    movq %rsp, (%rdi)
+    movq %rsi, %rsp
+    popq %r15
+    popq %r14
+    popq %r13
+    popq %r12
+    popq %rbx
+    popq %rbp
+    ret
+    .size emu_switch, .-emu_switch
+)");
+
 // The linker's bounds of the section cuda_emu.h puts every static __shared__ variable in.
 extern "C" {
 extern char __start_gpuact_emu_shared[] __attribute__((weak));
@@ -116,8 +150,7 @@ enum State { READY, AT_BARRIER, AT_WARP, DONE };
 
 struct Fiber {
     Thread t;
-    ucontext_t ctx;
-    char* stack;
+    void* sp;  // saved stack pointer while switched out
     State state;
     const char* file;
     int line;
@@ -136,7 +169,7 @@ struct Launch {
     Schedule schedule;
     std::vector<Fiber> fibers;
     std::vector<char*> stacks;  // guarded, reused by every block
-    ucontext_t scheduler;
+    void* schedulerSp = nullptr;
     ucontext_t faultReturn;  // where a fault in a fiber resumes: the start of its block
     Fiber* running = nullptr;
     int done = 0, atBarrier = 0;
@@ -151,10 +184,55 @@ Launch* active;
 pthread_t activeThread;
 std::string faultMessage;
 
+// AddressSanitizer is told of every switch: the stack it lands on, and (in a fiber) where the scheduler's is.
+const void* schedulerStack;
+size_t schedulerStackBytes;
+
+/** From the scheduler into a fiber's stack and back. */
+void switch_to_fiber(void** save, void* to, const void* stack) {
+#if defined(__SANITIZE_ADDRESS__)
+    void* fake = nullptr;
+    __sanitizer_start_switch_fiber(&fake, stack, STACK_BYTES);
+    emu_switch(save, to);
+    __sanitizer_finish_switch_fiber(fake, nullptr, nullptr);
+#else
+    (void)stack;
+    emu_switch(save, to);
+#endif
+}
+
+/** From a fiber to the scheduler; `exiting` when the fiber will never run again. */
+void switch_to_scheduler(void** save, void* to, bool exiting) {
+#if defined(__SANITIZE_ADDRESS__)
+    void* fake = nullptr;
+    __sanitizer_start_switch_fiber(exiting ? nullptr : &fake, schedulerStack, schedulerStackBytes);
+    emu_switch(save, to);
+    __sanitizer_finish_switch_fiber(fake, &schedulerStack, &schedulerStackBytes);
+#else
+    (void)exiting;
+    emu_switch(save, to);
+#endif
+}
+
+void fiber_exit();
+
 void fiber_entry() {
+#if defined(__SANITIZE_ADDRESS__)
+    __sanitizer_finish_switch_fiber(nullptr, &schedulerStack, &schedulerStackBytes);
+#endif
     Launch& l = *active;
     l.kernel->call(l.kernel->fn, l.params);
     l.running->state = DONE;
+    fiber_exit();
+}
+
+/** A stack that starts fiber_entry at the first switch to it. */
+void* start_fiber(char* stack) {
+    uint64_t* top = reinterpret_cast<uint64_t*>(stack + STACK_BYTES);
+    *--top = 0;                                        // fiber_entry's return address: it never returns
+    *--top = reinterpret_cast<uint64_t>(fiber_entry);  // where emu_switch's ret goes
+    for (int i = 0; i < 6; i++) *--top = 0;            // rbp rbx r12 r13 r14 r15
+    return top;
 }
 
 void fail(Launch& l, std::string message) {
@@ -172,12 +250,18 @@ std::string who(const Fiber& f) {
 void enter(Launch& l, Fiber& f) {
     l.running = &f;
     current = &f.t;
-    swapcontext(&l.scheduler, &f.ctx);
+    switch_to_fiber(&l.schedulerSp, f.sp, l.stacks[f.t.idx.x]);
     l.running = nullptr;
 }
 
 void yield(Launch& l) {
-    swapcontext(&l.running->ctx, &l.scheduler);
+    switch_to_scheduler(&l.running->sp, l.schedulerSp, false);
+}
+
+void fiber_exit() {
+    void* unused;
+    switch_to_scheduler(&unused, active->schedulerSp, true);
+    __builtin_unreachable();
 }
 
 }  // namespace
@@ -314,11 +398,7 @@ void run_block(Launch& l) {
         f.state = READY;
         f.file = "";
         f.line = 0;
-        getcontext(&f.ctx);
-        f.ctx.uc_stack.ss_sp = l.stacks[i];
-        f.ctx.uc_stack.ss_size = STACK_BYTES;
-        f.ctx.uc_link = &l.scheduler;
-        makecontext(&f.ctx, fiber_entry, 0);
+        f.sp = start_fiber(l.stacks[i]);
     }
     l.done = l.atBarrier = 0;
     if (+__start_gpuact_emu_shared != +__stop_gpuact_emu_shared) {
