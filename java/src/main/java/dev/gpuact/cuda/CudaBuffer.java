@@ -49,6 +49,12 @@ final class CudaBuffer extends AbstractBuffer {
         return memory.pointer;
     }
 
+    /** Device addresses: every buffer of one backend, allocated or wrapped, is in its context's address space. */
+    @Override
+    protected Range range() {
+        return new Range(backend, memory.address, byteSize());
+    }
+
     @Override
     protected void writeFloats(long offset, float[] src, int srcOffset, int count) {
         backend.upload(this, offset, src, srcOffset, count);
