@@ -104,9 +104,11 @@ final class EmulatedDriver implements CudaDriver {
             throw new CudaException("CUDA_ERROR_INVALID_CONTEXT (emulated driver: released more often than retained)");
         }
         if (--retained == 0) {
-            // Destroying the context frees its memory and clears a sticky fault.
+            // Destroying the context frees its memory (pinned host memory too) and clears a sticky fault.
             deviceMemory.forEach(EmulatorLibrary::free);
             deviceMemory.clear();
+            hostMemory.forEach(EmulatorLibrary::freeHost);
+            hostMemory.clear();
             liveHandles.clear();
             sticky = null;
         }
