@@ -46,3 +46,7 @@ else
 fi
 
 mvn -B -ntp verify -Dgpuact.requireBackends="$required" "$@"
+
+if [[ "$required" == *cuda-emu* ]]; then
+    kernels-cuda/emulator/summary.sh java/target/surefire-reports
+fi

@@ -41,12 +41,22 @@ fi
 sed -n 's/^kernel: \(gpuact_[A-Za-z0-9_]*\)$/EMU_KERNEL(\1)/p' "$manifest" > "$out/kernels.inc"
 common=(-std=c++17 -fPIC -Wall -Wno-unknown-pragmas -Wno-unused-variable -Wno-unused-function -U_FORTIFY_SOURCE
         -fno-strict-aliasing -ffp-contract=off "${flags[@]}")
-pids=()
-g++ "${common[@]}" -I"$here" -I"$src" -I"$math" -I"$out" -c "$here/kernels.cpp" -o "$out/kernels.o" & pids+=($!)
-g++ "${common[@]}" -I"$here" -c "$here/runtime.cpp" -o "$out/runtime.o" & pids+=($!)
-g++ "${common[@]}" -I"$here" -I"$java_home/include" -I"$java_home/include/linux" -c "$here/jni.cpp" -o "$out/jni.o" & pids+=($!)
-for p in "${pids[@]}"; do wait "$p"; done
-g++ "${flags[@]}" -shared -o "$lib.tmp" "$out/kernels.o" "$out/runtime.o" "$out/jni.o" -lpthread
+# The runtime does not depend on the kernels: built once per kind, shared by every source directory (mutants).
+runtime="$here/../target/emulator/runtime-$kind"
+runtime_hash="$(cat "$0" "$here"/*.h "$here"/runtime.cpp "$here"/jni.cpp | sha256sum | cut -c1-16)"
+mkdir -p "$runtime"
+(
+    flock 9
+    if [[ "$(cat "$runtime/build.hash" 2>/dev/null)" != "$runtime_hash" ]]; then
+        g++ "${common[@]}" -I"$here" -c "$here/runtime.cpp" -o "$runtime/runtime.o" &
+        g++ "${common[@]}" -I"$here" -I"$java_home/include" -I"$java_home/include/linux" -c "$here/jni.cpp" \
+            -o "$runtime/jni.o"
+        wait $!
+        echo "$runtime_hash" > "$runtime/build.hash"
+    fi
+) 9> "$runtime/.lock"
+g++ "${common[@]}" -I"$here" -I"$src" -I"$math" -I"$out" -c "$here/kernels.cpp" -o "$out/kernels.o"
+g++ "${flags[@]}" -shared -o "$lib.tmp" "$out/kernels.o" "$runtime/runtime.o" "$runtime/jni.o" -lpthread
 mv "$lib.tmp" "$lib"
 echo "$hash" > "$out/build.hash"
 echo "$lib"

@@ -116,16 +116,20 @@ class EmulatorMutationsTest {
                 run(List.of("g++", "-print-file-name=libubsan.so"), List.of(), 60).strip());
     }
 
-    /** Runs a command; its output, whatever its exit status (the callers judge the output). */
+    /**
+     * Runs a command; its output, whatever its exit status (the callers judge the output). The environment of the
+     * preloads is set by env(1), so that only the command gets it, not the JVM's own process-spawning helper.
+     */
     private static String run(List<String> command, List<String> preload, int timeoutSeconds) {
         try {
-            ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
             List<String> libs = new ArrayList<>(preload);
             libs.add(Path.of(System.getProperty("java.home"), "lib", "libjsig.so").toString());
-            pb.environment().put("LD_PRELOAD", String.join(":", libs));
-            pb.environment().put("ASAN_OPTIONS", "detect_leaks=0:handle_segv=0:allow_user_segv_handler=1:verify_asan_link_order=0:"
-                    + "detect_stack_use_after_return=0:abort_on_error=0:exitcode=3");
-            pb.environment().put("UBSAN_OPTIONS", "halt_on_error=1:print_stacktrace=1:exitcode=3");
+            List<String> withEnv = new ArrayList<>(List.of("env", "LD_PRELOAD=" + String.join(":", libs),
+                    "ASAN_OPTIONS=detect_leaks=0:handle_segv=0:allow_user_segv_handler=1:detect_stack_use_after_return=0:"
+                            + "exitcode=3",
+                    "UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:exitcode=3"));
+            withEnv.addAll(command);
+            ProcessBuilder pb = new ProcessBuilder(withEnv).redirectErrorStream(true);
             Process p = pb.start();
             byte[] out = p.getInputStream().readAllBytes();
             if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
