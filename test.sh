@@ -48,5 +48,6 @@ fi
 mvn -B -ntp verify -Dgpuact.requireBackends="$required" "$@"
 
 if [[ "$required" == *cuda-emu* ]]; then
+    kernels-cuda/emulator/sanitize.sh java/target/surefire-reports
     kernels-cuda/emulator/summary.sh java/target/surefire-reports
 fi

@@ -22,7 +22,7 @@ class CudaEmulatorCoverageTest {
 
     @Test
     void everyKernelOfTheFatbinIsLaunched() {
-        assertThat(EmulatorLibrary.load()).as("the CUDA emulator library").isNull();
+        EmulatorLibrary.requireOrSkip();
         assertThat(EmulatorLibrary.kernels()).as("kernels the emulator holds").containsExactlyInAnyOrderElementsOf(
                 Fatbin.load().kernels());
         Map<String, Long> before = EmulatorLibrary.launchCounts();

@@ -1,7 +1,5 @@
 package dev.gpuact.cuda;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 import dev.gpuact.Backends;
 import org.junit.jupiter.api.BeforeAll;
 
@@ -13,7 +11,7 @@ import org.junit.jupiter.api.BeforeAll;
 class CudaEmulatorTest extends CudaBackendGpuTest {
     @BeforeAll
     static void open() {
-        assertThat(EmulatorLibrary.load()).as("the CUDA emulator library").isNull();
+        EmulatorLibrary.requireOrSkip();
         cuda = EmulatedCudaProvider.open(1, new EmulatedDriver());
         cpu = Backends.get("cpu");
         another = () -> EmulatedCudaProvider.open(1, new EmulatedDriver());

@@ -41,6 +41,22 @@ final class EmulatorLibrary {
         return loadProblem;
     }
 
+    /**
+     * For the emulator's tests: skips them when the library is not built, or fails them when
+     * {@code -Dgpuact.requireBackends} names {@code cuda-emu} (as ./test.sh does wherever g++ is).
+     */
+    static void requireOrSkip() {
+        String problem = load();
+        if (problem != null) {
+            boolean required = java.util.Arrays.asList(System.getProperty("gpuact.requireBackends", "").split(","))
+                    .contains(EmulatedCudaProvider.NAME);
+            if (required) {
+                org.junit.jupiter.api.Assertions.fail(problem + " (and -Dgpuact.requireBackends requires cuda-emu)");
+            }
+            org.junit.jupiter.api.Assumptions.assumeTrue(false, problem);
+        }
+    }
+
     /** Launches so far per kernel the emulator holds (every kernel of gpuact.manifest). */
     static Map<String, Long> launchCounts() {
         String[] names = kernels();
