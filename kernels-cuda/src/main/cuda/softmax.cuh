@@ -8,8 +8,9 @@
 // Every reduction has a fixed order, so results are bit-identical run to run.
 //
 // Accuracy: e^((x - m)/T) takes x - m exactly (TwoSum) and the remainder of the division by T (fma), and adds
-// both as a first-order correction. The row sum is kept as (count of elements equal to the max) + (sum of the
-// rest) in double, so log-sum = log1p(count - 1 + rest) keeps its relative accuracy when the max dominates.
+// both as a first-order correction (gpuact_softmax_exponent of activation_math.h). The row sum is kept as (count
+// of elements equal to the max) + (sum of the rest) in double, so log-sum = log1p(count - 1 + rest) keeps its
+// relative accuracy when the max dominates.
 #pragma once
 
 enum RowKind { ROW_NORMAL = 0, ROW_NAN = 1, ROW_MASKED = 2 };
@@ -18,19 +19,16 @@ struct Shift {
     float q, c;  // (x - m) / T ~= q + c
 };
 
+// The row helpers are activation_math.h's, shared with OpenCL: its guards (x - m beyond float, (x - m)/T beyond
+// float) hold on both sides.
 __device__ __forceinline__ Shift scaled_shift(float x, float m, float T) {
-    const float d = x - m;
-    if (!isfinite(d)) return {x / T - m / T, 0.0f};
-    const float bv = d - x;
-    const float lo = (x - (d - bv)) + (-m - bv);
-    const float q = d / T;
-    const float r = fmaf(-q, T, d);
-    return {q, (r + lo) / T};
+    Shift z;
+    z.q = gpuact_softmax_exponent(x, m, T, &z.c);
+    return z;
 }
 
 __device__ __forceinline__ float shifted_exp(float x, float m, float T) {
-    const Shift z = scaled_shift(x, m, T);
-    return gpuact_exp_hilo(z.q, z.c);
+    return gpuact_softmax_exp(x, m, T);
 }
 
 struct RowScale {
@@ -144,7 +142,7 @@ __device__ void softmax_warp(const float* x, const float* dy, float* out, long l
 template <bool LOG, bool BACKWARD>
 __device__ void softmax_block(const float* x, const float* dy, float* out, long long rows, long long cols,
                               long long xStride, long long yStride, float T, int maskedNan) {
-    extern __shared__ float row[];
+    GPUACT_DYNAMIC_SHARED(float, row);
     __shared__ float max_scratch[32];
     __shared__ double sum_scratch[32];
     for (long long r = blockIdx.x; r < rows; r += gridDim.x) {

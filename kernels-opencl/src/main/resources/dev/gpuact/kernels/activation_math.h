@@ -499,9 +499,15 @@ GPUACT_FN float gpuact_bwd_RICKER(float x, float dy, float a, float b) {
 /* ---- row-wise helpers ----------------------------------------------------------------------------------- */
 
 /* (x - m)/T as hi + *lo: x - m with its TwoSum error and the division remainder carried along, because a
- * softmax over logits near 10000 would otherwise lose the low bits of every exponent. */
+ * softmax over logits near 10000 would otherwise lose the low bits of every exponent. The one definition for
+ * OpenCL and CUDA (softmax.cuh), so each guard below holds on both. */
 GPUACT_FN float gpuact_softmax_exponent(float x, float m, float T, float *lo) {
     float d = x - m;
+    if (gpuact_fabsf(d) > GPUACT_FLT_MAX) {
+        /* a masked (-inf) entry, or logits spanning more than float's range: dividing first keeps it finite */
+        *lo = 0.0f;
+        return x / T - m / T;
+    }
     float dz = d - x;
     float err = (x - (d - dz)) + (-m - dz);
     float q = d / T;
