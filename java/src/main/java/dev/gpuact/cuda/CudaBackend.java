@@ -384,7 +384,7 @@ public final class CudaBackend extends AbstractBackend {
         DeviceRanges.requireApart(weight, "weight", y, "y");
         Target t = begin();
         boolean vectorized = LaunchGeometry.vectorizable(addr(x), addr(y));
-        args().i64(addr(x)).i64(addr(weight)).i64(addr(y)).i64(n).i64(channels).i64(LaunchGeometry.preluInner(n, inner))
+        args().i64(addr(x)).i64(addr(weight)).i64(addr(y)).i64(n).channelOf(channels, LaunchGeometry.preluInner(n, inner))
                 .i32(vectorized ? 1 : 0);
         launch(t, KernelNames.PRELU_FORWARD, LaunchGeometry.elementwise(n, vectorized, info.multiprocessors()));
         finish(t);
@@ -419,7 +419,7 @@ public final class CudaBackend extends AbstractBackend {
             launch(t, KernelNames.PRELU_DWEIGHT_FINISH, new Launch(LaunchGeometry.grid(channels, LaunchGeometry.BLOCK, sms),
                     LaunchGeometry.BLOCK, 0));
             boolean vectorized = LaunchGeometry.vectorizable(addr(x), addr(dy), addr(dx));
-            args().i64(addr(x)).i64(addr(weight)).i64(addr(dy)).i64(addr(dx)).i64(n).i64(channels).i64(period)
+            args().i64(addr(x)).i64(addr(weight)).i64(addr(dy)).i64(addr(dx)).i64(n).channelOf(channels, period)
                     .i32(vectorized ? 1 : 0);
             launch(t, KernelNames.PRELU_BACKWARD, LaunchGeometry.elementwise(n, vectorized, sms));
             finish(t);
