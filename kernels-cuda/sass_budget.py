@@ -11,17 +11,22 @@ How a kernel is measured (static counts: no GPU needed):
   * Loops are found from the control flow: a branch to an address at or before itself is a back edge, and the
     instructions from its target to it are the loop. Only innermost loops count (a loop containing another is a
     row or chunk loop around the real work); loops that overlap without nesting (a cold block placed after the
-    loop that jumps back into it) are merged into one. Instructions are counted statically: a warp whose lanes
+    loop that jumps back into it) are merged into one. Loops that move only 64-bit values (the double partial sums
+    of a row or a channel) are not per element and are left out. Instructions are counted statically: a warp whose lanes
     take both sides of a branch runs both, which is what divergent data costs; out-of-line callees (slow paths of
     division and of 64-bit integer division) are not counted, only the CALL.
   * Elements per iteration: the floats the loop stores (global or shared; a 128-bit store is 4), or for a loop
-    that only reads, the floats it reads from its most-read memory space. Instructions per element of a loop =
+    that only reads, the floats it reads from its most-read memory space (so a loop that reads two global arrays
+    per element, a backward dot product, is credited twice its elements: its figure is a lower bound). Instructions per element of a loop =
     instructions / elements.
-  * Loops with the same memory operations per element are one pass compiled several times (an unrolled main loop
-    and its remainder): the cheapest stands for the pass. A kernel's cost is the sum over its passes. Kernels
-    with a float4 path and a scalar fallback have two figures: "vector" (passes with 128-bit global accesses,
-    plus shared-memory-only passes) is what runs when the host finds the pointers aligned and is what the budget
-    checks; "scalar" is the fallback, reported.
+  * Loops with the same memory operations per element and the same special units are one pass compiled
+    several times (an unrolled loop and its remainders, which cover other elements): the cheapest per element
+    stands for the pass, the steady state. A kernel's cost is the sum over its passes. A loop the compiler
+    duplicated for a rare case (a masked row's version of an output loop) counts as a pass of its own, which
+    overstates such a kernel: the figures err on the side of cost. Kernels
+    with a float4 path and a scalar fallback have two figures: "float4" (the passes with 128-bit accesses) is what
+    runs when the pointers are 16-byte aligned and is what the budget checks; "scalar" (the passes without) is
+    the fallback, reported. A kernel without float4 passes is checked on its scalar figure.
   * Registers (EIATTR_REGCOUNT), block size (__launch_bounds__, EIATTR_MAX_THREADS) and static shared memory
     (.nv.shared.*, which includes the 1 KB sm_90 reserves per block) come from the cubin; occupancy follows from
     them for sm_90 (65536 registers, 64 warps, 32 blocks and 228 KB shared memory per SM).
@@ -157,6 +162,7 @@ def occupancy(regs, threads, smem):
 
 # ---- SASS ----------------------------------------------------------------------------------------------------
 
+DISTINCT_UNITS = {"MUFU", "DADD", "DFMA", "DMUL", "FMNMX", "SHFL"}
 INSN = re.compile(r"^\s+/\*([0-9a-f]{4,})\*/\s+(.*?)\s*;?\s*$")
 LABEL = re.compile(r"^(\S+):$")
 TARGET = re.compile(r"`\(([^)]+)\)")
@@ -237,34 +243,33 @@ def loop_metrics(body, lo, hi):
             stores += n
         else:
             loads["shared" if op == "LDS" else "global"] += n
-        if op in ("LDG", "STG", "LD", "ST") and ".128" in suffix:
+        if ".128" in suffix:
             vector = True
     elements = stores if stores else max(loads.values(), default=0)
-    if elements == 0:
-        return None  # a loop that moves no data (a wait, a reduction over partial results) is not per element
-    signature = tuple(sorted((k, round(v / elements, 4)) for k, v in ops.items()))
-    return {"insns": len(insns), "elements": elements, "per_element": len(insns) / elements,
-            "vector": vector, "global": any(k[:3] in ("LDG", "STG") or k[:2] in ("LD", "ST") and k[:3] not in ("LDS", "STS") for k in ops),
+    if elements == 0 or all(".64" in k for k in ops):
+        return None  # moves no floats (a shuffle reduction) or only doubles (partial sums): not per element
+    # Copies of one pass (an unrolled loop and its remainder) move the same data per element and use the same
+    # special units (exponentials, fp64, max, shuffles); distinct passes differ in one or the other.
+    kinds = frozenset(op for op in (re.sub(r"^@!?U?P\w+\s+", "", t).split()[0].split(".")[0] for t in insns)
+                      if op in DISTINCT_UNITS)
+    signature = (tuple(sorted((k, round(v / elements, 4)) for k, v in ops.items())), kinds)
+    return {"insns": len(insns), "elements": elements, "per_element": len(insns) / elements, "vector": vector,
             "signature": signature}
 
 
 def kernel_costs(body, labels):
-    passes = {}
-    moving = [(r, loop_metrics(body, *r)) for r in loops_of(body, labels)]
-    moving = [(r, m) for r, m in moving if m]
-    for (lo, hi), m in moving:
-        if any(o != (lo, hi) and lo <= o[0] and o[1] <= hi for o, _ in moving):
-            continue  # a row or chunk loop around the loops that do the work
-        if (m["signature"] not in passes or m["per_element"] < passes[m["signature"]]["per_element"]):
-            passes[m["signature"]] = m
+    loops = [(r, loop_metrics(body, *r)) for r in loops_of(body, labels)]
+    loops = [(r, m) for r, m in loops if m]
+    by_signature = defaultdict(list)
+    for (lo, hi), m in loops:
+        if not any(o != (lo, hi) and lo <= o[0] and o[1] <= hi for o, _ in loops):  # not a row loop around others
+            by_signature[m["signature"]].append(m)
+    passes = [min(group, key=lambda m: m["per_element"]) for group in by_signature.values()]
     if not passes:
         return None, None, 0
-    shared_only = [p for p in passes.values() if not p["global"]]
-    vec = [p for p in passes.values() if p["vector"]]
-    scal = [p for p in passes.values() if p["global"] and not p["vector"]]
-    vector = sum(p["per_element"] for p in vec + shared_only) if vec else None
-    scalar = sum(p["per_element"] for p in scal + shared_only) if scal or not vec else None
-    return vector, scalar, len(passes)
+    vec = [p["per_element"] for p in passes if p["vector"]]
+    scalar = [p["per_element"] for p in passes if not p["vector"]]
+    return (sum(vec) if vec else None), (sum(scalar) if scalar else None), len(passes)
 
 
 # ---- budget --------------------------------------------------------------------------------------------------

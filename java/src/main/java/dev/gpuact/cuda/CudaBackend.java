@@ -3,6 +3,7 @@ package dev.gpuact.cuda;
 import static jcuda.driver.JCudaDriver.cuCtxSetCurrent;
 import static jcuda.driver.JCudaDriver.cuCtxSynchronize;
 import static jcuda.driver.JCudaDriver.cuDeviceGet;
+import static jcuda.driver.JCudaDriver.cuDeviceGetAttribute;
 import static jcuda.driver.JCudaDriver.cuDevicePrimaryCtxRelease;
 import static jcuda.driver.JCudaDriver.cuDevicePrimaryCtxRetain;
 import static jcuda.driver.JCudaDriver.cuEventCreate;
@@ -10,6 +11,8 @@ import static jcuda.driver.JCudaDriver.cuEventDestroy;
 import static jcuda.driver.JCudaDriver.cuEventElapsedTime;
 import static jcuda.driver.JCudaDriver.cuEventRecord;
 import static jcuda.driver.JCudaDriver.cuEventSynchronize;
+import static jcuda.driver.JCudaDriver.cuFuncGetAttribute;
+import static jcuda.driver.JCudaDriver.cuFuncSetAttribute;
 import static jcuda.driver.JCudaDriver.cuLaunchKernel;
 import static jcuda.driver.JCudaDriver.cuMemAlloc;
 import static jcuda.driver.JCudaDriver.cuMemAllocHost;
@@ -47,10 +50,12 @@ import jcuda.CudaException;
 import jcuda.Pointer;
 import jcuda.driver.CUcontext;
 import jcuda.driver.CUdevice;
+import jcuda.driver.CUdevice_attribute;
 import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUevent;
 import jcuda.driver.CUevent_flags;
 import jcuda.driver.CUfunction;
+import jcuda.driver.CUfunction_attribute;
 import jcuda.driver.CUmodule;
 import jcuda.driver.CUstream;
 import jcuda.driver.CUstream_flags;
@@ -80,6 +85,8 @@ public final class CudaBackend extends AbstractBackend {
     private final Set<CudaStream> openStreams = ConcurrentHashMap.newKeySet();
     private final Set<PinnedHostBuffer> openHostBuffers = ConcurrentHashMap.newKeySet();
     private final PinnedStaging staging;
+    /** Shared memory a block may have once its kernel opts in (227 KiB on an H100 or H200). */
+    private final int blockSharedBytes;
 
     /**
      * Where a call's work goes: its stream, whether the call waits for it, and the scratch of its multi-kernel
@@ -98,6 +105,9 @@ public final class CudaBackend extends AbstractBackend {
             cuCtxSetCurrent(context);
             cuModuleLoadData(module, fatbin.image());
             cuStreamCreate(ownStream, CUstream_flags.CU_STREAM_NON_BLOCKING);
+            int[] optIn = new int[1];
+            cuDeviceGetAttribute(optIn, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN, device);
+            blockSharedBytes = Math.max(SoftmaxPlan.DEFAULT_SHARED_BYTES, optIn[0]);
             staging = new PinnedStaging();
         } catch (RuntimeException e) {
             cuDevicePrimaryCtxRelease(device);
@@ -458,7 +468,7 @@ public final class CudaBackend extends AbstractBackend {
             finish(t);
             return;
         }
-        SoftmaxPlan plan = SoftmaxPlan.of(layout.rows(), layout.cols(), sms);
+        SoftmaxPlan plan = SoftmaxPlan.of(layout.rows(), layout.cols(), sms, blockSharedBytes);
         float temperature = activation.a();
         int maskedNan = activation.b() != 0 ? 1 : 0;
         if (plan.path() != SoftmaxPlan.Path.LONG) {
@@ -524,6 +534,12 @@ public final class CudaBackend extends AbstractBackend {
         CUfunction f = functions.computeIfAbsent(kernel, name -> {
             CUfunction fn = new CUfunction();
             cuModuleGetFunction(fn, module, name);
+            if (shape.sharedBytes() > 0) {  // the block softmax kernels: let them have the opt-in shared memory
+                int[] staticBytes = new int[1];
+                cuFuncGetAttribute(staticBytes, CUfunction_attribute.CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES, fn);
+                cuFuncSetAttribute(fn, CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
+                        blockSharedBytes - staticBytes[0]);
+            }
             return fn;
         });
         cuLaunchKernel(f, shape.grid(), 1, 1, shape.block(), 1, 1, shape.sharedBytes(), t.stream(),
