@@ -3,7 +3,8 @@
 # Sets up what the tests need on a fresh machine, then runs every module's tests.
 #   - OpenCL: installs PoCL (a real OpenCL CPU device) when no OpenCL runtime is present and apt-get can run as root,
 #     and then requires the OpenCL backend, so a broken OpenCL setup fails instead of skipping.
-#   - CUDA: when nvcc is present, rebuilds the committed fatbin and fails if it is stale.
+#   - CUDA: when nvcc is present, rebuilds the committed fatbin and fails if it is stale; checks every kernel's
+#     SASS instructions per element against kernels-cuda/sass-budget.txt (installs nvdisasm as root with apt-get).
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -35,5 +36,6 @@ required="${GPUACT_REQUIRE_BACKENDS:-$required}"
 if [ -x kernels-cuda/check-fatbin.sh ]; then
     kernels-cuda/check-fatbin.sh
 fi
+kernels-cuda/sass-budget.sh --install
 
 mvn -B -ntp verify -Dgpuact.requireBackends="$required" "$@"
