@@ -295,7 +295,44 @@ def rule_for(kernel, rules):
     return None
 
 
+def self_test():
+    """The loop rules on small hand-written listings; run before every check."""
+    def listing(name, lines):
+        out, addr = [f"//--------------------- .text.{name} --------------------------"], 0
+        for line in lines:
+            if line.endswith(":"):
+                out.append(line)
+            else:
+                out.append(f"        /*{addr:04x}*/                   {line} ;")
+                addr += 16
+        return "\n".join(out) + "\n"
+
+    nop = ["FADD R1, R1, R2"] * 6
+    sass = listing("unrolled", [  # main loop: 2 float4 per iteration, remainder: 1, scalar fallback
+        ".L_a:", "LDG.E.128 R4, [R2.64]", "LDG.E.128 R8, [R2.64+0x10]", *nop, "STG.E.128 [R2.64], R4",
+        "STG.E.128 [R2.64+0x10], R8", "@P0 BRA `(.L_a)",
+        ".L_b:", "LDG.E.128 R4, [R2.64]", *nop, "STG.E.128 [R2.64], R4", "@P0 BRA `(.L_b)",
+        ".L_c:", "LDG.E R4, [R2.64]", *nop, "STG.E [R2.64], R4", "@P1 BRA `(.L_c)", "EXIT"])
+    sass += listing("rows", [  # a row loop around a shuffle loop (run-time width) and a data loop, plus partials
+        ".L_r:", "LDG.E R4, [R2.64]", ".L_s:", "SHFL.BFLY PT, R5, R4, R6, 0x1f", "@P2 BRA `(.L_s)",
+        ".L_d:", "LDS R7, [R8]", "FADD R9, R9, R7", "@P3 BRA `(.L_d)", "STG.E [R2.64], R9", "@P4 BRA `(.L_r)",
+        ".L_p:", "LDG.E.64 R10, [R12.64]", "DADD R14, R14, R10", "@P5 BRA `(.L_p)", "EXIT"])
+    sass += listing("cold", [  # a loop whose rare case sits after it and jumps back into the middle
+        ".L_x:", "LDG.E R4, [R2.64]", "@P0 BRA `(.L_cold)", ".L_back:", "STG.E [R2.64], R4", "@P1 BRA `(.L_x)",
+        "EXIT", ".L_cold:", "MUFU.EX2 R4, R4", "BRA `(.L_back)"])
+    kernels, labels = kernels_of(sass)
+    checks = [
+        (kernel_costs(kernels["unrolled"], labels["unrolled"]), (11 / 8, 9.0, 2)),
+        (kernel_costs(kernels["rows"], labels["rows"]), (None, 3.0, 1)),
+        (kernel_costs(kernels["cold"], labels["cold"]), (None, 7.0, 1)),  # the union, the EXIT between included
+    ]
+    for got, want in checks:
+        if got != want:
+            sys.exit(f"sass-budget: self-test failed: {got} != {want}")
+
+
 def main():
+    self_test()
     ap = argparse.ArgumentParser()
     ap.add_argument("--fatbin", required=True)
     ap.add_argument("--nvdisasm", required=True)
