@@ -191,15 +191,193 @@ static inline void gpuact_softmax_row_bwd(__global const float *xr, __global con
         dxr[j] = (log_mode ? gpuact_fmaf(-p, total, dyr[j]) : p * (dyr[j] - total)) / T;)
 }
 
+/* ---- One row per work-item, in float16 vectors (CPU devices) ------------------------------------------------
+ * Three passes over a row, the row staying in cache between them: the max; then each exponential, computed once,
+ * written to the output (or, backward, to dx) while the row sum (and the backward dot product) accumulate in 16
+ * Kahan lanes; then the scaling in place. All in float16 arithmetic, which PoCL compiles to vector code. The last
+ * chunk of a row is padded (x with -inf, dy with 0), so it runs the same code. */
+
+typedef struct {
+    float16 sum, comp;
+} gpuact_kahan16;
+
+static inline void gpuact_kahan16_add(gpuact_kahan16 *k, float16 v) {
+    float16 y = v - k->comp;
+    float16 t = k->sum + y;
+    k->comp = (t - k->sum) - y;
+    k->sum = t;
+}
+
+/* The lanes added in a fixed order, each lane's compensation first. */
+static inline float gpuact_kahan16_total(const gpuact_kahan16 *k) {
+    float a[16], c[16];
+    vstore16(k->sum, 0, a);
+    vstore16(k->comp, 0, c);
+    float sum = 0.0f;
+    float comp = 0.0f;
+    for (int l = 0; l < 16; l++) {
+        gpuact_kahan_add(&sum, &comp, a[l] - c[l]);
+    }
+    return sum - comp;
+}
+
+/* Columns j .. j + 15 of a row of `cols`, the ones past its end reading as `pad`. */
+static inline float16 gpuact_load16(__global const float *row, ulong j, ulong cols, float pad) {
+    if (j + 16 <= cols) {
+        return vload16(0, row + j);
+    }
+    float v[16];
+    for (ulong l = 0; l < 16; l++) {
+        v[l] = j + l < cols ? row[j + l] : pad;
+    }
+    return vload16(0, v);
+}
+
+static inline void gpuact_store16(float16 v, __global float *row, ulong j, ulong cols) {
+    if (j + 16 <= cols) {
+        vstore16(v, 0, row + j);
+        return;
+    }
+    float a[16];
+    vstore16(v, 0, a);
+    for (ulong l = 0; j + l < cols; l++) {
+        row[j + l] = a[l];
+    }
+}
+
+/* The float16 form of gpuact_softmax_exponent (activation_math.h): (x - m)/T as q + lo, x - m taken exactly
+ * (TwoSum) and the remainder of q T (fma) carried in lo; lo is 0 where q is -inf or beyond float. q is taken
+ * with the reciprocal inv_T = 1/T: a few ulps from d / T, but r = d - q T is still exact to 2^-46 |d|, so
+ * q + lo is as accurate as with a division, and the row pays one division instead of two per element. */
+static inline float16 gpuact_softmax_exponent16(float16 x, float m, float T, float inv_T, float16 *lo) {
+    float16 d = x - m;
+    float16 dz = d - x;
+    float16 err = (x - (d - dz)) + (-m - dz);
+    float16 q = d * inv_T;
+    *lo = select((fma(-q, (float16) T, d) + err) * inv_T, (float16) 0.0f, q < -GPUACT_FLT_MAX);
+    return q;
+}
+
+/* exp(q) (1 + lo) for q <= 0 (where exp(q) is never beyond float, and lo is finite). */
+static inline float16 gpuact_exp_hilo16(float16 q, float16 lo) {
+    float16 e = exp(q);
+    return fma(e, lo, e);
+}
+
+/* The row's max, or NaN when it holds NaN or +inf (the whole row's outputs are NaN then). */
+static inline float gpuact_row_max16(__global const float *xr, ulong cols) {
+    float16 vm = (float16) (-INFINITY);
+    int16 bad = (int16) 0;
+    for (ulong j = 0; j < cols; j += 16) {
+        float16 v = gpuact_load16(xr, j, cols, -INFINITY);
+        vm = fmax(vm, v);
+        bad |= isnan(v) | (v == INFINITY);
+    }
+    if (any(bad)) {
+        return NAN;
+    }
+    float8 m8 = fmax(vm.lo, vm.hi);
+    float4 m4 = fmax(m8.lo, m8.hi);
+    float2 m2 = fmax(m4.lo, m4.hi);
+    return fmax(m2.lo, m2.hi);
+}
+
+/* Pass two: out = e^((x - m)/T) per column (log_softmax forward: the exponent (x - m)/T itself), and the row
+ * sum as count + rest: log_mode counts the columns equal to the max (whose term is exactly 1) apart from the
+ * rest, softmax has every term in rest. With dyr, also dot = sum of dy * e (or of dy, log_mode). */
+static inline void gpuact_row_exp16(__global const float *xr, __global const float *dyr, __global float *out,
+                                    ulong cols, float m, float T, int log_mode, float *count, float *rest,
+                                    float *dot) {
+    gpuact_kahan16 sum = {(float16) 0.0f, (float16) 0.0f};
+    gpuact_kahan16 dots = {(float16) 0.0f, (float16) 0.0f};
+    int16 top = (int16) 0;
+    float inv_T = 1.0f / T;
+    for (ulong j = 0; j < cols; j += 16) {
+        float16 v = gpuact_load16(xr, j, cols, -INFINITY);
+        float16 lo;
+        float16 q = gpuact_softmax_exponent16(v, m, T, inv_T, &lo);
+        float16 e = gpuact_exp_hilo16(q, lo);
+        float16 term = e;
+        if (log_mode) {  /* log1p of the sum without the max's terms keeps the max's output accurate */
+            int16 is_top = v == m;
+            top -= is_top;
+            term = select(e, (float16) 0.0f, is_top);
+        }
+        gpuact_kahan16_add(&sum, term);
+        if (dyr) {
+            float16 g = gpuact_load16(dyr, j, cols, 0.0f);
+            gpuact_kahan16_add(&dots, log_mode ? g : g * e);
+        }
+        gpuact_store16(log_mode && !dyr ? q + lo : e, out, j, cols);
+    }
+    int c[16];
+    vstore16(top, 0, c);
+    int total = 0;
+    for (int l = 0; l < 16; l++) {
+        total += c[l];
+    }
+    *count = (float) total;
+    *rest = gpuact_kahan16_total(&sum);
+    *dot = dyr ? gpuact_kahan16_total(&dots) : 0.0f;
+}
+
+static inline void gpuact_row_fill16(__global float *r, ulong cols, float v) {
+    for (ulong j = 0; j < cols; j += 16) {
+        gpuact_store16((float16) v, r, j, cols);
+    }
+}
+
+static inline void gpuact_softmax_row_fwd16(__global const float *xr, __global float *yr, ulong cols, float T,
+                                            float masked_nan, int log_mode) {
+    float m = gpuact_row_max16(xr, cols);
+    if (gpuact_isnan(m) || m == -INFINITY) {
+        gpuact_row_fill16(yr, cols, gpuact_isnan(m) || masked_nan != 0.0f ? NAN : log_mode ? -INFINITY : 0.0f);
+        return;
+    }
+    float count, rest, unused;
+    /* y == x (in place) is safe: each chunk is read before it is written */
+    gpuact_row_exp16(xr, 0, yr, cols, m, T, log_mode, &count, &rest, &unused);
+    if (log_mode) {
+        /* (q + lo) - log sum: both terms <= 0, so rounding q + lo first costs at most half an ulp of the output */
+        float log_sum = log1p((count - 1.0f) + rest);
+        for (ulong j = 0; j < cols; j += 16) {
+            gpuact_store16(gpuact_load16(yr, j, cols, 0.0f) - log_sum, yr, j, cols);
+        }
+    } else {
+        float inv_sum = 1.0f / (count + rest);
+        for (ulong j = 0; j < cols; j += 16) {
+            gpuact_store16(gpuact_load16(yr, j, cols, 0.0f) * inv_sum, yr, j, cols);
+        }
+    }
+}
+
+/* softmax: dx = p (dy - sum dy p) / T; log_softmax: dx = (dy - p sum dy) / T; p = e / sum, and e is kept in dx
+ * between the passes (dx is a buffer of its own). A fully masked row has p = 0 (or NaN when masked_nan). */
+static inline void gpuact_softmax_row_bwd16(__global const float *xr, __global const float *dyr,
+                                            __global float *dxr, ulong cols, float T, float masked_nan,
+                                            int log_mode) {
+    float m = gpuact_row_max16(xr, cols);
+    if (gpuact_isnan(m) || (m == -INFINITY && masked_nan != 0.0f)) {
+        gpuact_row_fill16(dxr, cols, NAN);
+        return;
+    }
+    float count, rest, dot;
+    gpuact_row_exp16(xr, dyr, dxr, cols, m, T, log_mode, &count, &rest, &dot);
+    float inv_sum = m == -INFINITY ? 0.0f : 1.0f / (count + rest);  /* masked: every p is 0 */
+    float total = log_mode ? dot : dot * inv_sum;
+    for (ulong j = 0; j < cols; j += 16) {
+        float16 p = gpuact_load16(dxr, j, cols, 0.0f) * inv_sum;
+        float16 g = gpuact_load16(dyr, j, cols, 0.0f);
+        gpuact_store16((log_mode ? fma(-p, (float16) total, g) : p * (g - total)) / T, dxr, j, cols);
+    }
+}
+
 #define GPUACT_SOFTMAX_KERNELS(PREFIX, LOG_MODE) \
 __kernel void PREFIX##_fwd_item(__global const float *x, __global float *y, ulong rows, ulong cols, ulong xs, \
                                 ulong ys, float T, float masked_nan) { \
-    __local float fbuf[1]; \
-    __local ulong ibuf[1]; \
     size_t r = get_global_id(0); \
     if (r < rows) { \
-        gpuact_softmax_row_fwd(x + r * xs, y + r * ys, cols, T, masked_nan, LOG_MODE, 0, 1, GPUACT_LANES, fbuf, \
-                               ibuf); \
+        gpuact_softmax_row_fwd16(x + r * xs, y + r * ys, cols, T, masked_nan, LOG_MODE); \
     } \
 } \
 __kernel void PREFIX##_fwd_group(__global const float *x, __global float *y, ulong rows, ulong cols, ulong xs, \
@@ -212,12 +390,9 @@ __kernel void PREFIX##_fwd_group(__global const float *x, __global float *y, ulo
 } \
 __kernel void PREFIX##_bwd_item(__global const float *x, __global const float *dy, __global float *dx, \
                                 ulong rows, ulong cols, ulong xs, ulong ys, float T, float masked_nan) { \
-    __local float fbuf[1]; \
-    __local ulong ibuf[1]; \
     size_t r = get_global_id(0); \
     if (r < rows) { \
-        gpuact_softmax_row_bwd(x + r * xs, dy + r * ys, dx + r * xs, cols, T, masked_nan, LOG_MODE, 0, 1, \
-                               GPUACT_LANES, fbuf, ibuf); \
+        gpuact_softmax_row_bwd16(x + r * xs, dy + r * ys, dx + r * xs, cols, T, masked_nan, LOG_MODE); \
     } \
 } \
 __kernel void PREFIX##_bwd_group(__global const float *x, __global const float *dy, __global float *dx, \
