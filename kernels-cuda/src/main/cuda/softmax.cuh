@@ -8,8 +8,9 @@
 // Every reduction has a fixed order, so results are bit-identical run to run.
 //
 // Accuracy: e^((x - m)/T) takes x - m exactly (TwoSum) and the remainder of the division by T (fma), and adds
-// both as a first-order correction. The row sum is kept as (count of elements equal to the max) + (sum of the
-// rest) in double, so log-sum = log1p(count - 1 + rest) keeps its relative accuracy when the max dominates.
+// both as a first-order correction (gpuact_softmax_exponent of activation_math.h). The row sum is kept as (count
+// of elements equal to the max) + (sum of the rest) in double, so log-sum = log1p(count - 1 + rest) keeps its
+// relative accuracy when the max dominates.
 #pragma once
 
 enum RowKind { ROW_NORMAL = 0, ROW_NAN = 1, ROW_MASKED = 2 };
@@ -18,23 +19,16 @@ struct Shift {
     float q, c;  // (x - m) / T ~= q + c
 };
 
+// The row helpers are activation_math.h's, shared with OpenCL: its guards (x - m beyond float, (x - m)/T beyond
+// float) hold on both sides.
 __device__ __forceinline__ Shift scaled_shift(float x, float m, float T) {
-    const float d = x - m;
-    // q may be a few ulps from d / T; r is still d - q T to within 2^-46 |d|, so q + c keeps the accuracy of a
-    // correctly rounded quotient. The division is loop-invariant: the kernels pay it once, not per element.
-    // Selects rather than a branch for a difference that overflowed, so the loops stay straight-line code.
-    const float inv_T = 1.0f / T;
-    const float bv = d - x;
-    const float lo = (x - (d - bv)) + (-m - bv);
-    const float q = d * inv_T;
-    const float r = fmaf(-q, T, d);
-    const bool finite = isfinite(d);
-    return {finite ? q : x * inv_T - m * inv_T, finite ? (r + lo) * inv_T : 0.0f};
+    Shift z;
+    z.q = gpuact_softmax_exponent(x, m, T, &z.c);
+    return z;
 }
 
 __device__ __forceinline__ float shifted_exp(float x, float m, float T) {
-    const Shift z = scaled_shift(x, m, T);
-    return gpuact_exp_hilo(z.q, z.c);
+    return gpuact_softmax_exp(x, m, T);
 }
 
 // e^((x - m)/T) of an element of a row whose max m is finite, counted into the row sum: elements equal to the
@@ -210,7 +204,7 @@ template <bool LOG, bool BACKWARD>
 __device__ void softmax_block(const float* x, const float* dy, float* out, long long rows, long long cols,
                               long long xStride, long long yStride, float T, int maskedNan) {
     constexpr bool KEEP_E = !LOG || BACKWARD;
-    extern __shared__ float4 staged[];
+    GPUACT_DYNAMIC_SHARED(float4, staged);
     float* row = reinterpret_cast<float*>(staged);
     __shared__ float max_scratch[32];
     __shared__ double sum_scratch[32];

@@ -51,6 +51,7 @@ final class SoftmaxChecks {
         checkRandomRows(activation(1, false), RowLayout.of(1, Conformance.LONG_ROW), false);
         checkSpecialRows(false);
         checkSpecialRows(true);
+        checkExtremeScales();
         checkEmptyIsNoOp(new RowLayout(0, 5, 5, 5));
         checkEmptyIsNoOp(new RowLayout(3, 0, 0, 0));
         checkDeterminism();
@@ -170,6 +171,33 @@ final class SoftmaxChecks {
         RowLayout layout = RowLayout.of(rows.length, cols);
         Activation activation = activation(1, maskedNaN);
         checkForward(activation, layout, x, Conformance.rows(backend, activation, x, layout, x.length), rules);
+    }
+
+    /**
+     * Scales at the ends of float, on rows as short as a warp's, as long as a block's and longer: T = 1e-37 over
+     * logits 40 apart puts (x - m)/T beyond float (log_softmax is -inf there, not NaN), T = 1e30 makes a row nearly
+     * uniform, and logits spanning more than float's range ([-3e38, 3e38], T = 1e38) overflow x - m unless it is
+     * divided by T first.
+     */
+    private void checkExtremeScales() {
+        for (int cols : new int[] {20, 1000, 9000}) {
+            RowLayout layout = RowLayout.of(2, cols);
+            float[] x = new float[2 * cols];
+            for (int i = 0; i < x.length; i++) {
+                x[i] = (float) (40.0 * ((i * 7919L) % cols) / cols) - 20f;
+            }
+            for (double temperature : new double[] {1e-37, 1e30}) {
+                String rule = "temperature " + temperature + " over logits from -20 to 20";
+                Activation activation = activation(temperature, false);
+                checkForward(activation, layout, x, Conformance.rows(backend, activation, x, layout, x.length),
+                        new String[] {rule, rule});
+            }
+        }
+        float[] wide = {-3e38f, 3e38f};
+        RowLayout pair = RowLayout.of(1, 2);
+        Activation activation = activation(1e38, false);
+        checkForward(activation, pair, wide, Conformance.rows(backend, activation, wide, pair, 2),
+                new String[] {"logits spanning more than the float range"});
     }
 
     /** rows = 0 or cols = 0 is a no-op, not an error, and writes nothing. */

@@ -35,6 +35,13 @@ final class OpenClBuffer extends AbstractBuffer {
         this.owner = backend;
     }
 
+    /** The bytes of its cl_mem (cl_mem handles are equal when they name one memory object). */
+    @Override
+    protected Range range() {
+        cl_mem mem = mem();
+        return mem == null ? super.range() : new Range(mem, 0, byteSize());
+    }
+
     /** The cl_mem; null for a buffer of no elements (OpenCL has no empty buffers). */
     cl_mem mem() {
         return ((ClMemory) memory()).mem;

@@ -239,7 +239,7 @@ public abstract class AbstractBackend implements Backend {
             AbstractBuffer by = own(y, "y");
             long outCols = outputColumns(activation, layout);
             checkRows(layout, bx, "x", by, "y", outCols);
-            if (bx == by && (op == Op.MAXOUT || layout.xStride() != layout.yStride())) {
+            if (bx.aliases(by) && (op == Op.MAXOUT || layout.xStride() != layout.yStride())) {
                 throw new IllegalArgumentException(op.id() + ": y may be the same buffer as x only for softmax and "
                         + "log_softmax with equal strides");
             }
@@ -264,7 +264,7 @@ public abstract class AbstractBackend implements Backend {
                 throw new IllegalArgumentException("dx holds " + bdx.length() + " elements but " + layout
                         + " needs " + layout.xExtent());
             }
-            if (bdx == bx || bdx == bdy) {
+            if (bdx.aliases(bx) || bdx.aliases(bdy)) {
                 throw new IllegalArgumentException("dx must be a buffer of its own, not x or dy, for a row-wise backward pass");
             }
             if (!layout.isEmpty()) {
@@ -281,7 +281,7 @@ public abstract class AbstractBackend implements Backend {
             AbstractBuffer by = own(y, "y");
             sameLength(bx, "x", by, "y");
             checkChannels(bw, channels, inner);
-            if (bw == by) {
+            if (bw.aliases(by)) {
                 throw new IllegalArgumentException("y must not be the weight buffer");
             }
             if (bx.length() > 0) {
@@ -303,7 +303,8 @@ public abstract class AbstractBackend implements Backend {
             sameLength(bx, "x", bdx, "dx");
             checkChannels(bw, channels, inner);
             sameLength(bw, "weight", bdw, "dweight");
-            if (bdx == bx || bdx == bw || bdw == bx || bdw == bw || bdw == bdy || bdw == bdx) {
+            if (bdx.aliases(bx) || bdx.aliases(bw) || bdw.aliases(bx) || bdw.aliases(bw) || bdw.aliases(bdy)
+                    || bdw.aliases(bdx)) {
                 throw new IllegalArgumentException("preluBackward: dx and dweight must be buffers of their own "
                         + "(dx may only share dy's buffer)");
             }

@@ -41,6 +41,19 @@ public abstract class AbstractBuffer implements DeviceBuffer {
         }
     }
 
+    /**
+     * Where a buffer's bytes lie, for the aliasing checks: {@code bytes} bytes from {@code start} in the address
+     * space {@code space} (compared with {@code equals}).
+     */
+    public record Range(Object space, long start, long bytes) {
+        /** Whether the two share a byte; empty ranges share none. */
+        public boolean overlaps(Range other) {
+            return space.equals(other.space) && bytes > 0 && other.bytes > 0
+                    && Long.compareUnsigned(start, other.start + other.bytes) < 0
+                    && Long.compareUnsigned(other.start, start + bytes) < 0;
+        }
+    }
+
     private final AbstractBackend backend;
     private final DType dtype;
     private final long length;
@@ -54,6 +67,20 @@ public abstract class AbstractBuffer implements DeviceBuffer {
         this.length = length;
         this.memory = memory;
         this.cleanable = backend.track(this, memory);
+    }
+
+    /**
+     * This buffer's memory, for the aliasing checks. By default a buffer is an address space of its own, so it
+     * aliases only itself; a backend whose buffers may wrap memory they do not own (two wraps of one device
+     * pointer are two buffers over the same bytes) overrides this with the real address range.
+     */
+    protected Range range() {
+        return new Range(this, 0, byteSize());
+    }
+
+    /** Whether this buffer and {@code other} share memory: the same buffer, or two over overlapping bytes. */
+    public final boolean aliases(AbstractBuffer other) {
+        return this == other || range().overlaps(other.range());
     }
 
     @Override

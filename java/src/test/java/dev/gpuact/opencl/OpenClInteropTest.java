@@ -9,6 +9,7 @@ import static org.jocl.CL.CL_TRUE;
 import dev.gpuact.Activation;
 import dev.gpuact.Backend;
 import dev.gpuact.DeviceBuffer;
+import dev.gpuact.RowLayout;
 import dev.gpuact.Stream;
 import org.jocl.CL;
 import org.jocl.Pointer;
@@ -75,6 +76,20 @@ class OpenClInteropTest {
         } finally {
             CL.clReleaseMemObject(x);
             CL.clReleaseMemObject(dx);
+        }
+    }
+
+    @Test
+    void twoWrapsOfOneMemAliasForTheArgumentChecks() {
+        cl_mem x = engineBuffer(new float[12]);
+        try (OpenClBackend backend = OpenClBackend.wrap(context, device.id(), queue);
+             DeviceBuffer a = backend.wrap(x, 12); DeviceBuffer b = backend.wrap(x, 12)) {
+            assertThatThrownBy(() -> backend.applyRows(Activation.maxout(2), a, b, RowLayout.of(2, 6, 3)))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("same buffer as x");
+            assertThatThrownBy(() -> backend.applyRowsBackward(Activation.SOFTMAX, a, a, b, RowLayout.of(2, 6)))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("dx must be a buffer of its own");
+        } finally {
+            CL.clReleaseMemObject(x);
         }
     }
 

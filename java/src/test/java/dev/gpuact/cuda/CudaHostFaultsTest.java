@@ -1,0 +1,80 @@
+package dev.gpuact.cuda;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.gpuact.Activation;
+import dev.gpuact.DeviceBuffer;
+import jcuda.CudaException;
+import jcuda.driver.CUcontext;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The host side of the CUDA backend against the emulated driver, which keeps the real driver's rules (a context
+ * current for every call, sticky faults, resources that must be freed) and injects the failures a device has.
+ */
+class CudaHostFaultsTest {
+    @BeforeAll
+    static void emulator() {
+        assertThat(EmulatorLibrary.load()).as("the CUDA emulator library").isNull();
+    }
+
+    @Test
+    void callsLeaveTheThreadsOwnCurrentContextInPlace() {
+        EmulatedDriver driver = new EmulatedDriver();
+        try (CudaBackend cuda = EmulatedCudaProvider.open(132, driver); DeviceBuffer x = cuda.upload(new float[] {-1, 2})) {
+            CUcontext engine = new CUcontext();
+            driver.setCurrent(engine);
+            cuda.apply(Activation.RELU, x, x);
+            assertThat(x.toArray()).containsExactly(0, 2);
+            assertThat(driver.currentContext()).as("the engine's context after the calls").isSameAs(engine);
+        }
+    }
+
+    @Test
+    void pinnedHostBuffersOverAByteBuffersReachAreRefusedBeforeAllocating() {
+        EmulatedDriver driver = new EmulatedDriver();
+        try (CudaBackend cuda = EmulatedCudaProvider.open(132, driver)) {
+            int before = driver.liveResources();
+            assertThatThrownBy(() -> cuda.allocateHost(1 << 29)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("floats one pinned host buffer holds");
+            assertThat(driver.liveResources()).as("driver resources after the refusal").isEqualTo(before);
+            cuda.allocateHost(CudaBackend.MAX_HOST_FLOATS / 1024).close();
+        }
+    }
+
+    @Test
+    void closingAfterAStickyFaultFreesEverythingAndReleasesTheContext() {
+        EmulatedDriver driver = new EmulatedDriver();
+        CudaBackend cuda = EmulatedCudaProvider.open(132, driver);
+        DeviceBuffer x = cuda.upload(new float[] {1, 2, 3});
+        driver.faultNextLaunch();
+        assertThatThrownBy(() -> cuda.apply(Activation.TANH, x, x)).isInstanceOf(CudaException.class)
+                .hasMessageContaining("ILLEGAL_ADDRESS");
+        assertThatThrownBy(cuda::close).isInstanceOf(IllegalStateException.class).hasMessageContaining("device fault")
+                .hasMessageContaining("ILLEGAL_ADDRESS");
+        assertThat(cuda.isClosed()).isTrue();
+        assertThat(driver.retainedContexts()).as("primary context references").isZero();
+        assertThat(driver.liveResources()).as("device memory, pinned memory, streams, events, modules").isZero();
+    }
+
+    @Test
+    void aConstructorThatFailsUndoesWhatItSetUp() {
+        EmulatedDriver driver = new EmulatedDriver();
+        driver.failHostAllocations(0);
+        assertThatThrownBy(() -> EmulatedCudaProvider.open(132, driver)).isInstanceOf(CudaException.class)
+                .hasMessageContaining("OUT_OF_MEMORY");
+        assertThat(driver.retainedContexts()).as("primary context references").isZero();
+        assertThat(driver.liveResources()).as("stream and module left behind").isZero();
+    }
+
+    @Test
+    void everyCallNeedsItsContextCurrent() {
+        EmulatedDriver driver = new EmulatedDriver();
+        try (CudaBackend cuda = EmulatedCudaProvider.open(132, driver)) {
+            assertThatThrownBy(() -> driver.alloc(4)).isInstanceOf(CudaException.class)
+                    .hasMessageContaining("INVALID_CONTEXT");
+        }
+    }
+}
