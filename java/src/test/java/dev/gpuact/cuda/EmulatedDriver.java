@@ -33,8 +33,6 @@ final class EmulatedDriver implements CudaDriver {
     private final Set<Long> hostMemory = ConcurrentHashMap.newKeySet();
     private final Map<Object, Long> liveHandles = Collections.synchronizedMap(new IdentityHashMap<>());
     private final Map<CUfunction, String> functionNames = Collections.synchronizedMap(new IdentityHashMap<>());
-    /** Per function, the shared memory a block may use once opted in; 48 KiB without. */
-    private final Map<CUfunction, Integer> sharedAllowed = Collections.synchronizedMap(new IdentityHashMap<>());
     private int retained;
     private volatile String sticky;
     private volatile boolean faultNextLaunch;
@@ -158,14 +156,12 @@ final class EmulatedDriver implements CudaDriver {
         return OPT_IN_SHARED_BYTES;
     }
 
+    /** The emulator, like a real driver, refuses more than 48 KiB of dynamic shared memory unless told this. */
     @Override
     public void allowDynamicShared(CUfunction function, int blockSharedBytes) {
         requireContext();
-        if (blockSharedBytes > OPT_IN_SHARED_BYTES) {
-            throw new CudaException("CUDA_ERROR_INVALID_VALUE (" + blockSharedBytes + " bytes of shared memory per block, "
-                    + "the device allows " + OPT_IN_SHARED_BYTES + ")");
-        }
-        sharedAllowed.put(function, blockSharedBytes);
+        EmulatorLibrary.setMaxDynamicShared(functionNames.get(function),
+                blockSharedBytes - SoftmaxPlan.BLOCK_STATIC_SHARED_BYTES);
     }
 
     @Override
@@ -320,13 +316,6 @@ final class EmulatedDriver implements CudaDriver {
             faultNextLaunch = false;
             sticky = "CUDA_ERROR_ILLEGAL_ADDRESS (emulated driver: injected into " + name + ")";
             throw new CudaException(sticky);
-        }
-        // A real driver refuses more than 48 KiB of shared memory per block unless the kernel opted in (static
-        // shared memory counts too: the block kernels' is at most SoftmaxPlan.BLOCK_STATIC_SHARED_BYTES).
-        int allowed = sharedAllowed.getOrDefault(function, SoftmaxPlan.DEFAULT_SHARED_BYTES);
-        if (shape.sharedBytes() + SoftmaxPlan.BLOCK_STATIC_SHARED_BYTES > allowed && shape.sharedBytes() > 0) {
-            throw new CudaException("CUDA_ERROR_INVALID_VALUE (" + name + " launched with " + shape.sharedBytes()
-                    + " bytes of dynamic shared memory; the kernel allows " + allowed + " in all)");
         }
         int[] types = new int[args.count()];
         ByteBuffer packed = ByteBuffer.allocate(args.count() * 8 + KernelArgs.LONG_ARGS_BYTES).order(ByteOrder.LITTLE_ENDIAN);
