@@ -20,6 +20,7 @@
 #include "runtime.h"
 
 #if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
 #include <sanitizer/common_interface_defs.h>
 #endif
 
@@ -78,6 +79,16 @@ const uint8_t CANARY = 0xA5;
 
 size_t round_up(size_t v, size_t to) { return (v + to - 1) / to * to; }
 
+/** Fresh anonymous memory; AddressSanitizer forgets what an earlier mapping at the same address left poisoned. */
+char* map_fresh(size_t bytes) {
+    void* m = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (m == MAP_FAILED) return nullptr;
+#if defined(__SANITIZE_ADDRESS__)
+    __asan_unpoison_memory_region(m, bytes);
+#endif
+    return static_cast<char*>(m);
+}
+
 std::string format(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
 std::string format(const char* fmt, ...) {
     char buf[1024];
@@ -111,9 +122,8 @@ std::map<std::string, Kernel>& kernels() {
 std::string map_region(size_t bytes, bool device, Region* out) {
     size_t data = round_up(std::max<size_t>(bytes, 1), PAGE);
     size_t total = data + 2 * PAGE;
-    void* m = mmap(nullptr, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (m == MAP_FAILED) return format("cannot map %zu bytes", total);
-    char* map = static_cast<char*>(m);
+    char* map = map_fresh(total);
+    if (map == nullptr) return format("cannot map %zu bytes", total);
     mprotect(map, PAGE, PROT_NONE);
     mprotect(map + total - PAGE, PAGE, PROT_NONE);
     Region r{map, total, 0, bytes, device};
@@ -228,6 +238,9 @@ void fiber_entry() {
 
 /** A stack that starts fiber_entry at the first switch to it. */
 void* start_fiber(char* stack) {
+#if defined(__SANITIZE_ADDRESS__)
+    __asan_unpoison_memory_region(stack, STACK_BYTES);  // the frames of the block before were abandoned, not popped
+#endif
     uint64_t* top = reinterpret_cast<uint64_t*>(stack + STACK_BYTES);
     *--top = 0;                                        // fiber_entry's return address: it never returns
     *--top = reinterpret_cast<uint64_t>(fiber_entry);  // where emu_switch's ret goes
@@ -675,14 +688,13 @@ std::string launch(const char* name, unsigned grid, unsigned block, unsigned sha
     l.params = params.data();
     l.fibers.resize(block);
     for (unsigned i = 0; i < block; i++) {
-        char* m = static_cast<char*>(mmap(nullptr, STACK_BYTES + PAGE, PROT_READ | PROT_WRITE,
-                                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0));
+        char* m = map_fresh(STACK_BYTES + PAGE);
         mprotect(m, PAGE, PROT_NONE);
         l.stacks.push_back(m + PAGE);
     }
     l.sharedBytes = shared;
     l.sharedMap = round_up(shared, PAGE) + PAGE;
-    char* sm = static_cast<char*>(mmap(nullptr, l.sharedMap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+    char* sm = map_fresh(l.sharedMap);
     mprotect(sm + l.sharedMap - PAGE, PAGE, PROT_NONE);
     l.shared = sm + l.sharedMap - PAGE - round_up(shared, 16);
 
