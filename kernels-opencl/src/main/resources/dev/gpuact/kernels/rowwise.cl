@@ -200,20 +200,17 @@ static inline void gpuact_store16(float16 v, __global float *row, ulong j, ulong
     }
 }
 
-/* The float16 form of gpuact_softmax_exponent (activation_math.h), with its reciprocal 1 / T and the choice
- * to use it taken once per row. */
-static inline float16 gpuact_softmax_exponent16(float16 x, float m, float T, float inv_T, int by_reciprocal,
+/* The float16 form of gpuact_softmax_exponent (activation_math.h), its 1/T and scale taken once per row. */
+static inline float16 gpuact_softmax_exponent16(float16 x, float m, float T, float inv_T, float scale,
                                                 float16 *lo) {
     float16 d = x - m;
     float16 dz = d - x;
     float16 err = (x - (d - dz)) + (-m - dz);
-    float16 q = by_reciprocal ? d * inv_T : d / T;
-    float16 r = fma(-q, (float16) T, d) + err;
-    float16 low = by_reciprocal ? r * inv_T : r / T;
+    float16 q = d * inv_T * scale;
+    float16 low = (fma(-q, (float16) T, d) + err) * inv_T * scale;
     int16 wide = fabs(d) > GPUACT_FLT_MAX; /* a masked (-inf) entry, or logits spanning more than float's range */
-    float16 q_wide = by_reciprocal ? x * inv_T - m * inv_T : x / T - m / T;
     *lo = select(low, (float16) 0.0f, wide | (q < -GPUACT_FLT_MAX));
-    return select(q, q_wide, wide);
+    return select(q, x * inv_T * scale - m * inv_T * scale, wide);
 }
 
 /* exp(q) (1 + lo) for q <= 0 (where exp(q) is never beyond float, and lo is finite). */
@@ -249,12 +246,12 @@ static inline void gpuact_row_exp16(__global const float *xr, __global const flo
     gpuact_kahan16 sum = {(float16) 0.0f, (float16) 0.0f};
     gpuact_kahan16 dots = {(float16) 0.0f, (float16) 0.0f};
     int16 top = (int16) 0;
-    float inv_T = 1.0f / T;
-    int by_reciprocal = inv_T >= GPUACT_FLT_MIN;
+    float scale = T > GPUACT_TWO_126 ? 0.25f : 1.0f;
+    float inv_T = 1.0f / (T * scale);
     for (ulong j = 0; j < cols; j += 16) {
         float16 v = gpuact_load16(xr, j, cols, -INFINITY);
         float16 lo;
-        float16 q = gpuact_softmax_exponent16(v, m, T, inv_T, by_reciprocal, &lo);
+        float16 q = gpuact_softmax_exponent16(v, m, T, inv_T, scale, &lo);
         float16 e = gpuact_exp_hilo16(q, lo);
         float16 term = e;
         if (log_mode) {  /* log1p of the sum without the max's terms keeps the max's output accurate */
