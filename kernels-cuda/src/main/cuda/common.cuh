@@ -62,44 +62,85 @@ __device__ inline float block_max(float v, float* scratch) {
     return v;
 }
 
-// y[i] = f(x[i]) over n elements: float4 when the host found every pointer 16-byte aligned, then a scalar tail.
+// The elementwise loops keep IN_FLIGHT loads per thread issued before any store: x and y may be the same memory
+// (in place), so the compiler cannot move a load above an earlier store itself, and one float4 in flight per
+// thread is too little to cover the memory latency.
+constexpr int IN_FLIGHT = 4;
+
+template <typename F>
+__device__ __forceinline__ float apply(const F& f, float v, long long i) {
+    return f(v, i);
+}
+
+template <typename F>
+__device__ __forceinline__ float4 apply(const F& f, float4 v, long long i) {
+    return make_float4(f(v.x, i * 4), f(v.y, i * 4 + 1), f(v.z, i * 4 + 2), f(v.w, i * 4 + 3));
+}
+
+template <typename G>
+__device__ __forceinline__ float apply(const G& g, float v, float w, long long i) {
+    return g(v, w, i);
+}
+
+template <typename G>
+__device__ __forceinline__ float4 apply(const G& g, float4 v, float4 w, long long i) {
+    return make_float4(g(v.x, w.x, i * 4), g(v.y, w.y, i * 4 + 1), g(v.z, w.z, i * 4 + 2), g(v.w, w.w, i * 4 + 3));
+}
+
+// y[i] = f(x[i]) for i < n, T = float or float4 (then i counts float4s and f gets element indices).
+template <typename T, typename F>
+__device__ __forceinline__ void map_unary_as(const T* x, T* y, long long n, const F& f) {
+    const long long step = global_threads();
+    long long i = global_thread();
+    for (; i + (IN_FLIGHT - 1) * step < n; i += IN_FLIGHT * step) {
+        T v[IN_FLIGHT];
+#pragma unroll
+        for (int u = 0; u < IN_FLIGHT; u++) v[u] = x[i + u * step];
+#pragma unroll
+        for (int u = 0; u < IN_FLIGHT; u++) y[i + u * step] = apply(f, v[u], i + u * step);
+    }
+    for (; i < n; i += step) y[i] = apply(f, x[i], i);
+}
+
+template <typename T, typename G>
+__device__ __forceinline__ void map_binary_as(const T* x, const T* d, T* out, long long n, const G& g) {
+    const long long step = global_threads();
+    long long i = global_thread();
+    for (; i + (IN_FLIGHT - 1) * step < n; i += IN_FLIGHT * step) {
+        T v[IN_FLIGHT], w[IN_FLIGHT];
+#pragma unroll
+        for (int u = 0; u < IN_FLIGHT; u++) {
+            v[u] = x[i + u * step];
+            w[u] = d[i + u * step];
+        }
+#pragma unroll
+        for (int u = 0; u < IN_FLIGHT; u++) out[i + u * step] = apply(g, v[u], w[u], i + u * step);
+    }
+    for (; i < n; i += step) out[i] = apply(g, x[i], d[i], i);
+}
+
+// y[i] = f(x[i], i) over n elements: float4 when the host found every pointer 16-byte aligned, then the last
+// n % 4 elements one by one.
 template <typename F>
 __device__ __forceinline__ void map_unary(const float* x, float* y, long long n, int vec4, F f) {
-    const long long start = global_thread(), step = global_threads();
-    long long done = 0;
-    if (vec4) {
-        const long long n4 = n >> 2;
-        const float4* x4 = reinterpret_cast<const float4*>(x);
-        float4* y4 = reinterpret_cast<float4*>(y);
-        for (long long i = start; i < n4; i += step) {
-            float4 v = x4[i];
-            y4[i] = make_float4(f(v.x, i * 4), f(v.y, i * 4 + 1), f(v.z, i * 4 + 2), f(v.w, i * 4 + 3));
-        }
-        done = n4 << 2;
+    if (!vec4) {
+        map_unary_as(x, y, n, f);
+        return;
     }
-    for (long long i = done + start; i < n; i += step) {
-        y[i] = f(x[i], i);
-    }
+    map_unary_as(reinterpret_cast<const float4*>(x), reinterpret_cast<float4*>(y), n >> 2, f);
+    const long long i = (n & ~3LL) + global_thread();
+    if (i < n) y[i] = f(x[i], i);
 }
 
 // out[i] = g(x[i], d[i], i): the backward passes.
 template <typename G>
 __device__ __forceinline__ void map_binary(const float* x, const float* d, float* out, long long n, int vec4, G g) {
-    const long long start = global_thread(), step = global_threads();
-    long long done = 0;
-    if (vec4) {
-        const long long n4 = n >> 2;
-        const float4* x4 = reinterpret_cast<const float4*>(x);
-        const float4* d4 = reinterpret_cast<const float4*>(d);
-        float4* o4 = reinterpret_cast<float4*>(out);
-        for (long long i = start; i < n4; i += step) {
-            float4 v = x4[i], w = d4[i];
-            o4[i] = make_float4(g(v.x, w.x, i * 4), g(v.y, w.y, i * 4 + 1), g(v.z, w.z, i * 4 + 2),
-                                g(v.w, w.w, i * 4 + 3));
-        }
-        done = n4 << 2;
+    if (!vec4) {
+        map_binary_as(x, d, out, n, g);
+        return;
     }
-    for (long long i = done + start; i < n; i += step) {
-        out[i] = g(x[i], d[i], i);
-    }
+    map_binary_as(reinterpret_cast<const float4*>(x), reinterpret_cast<const float4*>(d),
+                  reinterpret_cast<float4*>(out), n >> 2, g);
+    const long long i = (n & ~3LL) + global_thread();
+    if (i < n) out[i] = g(x[i], d[i], i);
 }

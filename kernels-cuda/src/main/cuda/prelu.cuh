@@ -3,36 +3,92 @@
 // then one thread per channel adds its slices in order, so the bits never depend on scheduling.
 #pragma once
 
-__device__ __forceinline__ long long channel_of(long long i, long long channels, long long inner) {
-    return (i / inner) % channels;
-}
+// floor(n / d) for 0 <= n < 2^63 by a multiply-high and a shift, with (magic, shift) from the host
+// (dev.gpuact.cuda.FastDivision; magic 0 is d = 1). A 64-bit division per element would be a subroutine call.
+struct FastDiv {
+    unsigned long long magic, keep;
+    int shift;
+    __device__ __forceinline__ FastDiv(unsigned long long m, int s) : magic(m), keep(m ? 0ull : ~0ull), shift(s) {}
+    __device__ __forceinline__ long long operator()(long long n) const {
+        const unsigned long long u = (unsigned long long)n;
+        return (long long)((__umul64hi(u, magic) | (u & keep)) >> shift);
+    }
+};
+
+// The channel (i / inner) % channels of element i; walk() moves to the next element without dividing.
+struct ChannelOf {
+    long long channels, inner;
+    FastDiv by_inner, by_channels;
+    struct Position {
+        long long channel, offset;  // offset = i % inner
+    };
+    __device__ __forceinline__ Position at(long long i) const {
+        const long long q = by_inner(i);
+        return {q - by_channels(q) * channels, i - q * inner};
+    }
+    __device__ __forceinline__ void walk(Position& p) const {
+        if (++p.offset == inner) {
+            p.offset = 0;
+            if (++p.channel == channels) p.channel = 0;
+        }
+    }
+};
 
 struct PreluForward {
     const float* weight;
-    long long channels, inner;
+    ChannelOf channel;
     __device__ __forceinline__ float operator()(float x, long long i) const {
-        return gpuact_fwd_LEAKY_RELU(x, weight[channel_of(i, channels, inner)], 0.0f);
+        return gpuact_fwd_LEAKY_RELU(x, weight[channel.at(i).channel], 0.0f);
     }
 };
 
 struct PreluBackward {
     const float* weight;
-    long long channels, inner;
+    ChannelOf channel;
     __device__ __forceinline__ float operator()(float x, float dy, long long i) const {
-        return gpuact_bwd_LEAKY_RELU(x, dy, weight[channel_of(i, channels, inner)], 0.0f);
+        return gpuact_bwd_LEAKY_RELU(x, dy, weight[channel.at(i).channel], 0.0f);
     }
 };
 
+// The four elements of a float4 share one division (found by overload resolution from map_unary/map_binary).
+__device__ __forceinline__ float4 apply(const PreluForward& f, float4 v, long long i4) {
+    ChannelOf::Position p = f.channel.at(i4 * 4);
+    float out[4] = {v.x, v.y, v.z, v.w};
+#pragma unroll
+    for (int k = 0; k < 4; k++) {
+        out[k] = gpuact_fwd_LEAKY_RELU(out[k], f.weight[p.channel], 0.0f);
+        f.channel.walk(p);
+    }
+    return make_float4(out[0], out[1], out[2], out[3]);
+}
+
+__device__ __forceinline__ float4 apply(const PreluBackward& g, float4 v, float4 w, long long i4) {
+    ChannelOf::Position p = g.channel.at(i4 * 4);
+    const float xs[4] = {v.x, v.y, v.z, v.w}, dys[4] = {w.x, w.y, w.z, w.w};
+    float out[4];
+#pragma unroll
+    for (int k = 0; k < 4; k++) {
+        out[k] = gpuact_bwd_LEAKY_RELU(xs[k], dys[k], g.weight[p.channel], 0.0f);
+        g.channel.walk(p);
+    }
+    return make_float4(out[0], out[1], out[2], out[3]);
+}
+
+#define GPUACT_CHANNEL_ARGS                                                                                      \
+    long long channels, long long inner, unsigned long long innerMagic, int innerShift,                          \
+        unsigned long long channelsMagic, int channelsShift
+#define GPUACT_CHANNEL_OF                                                                                        \
+    ChannelOf{channels, inner, FastDiv(innerMagic, innerShift), FastDiv(channelsMagic, channelsShift)}
+
 GPUACT_KERNEL void __launch_bounds__(256)
-gpuact_prelu_fwd(const float* x, const float* weight, float* y, long long n, long long channels, long long inner,
-                 int vec4) {
-    map_unary(x, y, n, vec4, PreluForward{weight, channels, inner});
+gpuact_prelu_fwd(const float* x, const float* weight, float* y, long long n, GPUACT_CHANNEL_ARGS, int vec4) {
+    map_unary(x, y, n, vec4, PreluForward{weight, GPUACT_CHANNEL_OF});
 }
 
 GPUACT_KERNEL void __launch_bounds__(256)
-gpuact_prelu_bwd(const float* x, const float* weight, const float* dy, float* dx, long long n, long long channels,
-                 long long inner, int vec4) {
-    map_binary(x, dy, dx, n, vec4, PreluBackward{weight, channels, inner});
+gpuact_prelu_bwd(const float* x, const float* weight, const float* dy, float* dx, long long n, GPUACT_CHANNEL_ARGS,
+                 int vec4) {
+    map_binary(x, dy, dx, n, vec4, PreluBackward{weight, GPUACT_CHANNEL_OF});
 }
 
 // Block b sums slice (b % slices) of channel (b / slices). A channel's elements are numbered

@@ -31,6 +31,15 @@ __device__ __forceinline__ float shifted_exp(float x, float m, float T) {
     return gpuact_softmax_exp(x, m, T);
 }
 
+// e^((x - m)/T) of an element of a row whose max m is finite, counted into the row sum: elements equal to the
+// max by count (their e is exactly 1), the others' e in rest. Without branches, so a warp runs it once.
+__device__ __forceinline__ float counted_exp(float x, float m, float T, int& count, double& rest) {
+    const float e = shifted_exp(x, m, T);
+    count += x == m;
+    rest += x == m ? 0.0 : (double)e;
+    return e;
+}
+
 struct RowScale {
     float m, inv_sum;
     double log_sum;
@@ -105,13 +114,15 @@ __device__ void softmax_warp(const float* x, const float* dy, float* out, long l
         }
         m = group_max(m, L);
         float e[K];  // each element's exponential, computed once and reused by every pass below
-        double count = 0.0, rest = 0.0;
+        int count = 0;
+        double rest = 0.0;
 #pragma unroll
-        for (int k = 0; k < K; k++) {
-            e[k] = isfinite(m) && v[k] != m ? shifted_exp(v[k], m, T) : 1.0f;
-            if (v[k] == m) count += 1.0; else rest += (double)e[k];
+        for (int k = 0; k < K; k++) e[k] = 1.0f;  // unused unless the max is finite
+        if (isfinite(m)) {
+#pragma unroll
+            for (int k = 0; k < K; k++) e[k] = counted_exp(v[k], m, T, count, rest);
         }
-        const RowScale scale = row_scale(m, group_sum(count, L), group_sum(rest, L));
+        const RowScale scale = row_scale(m, group_sum((double)count, L), group_sum(rest, L));
         if (!BACKWARD) {
 #pragma unroll
             for (int k = 0; k < K; k++) {
@@ -139,44 +150,120 @@ __device__ void softmax_warp(const float* x, const float* dy, float* out, long l
 
 // ---- block path ----------------------------------------------------------------------------------------------
 
+template <int W>
+struct Width {
+    static constexpr int value = W;
+};
+
+template <int W>
+struct Lanes {
+    float v[W];
+};
+
+// Columns c .. c + W - 1 of a row (c a multiple of 4 when W is 4). Indexing the row as float4s, rather than
+// casting the address of element c, is what lets the compiler keep each access one 128-bit instruction.
+template <int W>
+__device__ __forceinline__ Lanes<W> load_lanes(const float* row, long long c) {
+    if constexpr (W == 4) {
+        const float4 q = reinterpret_cast<const float4*>(row)[c >> 2];
+        return {{q.x, q.y, q.z, q.w}};
+    } else {
+        return {{row[c]}};
+    }
+}
+
+template <int W>
+__device__ __forceinline__ void store_lanes(float* row, long long c, const Lanes<W>& l) {
+    if constexpr (W == 4) {
+        reinterpret_cast<float4*>(row)[c >> 2] = make_float4(l.v[0], l.v[1], l.v[2], l.v[3]);
+    } else {
+        row[c] = l.v[0];
+    }
+}
+
+__device__ __forceinline__ bool quad_aligned(const float* p) {
+    return (reinterpret_cast<unsigned long long>(p) & 15) == 0;
+}
+
+// f(c, Width<4>) over the thread's groups of four columns when `quads` (every row pointer 16-byte aligned), then
+// f(c, Width<1>) over the columns left. Every pass uses this one mapping, so a thread reads back only the shared
+// memory it wrote itself.
+template <typename F>
+__device__ __forceinline__ void block_columns(long long cols, bool quads, F f) {
+    long long first = 0;
+    if (quads) {
+        for (long long q = threadIdx.x; q < (cols >> 2); q += blockDim.x) f(q << 2, Width<4>{});
+        first = cols & ~3LL;
+    }
+    for (long long c = first + threadIdx.x; c < cols; c += blockDim.x) f(c, Width<1>{});
+}
+
+// The row is read from global memory once, into shared memory; the exponentials replace it there (except in
+// log_softmax forward, whose outputs need x, not e), so each is computed once.
 template <bool LOG, bool BACKWARD>
 __device__ void softmax_block(const float* x, const float* dy, float* out, long long rows, long long cols,
                               long long xStride, long long yStride, float T, int maskedNan) {
-    GPUACT_DYNAMIC_SHARED(float, row);
+    constexpr bool KEEP_E = !LOG || BACKWARD;
+    GPUACT_DYNAMIC_SHARED(float4, staged);
+    float* row = reinterpret_cast<float*>(staged);
     __shared__ float max_scratch[32];
     __shared__ double sum_scratch[32];
     for (long long r = blockIdx.x; r < rows; r += gridDim.x) {
         const float* xr = x + r * xStride;
+        const float* g = BACKWARD ? dy + r * yStride : nullptr;
+        float* o = out + r * (BACKWARD ? xStride : yStride);
+        const bool quads = quad_aligned(xr) && quad_aligned(o) && (!BACKWARD || quad_aligned(g));
         float m = -INFINITY;
-        for (long long c = threadIdx.x; c < cols; c += blockDim.x) {
-            row[c] = xr[c];
-            m = nan_max(m, row[c]);
-        }
+        block_columns(cols, quads, [&](long long c, auto w) {
+            constexpr int W = decltype(w)::value;
+            const Lanes<W> v = load_lanes<W>(xr, c);
+            store_lanes<W>(row, c, v);
+#pragma unroll
+            for (int k = 0; k < W; k++) m = nan_max(m, v.v[k]);
+        });
         m = block_max(m, max_scratch);
-        double count = 0.0, rest = 0.0;
+        int count = 0;
+        double rest = 0.0;
         if (isfinite(m)) {
-            for (long long c = threadIdx.x; c < cols; c += blockDim.x) {
-                if (row[c] == m) count += 1.0; else rest += (double)shifted_exp(row[c], m, T);
-            }
+            block_columns(cols, quads, [&](long long c, auto w) {
+                constexpr int W = decltype(w)::value;
+                Lanes<W> v = load_lanes<W>(row, c);
+#pragma unroll
+                for (int k = 0; k < W; k++) v.v[k] = counted_exp(v.v[k], m, T, count, rest);
+                if (KEEP_E) store_lanes<W>(row, c, v);
+            });
         }
-        count = block_sum(count, sum_scratch);
-        const RowScale scale = row_scale(m, count, block_sum(rest, sum_scratch));
+        const double total = block_sum((double)count, sum_scratch);
+        const RowScale scale = row_scale(m, total, block_sum(rest, sum_scratch));
         if (!BACKWARD) {
-            for (long long c = threadIdx.x; c < cols; c += blockDim.x) {
-                out[r * yStride + c] = forward_value<LOG>(row[c], LOG ? 0.0f : shifted_exp(row[c], m, T), scale, T, maskedNan);
-            }
+            block_columns(cols, quads, [&](long long c, auto w) {
+                constexpr int W = decltype(w)::value;
+                Lanes<W> v = load_lanes<W>(row, c);
+#pragma unroll
+                for (int k = 0; k < W; k++) v.v[k] = forward_value<LOG>(v.v[k], v.v[k], scale, T, maskedNan);
+                store_lanes<W>(o, c, v);
+            });
         } else {
-            const float* g = dy + r * yStride;
             double dot = 0.0;
             if (scale.kind == ROW_NORMAL) {
-                for (long long c = threadIdx.x; c < cols; c += blockDim.x) dot += dot_term<LOG>(shifted_exp(row[c], m, T), g[c], scale);
+                block_columns(cols, quads, [&](long long c, auto w) {
+                    constexpr int W = decltype(w)::value;
+                    const Lanes<W> e = load_lanes<W>(row, c), d = load_lanes<W>(g, c);
+#pragma unroll
+                    for (int k = 0; k < W; k++) dot += dot_term<LOG>(e.v[k], d.v[k], scale);
+                });
             }
             dot = block_sum(dot, sum_scratch);
-            for (long long c = threadIdx.x; c < cols; c += blockDim.x) {
-                out[r * xStride + c] = backward_value<LOG>(shifted_exp(row[c], m, T), g[c], dot, scale, T, maskedNan);
-            }
+            block_columns(cols, quads, [&](long long c, auto w) {
+                constexpr int W = decltype(w)::value;
+                Lanes<W> e = load_lanes<W>(row, c);
+                const Lanes<W> d = load_lanes<W>(g, c);
+#pragma unroll
+                for (int k = 0; k < W; k++) e.v[k] = backward_value<LOG>(e.v[k], d.v[k], dot, scale, T, maskedNan);
+                store_lanes<W>(o, c, e);
+            });
         }
-        __syncthreads();  // the next row overwrites row[]
+        __syncthreads();  // block_sum's scratch is reused by the next row
     }
 }
 
@@ -195,22 +282,6 @@ __device__ __forceinline__ OnlineStats online_empty() {
 // so a float factor's rounding would pile up; the rare double exp keeps the sum to its float terms' accuracy.
 __device__ __forceinline__ double rescale(float from, float to, float T) {
     return exp(((double)from - (double)to) / (double)T);
-}
-
-__device__ __forceinline__ OnlineStats online_push(OnlineStats s, float x, float T) {
-    if (x == -INFINITY || s.m != s.m) return s;
-    if (x != x) {
-        s.m = x;
-    } else if (x > s.m) {
-        if (s.m != -INFINITY) s.rest = (s.count + s.rest) * rescale(s.m, x, T);
-        s.count = 1.0;
-        s.m = x;
-    } else if (x == s.m) {
-        s.count += 1.0;
-    } else {
-        s.rest += (double)shifted_exp(x, s.m, T);
-    }
-    return s;
 }
 
 // Commutative (the larger max is always the base), so the xor butterfly leaves the same bits in every lane.
@@ -232,10 +303,36 @@ __device__ __forceinline__ OnlineStats warp_merge(OnlineStats s, float T) {
     return s;
 }
 
-__device__ OnlineStats chunk_stats(const float* xr, long long begin, long long end, float T, OnlineStats* scratch) {
+// Adds a few consecutive elements to running statistics: a group that raises the max rescales the sum once, then
+// every element's e is taken against the running max (each computed once, branch-free).
+template <int W>
+__device__ __forceinline__ OnlineStats online_push(OnlineStats s, const Lanes<W>& v, float T) {
+    float gm = v.v[0];
+#pragma unroll
+    for (int k = 1; k < W; k++) gm = nan_max(gm, v.v[k]);
+    if (s.m != s.m || gm != gm) return {s.m != s.m ? s.m : gm, s.count, s.rest};  // NaN sticks
+    if (gm > s.m) {
+        if (s.m != -INFINITY) s.rest = (s.count + s.rest) * rescale(s.m, gm, T);
+        s.count = 0.0;
+        s.m = gm;
+    }
+    if (isfinite(s.m)) {  // else nothing but -inf yet, or +inf: a NaN row whatever follows
+        int count = 0;
+#pragma unroll
+        for (int k = 0; k < W; k++) counted_exp(v.v[k], s.m, T, count, s.rest);
+        s.count += count;
+    }
+    return s;
+}
+
+// The statistics of the `cols` elements at xr, merged over the block in a fixed order.
+__device__ OnlineStats chunk_stats(const float* xr, long long cols, float T, OnlineStats* scratch) {
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = (blockDim.x + 31) >> 5;
     OnlineStats s = online_empty();
-    for (long long c = begin + threadIdx.x; c < end; c += blockDim.x) s = online_push(s, xr[c], T);
+    block_columns(cols, quad_aligned(xr), [&](long long c, auto w) {
+        constexpr int W = decltype(w)::value;
+        s = online_push(s, load_lanes<W>(xr, c), T);
+    });
     s = warp_merge(s, T);
     if (lane == 0) scratch[warp] = s;
     __syncthreads();
@@ -256,7 +353,7 @@ __device__ RowScale long_row_scale(const float* xr, const double* partials, long
     __shared__ OnlineStats merged;
     OnlineStats s;
     if (a.chunks == 1) {
-        s = chunk_stats(xr, 0, a.cols, a.T, scratch);
+        s = chunk_stats(xr, a.cols, a.T, scratch);
     } else {
         if (threadIdx.x == 0) {
             OnlineStats acc = online_empty();
@@ -276,7 +373,7 @@ gpuact_softmax_row_stats(const float* x, double* partials, LongArgs a) {
     __shared__ OnlineStats scratch[32];
     for (long long b = blockIdx.x; b < a.rows * a.chunks; b += gridDim.x) {
         const long long r = b / a.chunks, begin = (b % a.chunks) * a.chunkCols;
-        const OnlineStats s = chunk_stats(x + r * a.xStride, begin, min(a.cols, begin + a.chunkCols), a.T, scratch);
+        const OnlineStats s = chunk_stats(x + r * a.xStride + begin, min(a.cols, begin + a.chunkCols) - begin, a.T, scratch);
         if (threadIdx.x == 0) {
             partials[3 * b] = s.m;
             partials[3 * b + 1] = s.count;
@@ -292,19 +389,33 @@ __device__ void softmax_long_fwd(const float* x, float* y, const double* partial
         const long long r = b / a.chunks, begin = (b % a.chunks) * a.chunkCols, end = min(a.cols, begin + a.chunkCols);
         const float* xr = x + r * a.xStride;
         const RowScale scale = long_row_scale(xr, partials, r, a, scratch);
-        for (long long c = begin + threadIdx.x; c < end; c += blockDim.x) {
-            const float v = xr[c];
-            y[r * a.yStride + c] = forward_value<LOG>(v, LOG ? 0.0f : shifted_exp(v, scale.m, a.T), scale, a.T, a.maskedNan);
-        }
+        const float* xc = xr + begin;
+        float* yc = y + r * a.yStride + begin;
+        block_columns(end - begin, quad_aligned(xc) && quad_aligned(yc), [&](long long c, auto w) {
+            constexpr int W = decltype(w)::value;
+            const Lanes<W> v = load_lanes<W>(xc, c);
+            Lanes<W> o;
+#pragma unroll
+            for (int k = 0; k < W; k++) o.v[k] = LOG ? 0.0f : shifted_exp(v.v[k], scale.m, a.T);
+#pragma unroll
+            for (int k = 0; k < W; k++) o.v[k] = forward_value<LOG>(v.v[k], o.v[k], scale, a.T, a.maskedNan);
+            store_lanes<W>(yc, c, o);
+        });
     }
 }
 
+// The backward pass's row sum over the `cols` elements at xc and gc.
 template <bool LOG>
-__device__ double chunk_dot(const float* xr, const float* g, long long begin, long long end, const RowScale& scale,
-                            float T, double* scratch) {
+__device__ double chunk_dot(const float* xc, const float* gc, long long cols, const RowScale& scale, float T,
+                            double* scratch) {
     double dot = 0.0;
     if (scale.kind == ROW_NORMAL) {
-        for (long long c = begin + threadIdx.x; c < end; c += blockDim.x) dot += dot_term<LOG>(shifted_exp(xr[c], scale.m, T), g[c], scale);
+        block_columns(cols, quad_aligned(xc) && quad_aligned(gc), [&](long long c, auto w) {
+            constexpr int W = decltype(w)::value;
+            const Lanes<W> v = load_lanes<W>(xc, c), d = load_lanes<W>(gc, c);
+#pragma unroll
+            for (int k = 0; k < W; k++) dot += dot_term<LOG>(shifted_exp(v.v[k], scale.m, T), d.v[k], scale);
+        });
     }
     return block_sum(dot, scratch);
 }
@@ -319,7 +430,7 @@ __device__ void softmax_long_bwd_dot(const float* x, const float* dy, const doub
         const long long r = b / a.chunks, begin = (b % a.chunks) * a.chunkCols, end = min(a.cols, begin + a.chunkCols);
         const float* xr = x + r * a.xStride;
         const RowScale scale = long_row_scale(xr, partials, r, a, scratch);
-        const double dot = chunk_dot<LOG>(xr, dy + r * a.yStride, begin, end, scale, a.T, sum_scratch);
+        const double dot = chunk_dot<LOG>(xr + begin, dy + r * a.yStride + begin, end - begin, scale, a.T, sum_scratch);
         if (threadIdx.x == 0) dots[b] = dot;
     }
 }
@@ -336,13 +447,22 @@ __device__ void softmax_long_bwd(const float* x, const float* dy, float* dx, con
         const RowScale scale = long_row_scale(xr, partials, r, a, scratch);
         double dot = 0.0;
         if (a.chunks == 1) {
-            dot = chunk_dot<LOG>(xr, g, 0, a.cols, scale, a.T, sum_scratch);
+            dot = chunk_dot<LOG>(xr, g, a.cols, scale, a.T, sum_scratch);
         } else {
             for (int ch = 0; ch < a.chunks; ch++) dot += dots[r * a.chunks + ch];
         }
-        for (long long c = begin + threadIdx.x; c < end; c += blockDim.x) {
-            dx[r * a.xStride + c] = backward_value<LOG>(shifted_exp(xr[c], scale.m, a.T), g[c], dot, scale, a.T, a.maskedNan);
-        }
+        const float *xc = xr + begin, *gc = g + begin;
+        float* oc = dx + r * a.xStride + begin;
+        block_columns(end - begin, quad_aligned(xc) && quad_aligned(gc) && quad_aligned(oc), [&](long long c, auto w) {
+            constexpr int W = decltype(w)::value;
+            Lanes<W> v = load_lanes<W>(xc, c);
+            const Lanes<W> d = load_lanes<W>(gc, c);
+#pragma unroll
+            for (int k = 0; k < W; k++) {
+                v.v[k] = backward_value<LOG>(shifted_exp(v.v[k], scale.m, a.T), d.v[k], dot, scale, a.T, a.maskedNan);
+            }
+            store_lanes<W>(oc, c, v);
+        });
     }
 }
 

@@ -22,6 +22,7 @@ import jcuda.driver.CUcontext;
 import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUevent;
 import jcuda.driver.CUfunction;
+import jcuda.driver.CUfunction_attribute;
 import jcuda.driver.CUmodule;
 import jcuda.driver.CUstream;
 
@@ -53,6 +54,8 @@ public final class CudaBackend extends AbstractBackend {
     private final Set<CudaStream> openStreams = ConcurrentHashMap.newKeySet();
     private final Set<PinnedHostBuffer> openHostBuffers = ConcurrentHashMap.newKeySet();
     private final PinnedStaging staging;
+    /** Shared memory a block may have once its kernel opts in (227 KiB on an H100 or H200). */
+    private final int blockSharedBytes;
     /** Set once the device reported an error while closing: later driver errors are its echo, not news. */
     private volatile CudaException fault;
 
@@ -78,6 +81,7 @@ public final class CudaBackend extends AbstractBackend {
         try (Current c = current()) {
             loaded = driver.loadModule(fatbin.image());
             stream = driver.createStream();
+            blockSharedBytes = Math.max(SoftmaxPlan.DEFAULT_SHARED_BYTES, driver.sharedBytesPerBlockOptIn(info.ordinal()));
             staging = new PinnedStaging(driver);
         } catch (RuntimeException e) {
             try (Current c = current()) {
@@ -431,8 +435,8 @@ public final class CudaBackend extends AbstractBackend {
         try (Current c = current()) {
             Target t = target();
             boolean vectorized = LaunchGeometry.vectorizable(addr(x), addr(y));
-            args().i64(addr(x)).i64(addr(weight)).i64(addr(y)).i64(n).i64(channels).i64(LaunchGeometry.preluInner(n, inner))
-                    .i32(vectorized ? 1 : 0);
+            args().i64(addr(x)).i64(addr(weight)).i64(addr(y)).i64(n)
+                    .channelOf(channels, LaunchGeometry.preluInner(n, inner)).i32(vectorized ? 1 : 0);
             launch(t, KernelNames.PRELU_FORWARD, LaunchGeometry.elementwise(n, vectorized, info.multiprocessors()));
             finish(t);
         }
@@ -468,7 +472,7 @@ public final class CudaBackend extends AbstractBackend {
                 launch(t, KernelNames.PRELU_DWEIGHT_FINISH, new Launch(LaunchGeometry.grid(channels, LaunchGeometry.BLOCK, sms),
                         LaunchGeometry.BLOCK, 0));
                 boolean vectorized = LaunchGeometry.vectorizable(addr(x), addr(dy), addr(dx));
-                args().i64(addr(x)).i64(addr(weight)).i64(addr(dy)).i64(addr(dx)).i64(n).i64(channels).i64(period)
+                args().i64(addr(x)).i64(addr(weight)).i64(addr(dy)).i64(addr(dx)).i64(n).channelOf(channels, period)
                         .i32(vectorized ? 1 : 0);
                 launch(t, KernelNames.PRELU_BACKWARD, LaunchGeometry.elementwise(n, vectorized, sms));
                 finish(t);
@@ -513,7 +517,7 @@ public final class CudaBackend extends AbstractBackend {
             finish(t);
             return;
         }
-        SoftmaxPlan plan = SoftmaxPlan.of(layout.rows(), layout.cols(), sms);
+        SoftmaxPlan plan = SoftmaxPlan.of(layout.rows(), layout.cols(), sms, blockSharedBytes);
         float temperature = activation.a();
         int maskedNan = activation.b() != 0 ? 1 : 0;
         if (plan.path() != SoftmaxPlan.Path.LONG) {
@@ -572,7 +576,13 @@ public final class CudaBackend extends AbstractBackend {
     }
 
     private void launch(Target t, String kernel, Launch shape) {
-        CUfunction f = functions.computeIfAbsent(kernel, name -> driver.function(module, name));
+        CUfunction f = functions.computeIfAbsent(kernel, name -> {
+            CUfunction fn = driver.function(module, name);
+            if (shape.sharedBytes() > 0) {  // the block softmax kernels: let them have the opt-in shared memory
+                driver.allowDynamicShared(fn, blockSharedBytes);
+            }
+            return fn;
+        });
         driver.launch(f, shape, t.stream(), launchArgs.get());
     }
 

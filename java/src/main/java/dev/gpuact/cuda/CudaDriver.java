@@ -30,6 +30,15 @@ interface CudaDriver {
 
     CUfunction function(CUmodule module, String name);
 
+    /** Shared memory one block may use once its kernel opts in (MAX_SHARED_MEMORY_PER_BLOCK_OPTIN). */
+    int sharedBytesPerBlockOptIn(int ordinal);
+
+    /**
+     * Lets {@code function} be launched with up to {@code blockSharedBytes} of shared memory in all, its static
+     * shared memory included (MAX_DYNAMIC_SHARED_SIZE_BYTES); without it a launch may ask for 48 KiB at most.
+     */
+    void allowDynamicShared(CUfunction function, int blockSharedBytes);
+
     /** A non-blocking stream (it never waits for the legacy default stream). */
     CUstream createStream();
 

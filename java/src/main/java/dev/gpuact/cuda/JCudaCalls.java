@@ -4,10 +4,12 @@ import java.nio.ByteBuffer;
 import jcuda.Pointer;
 import jcuda.driver.CUcontext;
 import jcuda.driver.CUdevice;
+import jcuda.driver.CUdevice_attribute;
 import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUevent;
 import jcuda.driver.CUevent_flags;
 import jcuda.driver.CUfunction;
+import jcuda.driver.CUfunction_attribute;
 import jcuda.driver.CUmodule;
 import jcuda.driver.CUstream;
 import jcuda.driver.CUstream_flags;
@@ -66,6 +68,22 @@ final class JCudaCalls implements CudaDriver {
         CUfunction f = new CUfunction();
         JCudaDriver.cuModuleGetFunction(f, module, name);
         return f;
+    }
+
+    @Override
+    public int sharedBytesPerBlockOptIn(int ordinal) {
+        int[] bytes = new int[1];
+        JCudaDriver.cuDeviceGetAttribute(bytes, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN,
+                device(ordinal));
+        return bytes[0];
+    }
+
+    @Override
+    public void allowDynamicShared(CUfunction function, int blockSharedBytes) {
+        int[] staticBytes = new int[1];
+        JCudaDriver.cuFuncGetAttribute(staticBytes, CUfunction_attribute.CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES, function);
+        JCudaDriver.cuFuncSetAttribute(function, CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
+                blockSharedBytes - staticBytes[0]);
     }
 
     @Override

@@ -47,6 +47,17 @@ final class KernelArgs {
         return this;
     }
 
+    /**
+     * How the PReLU kernels find an element's channel (the {@code ChannelOf} of prelu.cuh): channels, inner, and
+     * the fast divisions by inner and by channels.
+     */
+    KernelArgs channelOf(long channels, long inner) {
+        FastDivision byInner = FastDivision.of(inner);
+        FastDivision byChannels = FastDivision.of(channels);
+        return i64(channels).i64(inner).i64(byInner.magic()).i32(byInner.shift()).i64(byChannels.magic())
+                .i32(byChannels.shift());
+    }
+
     /** The {@code LongArgs} struct of the long softmax path, passed by value. */
     KernelArgs longArgs(long rows, long cols, long xStride, long yStride, long chunkCols, float temperature,
                         int maskedNan, int chunks) {

@@ -10,7 +10,9 @@ import java.util.List;
  * <ul>
  *   <li>{@link Path#WARP}: up to {@value #WARP_MAX_COLS} columns, a row in the registers of {@code lanesPerRow}
  *       lanes holding {@code perLane} elements each; short rows share a warp (32 / lanesPerRow rows per warp).
- *   <li>{@link Path#BLOCK}: up to {@value #BLOCK_MAX_COLS} columns, a block per row, the row in shared memory.
+ *   <li>{@link Path#BLOCK}: rows that fit in a block's shared memory ({@link #blockMaxCols}: 12,160 columns in the
+ *       48 KiB every device gives, about 58,000 in the 227 KiB an H100 or H200 gives a kernel that opts in), a
+ *       block per row, the row read from global memory once.
  *   <li>{@link Path#LONG}: longer rows, in {@code chunks} chunks of {@code chunkCols} columns, a block each. With
  *       enough rows to fill the device a row is one chunk and one kernel does it; otherwise per-chunk statistics
  *       go through a partials buffer of {@link #partialDoubles()} doubles (and {@link #dotDoubles()} backward).
@@ -20,7 +22,10 @@ record SoftmaxPlan(Path path, long rows, int perLane, int lanesPerRow, long chun
     enum Path { WARP, BLOCK, LONG }
 
     static final int WARP_MAX_COLS = 512;
-    static final int BLOCK_MAX_COLS = 8192;
+    /** Shared memory a block may use without opting in (cuFuncSetAttribute), on every architecture. */
+    static final int DEFAULT_SHARED_BYTES = 48 * 1024;
+    /** An upper bound of the block kernels' static shared memory (their reduction scratch: 384 bytes). */
+    static final int BLOCK_STATIC_SHARED_BYTES = 512;
     /** Elements per lane the warp kernels are compiled for (gpuact_softmax_fwd_warp1 ... warp16). */
     static final int[] PER_LANE = {1, 2, 4, 8, 16};
     static final int WARP_BLOCK = 128;
@@ -28,7 +33,21 @@ record SoftmaxPlan(Path path, long rows, int perLane, int lanesPerRow, long chun
     /** Shortest chunk worth a block of its own on the long path. */
     static final long MIN_CHUNK_COLS = 8192;
 
+    /** The plan for a device that gives a block only the default shared memory. */
     static SoftmaxPlan of(long rows, long cols, int multiprocessors) {
+        return of(rows, cols, multiprocessors, DEFAULT_SHARED_BYTES);
+    }
+
+    /** The most columns the block path stages, given the shared memory one block may have. */
+    static long blockMaxCols(int blockSharedBytes) {
+        return Math.max(0, blockSharedBytes - BLOCK_STATIC_SHARED_BYTES) / Float.BYTES;
+    }
+
+    /**
+     * @param blockSharedBytes shared memory a block may use once the kernel opts in (the device's
+     *                         {@code MAX_SHARED_MEMORY_PER_BLOCK_OPTIN}), at least {@link #DEFAULT_SHARED_BYTES}
+     */
+    static SoftmaxPlan of(long rows, long cols, int multiprocessors, int blockSharedBytes) {
         if (rows < 1 || cols < 1) {
             throw new IllegalArgumentException("a softmax plan needs rows >= 1 and cols >= 1, got " + rows + " x " + cols);
         }
@@ -43,7 +62,7 @@ record SoftmaxPlan(Path path, long rows, int perLane, int lanesPerRow, long chun
                     new Launch(LaunchGeometry.grid(LaunchGeometry.ceilDiv(rows, rowsPerBlock) * WARP_BLOCK, WARP_BLOCK,
                             multiprocessors), WARP_BLOCK, 0));
         }
-        if (cols <= BLOCK_MAX_COLS) {
+        if (cols <= blockMaxCols(Math.max(DEFAULT_SHARED_BYTES, blockSharedBytes))) {
             int block = (int) Math.min(1024, Math.max(128, Long.highestOneBit(cols / 8)));
             return new SoftmaxPlan(Path.BLOCK, rows, 0, 0, cols, 1,
                     new Launch(LaunchGeometry.grid(rows * block, block, multiprocessors), block, (int) cols * Float.BYTES));

@@ -90,8 +90,7 @@ public final class OpenClBackend extends AbstractBackend {
     }
 
     static String buildOptions(int workGroup) {
-        return "-DGPUACT_WG=" + workGroup + " -DGPUACT_STRIP=" + ElementwiseShape.STRIP_ELEMENTS + " -DGPUACT_LANES="
-                + RowKernelShape.ITEM_LANES;
+        return "-DGPUACT_WG=" + workGroup + " -DGPUACT_STRIP=" + ElementwiseShape.STRIP_ELEMENTS;
     }
 
     /** A backend on {@code device} with its own context and a profiling-enabled queue. */

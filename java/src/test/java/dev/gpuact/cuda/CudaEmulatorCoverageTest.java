@@ -7,6 +7,7 @@ import dev.gpuact.DeviceBuffer;
 import dev.gpuact.Op;
 import dev.gpuact.RowLayout;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -18,7 +19,8 @@ import org.junit.jupiter.api.Test;
  * when a kernel is never launched, so a new kernel must come with a way to reach it.
  */
 class CudaEmulatorCoverageTest {
-    private static final long[] SOFTMAX_COLUMNS = {1, 2, 3, 5, 9, 17, 40, 100, 200, 300, 513, 9000};
+    /** 20000: the block path in opt-in shared memory; 60000: longer than the emulated H200's block path holds. */
+    private static final long[] SOFTMAX_COLUMNS = {1, 2, 3, 5, 9, 17, 40, 100, 200, 300, 513, 9000, 20_000, 60_000};
 
     @Test
     void everyKernelOfTheFatbinIsLaunched() {
@@ -27,19 +29,20 @@ class CudaEmulatorCoverageTest {
                 Fatbin.load().kernels());
         Map<String, Long> before = EmulatorLibrary.launchCounts();
         try (CudaBackend cuda = EmulatedCudaProvider.open(1, new EmulatedDriver())) {
-            float[] x = new float[3 * 9000];
+            float[] x = new float[3 * 60_000];
             for (int i = 0; i < x.length; i++) {
                 x[i] = (float) Math.sin(i * 0.37) * 4;
             }
             try (DeviceBuffer bx = cuda.upload(x); DeviceBuffer dy = cuda.upload(x); DeviceBuffer out = cuda.allocate(x.length);
-                 DeviceBuffer w = cuda.upload(new float[] {0.25f, -0.5f, 2f})) {
+                 DeviceBuffer w = cuda.upload(new float[] {0.25f, -0.5f, 2f});
+                 DeviceBuffer few = cuda.upload(Arrays.copyOf(x, 1000)); DeviceBuffer fewOut = cuda.allocate(1000)) {
                 for (Op op : Op.ELEMENTWISE) {
-                    cuda.apply(Activation.of(op), bx, out);
-                    cuda.applyBackward(Activation.of(op), bx, dy, out);
+                    cuda.apply(Activation.of(op), few, fewOut);
+                    cuda.applyBackward(Activation.of(op), few, few, fewOut);
                 }
                 try (DeviceBuffer dw = cuda.allocate(3)) {
-                    cuda.prelu(bx, w, out, 3, 7);
-                    cuda.preluBackward(bx, w, dy, out, dw, 3, 7);
+                    cuda.prelu(few, w, fewOut, 3, 7);
+                    cuda.preluBackward(few, w, few, fewOut, dw, 3, 7);
                 }
                 for (long cols : SOFTMAX_COLUMNS) {
                     // One row: a long row splits into chunks; three rows fill one SM: a chunk per row.

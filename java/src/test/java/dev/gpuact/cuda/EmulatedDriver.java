@@ -26,6 +26,9 @@ import jcuda.driver.CUstream;
  * The hooks {@link #faultNextLaunch()} and {@link #failHostAllocations(int)} inject the failures a real device has.
  */
 final class EmulatedDriver implements CudaDriver {
+    /** An H100's or H200's 227 KiB. */
+    static final int OPT_IN_SHARED_BYTES = 232_448;
+    private final int optInSharedBytes;
     private final CUcontext primary = new CUcontext();
     private final ThreadLocal<Deque<CUcontext>> currentStack = ThreadLocal.withInitial(ArrayDeque::new);
     private final Set<Long> deviceMemory = ConcurrentHashMap.newKeySet();
@@ -33,6 +36,16 @@ final class EmulatedDriver implements CudaDriver {
     private final Map<Object, Long> liveHandles = Collections.synchronizedMap(new IdentityHashMap<>());
     private final Map<CUfunction, String> functionNames = Collections.synchronizedMap(new IdentityHashMap<>());
     private int retained;
+
+    /** A device with an H100's or H200's opt-in shared memory. */
+    EmulatedDriver() {
+        this(OPT_IN_SHARED_BYTES);
+    }
+
+    /** A device that lets a block opt in to {@code optInSharedBytes} of shared memory. */
+    EmulatedDriver(int optInSharedBytes) {
+        this.optInSharedBytes = optInSharedBytes;
+    }
     private volatile String sticky;
     private volatile boolean faultNextLaunch;
     private volatile int hostAllocationsLeft = Integer.MAX_VALUE;
@@ -147,6 +160,19 @@ final class EmulatedDriver implements CudaDriver {
         CUfunction f = new CUfunction();
         functionNames.put(f, name);
         return f;
+    }
+
+    @Override
+    public int sharedBytesPerBlockOptIn(int ordinal) {
+        return optInSharedBytes;
+    }
+
+    /** The emulator, like a real driver, refuses more than 48 KiB of dynamic shared memory unless told this. */
+    @Override
+    public void allowDynamicShared(CUfunction function, int blockSharedBytes) {
+        requireContext();
+        EmulatorLibrary.setMaxDynamicShared(functionNames.get(function),
+                blockSharedBytes - SoftmaxPlan.BLOCK_STATIC_SHARED_BYTES);
     }
 
     @Override

@@ -24,7 +24,11 @@ final class EmulatedKernelsProbe {
     public static void main(String[] args) {
         String problem = EmulatorLibrary.load();
         if (problem == null) {
-            try (CudaBackend cuda = EmulatedCudaProvider.open(1, new EmulatedDriver()); Backend cpu = Backends.get("cpu")) {
+            // Without opt-in shared memory the block path ends at 12,160 columns, so 13,640 reach the long path (in
+            // two chunks of one row, the second starting at a column within 0.02 of the row's max, so a chunk that
+            // runs one column long shows).
+            try (CudaBackend cuda = EmulatedCudaProvider.open(1, new EmulatedDriver(SoftmaxPlan.DEFAULT_SHARED_BYTES));
+                 Backend cpu = Backends.get("cpu")) {
                 problem = firstDisagreement(cuda, cpu);
             } catch (RuntimeException e) {
                 problem = e.toString();
@@ -35,7 +39,7 @@ final class EmulatedKernelsProbe {
     }
 
     private static String firstDisagreement(Backend cuda, Backend cpu) {
-        float[] x = new float[3 * 9000 + 1];
+        float[] x = new float[3 * 13_640 + 1];
         float[] dy = new float[x.length];
         for (int i = 0; i < x.length; i++) {
             x[i] = (float) (Math.sin(i * 0.37) * 6 + Math.cos(i * 0.011) * 3);
@@ -58,7 +62,7 @@ final class EmulatedKernelsProbe {
         if (p != null) {
             return p;
         }
-        for (long cols : new long[] {3, 17, 33, 100, 513, 2000, 9000}) {
+        for (long cols : new long[] {3, 17, 33, 100, 513, 2000, 9000, 13_640}) {
             // Three rows fill one SM; 40 of 513 columns make a block take several rows in turn.
             for (long rows : cols == 513 ? new long[] {1, 3, 40} : new long[] {1, 3}) {
                 RowLayout layout = RowLayout.of(rows, cols);

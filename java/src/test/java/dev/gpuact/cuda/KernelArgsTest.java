@@ -46,6 +46,19 @@ class KernelArgsTest {
     }
 
     @Test
+    void channelArgumentsFollowPreluCuh() {
+        KernelArgs args = new KernelArgs().reset().channelOf(3, 49);
+        assertThat(args.count()).isEqualTo(6);
+        assertThat(args.longs[0][0]).isEqualTo(3);
+        assertThat(args.longs[1][0]).isEqualTo(49);
+        assertThat(args.longs[2][0]).isEqualTo(FastDivision.of(49).magic());
+        assertThat(args.ints[3][0]).isEqualTo(FastDivision.of(49).shift());
+        assertThat(args.longs[4][0]).isEqualTo(FastDivision.of(3).magic());
+        assertThat(args.ints[5][0]).isEqualTo(FastDivision.of(3).shift());
+        assertThat(args.type(3)).isEqualTo(KernelArgs.Type.I32);
+    }
+
+    @Test
     void tooManyArgumentsOrStructsAreRefused() {
         KernelArgs args = new KernelArgs().reset();
         for (int i = 0; i < KernelArgs.MAX_ARGS; i++) {

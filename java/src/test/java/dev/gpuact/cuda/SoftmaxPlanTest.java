@@ -21,7 +21,7 @@ class SoftmaxPlanTest {
         "1, WARP, 1, 1", "2, WARP, 2, 1", "3, WARP, 4, 1", "16, WARP, 16, 1", "17, WARP, 32, 1", "31, WARP, 32, 1",
         "32, WARP, 32, 1", "33, WARP, 32, 2", "64, WARP, 32, 2", "65, WARP, 32, 4", "257, WARP, 32, 16",
         "512, WARP, 32, 16", "513, BLOCK, 0, 0", "1024, BLOCK, 0, 0", "1025, BLOCK, 0, 0", "8192, BLOCK, 0, 0",
-        "8193, LONG, 0, 0", "32768, LONG, 0, 0", "262144, LONG, 0, 0"})
+        "12160, BLOCK, 0, 0", "12161, LONG, 0, 0", "32768, LONG, 0, 0", "262144, LONG, 0, 0"})
     void pathByRowLength(long cols, Path path, int lanes, int perLane) {
         SoftmaxPlan plan = SoftmaxPlan.of(1000, cols, SMS);
         assertThat(plan.path()).isEqualTo(path);
@@ -45,6 +45,19 @@ class SoftmaxPlanTest {
         assertThat(plan.launch()).isEqualTo(new Launch(10, 1024, 8192 * 4));
         assertThat(SoftmaxPlan.of(10, 513, SMS).launch()).isEqualTo(new Launch(10, 128, 513 * 4));
         assertThat(plan.kernel(Op.LOG_SOFTMAX, true)).isEqualTo("gpuact_log_softmax_bwd_block");
+    }
+
+    @Test
+    void optInSharedMemoryKeepsRowsOfTensOfThousandsOnTheBlockPath() {
+        int h200 = 232_448;  // MAX_SHARED_MEMORY_PER_BLOCK_OPTIN of an H100 or H200: 227 KiB
+        assertThat(SoftmaxPlan.blockMaxCols(h200)).isEqualTo(57_984);
+        SoftmaxPlan plan = SoftmaxPlan.of(100, 57_984, SMS, h200);
+        assertThat(plan.path()).isEqualTo(Path.BLOCK);
+        assertThat(plan.launch()).isEqualTo(new Launch(100, 1024, 57_984 * 4));
+        assertThat(SoftmaxPlan.of(100, 57_985, SMS, h200).path()).isEqualTo(Path.LONG);
+        assertThat(SoftmaxPlan.of(100, 57_984, SMS).path()).isEqualTo(Path.LONG);
+        // A device reporting less than the default (or nothing) still gets the default.
+        assertThat(SoftmaxPlan.of(100, 12_160, SMS, 0).path()).isEqualTo(Path.BLOCK);
     }
 
     @Test
@@ -88,8 +101,9 @@ class SoftmaxPlanTest {
     @Property
     void everyPlanCoversItsRow(@ForAll @LongRange(min = 1, max = 1L << 24) long rows,
                                @ForAll @LongRange(min = 1, max = 1L << 22) long cols,
-                               @ForAll @IntRange(min = 1, max = 200) int sms) {
-        SoftmaxPlan plan = SoftmaxPlan.of(rows, cols, sms);
+                               @ForAll @IntRange(min = 1, max = 200) int sms,
+                               @ForAll @IntRange(min = 48 * 1024, max = 256 * 1024) int blockShared) {
+        SoftmaxPlan plan = SoftmaxPlan.of(rows, cols, sms, blockShared);
         switch (plan.path()) {
             case WARP -> {
                 assertThat(Integer.bitCount(plan.lanesPerRow())).isOne();
@@ -98,7 +112,8 @@ class SoftmaxPlanTest {
                 assertThat((long) plan.lanesPerRow() * plan.perLane()).isGreaterThanOrEqualTo(cols);
                 assertThat((long) plan.lanesPerRow() * plan.perLane() / 2).isLessThan(cols);
             }
-            case BLOCK -> assertThat(plan.launch().sharedBytes()).isEqualTo(cols * 4).isLessThanOrEqualTo(48 * 1024);
+            case BLOCK -> assertThat(plan.launch().sharedBytes()).isEqualTo(cols * 4)
+                    .isLessThanOrEqualTo(blockShared - SoftmaxPlan.BLOCK_STATIC_SHARED_BYTES);
             case LONG -> {
                 assertThat(plan.chunkCols() * plan.chunks()).isGreaterThanOrEqualTo(cols);
                 assertThat(plan.chunkCols() * (plan.chunks() - 1)).isLessThan(cols);

@@ -49,6 +49,7 @@
 #endif
 
 #define GPUACT_FLT_MAX 3.402823466e38f
+#define GPUACT_TWO_126 8.507059173e37f
 #define GPUACT_INV_SQRT_2PI 0.3989422804014327f
 #define GPUACT_SQRT_HALF 0.70710678118654752f
 #define GPUACT_SELU_LAMBDA 1.0507009873554805f
@@ -502,17 +503,22 @@ GPUACT_FN float gpuact_bwd_RICKER(float x, float dy, float a, float b) {
  * softmax over logits near 10000 would otherwise lose the low bits of every exponent. The one definition for
  * OpenCL and CUDA (softmax.cuh), so each guard below holds on both. */
 GPUACT_FN float gpuact_softmax_exponent(float x, float m, float T, float *lo) {
+    /* q = d (1/T): a few ulps from d / T, but r = d - q T (fma) is still exact to 2^-46 |d|, so q + lo is as
+     * accurate as with a division, and 1/T is loop-invariant: a kernel takes it once, not per element. Where 1/T
+     * would be subnormal (T > 2^126) the reciprocal of T/4 is taken and the products scaled back by 1/4, exactly. */
+    float scale = T > GPUACT_TWO_126 ? 0.25f : 1.0f;
+    float inv_T = 1.0f / (T * scale);
     float d = x - m;
     if (gpuact_fabsf(d) > GPUACT_FLT_MAX) {
-        /* a masked (-inf) entry, or logits spanning more than float's range: dividing first keeps it finite */
+        /* a masked (-inf) entry, or logits spanning more than float's range: scaling first keeps it finite */
         *lo = 0.0f;
-        return x / T - m / T;
+        return x * inv_T * scale - m * inv_T * scale;
     }
     float dz = d - x;
     float err = (x - (d - dz)) + (-m - dz);
-    float q = d / T;
+    float q = d * inv_T * scale;
     /* a masked (-inf) entry, or an exponent beyond float, has no low part */
-    *lo = q < -GPUACT_FLT_MAX ? 0.0f : (gpuact_fmaf(-q, T, d) + err) / T;
+    *lo = q < -GPUACT_FLT_MAX ? 0.0f : (gpuact_fmaf(-q, T, d) + err) * inv_T * scale;
     return q;
 }
 

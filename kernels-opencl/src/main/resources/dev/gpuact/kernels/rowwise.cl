@@ -1,13 +1,15 @@
 /* Row-wise kernels: softmax and log_softmax forward and backward, maxout forward and backward.
  *
- * Softmax comes in two shapes with one body: *_item runs a whole row in one work-item, GPUACT_LANES neighbouring
- * columns at a time (CPU devices, where a work-group per row costs barriers and the lanes become vector code; and
- * short rows on GPUs); *_group runs a row in one work-group of GPUACT_WG items that stride over the columns and
- * combine through local memory (long rows on GPUs). Both reduce in a fixed order, so a call gives the same bits
- * every time.
+ * Softmax comes in two shapes: *_item runs a whole row in one work-item in float16 vectors (CPU devices, where a
+ * work-group per row costs barriers and the vectors become SIMD code; and short rows on GPUs); *_group runs a row
+ * in one work-group of GPUACT_WG items that stride over the columns and combine through local memory (long rows
+ * on GPUs). Both reduce in a fixed order, so a call gives the same bits every time.
  *
  * Rows: x row r starts at x + r * xs, and dx shares that stride; y and dy rows are ys apart. */
 #include "activation_math.h"
+
+/* ---- One work-group per row (GPUs) ----------------------------------------------------------------------------
+ * Item lid takes columns lid, lid + wg, ...: neighbouring items touch neighbouring floats. */
 
 #define GPUACT_NO_INDEX ((ulong) -1)
 
@@ -25,40 +27,8 @@ static inline void gpuact_max_merge(float *m, ulong *first, float v, ulong j) {
     }
 }
 
-/* Column j of a row belongs to one of wg * lanes lanes: item lid owns lanes lid * lanes ... lid * lanes + lanes - 1,
- * and lane k takes columns k, k + wg * lanes, ... So the lanes of one item touch neighbouring floats and the
- * compiler turns them into vector operations (lanes = GPUACT_LANES in the one-item-per-row kernels for CPU
- * devices), and neighbouring items touch neighbouring floats too (the group kernels for GPUs, lanes = 1). Each
- * lane visits its columns in order; BODY sees the column j and the item's lane l. */
-#define GPUACT_FOR_LANES(j, l, cols, lid, wg, lanes, BODY) { \
-    for (ulong gpuact_base = (lid) * (lanes); gpuact_base < (cols); gpuact_base += (wg) * (lanes)) { \
-        for (uint l = 0; l < (lanes); l++) { \
-            ulong j = gpuact_base + l; \
-            if (j < (cols)) { \
-                BODY \
-            } \
-        } \
-    } \
-}
-
-/* Kahan sums, one per lane, added lane by lane into the item's total, then over the group: a fixed order. */
-typedef struct {
-    float sum[GPUACT_LANES];
-    float comp[GPUACT_LANES];
-} gpuact_lane_sums;
-
-static inline void gpuact_lane_sums_init(gpuact_lane_sums *s, uint lanes) {
-    for (uint l = 0; l < lanes; l++) {
-        s->sum[l] = 0.0f;
-        s->comp[l] = 0.0f;
-    }
-}
-
-/* Sum of every work-item's v; with wg == 1 (one item per row) it is v itself and touches no barrier. */
+/* Sum of every work-item's v, in a fixed tree order. */
 static inline float gpuact_group_sum(float v, __local float *fbuf, size_t lid, size_t wg) {
-    if (wg == 1) {
-        return v;
-    }
     barrier(CLK_LOCAL_MEM_FENCE); /* every item has read the previous result out of fbuf */
     fbuf[lid] = v;
     for (size_t span = wg / 2; span > 0; span >>= 1) {
@@ -71,99 +41,82 @@ static inline float gpuact_group_sum(float v, __local float *fbuf, size_t lid, s
     return fbuf[0];
 }
 
-static inline float gpuact_lane_sums_total(gpuact_lane_sums *s, uint lanes, __local float *fbuf, size_t lid,
-                                           size_t wg) {
-    float sum = 0.0f;
-    float comp = 0.0f;
-    for (uint l = 0; l < lanes; l++) {
-        gpuact_kahan_add(&sum, &comp, s->sum[l] - s->comp[l]);
-    }
-    return gpuact_group_sum(sum - comp, fbuf, lid, wg);
-}
-
 /* The row's maximum and the index of its first occurrence; NaN for a row holding NaN or +inf. */
 static inline float gpuact_row_max(__global const float *xr, ulong cols, ulong *first, size_t lid, size_t wg,
-                                   uint lanes, __local float *fbuf, __local ulong *ibuf) {
-    float lane_max[GPUACT_LANES];
-    ulong lane_at[GPUACT_LANES];
-    for (uint l = 0; l < lanes; l++) {
-        lane_max[l] = -INFINITY;
-        lane_at[l] = GPUACT_NO_INDEX;
+                                   __local float *fbuf, __local ulong *ibuf) {
+    float m = -INFINITY;
+    ulong at = GPUACT_NO_INDEX;
+    for (ulong j = lid; j < cols; j += wg) {
+        gpuact_max_merge(&m, &at, xr[j], j);
     }
-    GPUACT_FOR_LANES(j, l, cols, lid, wg, lanes, gpuact_max_merge(&lane_max[l], &lane_at[l], xr[j], j);)
-    float m = lane_max[0];
-    ulong at = lane_at[0];
-    for (uint l = 1; l < lanes; l++) {
-        /* a lane (below: an item) that saw NaN reports it as a NaN value, which merge turns into NaN */
-        gpuact_max_merge(&m, &at, lane_max[l], lane_at[l]);
-    }
-    if (wg > 1) {
+    barrier(CLK_LOCAL_MEM_FENCE);
+    fbuf[lid] = m; /* an item that saw NaN reports it as a NaN value, which merge turns into NaN */
+    ibuf[lid] = at;
+    for (size_t span = wg / 2; span > 0; span >>= 1) {
         barrier(CLK_LOCAL_MEM_FENCE);
-        fbuf[lid] = m;
-        ibuf[lid] = at;
-        for (size_t span = wg / 2; span > 0; span >>= 1) {
-            barrier(CLK_LOCAL_MEM_FENCE);
-            if (lid < span) {
-                float mm = fbuf[lid];
-                ulong aa = ibuf[lid];
-                gpuact_max_merge(&mm, &aa, fbuf[lid + span], ibuf[lid + span]);
-                fbuf[lid] = mm;
-                ibuf[lid] = aa;
-            }
+        if (lid < span) {
+            float mm = fbuf[lid];
+            ulong aa = ibuf[lid];
+            gpuact_max_merge(&mm, &aa, fbuf[lid + span], ibuf[lid + span]);
+            fbuf[lid] = mm;
+            ibuf[lid] = aa;
         }
-        barrier(CLK_LOCAL_MEM_FENCE);
-        m = fbuf[0];
-        at = ibuf[0];
     }
-    *first = at;
-    return m;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    *first = ibuf[0];
+    return fbuf[0];
 }
 
-/* Sum of e^((x_j - m)/T) over every j but the first maximum (whose term is exactly 1): log_softmax takes
- * log1p of it, so the maximum's output keeps its accuracy when the other terms are tiny. With terms non-null
- * every term (the maximum's 1 too) is also stored there, so softmax scales them in place instead of computing
- * each exponential a second time; a lane stores only the columns it reads. */
+/* Sum of e^((x_j - m)/T) over every j but the first maximum (whose term is exactly 1), in Kahan sums: log_softmax
+ * takes log1p of it, so the maximum's output keeps its accuracy when the other terms are tiny. With terms
+ * non-null every term (the maximum's 1 too) is also stored there, so softmax scales them in place instead of
+ * computing each exponential a second time; an item stores only the columns it reads. */
 static inline float gpuact_row_rest(__global const float *xr, ulong cols, float m, ulong first, float T,
-                                    size_t lid, size_t wg, uint lanes, __local float *fbuf,
-                                    __global float *terms) {
-    gpuact_lane_sums rest;
-    gpuact_lane_sums_init(&rest, lanes);
-    GPUACT_FOR_LANES(j, l, cols, lid, wg, lanes,
+                                    size_t lid, size_t wg, __local float *fbuf, __global float *terms) {
+    float sum = 0.0f;
+    float comp = 0.0f;
+    for (ulong j = lid; j < cols; j += wg) {
         float e = gpuact_softmax_exp(xr[j], m, T);
         if (terms) {
             terms[j] = e;
         }
-        gpuact_kahan_add(&rest.sum[l], &rest.comp[l], j == first ? 0.0f : e);)
-    return gpuact_lane_sums_total(&rest, lanes, fbuf, lid, wg);
+        gpuact_kahan_add(&sum, &comp, j == first ? 0.0f : e);
+    }
+    return gpuact_group_sum(sum - comp, fbuf, lid, wg);
 }
 
-static inline void gpuact_row_fill(__global float *r, ulong cols, float v, size_t lid, size_t wg, uint lanes) {
-    GPUACT_FOR_LANES(j, l, cols, lid, wg, lanes, r[j] = v;)
+static inline void gpuact_row_fill(__global float *r, ulong cols, float v, size_t lid, size_t wg) {
+    for (ulong j = lid; j < cols; j += wg) {
+        r[j] = v;
+    }
 }
 
 static inline void gpuact_softmax_row_fwd(__global const float *xr, __global float *yr, ulong cols, float T,
-                                          float masked_nan, int log_mode, size_t lid, size_t wg, uint lanes,
+                                          float masked_nan, int log_mode, size_t lid, size_t wg,
                                           __local float *fbuf, __local ulong *ibuf) {
     ulong first;
-    float m = gpuact_row_max(xr, cols, &first, lid, wg, lanes, fbuf, ibuf);
+    float m = gpuact_row_max(xr, cols, &first, lid, wg, fbuf, ibuf);
     if (gpuact_isnan(m)) {
-        gpuact_row_fill(yr, cols, NAN, lid, wg, lanes);
+        gpuact_row_fill(yr, cols, NAN, lid, wg);
         return;
     }
     if (m == -INFINITY) {
-        gpuact_row_fill(yr, cols, masked_nan != 0.0f ? NAN : log_mode ? -INFINITY : 0.0f, lid, wg, lanes);
+        gpuact_row_fill(yr, cols, masked_nan != 0.0f ? NAN : log_mode ? -INFINITY : 0.0f, lid, wg);
         return;
     }
     if (log_mode) {
-        float log_sum = log1p(gpuact_row_rest(xr, cols, m, first, T, lid, wg, lanes, fbuf, 0));
-        GPUACT_FOR_LANES(j, l, cols, lid, wg, lanes,
+        float log_sum = log1p(gpuact_row_rest(xr, cols, m, first, T, lid, wg, fbuf, 0));
+        for (ulong j = lid; j < cols; j += wg) {
             float lo;
             float q = gpuact_softmax_exponent(xr[j], m, T, &lo);
-            yr[j] = (q - log_sum) + lo;)
+            yr[j] = (q - log_sum) + lo;
+        }
     } else {
         /* y == x (in place) is safe: the maximum is known before the first store */
-        float sum = 1.0f + gpuact_row_rest(xr, cols, m, first, T, lid, wg, lanes, fbuf, yr);
-        GPUACT_FOR_LANES(j, l, cols, lid, wg, lanes, yr[j] = yr[j] / sum;)
+        float sum = 1.0f + gpuact_row_rest(xr, cols, m, first, T, lid, wg, fbuf, yr);
+        for (ulong j = lid; j < cols; j += wg) {
+            yr[j] = yr[j] / sum;
+        }
     }
 }
 
@@ -171,35 +124,216 @@ static inline void gpuact_softmax_row_fwd(__global const float *xr, __global flo
  * masked row has p = 0 (or NaN when masked_nan), as its forward pass has. */
 static inline void gpuact_softmax_row_bwd(__global const float *xr, __global const float *dyr, __global float *dxr,
                                           ulong cols, float T, float masked_nan, int log_mode, size_t lid,
-                                          size_t wg, uint lanes, __local float *fbuf, __local ulong *ibuf) {
+                                          size_t wg, __local float *fbuf, __local ulong *ibuf) {
     ulong first;
-    float m = gpuact_row_max(xr, cols, &first, lid, wg, lanes, fbuf, ibuf);
+    float m = gpuact_row_max(xr, cols, &first, lid, wg, fbuf, ibuf);
     if (gpuact_isnan(m) || (m == -INFINITY && masked_nan != 0.0f)) {
-        gpuact_row_fill(dxr, cols, NAN, lid, wg, lanes);
+        gpuact_row_fill(dxr, cols, NAN, lid, wg);
         return;
     }
     int masked = m == -INFINITY;
-    float sum = masked ? 1.0f : 1.0f + gpuact_row_rest(xr, cols, m, first, T, lid, wg, lanes, fbuf, 0);
-    gpuact_lane_sums dot;
-    gpuact_lane_sums_init(&dot, lanes);
-    GPUACT_FOR_LANES(j, l, cols, lid, wg, lanes,
+    float sum = masked ? 1.0f : 1.0f + gpuact_row_rest(xr, cols, m, first, T, lid, wg, fbuf, 0);
+    float dot = 0.0f;
+    float comp = 0.0f;
+    for (ulong j = lid; j < cols; j += wg) {
         float p = masked ? 0.0f : gpuact_softmax_exp(xr[j], m, T) / sum;
-        gpuact_kahan_add(&dot.sum[l], &dot.comp[l], log_mode ? dyr[j] : dyr[j] * p);)
-    float total = gpuact_lane_sums_total(&dot, lanes, fbuf, lid, wg);
-    GPUACT_FOR_LANES(j, l, cols, lid, wg, lanes,
+        gpuact_kahan_add(&dot, &comp, log_mode ? dyr[j] : dyr[j] * p);
+    }
+    float total = gpuact_group_sum(dot - comp, fbuf, lid, wg);
+    for (ulong j = lid; j < cols; j += wg) {
         float p = masked ? 0.0f : gpuact_softmax_exp(xr[j], m, T) / sum;
-        dxr[j] = (log_mode ? gpuact_fmaf(-p, total, dyr[j]) : p * (dyr[j] - total)) / T;)
+        dxr[j] = (log_mode ? gpuact_fmaf(-p, total, dyr[j]) : p * (dyr[j] - total)) / T;
+    }
+}
+
+/* ---- One row per work-item, in float16 vectors (CPU devices) ------------------------------------------------
+ * Three passes over a row, the row staying in cache between them: the max; then each exponential, computed once,
+ * written to the output (or, backward, to dx) while the row sum (and the backward dot product) accumulate in 16
+ * Kahan lanes; then the scaling in place. All in float16 arithmetic, which PoCL compiles to vector code. The last
+ * chunk of a row is padded (x with -inf, dy with 0), so it runs the same code. */
+
+typedef struct {
+    float16 sum, comp;
+} gpuact_kahan16;
+
+static inline void gpuact_kahan16_add(gpuact_kahan16 *k, float16 v) {
+    float16 y = v - k->comp;
+    float16 t = k->sum + y;
+    k->comp = (t - k->sum) - y;
+    k->sum = t;
+}
+
+/* The lanes added in a fixed order, each lane's compensation first. */
+static inline float gpuact_kahan16_total(const gpuact_kahan16 *k) {
+    float a[16], c[16];
+    vstore16(k->sum, 0, a);
+    vstore16(k->comp, 0, c);
+    float sum = 0.0f;
+    float comp = 0.0f;
+    for (int l = 0; l < 16; l++) {
+        gpuact_kahan_add(&sum, &comp, a[l] - c[l]);
+    }
+    return sum - comp;
+}
+
+/* Columns j .. j + 15 of a row of `cols`, the ones past its end reading as `pad`. */
+static inline float16 gpuact_load16(__global const float *row, ulong j, ulong cols, float pad) {
+    if (j + 16 <= cols) {
+        return vload16(0, row + j);
+    }
+    float v[16];
+    for (ulong l = 0; l < 16; l++) {
+        v[l] = j + l < cols ? row[j + l] : pad;
+    }
+    return vload16(0, v);
+}
+
+static inline void gpuact_store16(float16 v, __global float *row, ulong j, ulong cols) {
+    if (j + 16 <= cols) {
+        vstore16(v, 0, row + j);
+        return;
+    }
+    float a[16];
+    vstore16(v, 0, a);
+    for (ulong l = 0; j + l < cols; l++) {
+        row[j + l] = a[l];
+    }
+}
+
+/* The float16 form of gpuact_softmax_exponent (activation_math.h), its 1/T and scale taken once per row. */
+static inline float16 gpuact_softmax_exponent16(float16 x, float m, float T, float inv_T, float scale,
+                                                float16 *lo) {
+    float16 d = x - m;
+    float16 dz = d - x;
+    float16 err = (x - (d - dz)) + (-m - dz);
+    float16 q = d * inv_T * scale;
+    float16 low = (fma(-q, (float16) T, d) + err) * inv_T * scale;
+    int16 wide = fabs(d) > GPUACT_FLT_MAX; /* a masked (-inf) entry, or logits spanning more than float's range */
+    *lo = select(low, (float16) 0.0f, wide | (q < -GPUACT_FLT_MAX));
+    return select(q, x * inv_T * scale - m * inv_T * scale, wide);
+}
+
+/* exp(q) (1 + lo) for q <= 0 (where exp(q) is never beyond float, and lo is finite). */
+static inline float16 gpuact_exp_hilo16(float16 q, float16 lo) {
+    float16 e = exp(q);
+    return fma(e, lo, e);
+}
+
+/* The row's max, or NaN when it holds NaN or +inf (the whole row's outputs are NaN then). */
+static inline float gpuact_row_max16(__global const float *xr, ulong cols) {
+    float16 vm = (float16) (-INFINITY);
+    int16 bad = (int16) 0;
+    for (ulong j = 0; j < cols; j += 16) {
+        float16 v = gpuact_load16(xr, j, cols, -INFINITY);
+        vm = fmax(vm, v);
+        bad |= isnan(v) | (v == INFINITY);
+    }
+    if (any(bad)) {
+        return NAN;
+    }
+    float8 m8 = fmax(vm.lo, vm.hi);
+    float4 m4 = fmax(m8.lo, m8.hi);
+    float2 m2 = fmax(m4.lo, m4.hi);
+    return fmax(m2.lo, m2.hi);
+}
+
+/* Pass two: out = e^((x - m)/T) per column (log_softmax forward: the exponent (x - m)/T itself), and the row
+ * sum as count + rest: log_mode counts the columns equal to the max (whose term is exactly 1) apart from the
+ * rest, softmax has every term in rest. With dyr, also dot = sum of dy * e (or of dy, log_mode). */
+static inline void gpuact_row_exp16(__global const float *xr, __global const float *dyr, __global float *out,
+                                    ulong cols, float m, float T, int log_mode, float *count, float *rest,
+                                    float *dot) {
+    gpuact_kahan16 sum = {(float16) 0.0f, (float16) 0.0f};
+    gpuact_kahan16 dots = {(float16) 0.0f, (float16) 0.0f};
+    int16 top = (int16) 0;
+    float scale = T > GPUACT_TWO_126 ? 0.25f : 1.0f;
+    float inv_T = 1.0f / (T * scale);
+    for (ulong j = 0; j < cols; j += 16) {
+        float16 v = gpuact_load16(xr, j, cols, -INFINITY);
+        float16 lo;
+        float16 q = gpuact_softmax_exponent16(v, m, T, inv_T, scale, &lo);
+        float16 e = gpuact_exp_hilo16(q, lo);
+        float16 term = e;
+        if (log_mode) {  /* log1p of the sum without the max's terms keeps the max's output accurate */
+            int16 is_top = v == m;
+            top -= is_top;
+            term = select(e, (float16) 0.0f, is_top);
+        }
+        gpuact_kahan16_add(&sum, term);
+        if (dyr) {
+            float16 g = gpuact_load16(dyr, j, cols, 0.0f);
+            gpuact_kahan16_add(&dots, log_mode ? g : g * e);
+        }
+        gpuact_store16(log_mode && !dyr ? q + lo : e, out, j, cols);
+    }
+    int c[16];
+    vstore16(top, 0, c);
+    int total = 0;
+    for (int l = 0; l < 16; l++) {
+        total += c[l];
+    }
+    *count = (float) total;
+    *rest = gpuact_kahan16_total(&sum);
+    *dot = dyr ? gpuact_kahan16_total(&dots) : 0.0f;
+}
+
+static inline void gpuact_row_fill16(__global float *r, ulong cols, float v) {
+    for (ulong j = 0; j < cols; j += 16) {
+        gpuact_store16((float16) v, r, j, cols);
+    }
+}
+
+static inline void gpuact_softmax_row_fwd16(__global const float *xr, __global float *yr, ulong cols, float T,
+                                            float masked_nan, int log_mode) {
+    float m = gpuact_row_max16(xr, cols);
+    if (gpuact_isnan(m) || m == -INFINITY) {
+        gpuact_row_fill16(yr, cols, gpuact_isnan(m) || masked_nan != 0.0f ? NAN : log_mode ? -INFINITY : 0.0f);
+        return;
+    }
+    float count, rest, unused;
+    /* y == x (in place) is safe: each chunk is read before it is written */
+    gpuact_row_exp16(xr, 0, yr, cols, m, T, log_mode, &count, &rest, &unused);
+    if (log_mode) {
+        /* (q + lo) - log sum: both terms <= 0, so rounding q + lo first costs at most half an ulp of the output */
+        float log_sum = log1p((count - 1.0f) + rest);
+        for (ulong j = 0; j < cols; j += 16) {
+            gpuact_store16(gpuact_load16(yr, j, cols, 0.0f) - log_sum, yr, j, cols);
+        }
+    } else {
+        float inv_sum = 1.0f / (count + rest);
+        for (ulong j = 0; j < cols; j += 16) {
+            gpuact_store16(gpuact_load16(yr, j, cols, 0.0f) * inv_sum, yr, j, cols);
+        }
+    }
+}
+
+/* softmax: dx = p (dy - sum dy p) / T; log_softmax: dx = (dy - p sum dy) / T; p = e / sum, and e is kept in dx
+ * between the passes (dx is a buffer of its own). A fully masked row has p = 0 (or NaN when masked_nan). */
+static inline void gpuact_softmax_row_bwd16(__global const float *xr, __global const float *dyr,
+                                            __global float *dxr, ulong cols, float T, float masked_nan,
+                                            int log_mode) {
+    float m = gpuact_row_max16(xr, cols);
+    if (gpuact_isnan(m) || (m == -INFINITY && masked_nan != 0.0f)) {
+        gpuact_row_fill16(dxr, cols, NAN);
+        return;
+    }
+    float count, rest, dot;
+    gpuact_row_exp16(xr, dyr, dxr, cols, m, T, log_mode, &count, &rest, &dot);
+    float inv_sum = m == -INFINITY ? 0.0f : 1.0f / (count + rest);  /* masked: every p is 0 */
+    float total = log_mode ? dot : dot * inv_sum;
+    for (ulong j = 0; j < cols; j += 16) {
+        float16 p = gpuact_load16(dxr, j, cols, 0.0f) * inv_sum;
+        float16 g = gpuact_load16(dyr, j, cols, 0.0f);
+        gpuact_store16((log_mode ? fma(-p, (float16) total, g) : p * (g - total)) / T, dxr, j, cols);
+    }
 }
 
 #define GPUACT_SOFTMAX_KERNELS(PREFIX, LOG_MODE) \
 __kernel void PREFIX##_fwd_item(__global const float *x, __global float *y, ulong rows, ulong cols, ulong xs, \
                                 ulong ys, float T, float masked_nan) { \
-    __local float fbuf[1]; \
-    __local ulong ibuf[1]; \
     size_t r = get_global_id(0); \
     if (r < rows) { \
-        gpuact_softmax_row_fwd(x + r * xs, y + r * ys, cols, T, masked_nan, LOG_MODE, 0, 1, GPUACT_LANES, fbuf, \
-                               ibuf); \
+        gpuact_softmax_row_fwd16(x + r * xs, y + r * ys, cols, T, masked_nan, LOG_MODE); \
     } \
 } \
 __kernel void PREFIX##_fwd_group(__global const float *x, __global float *y, ulong rows, ulong cols, ulong xs, \
@@ -208,16 +342,13 @@ __kernel void PREFIX##_fwd_group(__global const float *x, __global float *y, ulo
     __local ulong ibuf[GPUACT_WG]; \
     size_t r = get_group_id(0); \
     gpuact_softmax_row_fwd(x + r * xs, y + r * ys, cols, T, masked_nan, LOG_MODE, get_local_id(0), GPUACT_WG, \
-                           1, fbuf, ibuf); \
+                           fbuf, ibuf); \
 } \
 __kernel void PREFIX##_bwd_item(__global const float *x, __global const float *dy, __global float *dx, \
                                 ulong rows, ulong cols, ulong xs, ulong ys, float T, float masked_nan) { \
-    __local float fbuf[1]; \
-    __local ulong ibuf[1]; \
     size_t r = get_global_id(0); \
     if (r < rows) { \
-        gpuact_softmax_row_bwd(x + r * xs, dy + r * ys, dx + r * xs, cols, T, masked_nan, LOG_MODE, 0, 1, \
-                               GPUACT_LANES, fbuf, ibuf); \
+        gpuact_softmax_row_bwd16(x + r * xs, dy + r * ys, dx + r * xs, cols, T, masked_nan, LOG_MODE); \
     } \
 } \
 __kernel void PREFIX##_bwd_group(__global const float *x, __global const float *dy, __global float *dx, \
@@ -226,7 +357,7 @@ __kernel void PREFIX##_bwd_group(__global const float *x, __global const float *
     __local ulong ibuf[GPUACT_WG]; \
     size_t r = get_group_id(0); \
     gpuact_softmax_row_bwd(x + r * xs, dy + r * ys, dx + r * xs, cols, T, masked_nan, LOG_MODE, \
-                           get_local_id(0), GPUACT_WG, 1, fbuf, ibuf); \
+                           get_local_id(0), GPUACT_WG, fbuf, ibuf); \
 }
 
 GPUACT_SOFTMAX_KERNELS(softmax, 0)
