@@ -37,6 +37,8 @@ import java.util.SplittableRandom;
  * <li>Determinism: the same call twice gives the same bits, any NaN counting as one value (elementwise forward
  *     and backward, softmax and log_softmax over 65536 columns, PReLU's weight gradient).</li>
  * </ul>
+ * The backward passes from the saved output y are read as {@link OutputBackwardChecks} says: against the true
+ * derivative at the float y given; ops without that form must refuse it.
  * Elementwise inputs cover every float exponent with several mantissas and both signs, the special values, the
  * kinks and the zeros of f and f' of each op with their float neighbours, [-14, -5] densely, and seeded random
  * floats (uniform in [-20, 20] and uniform over bit patterns), at the default parameters and one or two others
@@ -71,8 +73,14 @@ public final class Conformance {
     public static OpReport check(Backend backend, Op op) {
         Tally tally = new Tally(op.id());
         switch (op) {
-            case SOFTMAX, LOG_SOFTMAX -> SoftmaxChecks.run(backend, op, tally);
-            case MAXOUT -> MaxoutChecks.run(backend, tally);
+            case SOFTMAX, LOG_SOFTMAX -> {
+                SoftmaxChecks.run(backend, op, tally);
+                OutputBackwardChecks.rows(backend, op, tally);
+            }
+            case MAXOUT -> {
+                MaxoutChecks.run(backend, tally);
+                OutputBackwardChecks.rejected(backend, Activation.maxout(2), tally);
+            }
             case PRELU -> PreluChecks.run(backend, tally);
             default -> {
                 for (Activation activation : parameterSets(op)) {
@@ -129,6 +137,7 @@ public final class Conformance {
         compareBackward(backend, activation, extreme[0], extreme[1], tally);
         checkSameBits(tally, activation + " forward", y, forward(backend, activation, x));
         checkSameBits(tally, activation + " backward", dxOnes, backward(backend, activation, x, ones));
+        OutputBackwardChecks.elementwise(backend, activation, x, seed(op) + 2, tally);
     }
 
     /**

@@ -55,6 +55,16 @@ enum ElementwiseShape {
         return (n + elementsPerItem - 1) / elementsPerItem;
     }
 
+    /** The backward kernel from the saved output y ({@code bwdy_NAME}, {@code bwdy_strip_NAME}). */
+    String kernelFromOutput(Op op) {
+        return "bwdy" + infix + op.name();
+    }
+
+    /** Every backward formula from y is a few flops without a branch: strips on a CPU device, as the cheap ops. */
+    static ElementwiseShape fromOutput(OpenClDevice device) {
+        return device.isCpu() ? STRIP : ITEM;
+    }
+
     static ElementwiseShape choose(OpenClDevice device, Op op, boolean backward) {
         return device.isCpu() && (backward ? CPU_STRIP_BACKWARD : CPU_STRIP_FORWARD).contains(op) ? STRIP : ITEM;
     }

@@ -530,6 +530,61 @@ GPUACT_FN float gpuact_bwd_RICKER(float x, float dy, float a, float b) {
     return gpuact_dy_times_scaled(dy, e, scaled, x * gpuact_fmaf(x, x, -3.0f), x);
 }
 
+/* ---- backward from the saved output y = f(x) --------------------------------------------------------------
+ * GPUACT_FN float gpuact_bwdy_NAME(float y, float dy, float a, float b)    dx = dy * f'(y)
+ * for the ops of GPUACT_FROM_OUTPUT_OPS, those whose derivative is a function of y (dev.gpuact.Op's
+ * hasBackwardFromOutput says which and why; leaky_relu, elu and threshold only at parameters the host checks).
+ * Each is the true f' at the float y given, rounded a few times at most: the differences that cancel (1 - y^2,
+ * y + alpha as y nears -alpha) are exact or rounded once. */
+#define GPUACT_FROM_OUTPUT_OPS(X) \
+    X(IDENTITY, identity) X(STEP, step) X(SIGMOID, sigmoid) X(TANH, tanh) X(RELU, relu) X(RELU6, relu6) \
+    X(LEAKY_RELU, leaky_relu) X(ELU, elu) X(SELU, selu) X(CELU, celu) X(SOFTSIGN, softsign) \
+    X(LOGSIGMOID, logsigmoid) X(HARDTANH, hardtanh) X(HARDSIGMOID, hardsigmoid) X(SOFTSHRINK, softshrink) \
+    X(HARDSHRINK, hardshrink) X(THRESHOLD, threshold)
+
+GPUACT_FN float gpuact_bwdy_IDENTITY(float y, float dy, float a, float b) { return dy * gpuact_nan_or(y, 1.0f); }
+GPUACT_FN float gpuact_bwdy_STEP(float y, float dy, float a, float b) { return dy * gpuact_nan_or(y, 0.0f); }
+GPUACT_FN float gpuact_bwdy_SIGMOID(float y, float dy, float a, float b) { return dy * (y * (1.0f - y)); }
+GPUACT_FN float gpuact_bwdy_TANH(float y, float dy, float a, float b) { return dy * gpuact_fmaf(-y, y, 1.0f); }
+GPUACT_FN float gpuact_bwdy_RELU(float y, float dy, float a, float b) {
+    return dy * gpuact_nan_or(y, y > 0.0f ? 1.0f : 0.0f);
+}
+GPUACT_FN float gpuact_bwdy_RELU6(float y, float dy, float a, float b) {
+    return dy * gpuact_nan_or(y, y > 0.0f && y < 6.0f ? 1.0f : 0.0f);
+}
+GPUACT_FN float gpuact_bwdy_LEAKY_RELU(float y, float dy, float a, float b) {
+    return dy * gpuact_nan_or(y, y > 0.0f ? 1.0f : a);
+}
+GPUACT_FN float gpuact_bwdy_ELU(float y, float dy, float a, float b) {
+    return dy * gpuact_nan_or(y, y > 0.0f ? 1.0f : y + a);
+}
+/* y + lambda alpha with lambda alpha as a float pair: y + hi is exact as y nears -lambda alpha (Sterbenz). */
+GPUACT_FN float gpuact_bwdy_SELU(float y, float dy, float a, float b) {
+    return dy * gpuact_nan_or(y, y > 0.0f ? GPUACT_SELU_LAMBDA : (y + 1.758099318e+00f) + 2.329671744e-08f);
+}
+GPUACT_FN float gpuact_bwdy_CELU(float y, float dy, float a, float b) {
+    return dy * gpuact_nan_or(y, y > 0.0f ? 1.0f : (y + a) / a);
+}
+GPUACT_FN float gpuact_bwdy_SOFTSIGN(float y, float dy, float a, float b) {
+    float r = 1.0f - gpuact_fabsf(y);
+    return dy * (r * r);
+}
+/* sigma(-x) = 1 - e^y */
+GPUACT_FN float gpuact_bwdy_LOGSIGMOID(float y, float dy, float a, float b) { return dy * -gpuact_expm1f(y); }
+GPUACT_FN float gpuact_bwdy_HARDTANH(float y, float dy, float a, float b) {
+    return dy * gpuact_nan_or(y, y > a && y < b ? 1.0f : 0.0f);
+}
+GPUACT_FN float gpuact_bwdy_HARDSIGMOID(float y, float dy, float a, float b) {
+    return dy * gpuact_nan_or(y, y > 0.0f && y < 1.0f ? a : 0.0f);
+}
+GPUACT_FN float gpuact_bwdy_SOFTSHRINK(float y, float dy, float a, float b) {
+    return dy * gpuact_nan_or(y, y != 0.0f ? 1.0f : 0.0f);
+}
+GPUACT_FN float gpuact_bwdy_HARDSHRINK(float y, float dy, float a, float b) { return gpuact_bwdy_SOFTSHRINK(y, dy, a, b); }
+GPUACT_FN float gpuact_bwdy_THRESHOLD(float y, float dy, float a, float b) {
+    return dy * gpuact_nan_or(y, y > a ? 1.0f : 0.0f);
+}
+
 /* ---- row-wise helpers ----------------------------------------------------------------------------------- */
 
 /* (x - m)/T as hi + *lo: x - m with its TwoSum error and the division remainder carried along, because a
