@@ -3,7 +3,8 @@
 # Sets up what the tests need on a fresh machine, then runs every module's tests.
 #   - OpenCL: installs PoCL (a real OpenCL CPU device) when no OpenCL runtime is present and apt-get can run as root,
 #     and then requires the OpenCL backend, so a broken OpenCL setup fails instead of skipping.
-#   - CUDA: when nvcc is present, rebuilds the committed fatbin and fails if it is stale.
+#   - CUDA: when nvcc is present, rebuilds the committed fatbin and fails if it is stale; with g++, builds the CUDA
+#     emulator and requires the cuda-emu backend (every CUDA kernel run on the CPU, see kernels-cuda/README.md).
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -34,6 +35,14 @@ required="${GPUACT_REQUIRE_BACKENDS:-$required}"
 
 if [ -x kernels-cuda/check-fatbin.sh ]; then
     kernels-cuda/check-fatbin.sh
+fi
+
+# The CUDA kernels run on the CPU under the emulator (kernels-cuda/emulator) as the cuda-emu backend.
+if command -v g++ >/dev/null; then
+    kernels-cuda/emulator/build.sh release >/dev/null
+    required="$required,cuda-emu"
+else
+    echo "test.sh: no g++: the CUDA kernels will not run under the emulator"
 fi
 
 mvn -B -ntp verify -Dgpuact.requireBackends="$required" "$@"

@@ -3,6 +3,11 @@
 
 #define GPUACT_KERNEL extern "C" __global__
 
+// Dynamic shared memory, as a macro so the CPU emulator (../../../emulator) can hand each block its own buffer.
+#ifndef GPUACT_DYNAMIC_SHARED
+#define GPUACT_DYNAMIC_SHARED(type, name) extern __shared__ type name[]
+#endif
+
 // Lane reductions use the xor butterfly: IEEE addition and the NaN-propagating max below are commutative, so
 // every lane ends with the same bits and the order is fixed by the code, not by scheduling.
 __device__ __forceinline__ float nan_max(float a, float b) {

@@ -144,7 +144,7 @@ __device__ void softmax_warp(const float* x, const float* dy, float* out, long l
 template <bool LOG, bool BACKWARD>
 __device__ void softmax_block(const float* x, const float* dy, float* out, long long rows, long long cols,
                               long long xStride, long long yStride, float T, int maskedNan) {
-    extern __shared__ float row[];
+    GPUACT_DYNAMIC_SHARED(float, row);
     __shared__ float max_scratch[32];
     __shared__ double sum_scratch[32];
     for (long long r = blockIdx.x; r < rows; r += gridDim.x) {

@@ -1,33 +1,5 @@
 package dev.gpuact.cuda;
 
-import static jcuda.driver.JCudaDriver.cuCtxSetCurrent;
-import static jcuda.driver.JCudaDriver.cuCtxSynchronize;
-import static jcuda.driver.JCudaDriver.cuDeviceGet;
-import static jcuda.driver.JCudaDriver.cuDevicePrimaryCtxRelease;
-import static jcuda.driver.JCudaDriver.cuDevicePrimaryCtxRetain;
-import static jcuda.driver.JCudaDriver.cuEventCreate;
-import static jcuda.driver.JCudaDriver.cuEventDestroy;
-import static jcuda.driver.JCudaDriver.cuEventElapsedTime;
-import static jcuda.driver.JCudaDriver.cuEventRecord;
-import static jcuda.driver.JCudaDriver.cuEventSynchronize;
-import static jcuda.driver.JCudaDriver.cuLaunchKernel;
-import static jcuda.driver.JCudaDriver.cuMemAlloc;
-import static jcuda.driver.JCudaDriver.cuMemAllocHost;
-import static jcuda.driver.JCudaDriver.cuMemFree;
-import static jcuda.driver.JCudaDriver.cuMemFreeHost;
-import static jcuda.driver.JCudaDriver.cuMemGetAddressRange;
-import static jcuda.driver.JCudaDriver.cuMemGetInfo;
-import static jcuda.driver.JCudaDriver.cuMemcpyDtoDAsync;
-import static jcuda.driver.JCudaDriver.cuMemcpyDtoHAsync;
-import static jcuda.driver.JCudaDriver.cuMemcpyHtoDAsync;
-import static jcuda.driver.JCudaDriver.cuMemsetD32Async;
-import static jcuda.driver.JCudaDriver.cuModuleGetFunction;
-import static jcuda.driver.JCudaDriver.cuModuleLoadData;
-import static jcuda.driver.JCudaDriver.cuModuleUnload;
-import static jcuda.driver.JCudaDriver.cuStreamCreate;
-import static jcuda.driver.JCudaDriver.cuStreamDestroy;
-import static jcuda.driver.JCudaDriver.cuStreamSynchronize;
-
 import dev.gpuact.Activation;
 import dev.gpuact.DType;
 import dev.gpuact.DeviceBuffer;
@@ -43,43 +15,46 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
 import jcuda.CudaException;
 import jcuda.Pointer;
 import jcuda.driver.CUcontext;
-import jcuda.driver.CUdevice;
 import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUevent;
-import jcuda.driver.CUevent_flags;
 import jcuda.driver.CUfunction;
 import jcuda.driver.CUmodule;
 import jcuda.driver.CUstream;
-import jcuda.driver.CUstream_flags;
-import jcuda.driver.JCudaDriver;
 
 /**
  * The CUDA backend: one device's primary context, the kernels of {@code gpuact.fatbin}, a stream of its own.
  *
- * <p>Every call makes the context current on the calling thread, so any number of Java threads may share one
- * backend. Work goes on the calling thread's stream ({@link #useStream}, else the backend's own) and each call
- * waits for it, as {@link dev.gpuact.Backend} promises; a {@link #newStream()} enqueues without waiting.
- * Transfers of Java arrays go through a double-buffered pinned staging buffer ({@link PinnedStaging}); direct
- * native-order {@link FloatBuffer}s, such as {@link #allocateHost} memory, are copied from and to directly.
+ * <p>Every call pushes the context on the calling thread and pops it on return, so any number of Java threads may
+ * share one backend, and a thread's own current context (an inference engine's) is the same afterwards. Work goes
+ * on the calling thread's stream ({@link #useStream}, else the backend's own) and each call waits for it, as
+ * {@link dev.gpuact.Backend} promises; a {@link #newStream()} enqueues without waiting. Transfers of Java arrays go
+ * through a double-buffered pinned staging buffer ({@link PinnedStaging}); direct native-order
+ * {@link FloatBuffer}s, such as {@link #allocateHost} memory, are copied from and to directly.
  */
 public final class CudaBackend extends AbstractBackend {
+    /** The most floats one {@link #allocateHost} buffer holds: its byte view is a {@link ByteBuffer}. */
+    static final int MAX_HOST_FLOATS = Integer.MAX_VALUE / Float.BYTES;
+
     private final CudaDeviceInfo info;
-    private final CUdevice device = new CUdevice();
-    private final CUcontext context = new CUcontext();
-    private final CUmodule module = new CUmodule();
-    private final CUstream ownStream = new CUstream();
+    private final CudaDriver driver;
+    private final CUcontext context;
+    private final CUmodule module;
+    private final CUstream ownStream;
     /** Synchronous calls: the backend's stream, and the scratch every waiting call shares under its monitor. */
-    private final Target ownTarget = new Target(ownStream, true, new DeviceScratch());
+    private final Target ownTarget;
     /** Set while a thread's calls go elsewhere: an engine's stream, or a {@link CudaStream}. */
     private final ThreadLocal<Target> redirected = new ThreadLocal<>();
     private final Map<String, CUfunction> functions = new ConcurrentHashMap<>();
-    private final ThreadLocal<Launcher> launchers = ThreadLocal.withInitial(Launcher::new);
+    private final ThreadLocal<KernelArgs> launchArgs = ThreadLocal.withInitial(KernelArgs::new);
     private final Set<CudaStream> openStreams = ConcurrentHashMap.newKeySet();
     private final Set<PinnedHostBuffer> openHostBuffers = ConcurrentHashMap.newKeySet();
     private final PinnedStaging staging;
+    /** Set once the device reported an error while closing: later driver errors are its echo, not news. */
+    private volatile CudaException fault;
 
     /**
      * Where a call's work goes: its stream, whether the call waits for it, and the scratch of its multi-kernel
@@ -89,20 +64,39 @@ public final class CudaBackend extends AbstractBackend {
     }
 
     CudaBackend(CudaDeviceInfo info, Fatbin fatbin) {
-        super("cuda");
+        this("cuda", info, fatbin, new JCudaCalls());
+    }
+
+    /** A backend named {@code name} over {@code driver}; when a step fails, the steps before it are undone. */
+    CudaBackend(String name, CudaDeviceInfo info, Fatbin fatbin, CudaDriver driver) {
+        super(name);
         this.info = info;
-        JCudaDriver.setExceptionsEnabled(true);
-        cuDeviceGet(device, info.ordinal());
-        cuDevicePrimaryCtxRetain(context, device);
-        try {
-            cuCtxSetCurrent(context);
-            cuModuleLoadData(module, fatbin.image());
-            cuStreamCreate(ownStream, CUstream_flags.CU_STREAM_NON_BLOCKING);
-            staging = new PinnedStaging();
+        this.driver = driver;
+        context = driver.retainPrimaryContext(info.ordinal());
+        CUmodule loaded = null;
+        CUstream stream = null;
+        try (Current c = current()) {
+            loaded = driver.loadModule(fatbin.image());
+            stream = driver.createStream();
+            staging = new PinnedStaging(driver);
         } catch (RuntimeException e) {
-            cuDevicePrimaryCtxRelease(device);
+            try (Current c = current()) {
+                if (stream != null) {
+                    driver.destroyStream(stream);
+                }
+                if (loaded != null) {
+                    driver.unloadModule(loaded);
+                }
+            } catch (RuntimeException cleanup) {
+                e.addSuppressed(cleanup);
+            } finally {
+                driver.releasePrimaryContext(info.ordinal());
+            }
             throw e;
         }
+        module = loaded;
+        ownStream = stream;
+        ownTarget = new Target(ownStream, true, new DeviceScratch(driver));
     }
 
     @Override
@@ -112,6 +106,35 @@ public final class CudaBackend extends AbstractBackend {
 
     int multiprocessors() {
         return info.multiprocessors();
+    }
+
+    CudaDriver driver() {
+        return driver;
+    }
+
+    // ---- the context -----------------------------------------------------------------------------------------------
+
+    /** The backend's context, current on this thread until closed; the thread's own current context comes back. */
+    interface Current extends AutoCloseable {
+        @Override
+        void close();
+    }
+
+    Current current() {
+        driver.pushContext(context);
+        return driver::popContext;
+    }
+
+    private <T> T inContext(Supplier<T> call) {
+        try (Current c = current()) {
+            return call.get();
+        }
+    }
+
+    private void inContext(Runnable call) {
+        try (Current c = current()) {
+            call.run();
+        }
     }
 
     // ---- interop -------------------------------------------------------------------------------------------------
@@ -128,22 +151,21 @@ public final class CudaBackend extends AbstractBackend {
         if (length < 0) {
             throw new IllegalArgumentException("length must be >= 0, got " + length);
         }
-        makeCurrent();
         long address = DeviceAddress.of(pointer);
-        CUdeviceptr base = new CUdeviceptr();
-        long[] size = new long[1];
-        try {
-            cuMemGetAddressRange(base, size, pointer);
+        long[] range;
+        try (Current c = current()) {
+            range = driver.addressRange(pointer);
         } catch (CudaException e) {
             throw new IllegalArgumentException("pointer 0x" + Long.toHexString(address) + " is not device memory of "
                     + info.describe() + " (" + e.getMessage() + ")", e);
         }
-        long offset = address - DeviceAddress.of(base);
-        if (offset % Float.BYTES != 0 || length > (size[0] - offset) / Float.BYTES) {
+        long offset = address - range[0];
+        long size = range[1];
+        if (offset % Float.BYTES != 0 || length > (size - offset) / Float.BYTES) {
             throw new IllegalArgumentException("pointer + " + length + " floats must lie inside its allocation of "
-                    + size[0] + " bytes (the pointer is " + offset + " bytes into it, 4-byte aligned)");
+                    + size + " bytes (the pointer is " + offset + " bytes into it, 4-byte aligned)");
         }
-        return new CudaBuffer(this, length, new CudaBuffer.DeviceMemory(pointer, address, length * Float.BYTES, context, false));
+        return new CudaBuffer(this, length, new CudaBuffer.DeviceMemory(this, pointer, address, length * Float.BYTES, false));
     }
 
     /** Runs this thread's calls on the engine's {@code stream}, each waiting for it, until the scope is closed. */
@@ -167,26 +189,23 @@ public final class CudaBackend extends AbstractBackend {
     @Override
     public Timing time(Runnable work) {
         Objects.requireNonNull(work, "work");
-        Target t = begin();
-        CUevent start = new CUevent();
-        CUevent stop = new CUevent();
-        cuEventCreate(start, CUevent_flags.CU_EVENT_DEFAULT);
-        try {
-            cuEventCreate(stop, CUevent_flags.CU_EVENT_DEFAULT);
+        try (Current c = current()) {
+            Target t = target();
+            CUevent start = driver.createEvent(true);
             try {
-                cuEventRecord(start, t.stream());
-                work.run();
-                makeCurrent();  // the work may have made another context current
-                cuEventRecord(stop, t.stream());
-                cuEventSynchronize(stop);
-                float[] ms = new float[1];
-                cuEventElapsedTime(ms, start, stop);
-                return new Timing(millisToNanos(ms[0]), Clock.DEVICE);
+                CUevent stop = driver.createEvent(true);
+                try {
+                    driver.record(start, t.stream());
+                    work.run();
+                    driver.record(stop, t.stream());
+                    driver.synchronize(stop);
+                    return new Timing(millisToNanos(driver.elapsedMillis(start, stop)), Clock.DEVICE);
+                } finally {
+                    driver.destroyEvent(stop);
+                }
             } finally {
-                cuEventDestroy(stop);
+                driver.destroyEvent(start);
             }
-        } finally {
-            cuEventDestroy(start);
         }
     }
 
@@ -201,10 +220,7 @@ public final class CudaBackend extends AbstractBackend {
     @Override
     public Stream newStream() {
         requireOpen();
-        makeCurrent();
-        CUstream stream = new CUstream();
-        cuStreamCreate(stream, CUstream_flags.CU_STREAM_NON_BLOCKING);
-        CudaStream s = new CudaStream(this, stream);
+        CudaStream s = new CudaStream(this, inContext(driver::createStream));
         openStreams.add(s);
         return s;
     }
@@ -229,15 +245,13 @@ public final class CudaBackend extends AbstractBackend {
     }
 
     void waitFor(Target target) {
-        makeCurrent();
-        cuStreamSynchronize(target.stream());
+        inContext(() -> driver.synchronize(target.stream()));
     }
 
     /** Forgets a closing stream and runs its release with the context current. */
     void release(CudaStream stream, Runnable release) {
         openStreams.remove(stream);
-        makeCurrent();
-        release.run();
+        inContext(release);
     }
 
     /** The buffer as this backend's own open buffer, else an exception naming {@code role}. */
@@ -254,20 +268,30 @@ public final class CudaBackend extends AbstractBackend {
         if (length < 0) {
             throw new IllegalArgumentException("length must be >= 0, got " + length);
         }
+        if (length > MAX_HOST_FLOATS) {
+            throw new IllegalArgumentException("length " + length + " is over the " + MAX_HOST_FLOATS
+                    + " floats one pinned host buffer holds (its byte view is a ByteBuffer, under 2 GiB)");
+        }
         PinnedHostBuffer host;
         if (length == 0) {
             host = new PinnedHostBuffer(this, null, ByteBuffer.allocateDirect(0));
         } else {
-            makeCurrent();
             long bytes = (long) length * Float.BYTES;
-            Pointer memory = new Pointer();
-            try {
-                cuMemAllocHost(memory, bytes);
-            } catch (CudaException e) {
-                throw new IllegalStateException("cuda: cannot allocate " + length + " floats (" + bytes
-                        + " bytes) of pinned host memory for " + info.describe() + ": " + e.getMessage(), e);
+            try (Current c = current()) {
+                Pointer memory;
+                try {
+                    memory = driver.allocHost(bytes);
+                } catch (CudaException e) {
+                    throw new IllegalStateException("cuda: cannot allocate " + length + " floats (" + bytes
+                            + " bytes) of pinned host memory for " + info.describe() + ": " + e.getMessage(), e);
+                }
+                try {
+                    host = new PinnedHostBuffer(this, memory, driver.hostBytes(memory, 0, bytes));
+                } catch (RuntimeException e) {
+                    driver.freeHost(memory);
+                    throw e;
+                }
             }
-            host = new PinnedHostBuffer(this, memory, memory.getByteBuffer(0, bytes));
         }
         openHostBuffers.add(host);
         return host;
@@ -276,61 +300,79 @@ public final class CudaBackend extends AbstractBackend {
     void freeHost(PinnedHostBuffer host, Pointer memory) {
         openHostBuffers.remove(host);
         if (memory != null) {
-            makeCurrent();
-            cuMemFreeHost(memory);
+            inContext(() -> driver.freeHost(memory));
+        }
+    }
+
+    /** Frees device memory this backend allocated; after a fault the context's release frees it instead. */
+    void freeDevice(CUdeviceptr pointer) {
+        try (Current c = current()) {
+            driver.free(pointer);
+        } catch (CudaException e) {
+            if (fault == null) {
+                throw e;
+            }
         }
     }
 
     @Override
     protected AbstractBuffer newBuffer(DType dtype, long length) {
-        Target t = begin();
-        long bytes = length * Float.BYTES;
-        CUdeviceptr pointer = new CUdeviceptr();
-        if (bytes > 0) {
-            try {
-                cuMemAlloc(pointer, bytes);
-            } catch (CudaException e) {
-                throw new IllegalStateException("cuda: cannot allocate " + length + " floats (" + bytes + " bytes) on "
-                        + info.describe() + ": " + e.getMessage(), e);
+        try (Current c = current()) {
+            Target t = target();
+            long bytes = length * Float.BYTES;
+            CUdeviceptr pointer = new CUdeviceptr();
+            if (bytes > 0) {
+                try {
+                    pointer = driver.alloc(bytes);
+                } catch (CudaException e) {
+                    throw new IllegalStateException("cuda: cannot allocate " + length + " floats (" + bytes + " bytes) on "
+                            + info.describe() + ": " + e.getMessage(), e);
+                }
+                try {
+                    driver.memsetD32(pointer, 0, length, t.stream());
+                    driver.synchronize(t.stream());
+                } catch (RuntimeException e) {
+                    driver.free(pointer);
+                    throw e;
+                }
             }
-            try {
-                cuMemsetD32Async(pointer, 0, length, t.stream());
-                cuStreamSynchronize(t.stream());
-            } catch (RuntimeException e) {
-                cuMemFree(pointer);
-                throw e;
-            }
+            long address = DeviceAddress.of(pointer);
+            return new CudaBuffer(this, length, new CudaBuffer.DeviceMemory(this, pointer, address, bytes, true));
         }
-        long address = DeviceAddress.of(pointer);
-        return new CudaBuffer(this, length, new CudaBuffer.DeviceMemory(pointer, address, bytes, context, true));
     }
 
     /** Through the shared staging buffer, which waits for the copy even on a {@link CudaStream}. */
     void upload(CudaBuffer to, long offset, float[] src, int srcOffset, int count) {
-        Target t = begin();
-        staging.upload(to.pointer().withByteOffset(offset * Float.BYTES), src, srcOffset, count, t.stream());
+        try (Current c = current()) {
+            staging.upload(to.pointer().withByteOffset(offset * Float.BYTES), src, srcOffset, count, target().stream());
+        }
     }
 
     void download(CudaBuffer from, long offset, float[] dst, int dstOffset, int count) {
-        Target t = begin();
-        staging.download(from.pointer().withByteOffset(offset * Float.BYTES), dst, dstOffset, count, t.stream());
+        try (Current c = current()) {
+            staging.download(from.pointer().withByteOffset(offset * Float.BYTES), dst, dstOffset, count, target().stream());
+        }
     }
 
     /** In stream order: from pinned memory the copy is asynchronous, from pageable memory the driver stages it. */
     void uploadDirect(CudaBuffer to, long offset, FloatBuffer src) {
-        Target t = begin();
-        cuMemcpyHtoDAsync(to.pointer().withByteOffset(offset * Float.BYTES), Pointer.toBuffer(src),
-                (long) src.remaining() * Float.BYTES, t.stream());
-        src.position(src.limit());
-        finish(t);
+        try (Current c = current()) {
+            Target t = target();
+            driver.copyHostToDevice(to.pointer().withByteOffset(offset * Float.BYTES), Pointer.toBuffer(src),
+                    (long) src.remaining() * Float.BYTES, t.stream());
+            src.position(src.limit());
+            finish(t);
+        }
     }
 
     void downloadDirect(CudaBuffer from, long offset, FloatBuffer dst) {
-        Target t = begin();
-        cuMemcpyDtoHAsync(Pointer.toBuffer(dst), from.pointer().withByteOffset(offset * Float.BYTES),
-                (long) dst.remaining() * Float.BYTES, t.stream());
-        dst.position(dst.limit());
-        finish(t);
+        try (Current c = current()) {
+            Target t = target();
+            driver.copyDeviceToHost(Pointer.toBuffer(dst), from.pointer().withByteOffset(offset * Float.BYTES),
+                    (long) dst.remaining() * Float.BYTES, t.stream());
+            dst.position(dst.limit());
+            finish(t);
+        }
     }
 
     @Override
@@ -346,9 +388,11 @@ public final class CudaBackend extends AbstractBackend {
             return;  // two wrappers of the same memory
         }
         DeviceRanges.requireApartOrSame(from, "src", to, "dst");
-        Target t = begin();
-        cuMemcpyDtoDAsync(to.pointer(), from.pointer(), n * Float.BYTES, t.stream());
-        finish(t);
+        try (Current c = current()) {
+            Target t = target();
+            driver.copyDeviceToDevice(to.pointer(), from.pointer(), n * Float.BYTES, t.stream());
+            finish(t);
+        }
     }
 
     // ---- compute -------------------------------------------------------------------------------------------------
@@ -390,62 +434,68 @@ public final class CudaBackend extends AbstractBackend {
     }
 
     private void elementwise(String kernel, Activation activation, long n, long... buffers) {
-        Target t = begin();
-        boolean vectorized = LaunchGeometry.vectorizable(buffers);
-        KernelArgs args = args();
-        for (long b : buffers) {
-            args.i64(b);
+        try (Current c = current()) {
+            Target t = target();
+            boolean vectorized = LaunchGeometry.vectorizable(buffers);
+            KernelArgs args = args();
+            for (long b : buffers) {
+                args.i64(b);
+            }
+            args.i64(n).f32(activation.a()).f32(activation.b()).i32(vectorized ? 1 : 0);
+            launch(t, kernel, LaunchGeometry.elementwise(n, vectorized, info.multiprocessors()));
+            finish(t);
         }
-        args.i64(n).f32(activation.a()).f32(activation.b()).i32(vectorized ? 1 : 0);
-        launch(t, kernel, LaunchGeometry.elementwise(n, vectorized, info.multiprocessors()));
-        finish(t);
     }
 
     @Override
     protected void computePrelu(AbstractBuffer x, AbstractBuffer weight, AbstractBuffer y, long n, long channels, long inner) {
         DeviceRanges.requireApartOrSame(x, "x", y, "y");
         DeviceRanges.requireApart(weight, "weight", y, "y");
-        Target t = begin();
-        boolean vectorized = LaunchGeometry.vectorizable(addr(x), addr(y));
-        args().i64(addr(x)).i64(addr(weight)).i64(addr(y)).i64(n).i64(channels).i64(LaunchGeometry.preluInner(n, inner))
-                .i32(vectorized ? 1 : 0);
-        launch(t, KernelNames.PRELU_FORWARD, LaunchGeometry.elementwise(n, vectorized, info.multiprocessors()));
-        finish(t);
+        try (Current c = current()) {
+            Target t = target();
+            boolean vectorized = LaunchGeometry.vectorizable(addr(x), addr(y));
+            args().i64(addr(x)).i64(addr(weight)).i64(addr(y)).i64(n).i64(channels).i64(LaunchGeometry.preluInner(n, inner))
+                    .i32(vectorized ? 1 : 0);
+            launch(t, KernelNames.PRELU_FORWARD, LaunchGeometry.elementwise(n, vectorized, info.multiprocessors()));
+            finish(t);
+        }
     }
 
     @Override
     protected void computePreluBackward(AbstractBuffer x, AbstractBuffer weight, AbstractBuffer dy, AbstractBuffer dx,
                                         AbstractBuffer dweight, long n, long channels, long inner) {
-        Target t = begin();
-        if (n == 0) {
-            cuMemsetD32Async(((CudaBuffer) dweight).pointer(), 0, channels, t.stream());
-            finish(t);
-            return;
-        }
-        DeviceRanges.requireApartOrSame(dy, "dy", dx, "dx");
-        DeviceRanges.requireApart(x, "x", dx, "dx");
-        DeviceRanges.requireApart(weight, "weight", dx, "dx");
-        DeviceRanges.requireApart(x, "x", dweight, "dweight");
-        DeviceRanges.requireApart(weight, "weight", dweight, "dweight");
-        DeviceRanges.requireApart(dy, "dy", dweight, "dweight");
-        DeviceRanges.requireApart(dx, "dx", dweight, "dweight");
-        long period = LaunchGeometry.preluInner(n, inner);
-        int sms = info.multiprocessors();
-        int slices = LaunchGeometry.preluSlices(n, channels, period, sms);
-        synchronized (t.scratch()) {
-            // dweight first: dx may be dy's buffer.
-            long partials = t.scratch().reserve(channels * slices, t.stream());
-            args().i64(addr(x)).i64(addr(dy)).i64(partials).i64(n).i64(channels).i64(period).i32(slices);
-            launch(t, KernelNames.PRELU_DWEIGHT_PARTIAL, new Launch(
-                    (int) Math.min(channels * slices, LaunchGeometry.gridCap(sms, LaunchGeometry.BLOCK)), LaunchGeometry.BLOCK, 0));
-            args().i64(partials).i64(addr(dweight)).i64(channels).i32(slices);
-            launch(t, KernelNames.PRELU_DWEIGHT_FINISH, new Launch(LaunchGeometry.grid(channels, LaunchGeometry.BLOCK, sms),
-                    LaunchGeometry.BLOCK, 0));
-            boolean vectorized = LaunchGeometry.vectorizable(addr(x), addr(dy), addr(dx));
-            args().i64(addr(x)).i64(addr(weight)).i64(addr(dy)).i64(addr(dx)).i64(n).i64(channels).i64(period)
-                    .i32(vectorized ? 1 : 0);
-            launch(t, KernelNames.PRELU_BACKWARD, LaunchGeometry.elementwise(n, vectorized, sms));
-            finish(t);
+        try (Current c = current()) {
+            Target t = target();
+            if (n == 0) {
+                driver.memsetD32(((CudaBuffer) dweight).pointer(), 0, channels, t.stream());
+                finish(t);
+                return;
+            }
+            DeviceRanges.requireApartOrSame(dy, "dy", dx, "dx");
+            DeviceRanges.requireApart(x, "x", dx, "dx");
+            DeviceRanges.requireApart(weight, "weight", dx, "dx");
+            DeviceRanges.requireApart(x, "x", dweight, "dweight");
+            DeviceRanges.requireApart(weight, "weight", dweight, "dweight");
+            DeviceRanges.requireApart(dy, "dy", dweight, "dweight");
+            DeviceRanges.requireApart(dx, "dx", dweight, "dweight");
+            long period = LaunchGeometry.preluInner(n, inner);
+            int sms = info.multiprocessors();
+            int slices = LaunchGeometry.preluSlices(n, channels, period, sms);
+            synchronized (t.scratch()) {
+                // dweight first: dx may be dy's buffer.
+                long partials = t.scratch().reserve(channels * slices, t.stream());
+                args().i64(addr(x)).i64(addr(dy)).i64(partials).i64(n).i64(channels).i64(period).i32(slices);
+                launch(t, KernelNames.PRELU_DWEIGHT_PARTIAL, new Launch(
+                        (int) Math.min(channels * slices, LaunchGeometry.gridCap(sms, LaunchGeometry.BLOCK)), LaunchGeometry.BLOCK, 0));
+                args().i64(partials).i64(addr(dweight)).i64(channels).i32(slices);
+                launch(t, KernelNames.PRELU_DWEIGHT_FINISH, new Launch(LaunchGeometry.grid(channels, LaunchGeometry.BLOCK, sms),
+                        LaunchGeometry.BLOCK, 0));
+                boolean vectorized = LaunchGeometry.vectorizable(addr(x), addr(dy), addr(dx));
+                args().i64(addr(x)).i64(addr(weight)).i64(addr(dy)).i64(addr(dx)).i64(n).i64(channels).i64(period)
+                        .i32(vectorized ? 1 : 0);
+                launch(t, KernelNames.PRELU_BACKWARD, LaunchGeometry.elementwise(n, vectorized, sms));
+                finish(t);
+            }
         }
     }
 
@@ -465,7 +515,12 @@ public final class CudaBackend extends AbstractBackend {
 
     /** A row-wise op; {@code dy} is used only when {@code backward}, and {@code out} is y or dx. */
     private void rows(Activation activation, RowLayout layout, boolean backward, long x, long dy, long out) {
-        Target t = begin();
+        try (Current c = current()) {
+            rowsInContext(target(), activation, layout, backward, x, dy, out);
+        }
+    }
+
+    private void rowsInContext(Target t, Activation activation, RowLayout layout, boolean backward, long x, long dy, long out) {
         Op op = activation.op();
         int sms = info.multiprocessors();
         if (op == Op.MAXOUT) {
@@ -528,112 +583,97 @@ public final class CudaBackend extends AbstractBackend {
 
     // ---- launching -----------------------------------------------------------------------------------------------
 
-    /**
-     * Makes the context current on this thread (first thing in every call: a thread of a pool may never have had
-     * it) and says where the call's work goes.
-     */
-    private Target begin() {
-        makeCurrent();
+    /** Where this thread's work goes; the caller has made the context current. */
+    private Target target() {
         Target t = redirected.get();
         return t != null ? t : ownTarget;
     }
 
     /** This thread's argument slots, emptied. */
     private KernelArgs args() {
-        return launchers.get().args.reset();
+        return launchArgs.get().reset();
     }
 
     private void launch(Target t, String kernel, Launch shape) {
-        CUfunction f = functions.computeIfAbsent(kernel, name -> {
-            CUfunction fn = new CUfunction();
-            cuModuleGetFunction(fn, module, name);
-            return fn;
-        });
-        cuLaunchKernel(f, shape.grid(), 1, 1, shape.block(), 1, 1, shape.sharedBytes(), t.stream(),
-                launchers.get().parameters(), null);
+        CUfunction f = functions.computeIfAbsent(kernel, name -> driver.function(module, name));
+        driver.launch(f, shape, t.stream(), launchArgs.get());
     }
 
     /** A synchronous call waits for its work; a {@link CudaStream}'s call leaves it queued. */
-    private static void finish(Target t) {
+    private void finish(Target t) {
         if (t.waits()) {
-            cuStreamSynchronize(t.stream());
+            driver.synchronize(t.stream());
         }
-    }
-
-    private void makeCurrent() {
-        cuCtxSetCurrent(context);
     }
 
     private static long addr(AbstractBuffer b) {
         return ((CudaBuffer) b).address();
     }
 
-    /** Closes what is still open (streams, pinned host memory), then the stream, module and context. */
     @Override
     protected String freeMemory() {
-        makeCurrent();
-        long[] free = new long[1];
-        long[] total = new long[1];
-        cuMemGetInfo(free, total);
-        return free[0] + " of " + total[0] + " bytes free on the device (cuMemGetInfo)";
+        long[] info = inContext(driver::memInfo);
+        return info[0] + " of " + info[1] + " bytes free on the device (cuMemGetInfo)";
     }
 
+    /**
+     * Waits for the device. A fault it reports (a kernel's illegal access is sticky: every later call fails the
+     * same way) is kept for {@link #releaseDevice()} to throw, so that closing still frees what it can and
+     * releases the context, which is what clears the fault.
+     */
     @Override
     protected void awaitDeviceIdle() {
-        makeCurrent();
-        cuCtxSynchronize();
+        try {
+            inContext(driver::synchronizeContext);
+        } catch (CudaException e) {
+            fault = e;
+        }
     }
 
+    /** Closes what is still open (streams, pinned host memory), then the stream, module and context. */
     @Override
     protected void releaseDevice() {
         int streams = openStreams.size();
         int hostBuffers = openHostBuffers.size();
-        openStreams.forEach(CudaStream::close);
-        openHostBuffers.forEach(HostBuffer::close);
-        makeCurrent();
-        cuStreamSynchronize(ownStream);
-        synchronized (ownTarget.scratch()) {
-            ownTarget.scratch().free();
+        RuntimeException failure = fault != null
+                ? new IllegalStateException("backend '" + name() + "' closed after a device fault, its memory freed "
+                + "with its context: " + fault.getMessage(), fault)
+                : null;
+        failure = attempt(failure, () -> openStreams.forEach(CudaStream::close));
+        failure = attempt(failure, () -> openHostBuffers.forEach(HostBuffer::close));
+        try (Current c = current()) {
+            failure = attempt(failure, () -> {
+                synchronized (ownTarget.scratch()) {
+                    ownTarget.scratch().free();
+                }
+            });
+            failure = attempt(failure, staging::free);
+            failure = attempt(failure, () -> driver.destroyStream(ownStream));
+            failure = attempt(failure, () -> driver.unloadModule(module));
+        } finally {
+            driver.releasePrimaryContext(info.ordinal());
         }
-        staging.free();
-        cuStreamDestroy(ownStream);
-        cuModuleUnload(module);
-        cuDevicePrimaryCtxRelease(device);
+        if (failure != null) {
+            throw failure;
+        }
         if (streams + hostBuffers > 0) {
-            throw new IllegalStateException("backend 'cuda' closed with " + streams + " stream(s) and " + hostBuffers
+            throw new IllegalStateException("backend '" + name() + "' closed with " + streams + " stream(s) and " + hostBuffers
                     + " pinned host buffer(s) still open; they were freed, but each should be closed first");
         }
     }
 
-    /** A thread's argument slots and the native parameter arrays built over them, one per signature. */
-    private static final class Launcher {
-        final KernelArgs args = new KernelArgs();
-        private final long[] signatures = new long[32];
-        private final Pointer[] built = new Pointer[32];
-        private int size;
-
-        Pointer parameters() {
-            long signature = args.signature();
-            for (int i = 0; i < size; i++) {
-                if (signatures[i] == signature) {
-                    return built[i];
-                }
+    /** Runs one step of closing; after a fault its errors are expected and dropped, else the first is kept. */
+    private RuntimeException attempt(RuntimeException failure, Runnable step) {
+        try {
+            step.run();
+        } catch (RuntimeException e) {
+            if (fault == null && failure == null) {
+                return e;
             }
-            Pointer[] slots = new Pointer[args.count()];
-            for (int i = 0; i < slots.length; i++) {
-                slots[i] = switch (args.type(i)) {
-                    case I64 -> Pointer.to(args.longs[i]);
-                    case F32 -> Pointer.to(args.floats[i]);
-                    case I32 -> Pointer.to(args.ints[i]);
-                    case LONG_ARGS -> Pointer.to(args.longArgs);
-                };
+            if (fault == null) {
+                failure.addSuppressed(e);
             }
-            Pointer p = Pointer.to(slots);
-            if (size < signatures.length) {
-                signatures[size] = signature;
-                built[size++] = p;
-            }
-            return p;
         }
+        return failure;
     }
 }

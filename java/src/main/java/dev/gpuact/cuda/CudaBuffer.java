@@ -1,13 +1,9 @@
 package dev.gpuact.cuda;
 
-import static jcuda.driver.JCudaDriver.cuCtxSetCurrent;
-import static jcuda.driver.JCudaDriver.cuMemFree;
-
 import dev.gpuact.DType;
 import dev.gpuact.spi.AbstractBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
-import jcuda.driver.CUcontext;
 import jcuda.driver.CUdeviceptr;
 
 /** float32 device memory: allocated by the backend, or an engine's memory wrapped without a copy. */
@@ -16,22 +12,21 @@ final class CudaBuffer extends AbstractBuffer {
     static final class DeviceMemory extends AbstractBuffer.Memory {
         final CUdeviceptr pointer;
         final long address;
-        private final CUcontext context;
+        private final CudaBackend backend;
         private final boolean owned;
 
-        DeviceMemory(CUdeviceptr pointer, long address, long bytes, CUcontext context, boolean owned) {
+        DeviceMemory(CudaBackend backend, CUdeviceptr pointer, long address, long bytes, boolean owned) {
             super(bytes);
+            this.backend = backend;
             this.pointer = pointer;
             this.address = address;
-            this.context = context;
             this.owned = owned;
         }
 
         @Override
         protected void free() {
             if (owned && bytes() > 0) {
-                cuCtxSetCurrent(context);  // may run on the Cleaner's thread
-                cuMemFree(pointer);
+                backend.freeDevice(pointer);  // may run on the Cleaner's thread
             }
         }
     }

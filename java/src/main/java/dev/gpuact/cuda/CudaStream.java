@@ -1,7 +1,5 @@
 package dev.gpuact.cuda;
 
-import static jcuda.driver.JCudaDriver.cuStreamDestroy;
-
 import dev.gpuact.Activation;
 import dev.gpuact.Backend;
 import dev.gpuact.DeviceBuffer;
@@ -24,7 +22,7 @@ final class CudaStream implements Stream {
 
     CudaStream(CudaBackend backend, CUstream stream) {
         this.backend = backend;
-        this.target = new CudaBackend.Target(stream, false, new DeviceScratch());
+        this.target = new CudaBackend.Target(stream, false, new DeviceScratch(backend.driver()));
     }
 
     @Override
@@ -76,7 +74,7 @@ final class CudaStream implements Stream {
         backend.release(this, () -> {
             backend.waitFor(target);
             target.scratch().free();
-            cuStreamDestroy(target.stream());
+            backend.driver().destroyStream(target.stream());
         });
     }
 

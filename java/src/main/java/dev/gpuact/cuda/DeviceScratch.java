@@ -1,9 +1,5 @@
 package dev.gpuact.cuda;
 
-import static jcuda.driver.JCudaDriver.cuMemAlloc;
-import static jcuda.driver.JCudaDriver.cuMemFree;
-import static jcuda.driver.JCudaDriver.cuStreamSynchronize;
-
 import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUstream;
 
@@ -14,22 +10,25 @@ import jcuda.driver.CUstream;
  * The caller makes the context current.
  */
 final class DeviceScratch {
+    private final CudaDriver driver;
     private CUdeviceptr memory;
     private long bytes;
+
+    DeviceScratch(CudaDriver driver) {
+        this.driver = driver;
+    }
 
     /** The address of room for at least {@code doubles} doubles; growing first waits for {@code stream}. */
     long reserve(long doubles, CUstream stream) {
         long wanted = bytesFor(doubles);
         if (wanted > bytes) {
             if (memory != null) {
-                cuStreamSynchronize(stream);  // earlier kernels on the stream may still read the old memory
-                cuMemFree(memory);
+                driver.synchronize(stream);  // earlier kernels on the stream may still read the old memory
+                driver.free(memory);
                 memory = null;
                 bytes = 0;
             }
-            CUdeviceptr grown = new CUdeviceptr();
-            cuMemAlloc(grown, wanted);
-            memory = grown;
+            memory = driver.alloc(wanted);
             bytes = wanted;
         }
         return DeviceAddress.of(memory);
@@ -46,7 +45,7 @@ final class DeviceScratch {
     /** Frees the memory; the caller has waited for every kernel that used it. */
     void free() {
         if (memory != null) {
-            cuMemFree(memory);
+            driver.free(memory);
             memory = null;
             bytes = 0;
         }

@@ -1,21 +1,10 @@
 package dev.gpuact.cuda;
 
-import static jcuda.driver.JCudaDriver.cuEventCreate;
-import static jcuda.driver.JCudaDriver.cuEventDestroy;
-import static jcuda.driver.JCudaDriver.cuEventRecord;
-import static jcuda.driver.JCudaDriver.cuEventSynchronize;
-import static jcuda.driver.JCudaDriver.cuMemAllocHost;
-import static jcuda.driver.JCudaDriver.cuMemFreeHost;
-import static jcuda.driver.JCudaDriver.cuMemcpyDtoHAsync;
-import static jcuda.driver.JCudaDriver.cuMemcpyHtoDAsync;
-import static jcuda.driver.JCudaDriver.cuStreamSynchronize;
-
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import jcuda.Pointer;
 import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUevent;
-import jcuda.driver.CUevent_flags;
 import jcuda.driver.CUstream;
 
 /**
@@ -26,19 +15,31 @@ import jcuda.driver.CUstream;
 final class PinnedStaging {
     static final int BYTES = 8 << 20;
 
-    private final Pointer memory = new Pointer();
+    private final CudaDriver driver;
+    private final Pointer memory;
     private final Pointer[] halves = new Pointer[2];
     private final FloatBuffer[] floats = new FloatBuffer[2];
     /** Recorded after each copy from or into a half: the half may be reused once it has passed. */
-    private final CUevent[] copied = {new CUevent(), new CUevent()};
+    private final CUevent[] copied = new CUevent[2];
 
-    PinnedStaging() {
-        cuMemAllocHost(memory, BYTES);
-        int half = BYTES / 2;
-        for (int i = 0; i < 2; i++) {
-            halves[i] = memory.withByteOffset((long) i * half);
-            floats[i] = memory.getByteBuffer((long) i * half, half).order(ByteOrder.nativeOrder()).asFloatBuffer();
-            cuEventCreate(copied[i], CUevent_flags.CU_EVENT_DISABLE_TIMING);
+    /** Allocates the buffer and its events; frees what it got when a step fails. */
+    PinnedStaging(CudaDriver driver) {
+        this.driver = driver;
+        memory = driver.allocHost(BYTES);
+        try {
+            int half = BYTES / 2;
+            for (int i = 0; i < 2; i++) {
+                halves[i] = memory.withByteOffset((long) i * half);
+                floats[i] = driver.hostBytes(memory, (long) i * half, half).order(ByteOrder.nativeOrder()).asFloatBuffer();
+                copied[i] = driver.createEvent(false);
+            }
+        } catch (RuntimeException e) {
+            try {
+                free();
+            } catch (RuntimeException cleanup) {
+                e.addSuppressed(cleanup);
+            }
+            throw e;
         }
     }
 
@@ -46,13 +47,13 @@ final class PinnedStaging {
         int chunk = floats[0].capacity();
         for (int done = 0, h = 0; done < count; done += chunk, h ^= 1) {
             int n = Math.min(chunk, count - done);
-            cuEventSynchronize(copied[h]);
+            driver.synchronize(copied[h]);
             floats[h].clear();
             floats[h].put(src, srcOffset + done, n);
-            cuMemcpyHtoDAsync(dst.withByteOffset((long) done * Float.BYTES), halves[h], (long) n * Float.BYTES, stream);
-            cuEventRecord(copied[h], stream);
+            driver.copyHostToDevice(dst.withByteOffset((long) done * Float.BYTES), halves[h], (long) n * Float.BYTES, stream);
+            driver.record(copied[h], stream);
         }
-        cuStreamSynchronize(stream);
+        driver.synchronize(stream);
     }
 
     synchronized void download(CUdeviceptr src, float[] dst, int dstOffset, int count, CUstream stream) {
@@ -64,7 +65,7 @@ final class PinnedStaging {
                 startDownload(src, k + 1, chunk, count, stream);  // its half was emptied in the step before
             }
             int h = k & 1;
-            cuEventSynchronize(copied[h]);
+            driver.synchronize(copied[h]);
             floats[h].clear();
             floats[h].get(dst, dstOffset + k * chunk, Math.min(chunk, count - k * chunk));
         }
@@ -73,14 +74,27 @@ final class PinnedStaging {
     private void startDownload(CUdeviceptr src, int k, int chunk, int count, CUstream stream) {
         int h = k & 1;
         long first = (long) k * chunk;
-        cuMemcpyDtoHAsync(halves[h], src.withByteOffset(first * Float.BYTES),
+        driver.copyDeviceToHost(halves[h], src.withByteOffset(first * Float.BYTES),
                 Math.min(chunk, count - first) * Float.BYTES, stream);
-        cuEventRecord(copied[h], stream);
+        driver.record(copied[h], stream);
     }
 
+    /** Frees the events and the buffer, each step even when one before it fails; the first failure is thrown. */
     void free() {
-        cuEventDestroy(copied[0]);
-        cuEventDestroy(copied[1]);
-        cuMemFreeHost(memory);
+        RuntimeException failure = null;
+        for (int i = 0; i < 2; i++) {
+            if (copied[i] != null) {
+                try {
+                    driver.destroyEvent(copied[i]);
+                } catch (RuntimeException e) {
+                    failure = failure == null ? e : failure;
+                }
+                copied[i] = null;
+            }
+        }
+        driver.freeHost(memory);
+        if (failure != null) {
+            throw failure;
+        }
     }
 }

@@ -1,0 +1,68 @@
+package dev.gpuact.cuda;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.gpuact.Activation;
+import dev.gpuact.DeviceBuffer;
+import dev.gpuact.Op;
+import dev.gpuact.RowLayout;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Every kernel of gpuact.fatbin runs under the emulator, driven through the backend's public calls: the softmax
+ * columns below reach every warp variant, the block path, and the long path with one and with several chunks.
+ * Correctness is judged elsewhere (the conformance suite on cuda-emu, {@link CudaEmulatorTest}); this test fails
+ * when a kernel is never launched, so a new kernel must come with a way to reach it.
+ */
+class CudaEmulatorCoverageTest {
+    private static final long[] SOFTMAX_COLUMNS = {1, 2, 3, 5, 9, 17, 40, 100, 200, 300, 513, 9000};
+
+    @Test
+    void everyKernelOfTheFatbinIsLaunched() {
+        assertThat(EmulatorLibrary.load()).as("the CUDA emulator library").isNull();
+        assertThat(EmulatorLibrary.kernels()).as("kernels the emulator holds").containsExactlyInAnyOrderElementsOf(
+                Fatbin.load().kernels());
+        Map<String, Long> before = EmulatorLibrary.launchCounts();
+        try (CudaBackend cuda = EmulatedCudaProvider.open(1, new EmulatedDriver())) {
+            float[] x = new float[3 * 9000];
+            for (int i = 0; i < x.length; i++) {
+                x[i] = (float) Math.sin(i * 0.37) * 4;
+            }
+            try (DeviceBuffer bx = cuda.upload(x); DeviceBuffer dy = cuda.upload(x); DeviceBuffer out = cuda.allocate(x.length);
+                 DeviceBuffer w = cuda.upload(new float[] {0.25f, -0.5f, 2f})) {
+                for (Op op : Op.ELEMENTWISE) {
+                    cuda.apply(Activation.of(op), bx, out);
+                    cuda.applyBackward(Activation.of(op), bx, dy, out);
+                }
+                try (DeviceBuffer dw = cuda.allocate(3)) {
+                    cuda.prelu(bx, w, out, 3, 7);
+                    cuda.preluBackward(bx, w, dy, out, dw, 3, 7);
+                }
+                for (long cols : SOFTMAX_COLUMNS) {
+                    // One row: a long row splits into chunks; three rows fill one SM: a chunk per row.
+                    for (long rows : new long[] {1, 3}) {
+                        RowLayout layout = RowLayout.of(rows, cols);
+                        for (Activation act : List.of(Activation.SOFTMAX, Activation.LOG_SOFTMAX)) {
+                            cuda.applyRows(act, bx, out, layout);
+                            cuda.applyRowsBackward(act, bx, dy, out, layout);
+                        }
+                    }
+                }
+                Activation maxout = Activation.maxout(3);
+                cuda.applyRows(maxout, bx, out, RowLayout.of(4, 9, 3));
+                cuda.applyRowsBackward(maxout, bx, dy, out, RowLayout.of(4, 9, 3));
+            }
+        }
+        Map<String, Long> after = EmulatorLibrary.launchCounts();
+        List<String> never = new ArrayList<>();
+        after.forEach((kernel, count) -> {
+            if (count <= before.getOrDefault(kernel, 0L)) {
+                never.add(kernel);
+            }
+        });
+        assertThat(never).as("fatbin kernels this test never launched").isEmpty();
+    }
+}
