@@ -424,13 +424,15 @@ public final class CudaBackend extends AbstractBackend {
                                                  AbstractBuffer dx, RowLayout layout) {
         DeviceRanges.requireApart(y, "y", dx, "dx");
         DeviceRanges.requireApart(dy, "dy", dx, "dx");
-        Target t = begin();
-        args().i64(addr(y)).i64(addr(dy)).i64(addr(dx)).i64(layout.rows()).i64(layout.cols()).i64(layout.xStride())
-                .i64(layout.yStride()).f32(activation.a());
-        long rowsPerBlock = LaunchGeometry.BLOCK / 32;
-        launch(t, KernelNames.softmaxFromOutput(activation.op()),
-                new Launch(Math.toIntExact((layout.rows() + rowsPerBlock - 1) / rowsPerBlock), LaunchGeometry.BLOCK, 0));
-        finish(t);
+        try (Current c = current()) {
+            Target t = target();
+            args().i64(addr(y)).i64(addr(dy)).i64(addr(dx)).i64(layout.rows()).i64(layout.cols())
+                    .i64(layout.xStride()).i64(layout.yStride()).f32(activation.a());
+            long rowsPerBlock = LaunchGeometry.BLOCK / 32;
+            launch(t, KernelNames.softmaxFromOutput(activation.op()), new Launch(
+                    Math.toIntExact((layout.rows() + rowsPerBlock - 1) / rowsPerBlock), LaunchGeometry.BLOCK, 0));
+            finish(t);
+        }
     }
 
     private void elementwise(String kernel, Activation activation, long n, long... buffers) {
