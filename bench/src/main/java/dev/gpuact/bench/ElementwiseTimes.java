@@ -14,7 +14,8 @@ import java.util.SplittableRandom;
 /**
  * Kernel time of elementwise forward and backward passes on one backend, each next to the device copy of the same
  * floats measured in the same run (the copy reads n and writes n floats; a forward reads n and writes n, a backward
- * reads 2n and writes n). Runs alternate between the copy and the op, so a machine whose load drifts shifts both.
+ * reads 2n and writes n). Ops with a backward pass from the saved output also get that pass ("from y"; the x buffer
+ * stands in for y, as the formulas have no value-dependent branches). Runs alternate between the copy and the op, so a machine whose load drifts shifts both.
  *
  * <pre>java -cp bench/target/gpuact.jar dev.gpuact.bench.ElementwiseTimes opencl 16M 15 relu,sigmoid,...</pre>
  * Prints one line per op and direction: median milliseconds, the median copy of the same rounds, and their ratio.
@@ -37,7 +38,7 @@ public final class ElementwiseTimes {
             float[] host = new float[n];
             SplittableRandom random = new SplittableRandom(n);
             for (int i = 0; i < n; i++) {
-                host[i] = (float) random.nextGaussian();
+                host[i] = (float) random.nextGaussian();  // N(0, 1), as the figures of PyTorch it is compared with
             }
             try (DeviceBuffer x = backend.upload(host); DeviceBuffer dy = backend.upload(host);
                  DeviceBuffer out = backend.allocate(n); DeviceBuffer copy = backend.allocate(n)) {
@@ -47,6 +48,10 @@ public final class ElementwiseTimes {
                             () -> backend.apply(activation, x, out));
                     report(backend, op + "", "backward", rounds, x, copy,
                             () -> backend.applyBackward(activation, x, dy, out));
+                    if (activation.hasBackwardFromOutput()) {
+                        report(backend, op + "", "from y", rounds, x, copy,
+                                () -> backend.applyBackwardFromOutput(activation, x, dy, out));
+                    }
                 }
             }
         }

@@ -36,6 +36,12 @@ class CudaEmulatorCoverageTest {
                 for (Op op : Op.ELEMENTWISE) {
                     cuda.apply(Activation.of(op), bx, out);
                     cuda.applyBackward(Activation.of(op), bx, dy, out);
+                    if (op.hasBackwardFromOutput()) {
+                        cuda.applyBackwardFromOutput(Activation.of(op), bx, dy, out);
+                    }
+                }
+                for (Activation act : List.of(Activation.SOFTMAX, Activation.LOG_SOFTMAX)) {
+                    cuda.applyRowsBackwardFromOutput(act, bx, dy, out, RowLayout.of(3, 40));
                 }
                 try (DeviceBuffer dw = cuda.allocate(3)) {
                     cuda.prelu(bx, w, out, 3, 7);
