@@ -90,6 +90,13 @@ def ind(c):
     return mpf(1) if c else mpf(0)
 
 
+def hardsigmoid_line(x, a, b):
+    """alpha x + beta; the float nearest 1/6 (the default slope) stands for 1/6 itself (ACTIVATIONS.md)."""
+    if a == f32(1 / 6) and abs(b) < 1e30:
+        return (x + 6 * b) / 6
+    return a * x + b
+
+
 def mish_t(x):
     return mpmath.tanh(softplus_(x))
 
@@ -127,8 +134,8 @@ OPS = {
     "softsign": (lambda x, a, b: x / (1 + abs(x)), lambda x, a, b: 1 / (1 + abs(x)) ** 2),
     "logsigmoid": (lambda x, a, b: -softplus_(-x), lambda x, a, b: sigmoid(-x)),
     "hardtanh": (lambda x, a, b: min(max(x, a), b), lambda x, a, b: ind(a < x < b)),
-    "hardsigmoid": (lambda x, a, b: min(max(a * x + b, mpf(0)), mpf(1)),
-                    lambda x, a, b: a if 0 < a * x + b < 1 else mpf(0)),
+    "hardsigmoid": (lambda x, a, b: min(max(hardsigmoid_line(x, a, b), mpf(0)), mpf(1)),
+                    lambda x, a, b: a if 0 < hardsigmoid_line(x, a, b) < 1 else mpf(0)),
     "hardswish": (lambda x, a, b: x * min(max(x / 6 + mpf(1) / 2, mpf(0)), mpf(1)),
                   lambda x, a, b: mpf(0) if x < -3 else mpf(1) if x > 3 else x / 3 + mpf(1) / 2),
     "tanhshrink": (lambda x, a, b: x - mpmath.tanh(x), lambda x, a, b: mpmath.tanh(x) ** 2),

@@ -25,3 +25,18 @@
     }
 #include "activations.def"
 #undef GPUACT_OP
+
+// Backward from the saved output y: gpuact_bwdy_<id>, dx = dy * f'(y), for the ops of GPUACT_FROM_OUTPUT_OPS.
+#define GPUACT_FROM_OUTPUT(NAME, id)                                                                         \
+    struct BackwardFromOutput_##NAME {                                                                       \
+        float a, b;                                                                                          \
+        __device__ __forceinline__ float operator()(float y, float dy, long long) const {                    \
+            return gpuact_bwdy_##NAME(y, dy, a, b);                                                          \
+        }                                                                                                    \
+    };                                                                                                       \
+    GPUACT_KERNEL void __launch_bounds__(256)                                                                \
+    gpuact_bwdy_##id(const float* y, const float* dy, float* dx, long long n, float a, float b, int vec4) {  \
+        map_binary(y, dy, dx, n, vec4, BackwardFromOutput_##NAME{a, b});                                     \
+    }
+GPUACT_FROM_OUTPUT_OPS(GPUACT_FROM_OUTPUT)
+#undef GPUACT_FROM_OUTPUT

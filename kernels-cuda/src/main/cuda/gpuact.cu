@@ -6,3 +6,4 @@
 #include "prelu.cuh"
 #include "maxout.cuh"
 #include "softmax.cuh"
+#include "from_output.cuh"

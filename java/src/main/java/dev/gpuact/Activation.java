@@ -187,6 +187,14 @@ public final class Activation {
         return op.reference(x, a, b);
     }
 
+    /**
+     * Whether {@link Backend#applyBackwardFromOutput} (elementwise) or {@link Backend#applyRowsBackwardFromOutput}
+     * (softmax, log_softmax) takes this activation: its derivative is a function of its output at these parameters.
+     */
+    public boolean hasBackwardFromOutput() {
+        return op.hasBackwardFromOutput(a, b);
+    }
+
     /** Reference f'(x) at these parameters (elementwise ops). */
     public double referenceDerivative(double x) {
         return op.referenceDerivative(x, a, b);

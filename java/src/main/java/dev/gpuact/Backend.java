@@ -43,6 +43,22 @@ public interface Backend extends AutoCloseable {
     /** dx = dy * f'(x) elementwise. */
     void applyBackward(Activation activation, DeviceBuffer x, DeviceBuffer dy, DeviceBuffer dx);
 
+    /**
+     * dx = dy * f'(x) from the saved output y = f(x) instead of x, as autograd runs it (sigmoid: y(1 - y), tanh:
+     * 1 - y^2, ...): only for activations whose {@link Activation#hasBackwardFromOutput()} holds, else an
+     * {@link IllegalArgumentException}. The result is the true derivative at the float y given, within the bounds of
+     * {@link #applyBackward}. dx may be dy's buffer or y's.
+     */
+    void applyBackwardFromOutput(Activation activation, DeviceBuffer y, DeviceBuffer dy, DeviceBuffer dx);
+
+    /**
+     * The row-wise backward pass from the saved output y (softmax: dx = y (dy - sum dy y) / T; log_softmax:
+     * dx = (dy - e^y sum dy) / T). y and dy are laid out as the forward output ({@code yStride}), dx as the input
+     * ({@code xStride}); dx is a buffer of its own. Maxout has no such form (an {@link IllegalArgumentException}).
+     */
+    void applyRowsBackwardFromOutput(Activation activation, DeviceBuffer y, DeviceBuffer dy, DeviceBuffer dx,
+                                     RowLayout layout);
+
     /** A row-wise op (softmax, log_softmax, maxout) on each row of x into y. */
     void applyRows(Activation activation, DeviceBuffer x, DeviceBuffer y, RowLayout layout);
 

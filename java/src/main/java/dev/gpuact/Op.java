@@ -177,6 +177,32 @@ public enum Op {
         return derivativeScale == null ? Math.abs(derivative.at(x, a, b)) : derivativeScale.at(x, a, b);
     }
 
+    /**
+     * Whether a backward pass from the saved output y = f(x) exists for this op at some parameters
+     * ({@link Activation#hasBackwardFromOutput()} says at which); {@link OutputDerivative} lists the ops and why.
+     */
+    public boolean hasBackwardFromOutput() {
+        return kind != Kind.CHANNELWISE && (kind == Kind.ROWWISE ? OutputDerivative.holds(this, 0, 1)
+                : OutputDerivative.of(this) != null);
+    }
+
+    /** Whether the backward pass from the output exists at these parameters. */
+    public boolean hasBackwardFromOutput(double a, double b) {
+        return hasBackwardFromOutput() && OutputDerivative.holds(this, a, b);
+    }
+
+    /**
+     * Double-precision reference f' as a function of the output: the true derivative at the float {@code y} given
+     * (elementwise ops with {@link #hasBackwardFromOutput(double, double)} only).
+     */
+    public double referenceDerivativeFromOutput(double y, double a, double b) {
+        if (kind != Kind.ELEMENTWISE || !hasBackwardFromOutput(a, b)) {
+            throw new UnsupportedOperationException(id + " has no elementwise backward from its output at a=" + a
+                    + ", b=" + b);
+        }
+        return OutputDerivative.of(this).at(y, a, b);
+    }
+
     /** This op with its default parameters. */
     public Activation defaults() {
         return Activation.of(this);

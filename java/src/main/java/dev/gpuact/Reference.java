@@ -339,11 +339,23 @@ public final class Reference {
         return Double.isNaN(x) ? x : x > min && x < max ? 1 : 0;
     }
 
+    /** The float nearest 1/6, hardsigmoid's default slope. */
+    public static final float HARDSIGMOID_SIXTH = (float) (1.0 / 6);
+
+    /**
+     * (alpha x + beta) scaled to the clamp (0, 1). A slope of {@link #HARDSIGMOID_SIXTH} (or 1/6 itself) stands
+     * for 1/6 exactly, as ACTIVATIONS.md asks of defaults: (x + 6 beta) / 6, exact next to the zero at -3 where
+     * (1/6 rounded) x + beta would be 10^6 ULP off (for |beta| < 1e30, as the kernels).
+     */
+    private static double hardsigmoidLine(double x, double alpha, double beta) {
+        return (float) alpha == HARDSIGMOID_SIXTH && Math.abs(beta) < 1e30 ? (x + 6 * beta) / 6 : alpha * x + beta;
+    }
+
     public static double hardsigmoid(double x, double alpha, double beta) {
         if (Double.isNaN(x)) {
             return x;
         }
-        double v = alpha * x + beta;
+        double v = hardsigmoidLine(x, alpha, beta);
         return v <= 0 ? 0 : v >= 1 ? 1 : v;
     }
 
@@ -351,7 +363,7 @@ public final class Reference {
         if (Double.isNaN(x)) {
             return x;
         }
-        double v = alpha * x + beta;
+        double v = hardsigmoidLine(x, alpha, beta);
         return v > 0 && v < 1 ? alpha : 0;
     }
 

@@ -9,17 +9,26 @@ import java.nio.file.Path;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code gpuact grad}: the backward pass dx = dy * f'(x) (and PReLU's weight gradient). */
+/**
+ * {@code gpuact grad}: the backward pass dx = dy * f'(x) (and PReLU's weight gradient), from x or, with
+ * {@code --from-output}, from the saved output y (softmax and elementwise ops have the same shape in and out).
+ */
 @Command(name = "grad", mixinStandardHelpOptions = true,
         header = "The backward pass: dx = dy * f'(x) from .npy files.",
         description = "The backward pass: from the forward input x and the upstream gradient dy (shaped like the output of "
-                + "apply), writes dx shaped like x; for prelu also the weight gradient.")
+                + "apply), writes dx shaped like x; for prelu also the weight gradient. With --from-output, --in is the "
+                + "forward output y instead (as autograd saves it), for the functions whose derivative is a function of "
+                + "y: sigmoid, tanh, the relu family, elu/selu/celu, hardtanh, softsign, logsigmoid, softmax, "
+                + "log_softmax and a few more (gpuact says so for the others).")
 final class GradCommand extends OpCommand {
     @Option(names = "--grad", required = true, paramLabel = "DY.npy", description = "The upstream gradient dy, shaped like f(x).")
     Path grad;
 
     @Option(names = "--out", required = true, paramLabel = "DX.npy", description = "Where dx goes; written only on success.")
     Path out;
+
+    @Option(names = "--from-output", description = "--in is the forward output y = f(x), not x.")
+    boolean fromOutput;
 
     @Option(names = "--out-weight-grad", paramLabel = "DW.npy", description = "prelu only: where the weight gradient goes.")
     Path outWeightGrad;
@@ -28,6 +37,10 @@ final class GradCommand extends OpCommand {
     public Integer call() throws IOException {
         Activation activation = activation();
         rejectPreluOptionsUnlessPrelu("--out-weight-grad");
+        if (fromOutput && !activation.hasBackwardFromOutput()) {
+            throw new BadInputException("--from-output: " + activation + " has no backward pass from its output (its "
+                    + "derivative is not a function of y); give x as --in without --from-output");
+        }
         StagedOutputs.checkWritable("--out", out);
         if (outWeightGrad != null) {
             StagedOutputs.checkWritable("--out-weight-grad", outWeightGrad);
@@ -48,8 +61,20 @@ final class GradCommand extends OpCommand {
                  DeviceBuffer dx = b.allocate(g.input().count());
                  StagedOutputs outputs = new StagedOutputs()) {
                 switch (op.kind()) {
-                    case ELEMENTWISE -> b.applyBackward(activation, x, dy, dx);
-                    case ROWWISE -> b.applyRowsBackward(activation, x, dy, dx, g.rows());
+                    case ELEMENTWISE -> {
+                        if (fromOutput) {
+                            b.applyBackwardFromOutput(activation, x, dy, dx);
+                        } else {
+                            b.applyBackward(activation, x, dy, dx);
+                        }
+                    }
+                    case ROWWISE -> {
+                        if (fromOutput) {
+                            b.applyRowsBackwardFromOutput(activation, x, dy, dx, g.rows());
+                        } else {
+                            b.applyRowsBackward(activation, x, dy, dx, g.rows());
+                        }
+                    }
                     case CHANNELWISE -> b.preluBackward(x, w, dy, dx, dw, g.channels(), g.inner());
                 }
                 outputs.write("--out", out, g.input(), dx);

@@ -112,6 +112,17 @@ final class TestProviders {
         }
 
         @Override
+        public void applyBackwardFromOutput(Activation activation, DeviceBuffer y, DeviceBuffer dy, DeviceBuffer dx) {
+            cpu.applyBackwardFromOutput(activation, y, dy, dx);
+        }
+
+        @Override
+        public void applyRowsBackwardFromOutput(Activation activation, DeviceBuffer y, DeviceBuffer dy,
+                                                DeviceBuffer dx, RowLayout layout) {
+            cpu.applyRowsBackwardFromOutput(activation, y, dy, dx, layout);
+        }
+
+        @Override
         public void applyRows(Activation activation, DeviceBuffer x, DeviceBuffer y, RowLayout layout) {
             cpu.applyRows(activation, x, y, layout);
         }

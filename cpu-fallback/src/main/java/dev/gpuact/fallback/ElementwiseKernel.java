@@ -335,10 +335,13 @@ public enum ElementwiseKernel {
         }
     },
     HARDSIGMOID {
-        /** alpha * x is exact in double, so alpha x + beta rounds once even next to the zero of the line. */
+        /**
+         * alpha * x is exact in double, so alpha x + beta rounds once even next to the zero of the line; the float
+         * nearest 1/6 (the default slope) stands for 1/6 itself, as in the contract's reference.
+         */
         @Override
         public void forwardSequential(float[] x, int xo, float[] y, int yo, int n, float a, float b) {
-            double alpha = a;
+            double alpha = slope(a, b);
             double beta = b;
             for (int i = 0; i < n; i++) {
                 y[yo + i] = (float) Math.min(Math.max(alpha * x[xo + i] + beta, 0), 1);
@@ -347,12 +350,16 @@ public enum ElementwiseKernel {
 
         @Override
         public void backwardSequential(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n, float a, float b) {
-            double alpha = a;
+            double alpha = slope(a, b);
             double beta = b;
             for (int i = 0; i < n; i++) {
                 double v = alpha * x[xo + i] + beta;
                 dx[dxo + i] = (float) (dy[dyo + i] * (v > 0 && v < 1 ? alpha : nanOr(v, 0)));
             }
+        }
+
+        private static double slope(float a, float b) {
+            return a == (float) (1.0 / 6) && Math.abs(b) < 1e30 ? 1.0 / 6 : a;
         }
     },
     HARDSWISH {

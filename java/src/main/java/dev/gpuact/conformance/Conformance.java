@@ -27,7 +27,9 @@ import java.util.SplittableRandom;
  *     figure (as benchdnn does): for the elementwise backward that scale is |dy| times
  *     {@link Op#referenceDerivativeScale} (gelu: |Phi(x)| + |x phi(x)|; it only differs from |f'| for gelu,
  *     gelu_tanh, silu, swish, mish and ricker, near the zeros of f'); for softmax backward it is
- *     y_i (|dy_i| + sum_j |dy_j| y_j) / T; for log_softmax backward (|dy_i| + p_i sum_j |dy_j|) / T.</li>
+ *     y_i (|dy_i| + sum_j |dy_j| y_j) / T; for log_softmax backward (|dy_i| + p_i sum_j |dy_j|) / T. Where that
+ *     reading admits 0 for f'(x) (next to a zero of f'), the sign of a conforming f' is not determined, so an
+ *     infinite dy may give +-inf or NaN there; a finite result is still an error.</li>
  * <li>PReLU's weight gradient is a reduction whose float result depends on the summation order: it must be
  *     within {@link #REDUCTION_ULP} ULPs of sum |dy x| over the channel's terms (a pairwise or blocked float
  *     sum is far inside; a sequential one over a few thousand terms usually is).</li>
@@ -35,10 +37,16 @@ import java.util.SplittableRandom;
  * <li>Determinism: the same call twice gives the same bits, any NaN counting as one value (elementwise forward
  *     and backward, softmax and log_softmax over 65536 columns, PReLU's weight gradient).</li>
  * </ul>
+ * The backward passes from the saved output y are read as {@link OutputBackwardChecks} says: against the true
+ * derivative at the float y given; ops without that form must refuse it.
  * Elementwise inputs cover every float exponent with several mantissas and both signs, the special values, the
  * kinks and the zeros of f and f' of each op with their float neighbours, [-14, -5] densely, and seeded random
  * floats (uniform in [-20, 20] and uniform over bit patterns), at the default parameters and one or two others
- * per op; backward runs with dy = 1 and with dy uniform in [-2, 2]. Row-wise outputs are written into buffers
+ * per op; backward runs with dy = 1, with dy uniform in [-2, 2], and with dy = +-inf and +-{@value
+ * ElementwiseInputs#HUGE_DY} at the inputs within {@value ElementwiseInputs#EXTREME_DY_RANGE} of 0 and the special
+ * values: an infinite dy times a real nonzero f'(x) is +-inf even where f'(x) underflows float (gelu beyond -13),
+ * and NaN where f'(x) is 0 or x is infinite (the limit 0 times inf). Beyond that range the double reference of f'
+ * itself underflows for some ops (gelu_tanh below -21.5) and could not tell a zero from an underflow. Row-wise outputs are written into buffers
  * pre-filled with a sentinel, and every element outside the rows (stride padding, the tail) must keep it; input
  * padding is NaN, so a kernel that reads it poisons its row. Maxout must be exact; its gradient goes to the first
  * maximum. Not checked: the gradient of a fully masked or NaN row, and maxout's gradient in a group holding NaN
@@ -65,8 +73,14 @@ public final class Conformance {
     public static OpReport check(Backend backend, Op op) {
         Tally tally = new Tally(op.id());
         switch (op) {
-            case SOFTMAX, LOG_SOFTMAX -> SoftmaxChecks.run(backend, op, tally);
-            case MAXOUT -> MaxoutChecks.run(backend, tally);
+            case SOFTMAX, LOG_SOFTMAX -> {
+                SoftmaxChecks.run(backend, op, tally);
+                OutputBackwardChecks.rows(backend, op, tally);
+            }
+            case MAXOUT -> {
+                MaxoutChecks.run(backend, tally);
+                OutputBackwardChecks.rejected(backend, Activation.maxout(2), tally);
+            }
             case PRELU -> PreluChecks.run(backend, tally);
             default -> {
                 for (Activation activation : parameterSets(op)) {
@@ -119,8 +133,11 @@ public final class Conformance {
         float[] y = compareForward(backend, activation, x, tally);
         float[] dxOnes = compareBackward(backend, activation, x, ones, tally);
         compareBackward(backend, activation, x, randomDy, tally);
+        float[][] extreme = ElementwiseInputs.withExtremeDy(x);
+        compareBackward(backend, activation, extreme[0], extreme[1], tally);
         checkSameBits(tally, activation + " forward", y, forward(backend, activation, x));
         checkSameBits(tally, activation + " backward", dxOnes, backward(backend, activation, x, ones));
+        OutputBackwardChecks.elementwise(backend, activation, x, seed(op) + 2, tally);
     }
 
     /**
@@ -158,9 +175,12 @@ public final class Conformance {
         Op op = activation.op();
         float[] dx = backward(backend, activation, x, dy);
         for (int i = 0; i < x.length; i++) {
-            double want = dy[i] * op.referenceDerivative(x[i], activation.a(), activation.b());
-            double scale = Math.abs(dy[i]) * op.referenceDerivativeScale(x[i], activation.a(), activation.b());
-            double ulps = Ulp.distance(dx[i], want, scale);
+            double derivative = op.referenceDerivative(x[i], activation.a(), activation.b());
+            double derivativeScale = op.referenceDerivativeScale(x[i], activation.a(), activation.b());
+            double want = dy[i] * derivative;
+            double ulps = Float.isInfinite(dy[i]) && Ulp.distance(0f, derivative, derivativeScale) <= BACKWARD_ULP
+                    ? (Float.isFinite(dx[i]) ? Double.POSITIVE_INFINITY : 0)
+                    : Ulp.distance(dx[i], want, Math.abs(dy[i]) * derivativeScale);
             tally.backward(ulps);
             if (!(ulps <= BACKWARD_ULP)) {
                 tally.fail(elementFailure("backward (dy=" + dy[i] + ")", activation, x[i], dx[i], (float) want, ulps,

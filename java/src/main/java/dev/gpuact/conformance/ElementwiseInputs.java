@@ -64,6 +64,32 @@ final class ElementwiseInputs {
         return x;
     }
 
+    /** The finite part of the extreme-dy check: every op's f' is a double without underflow here. */
+    static final double EXTREME_DY_RANGE = 20;
+    /** A finite dy that a float f' in its subnormal range would spoil: dy f' must keep its relative accuracy. */
+    static final float HUGE_DY = 1e30f;
+
+    /**
+     * {x, dy}: each input within {@link #EXTREME_DY_RANGE} of 0, and each non-finite one, four times, with dy =
+     * +inf, -inf, {@link #HUGE_DY} and -{@link #HUGE_DY}.
+     */
+    static float[][] withExtremeDy(float[] inputs) {
+        float[] dys = {Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, HUGE_DY, -HUGE_DY};
+        List<Float> xs = new ArrayList<>();
+        for (float v : inputs) {
+            if (!Float.isFinite(v) || Math.abs(v) <= EXTREME_DY_RANGE) {
+                xs.add(v);
+            }
+        }
+        float[] x = new float[xs.size() * dys.length];
+        float[] dy = new float[x.length];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = xs.get(i / dys.length);
+            dy[i] = dys[i % dys.length];
+        }
+        return new float[][] {x, dy};
+    }
+
     /** A point, its float neighbours, and points closing in on it geometrically (1 - 2^-k, 1 + 2^-k, ...). */
     private static void addAround(Set<Integer> bits, double kink) {
         float center = (float) kink;

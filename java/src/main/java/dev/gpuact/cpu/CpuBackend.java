@@ -5,6 +5,7 @@ import dev.gpuact.DType;
 import dev.gpuact.Op;
 import dev.gpuact.RowLayout;
 import dev.gpuact.fallback.ElementwiseKernel;
+import dev.gpuact.fallback.OutputBackward;
 import dev.gpuact.fallback.Prelu;
 import dev.gpuact.fallback.Rowwise;
 import dev.gpuact.spi.AbstractBackend;
@@ -79,6 +80,25 @@ public final class CpuBackend extends AbstractBackend {
     @Override
     protected void computeBackward(Activation activation, AbstractBuffer x, AbstractBuffer dy, AbstractBuffer dx, long n) {
         kernel(activation.op()).backward(array(x), 0, array(dy), 0, array(dx), 0, (int) n, activation.a(), activation.b());
+    }
+
+    @Override
+    protected void computeBackwardFromOutput(Activation activation, AbstractBuffer y, AbstractBuffer dy,
+                                             AbstractBuffer dx, long n) {
+        OutputBackward.valueOf(activation.op().name()).backward(array(y), array(dy), array(dx), (int) n,
+                activation.a(), activation.b());
+    }
+
+    @Override
+    protected void computeRowsBackwardFromOutput(Activation activation, AbstractBuffer y, AbstractBuffer dy,
+                                                 AbstractBuffer dx, RowLayout layout) {
+        Rowwise.Layout rows = rows(layout);
+        double temperature = activation.param("temperature");
+        if (activation.op() == Op.SOFTMAX) {
+            OutputBackward.softmax(array(y), array(dy), array(dx), rows, temperature);
+        } else {
+            OutputBackward.logSoftmax(array(y), array(dy), array(dx), rows, temperature);
+        }
     }
 
     @Override

@@ -414,6 +414,31 @@ public final class CudaBackend extends AbstractBackend {
         elementwise(KernelNames.backward(activation.op()), activation, n, addr(x), addr(dy), addr(dx));
     }
 
+    @Override
+    protected void computeBackwardFromOutput(Activation activation, AbstractBuffer y, AbstractBuffer dy,
+                                             AbstractBuffer dx, long n) {
+        DeviceRanges.requireApartOrSame(y, "y", dx, "dx");
+        DeviceRanges.requireApartOrSame(dy, "dy", dx, "dx");
+        elementwise(KernelNames.backwardFromOutput(activation.op()), activation, n, addr(y), addr(dy), addr(dx));
+    }
+
+    /** One warp per row (from_output.cuh), eight rows to a block. */
+    @Override
+    protected void computeRowsBackwardFromOutput(Activation activation, AbstractBuffer y, AbstractBuffer dy,
+                                                 AbstractBuffer dx, RowLayout layout) {
+        DeviceRanges.requireApart(y, "y", dx, "dx");
+        DeviceRanges.requireApart(dy, "dy", dx, "dx");
+        try (Current c = current()) {
+            Target t = target();
+            args().i64(addr(y)).i64(addr(dy)).i64(addr(dx)).i64(layout.rows()).i64(layout.cols())
+                    .i64(layout.xStride()).i64(layout.yStride()).f32(activation.a());
+            long rowsPerBlock = LaunchGeometry.BLOCK / 32;
+            launch(t, KernelNames.softmaxFromOutput(activation.op()), new Launch(
+                    Math.toIntExact((layout.rows() + rowsPerBlock - 1) / rowsPerBlock), LaunchGeometry.BLOCK, 0));
+            finish(t);
+        }
+    }
+
     private void elementwise(String kernel, Activation activation, long n, long... buffers) {
         try (Current c = current()) {
             Target t = target();

@@ -30,6 +30,16 @@ final class KernelNames {
         return BACKWARD[requireElementwise(op).kernelCode()];
     }
 
+    /** {@code gpuact_bwdy_<id>}: the backward pass from the saved output (ops with that form). */
+    static String backwardFromOutput(Op op) {
+        return "gpuact_bwdy_" + requireElementwise(op).id();
+    }
+
+    /** {@code gpuact_<softmax|log_softmax>_bwdy}: the row-wise backward pass from the saved output. */
+    static String softmaxFromOutput(Op op) {
+        return softmax(op, true, "").replace("_bwd_", "_bwdy");
+    }
+
     /** {@code gpuact_<softmax|log_softmax>_<fwd|bwd>_<variant>}. */
     static String softmax(Op op, boolean backward, String variant) {
         if (op != Op.SOFTMAX && op != Op.LOG_SOFTMAX) {
@@ -50,7 +60,13 @@ final class KernelNames {
             names.add(forward(op));
             names.add(backward(op));
         }
+        for (Op op : Op.ELEMENTWISE) {
+            if (op.hasBackwardFromOutput()) {
+                names.add(backwardFromOutput(op));
+            }
+        }
         for (Op op : List.of(Op.SOFTMAX, Op.LOG_SOFTMAX)) {
+            names.add(softmaxFromOutput(op));
             for (String variant : SoftmaxPlan.variants()) {
                 names.add(softmax(op, false, variant));
                 names.add(softmax(op, true, variant));

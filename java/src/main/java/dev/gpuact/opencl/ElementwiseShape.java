@@ -22,20 +22,24 @@ enum ElementwiseShape {
 
     /**
      * The ops a CPU device runs faster in strips, forward: measured with PoCL 3.1 on AVX-512 at 16M floats, both
-     * shapes twice (see bench/RESULTS.md): 1.3x (identity) to 3x (softshrink) faster, sigmoid, tanh and the elu
-     * family 2x. The others (gelu, gelu_tanh, silu, swish, mish, softplus, tanhshrink, ricker), whose math
-     * branches, were 2.3x (mish) to 5x (softplus) slower in strips: their strip loop stays scalar.
+     * shapes (see bench/RESULTS.md): 1.3x (identity) to 3x (softshrink) faster, sigmoid, tanh and the elu family
+     * 2x; silu, swish and gelu_tanh 2-3x since their sigmoid is one exp and selects (no branch). The others (gelu,
+     * mish, softplus, tanhshrink, ricker) were 2x (mish) to 10x (gelu) slower in strips, where the compiler leaves
+     * their loop scalar: items are vectorised across the work-group instead.
      */
     private static final Set<Op> CPU_STRIP_FORWARD = EnumSet.of(Op.IDENTITY, Op.STEP, Op.ABS, Op.SQUARE,
-            Op.SIGMOID, Op.TANH, Op.RELU, Op.RELU6, Op.LEAKY_RELU, Op.ELU, Op.SELU, Op.CELU, Op.SOFTSIGN,
-            Op.LOGSIGMOID, Op.HARDTANH, Op.HARDSIGMOID, Op.HARDSWISH, Op.SOFTSHRINK, Op.HARDSHRINK, Op.THRESHOLD);
+            Op.SIGMOID, Op.TANH, Op.RELU, Op.RELU6, Op.LEAKY_RELU, Op.ELU, Op.SELU, Op.CELU, Op.GELU_TANH, Op.SILU,
+            Op.SWISH, Op.SOFTSIGN, Op.LOGSIGMOID, Op.HARDTANH, Op.HARDSIGMOID, Op.HARDSWISH, Op.SOFTSHRINK,
+            Op.HARDSHRINK, Op.THRESHOLD);
     /**
-     * The same, backward (other formulas, so another set): 1.2x (sigmoid) to 3x faster in strips; tanh, elu,
-     * selu, silu, swish and ricker 1.7x to 4x slower, gelu, gelu_tanh and mish the same either way.
+     * The same, backward (other formulas, so another set): 1.2x (sigmoid) to 3x faster in strips, tanh, silu,
+     * swish, elu and selu among them since their formulas are one exp without branches; gelu, gelu_tanh and mish
+     * 5x-30x slower (a scalar loop), ricker slower.
      */
     private static final Set<Op> CPU_STRIP_BACKWARD = EnumSet.of(Op.IDENTITY, Op.STEP, Op.ABS, Op.SQUARE,
-            Op.SIGMOID, Op.RELU, Op.RELU6, Op.LEAKY_RELU, Op.CELU, Op.SOFTPLUS, Op.SOFTSIGN, Op.LOGSIGMOID,
-            Op.HARDTANH, Op.HARDSIGMOID, Op.HARDSWISH, Op.TANHSHRINK, Op.SOFTSHRINK, Op.HARDSHRINK, Op.THRESHOLD);
+            Op.SIGMOID, Op.TANH, Op.RELU, Op.RELU6, Op.LEAKY_RELU, Op.ELU, Op.SELU, Op.CELU, Op.SILU, Op.SWISH,
+            Op.SOFTPLUS, Op.SOFTSIGN, Op.LOGSIGMOID, Op.HARDTANH, Op.HARDSIGMOID, Op.HARDSWISH, Op.TANHSHRINK,
+            Op.SOFTSHRINK, Op.HARDSHRINK, Op.THRESHOLD);
 
     private final String infix;
     private final int elementsPerItem;
@@ -53,6 +57,16 @@ enum ElementwiseShape {
     /** Work-items that cover {@code n} elements. */
     long items(long n) {
         return (n + elementsPerItem - 1) / elementsPerItem;
+    }
+
+    /** The backward kernel from the saved output y ({@code bwdy_NAME}, {@code bwdy_strip_NAME}). */
+    String kernelFromOutput(Op op) {
+        return "bwdy" + infix + op.name();
+    }
+
+    /** Every backward formula from y is a few flops without a branch: strips on a CPU device, as the cheap ops. */
+    static ElementwiseShape fromOutput(OpenClDevice device) {
+        return device.isCpu() ? STRIP : ITEM;
     }
 
     static ElementwiseShape choose(OpenClDevice device, Op op, boolean backward) {

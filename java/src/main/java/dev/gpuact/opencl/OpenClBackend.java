@@ -398,6 +398,21 @@ public final class OpenClBackend extends AbstractBackend {
     }
 
     @Override
+    protected void computeBackwardFromOutput(Activation activation, AbstractBuffer y, AbstractBuffer dy,
+                                             AbstractBuffer dx, long n) {
+        ElementwiseShape shape = ElementwiseShape.fromOutput(device);
+        run(shape.kernelFromOutput(activation.op()), shape.items(n), mem(y), mem(dy), mem(dx), n, activation.a(),
+                activation.b());
+    }
+
+    @Override
+    protected void computeRowsBackwardFromOutput(Activation activation, AbstractBuffer y, AbstractBuffer dy,
+                                                 AbstractBuffer dx, RowLayout layout) {
+        run(activation.op().id() + "_bwdy", layout.rows(), mem(y), mem(dy), mem(dx), layout.rows(), layout.cols(),
+                layout.xStride(), layout.yStride(), activation.a());
+    }
+
+    @Override
     protected void computeRows(Activation activation, AbstractBuffer x, AbstractBuffer y, RowLayout layout) {
         rows(activation, "fwd", layout, mem(x), mem(y));
     }

@@ -274,6 +274,58 @@ public abstract class AbstractBackend implements Backend {
     }
 
     @Override
+    public final void applyBackwardFromOutput(Activation activation, DeviceBuffer y, DeviceBuffer dy, DeviceBuffer dx) {
+        guarded(() -> {
+            elementwise(activation, "applyBackwardFromOutput");
+            fromOutput(activation, "applyBackwardFromOutput");
+            AbstractBuffer by = own(y, "y");
+            AbstractBuffer bdy = own(dy, "dy");
+            AbstractBuffer bdx = own(dx, "dx");
+            sameLength(by, "y", bdy, "dy");
+            sameLength(by, "y", bdx, "dx");
+            if (by.length() > 0) {
+                computeBackwardFromOutput(activation, by, bdy, bdx, by.length());
+            }
+        }, y, dy, dx);
+    }
+
+    @Override
+    public final void applyRowsBackwardFromOutput(Activation activation, DeviceBuffer y, DeviceBuffer dy,
+                                                  DeviceBuffer dx, RowLayout layout) {
+        guarded(() -> {
+            rowwise(activation, "applyRowsBackwardFromOutput");
+            fromOutput(activation, "applyRowsBackwardFromOutput");
+            Objects.requireNonNull(layout, "layout");
+            AbstractBuffer by = own(y, "y");
+            AbstractBuffer bdy = own(dy, "dy");
+            AbstractBuffer bdx = own(dx, "dx");
+            for (AbstractBuffer b : new AbstractBuffer[] {by, bdy}) {
+                if (b.length() < layout.yExtent(layout.cols())) {
+                    throw new IllegalArgumentException((b == by ? "y" : "dy") + " holds " + b.length()
+                            + " elements but " + layout + " needs " + layout.yExtent(layout.cols()));
+                }
+            }
+            if (bdx.length() < layout.xExtent()) {
+                throw new IllegalArgumentException("dx holds " + bdx.length() + " elements but " + layout + " needs "
+                        + layout.xExtent());
+            }
+            if (bdx == by || bdx == bdy) {
+                throw new IllegalArgumentException("dx must be a buffer of its own, not y or dy, for a row-wise backward pass");
+            }
+            if (!layout.isEmpty()) {
+                computeRowsBackwardFromOutput(activation, by, bdy, bdx, layout);
+            }
+        }, y, dy, dx);
+    }
+
+    private static void fromOutput(Activation activation, String method) {
+        if (!activation.hasBackwardFromOutput()) {
+            throw new IllegalArgumentException(method + ": " + activation + " has no backward pass from its output "
+                    + "(its derivative is not a function of y there); use the backward pass from x");
+        }
+    }
+
+    @Override
     public final void prelu(DeviceBuffer x, DeviceBuffer weight, DeviceBuffer y, long channels, long inner) {
         guarded(() -> {
             AbstractBuffer bx = own(x, "x");
@@ -420,7 +472,15 @@ public abstract class AbstractBackend implements Backend {
     protected abstract void computeBackward(Activation activation, AbstractBuffer x, AbstractBuffer dy,
                                             AbstractBuffer dx, long n);
 
+    /** dx = dy * f'(y); the activation has the form ({@link Activation#hasBackwardFromOutput()}). */
+    protected abstract void computeBackwardFromOutput(Activation activation, AbstractBuffer y, AbstractBuffer dy,
+                                                      AbstractBuffer dx, long n);
+
     protected abstract void computeRows(Activation activation, AbstractBuffer x, AbstractBuffer y, RowLayout layout);
+
+    /** Softmax or log_softmax backward from y; y and dy use {@code yStride}, dx {@code xStride}. */
+    protected abstract void computeRowsBackwardFromOutput(Activation activation, AbstractBuffer y, AbstractBuffer dy,
+                                                          AbstractBuffer dx, RowLayout layout);
 
     protected abstract void computeRowsBackward(Activation activation, AbstractBuffer x, AbstractBuffer dy,
                                                 AbstractBuffer dx, RowLayout layout);

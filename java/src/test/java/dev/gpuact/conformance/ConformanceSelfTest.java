@@ -41,6 +41,7 @@ class ConformanceSelfTest {
         "MAXOUT_LAST_MAXIMUM,           maxout,   dy goes to the first maximum",
         "PRELU_DWEIGHT_ACCUMULATES,     prelu,    ULP of sum|dy x|",
         "GELU_BACKWARD_NONDETERMINISTIC, gelu,    not deterministic: gelu backward",
+        "SIGMOID_FROM_OUTPUT_IN_FLOAT,  sigmoid,  backward from y (dy=1.0) at y=",
     })
     void aPlantedBugFailsItsOpWithAReadableLine(Defect defect, String opId, String expectedLine) {
         try (DoubleBackend backend = new DoubleBackend(defect)) {

@@ -33,6 +33,8 @@ final class DoubleBackend extends AbstractBackend {
         PRELU_DWEIGHT_ACCUMULATES,
         /** gelu backward rounds differently after its first call: not deterministic. */
         GELU_BACKWARD_NONDETERMINISTIC,
+        /** sigmoid backward from y as y - y^2 in float: cancels where y is near 1. */
+        SIGMOID_FROM_OUTPUT_IN_FLOAT,
     }
 
     private final Defect defect;
@@ -127,6 +129,42 @@ final class DoubleBackend extends AbstractBackend {
             out[i] = (float) (g[i] * activation.referenceDerivative(in[i]));
             if (perturb && Float.isFinite(out[i]) && out[i] != 0) {
                 out[i] = Math.nextUp(out[i]);
+            }
+        }
+    }
+
+    @Override
+    protected void computeBackwardFromOutput(Activation activation, AbstractBuffer y, AbstractBuffer dy,
+                                             AbstractBuffer dx, long n) {
+        float[] in = data(y);
+        float[] g = data(dy);
+        float[] out = data(dx);
+        for (int i = 0; i < n; i++) {
+            out[i] = (float) (g[i] * activation.op().referenceDerivativeFromOutput(in[i], activation.a(), activation.b()));
+            if (activation.op() == Op.SIGMOID && defect == Defect.SIGMOID_FROM_OUTPUT_IN_FLOAT) {
+                out[i] = g[i] * (in[i] - in[i] * in[i]);
+            }
+        }
+    }
+
+    @Override
+    protected void computeRowsBackwardFromOutput(Activation activation, AbstractBuffer y, AbstractBuffer dy,
+                                                 AbstractBuffer dx, RowLayout layout) {
+        float[] in = data(y);
+        float[] g = data(dy);
+        float[] out = data(dx);
+        int cols = (int) layout.cols();
+        boolean log = activation.op() == Op.LOG_SOFTMAX;
+        for (int r = 0; r < layout.rows(); r++) {
+            int xBase = (int) (r * layout.xStride());
+            int yBase = (int) (r * layout.yStride());
+            double[] p = new double[cols];
+            for (int j = 0; j < cols; j++) {
+                p[j] = log ? Math.exp(in[yBase + j]) : in[yBase + j];
+            }
+            double[] grad = RowReference.softmaxBackward(p, g, yBase, cols, activation.param("temperature"), log).dx();
+            for (int j = 0; j < cols; j++) {
+                out[xBase + j] = (float) grad[j];
             }
         }
     }

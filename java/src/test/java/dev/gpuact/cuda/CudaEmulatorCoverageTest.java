@@ -39,6 +39,12 @@ class CudaEmulatorCoverageTest {
                 for (Op op : Op.ELEMENTWISE) {
                     cuda.apply(Activation.of(op), few, fewOut);
                     cuda.applyBackward(Activation.of(op), few, few, fewOut);
+                    if (op.hasBackwardFromOutput()) {
+                        cuda.applyBackwardFromOutput(Activation.of(op), few, few, fewOut);
+                    }
+                }
+                for (Activation act : List.of(Activation.SOFTMAX, Activation.LOG_SOFTMAX)) {
+                    cuda.applyRowsBackwardFromOutput(act, bx, dy, out, RowLayout.of(3, 40));
                 }
                 try (DeviceBuffer dw = cuda.allocate(3)) {
                     cuda.prelu(few, w, fewOut, 3, 7);

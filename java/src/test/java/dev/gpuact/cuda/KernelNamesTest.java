@@ -26,7 +26,10 @@ class KernelNamesTest {
     void softmaxKernelsNameOpDirectionAndPath() {
         assertThat(KernelNames.softmax(Op.LOG_SOFTMAX, true, "warp8")).isEqualTo("gpuact_log_softmax_bwd_warp8");
         assertThat(KernelNames.softmaxLongDot(Op.SOFTMAX)).isEqualTo("gpuact_softmax_bwd_long_dot");
-        // 28 ops x 2 + 2 ops x (7 variants x 2 + long_dot) + row stats, PReLU x 4, maxout x 2.
-        assertThat(KernelNames.all()).hasSize(28 * 2 + 2 * 15 + 1 + 4 + 2).doesNotHaveDuplicates();
+        assertThat(KernelNames.softmaxFromOutput(Op.LOG_SOFTMAX)).isEqualTo("gpuact_log_softmax_bwdy");
+        assertThat(KernelNames.backwardFromOutput(Op.TANH)).isEqualTo("gpuact_bwdy_tanh");
+        // 28 ops x 2 + 17 from the output + 2 ops x (7 variants x 2 + long_dot + from the output) + row stats,
+        // PReLU x 4, maxout x 2.
+        assertThat(KernelNames.all()).hasSize(28 * 2 + 17 + 2 * 16 + 1 + 4 + 2).doesNotHaveDuplicates();
     }
 }

@@ -65,19 +65,6 @@ class ProgramCacheTest {
     }
 
     @Test
-    void theFloatOnlyVariantForDevicesWithoutFp64Builds() {
-        OpenClDevice device = OpenClTestDevice.device();
-        cl_context context = contextOn(device);
-        try {
-            ProgramBuilder.Built built = new ProgramBuilder(cache).build(context, device, KernelSource.program(),
-                    OpenClBackend.buildOptions(64) + " -DGPUACT_NO_FP64");
-            CL.clReleaseProgram(built.program());
-        } finally {
-            CL.clReleaseContext(context);
-        }
-    }
-
-    @Test
     void aBuildFailureCarriesTheCompilerLog() {
         OpenClDevice device = OpenClTestDevice.device();
         cl_context context = contextOn(device);

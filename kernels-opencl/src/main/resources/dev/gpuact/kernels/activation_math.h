@@ -6,11 +6,17 @@
  * a and b are the op's parameters in catalog order (0 when it has fewer).
  *
  * Accuracy target (ACTIVATIONS.md): forward <= 4 ULP, backward <= 8 ULP at every float input, NaN in gives NaN
- * out, infinities give the limit. The builtins are only trusted to a few ULP, so every formula avoids amplifying
- * their error: arguments of exp that come from a rounded product carry their rounding error along (gpuact_exp_hilo),
- * differences that cancel are rewritten, and the few derivatives that pass through zero away from x = 0 are
- * evaluated in double inside a narrow window around the root when the device has fp64 (GPUACT_HAS_FP64);
- * without fp64 the float formula is used there and the bound is not met near those roots.
+ * out, infinities give the limit. Float arithmetic only (no fp64, so a CPU OpenCL compiler vectorises it and a GPU
+ * runs it at full rate), straight-line code with selects rather than branches for the same reason. The builtins are
+ * only trusted to a few ULP, so every formula avoids amplifying their error: arguments of exp that come from a
+ * rounded product carry their rounding error along (gpuact_exp_hilo), differences that cancel are rewritten, and
+ * exponentials that would be subnormal are scaled (gpuact_exp_scaled). The derivatives that pass through zero away
+ * from x = 0 (gelu, gelu_tanh, silu, swish, mish, ricker) are sums of terms computed to a few ULP each, which is
+ * what the contract's term-scale reading asks there.
+ *
+ * Backward passes give dx = dy * f'(x) with the true product's limits: where f'(x) is a real nonzero number whose
+ * float underflows (gelu below -13), dy enters before the final scale, so a huge dy keeps its accuracy and an
+ * infinite dy gives +-inf, not inf * 0 = NaN (gpuact_dy_times_scaled).
  *
  * Only the C subset both compilers accept is used outside the target #ifs below. */
 #ifndef GPUACT_ACTIVATION_MATH_H
@@ -19,11 +25,6 @@
 #if defined(__OPENCL_VERSION__)
 /* static: C99 inline semantics would leave an external reference wherever the compiler declines to inline. */
 #define GPUACT_FN static inline
-/* -DGPUACT_NO_FP64 builds the float-only variant a device without fp64 gets */
-#if defined(cl_khr_fp64) && !defined(GPUACT_NO_FP64)
-#pragma OPENCL EXTENSION cl_khr_fp64 : enable
-#define GPUACT_HAS_FP64 1
-#endif
 #define gpuact_expf(v) exp(v)
 /* expm1 and log1p are our own (gpuact_ocl_*, below): PoCL's are 6x (expm1) and 20x (log1p) slower than its exp
  * on a CPU device, because they are not vectorised; ours are straight-line code from exp-free polynomials. */
@@ -35,9 +36,6 @@
 #define GPUACT_OCL_MATH 1
 #elif defined(__CUDACC__)
 #define GPUACT_FN __device__ __forceinline__
-#if !defined(GPUACT_NO_FP64)
-#define GPUACT_HAS_FP64 1
-#endif
 #define gpuact_expf(v) expf(v)
 #define gpuact_expm1f(v) expm1f(v)
 #define gpuact_log1pf(v) log1pf(v)
@@ -54,6 +52,8 @@
 #define GPUACT_SQRT_HALF 0.70710678118654752f
 #define GPUACT_SELU_LAMBDA 1.0507009873554805f
 #define GPUACT_SELU_LAMBDA_ALPHA 1.7580993408473766f
+/* the float nearest 1/6: hardsigmoid's default slope */
+#define GPUACT_SIXTH 0.1666666716337204f
 
 #if defined(GPUACT_OCL_MATH)
 /* expm1(x) = 2^k expm1(r) + (2^k - 1), x = k ln2 + r with |r| <= ln2/2 (ln2 in two parts, Cody-Waite);
@@ -119,30 +119,53 @@ GPUACT_FN float gpuact_two_sum(float a, float b, float *err) {
     return s;
 }
 
-/* m * exp(hi + lo), rounded once even where exp alone would already be subnormal: below -64 the exponential is
- * taken of hi + 64 ln 2 (ln 2 in two parts, the sum's error carried in lo) and scaled back by 2^-64 at the end,
- * so a factor m > 1 does not magnify the rounding of a subnormal exp. */
+/* exp(hi + lo) = e * 2^-128 below hi = -87 and e above, with e normal down to hi = -192: the exponent is taken of
+ * hi + 128 ln 2 there (ln 2 in two parts, the sum's error carried in lo), so a factor applied to e before the
+ * scale (gpuact_apply_scale) keeps its relative accuracy where exp alone would be subnormal. One exp, no branch;
+ * e <= 5.6 in the shifted range, so a factor that fits with the final result fits with e. */
+GPUACT_FN float gpuact_exp_scaled(float hi, float lo, int *scaled) {
+    float err;
+    float shifted = gpuact_two_sum(hi, 8.872283935546875e+01f, &err);
+    *scaled = hi < -87.0f;
+    return gpuact_exp_hilo(*scaled ? shifted : hi, *scaled ? lo + err - 2.437957392e-07f : lo);
+}
+
+/* v * 2^-128 when scaled, in two exact steps and one rounding (2^-128 itself is subnormal). */
+GPUACT_FN float gpuact_apply_scale(float v, int scaled) {
+    return scaled ? (v * 5.42101086242752217e-20f) * 5.42101086242752217e-20f : v;
+}
+
+/* m * exp(hi + lo), rounded once even where exp alone would already be subnormal. */
 GPUACT_FN float gpuact_exp_hilo_times(float hi, float lo, float m) {
-    if (hi < -64.0f) {
-        float err;
-        float shifted = gpuact_two_sum(hi, 4.436141968e+01f, &err);
-        float e = gpuact_exp_hilo(shifted, lo + err - 1.218978696e-07f);
-        return gpuact_vanishing(m, e) * 5.42101086242752217e-20f;
-    }
-    return gpuact_vanishing(m, gpuact_exp_hilo(hi, lo));
+    int scaled;
+    float e = gpuact_exp_scaled(hi, lo, &scaled);
+    return gpuact_apply_scale(gpuact_vanishing(m, e), scaled);
 }
 
-/* sigma(t + tlo) without overflow or cancellation on either side. */
-GPUACT_FN float gpuact_sigmoid_hilo(float t, float tlo) {
-    float e = gpuact_exp_hilo(-gpuact_fabsf(t), t >= 0.0f ? -tlo : tlo);
-    return (t >= 0.0f ? 1.0f : e) / (1.0f + e);
+/* dy * m * e (e from gpuact_exp_scaled) for a backward pass whose f'(x) = m e is a real nonzero number at every
+ * finite x: dy meets m e before the scale, so a huge dy keeps its accuracy where f' alone would be subnormal; and where
+ * the exponential underflows entirely, an infinite dy still gives the true +-inf (sign of m), not NaN. An
+ * infinite x (f' = 0 in the limit) keeps inf * 0 = NaN. */
+GPUACT_FN float gpuact_dy_times_scaled(float dy, float e, int scaled, float m, float x) {
+    float r = gpuact_apply_scale(dy * gpuact_vanishing(m, e), scaled);
+    int lost = e == 0.0f && gpuact_fabsf(dy) > GPUACT_FLT_MAX && gpuact_fabsf(x) <= GPUACT_FLT_MAX;
+    return lost ? (m < 0.0f ? -dy : dy) : r;
 }
 
-GPUACT_FN float gpuact_sigmoidf(float t) { return gpuact_sigmoid_hilo(t, 0.0f); }
-
-/* m * sigma(t + tlo); below -64, sigma(t) = e^t to far beyond float precision, and the product is scaled. */
+/* m * sigma(t + tlo) without overflow or cancellation on either side, one exp: e = exp(-|t|) (scaled where it
+ * would be subnormal), sigma = 1/(1 + e) for t >= 0 and e/(1 + e) below. */
 GPUACT_FN float gpuact_sigmoid_hilo_times(float t, float tlo, float m) {
-    return t < -64.0f ? gpuact_exp_hilo_times(t, tlo, m) : gpuact_vanishing(m, gpuact_sigmoid_hilo(t, tlo));
+    int scaled;
+    float e = gpuact_exp_scaled(-gpuact_fabsf(t), t >= 0.0f ? -tlo : tlo, &scaled);
+    float d = 1.0f + gpuact_apply_scale(e, scaled);
+    return t >= 0.0f ? m / d : gpuact_apply_scale(gpuact_vanishing(m, e) / d, scaled);
+}
+
+GPUACT_FN float gpuact_sigmoid_hilo(float t, float tlo) { return gpuact_sigmoid_hilo_times(t, tlo, 1.0f); }
+
+GPUACT_FN float gpuact_sigmoidf(float t) {
+    float e = gpuact_expf(-gpuact_fabsf(t));
+    return (t >= 0.0f ? 1.0f : e) / (1.0f + e);
 }
 
 /* m * exp(-x^2 / 2) with x^2 split exactly into h + l, so large |x| loses nothing to the rounding of x^2. */
@@ -183,17 +206,20 @@ GPUACT_FN float gpuact_normal_tail_times(float x, float m) {
     return gpuact_exp_neg_half_square_times(x, m * 0.5f * gpuact_erfcxf(gpuact_fabsf(x) * GPUACT_SQRT_HALF));
 }
 
-/* m sigma(+-2u), as 0.5 x (1 + tanh u) = x sigma(2u), u = sqrt(2/pi)(x + 0.044715 x^3). sigma amplifies the error of 2u by |2u|,
- * so 2u is formed in double where available and handed to sigma as hi + lo. */
-GPUACT_FN float gpuact_gelu_tanh_sigmoid_times(float x, float sign, float m) {
-#if defined(GPUACT_HAS_FP64)
-    double xd = (double) x;
-    double u2 = sign * 1.5957691216057308 * (xd + 0.044715 * xd * xd * xd);
-    float hi = (float) u2;
-    return gpuact_sigmoid_hilo_times(hi, (float) (u2 - (double) hi), m);
-#else
-    return gpuact_sigmoid_hilo_times(sign * 1.5957691216057308f * x * gpuact_fmaf(0.044715f * x, x, 1.0f), 0.0f, m);
-#endif
+/* 2u = A x + B x^3 of gelu_tanh (A = 2 sqrt(2/pi), B = 0.044715 A) as hi + *lo to about 2^-40: sigma(2u)
+ * amplifies the error of 2u by |2u| (up to 190 where it is still a float), so A and B are float pairs, x^2 is split
+ * exactly, and A + B x^2 (no cancellation) is summed with its error. */
+GPUACT_FN float gpuact_gelu_tanh_u2(float x, float *lo) {
+    float s = x * x;
+    float sl = gpuact_fmaf(x, x, -s);
+    float bs = 7.135481387e-02f * s;
+    float bs_lo = gpuact_fmaf(7.135481387e-02f, s, -bs) + gpuact_fmaf(7.135481387e-02f, sl, 2.398832466e-09f * s);
+    float err;
+    float inner = gpuact_two_sum(1.595769167e+00f, bs, &err);
+    float inner_lo = err + (bs_lo - 4.534068054e-08f);
+    float hi = x * inner;
+    *lo = gpuact_fmaf(x, inner, -hi) + x * inner_lo;
+    return hi;
 }
 
 /* x - tanh x for |x| < 1: x^3 g(x^2), g fitted on [0, 1] (relative error 5e-10), x^3 formed with one rounding. */
@@ -212,22 +238,24 @@ GPUACT_FN float gpuact_tanhshrink_small(float x) {
     return x3 * g;
 }
 
-/* d/dt [t sigma(t)] = sigma(t)(1 + t sigma(-t)), zero at t = -1.2785; double near that root. */
+/* d/dt [t sigma(t)] = sigma(t)(1 + t sigma(-t)), zero at t = -1.2785, one exp: with e = exp(-|t|) and
+ * r = 1/(1 + e), it is r (1 + t e r) for t >= 0 and e r (1 + t r) below (e scaled where it would be subnormal). */
 GPUACT_FN float gpuact_silu_slope(float t, float tlo) {
-#if defined(GPUACT_HAS_FP64)
-    if (t > -2.5f && t < -0.6f) {
-        double td = (double) t + (double) tlo;
-        double sp = 1.0 / (1.0 + exp(-td));
-        return (float) (sp * (1.0 + td * (1.0 - sp)));
-    }
-#endif
-    return gpuact_sigmoid_hilo_times(t, tlo, 1.0f + gpuact_vanishing(t, gpuact_sigmoid_hilo(-t, -tlo)));
+    int scaled;
+    float e = gpuact_exp_scaled(-gpuact_fabsf(t), t >= 0.0f ? -tlo : tlo, &scaled);
+    float r = 1.0f / (1.0f + gpuact_apply_scale(e, scaled));
+    float upper = r * (1.0f + gpuact_vanishing(t, gpuact_apply_scale(e, scaled) * r));
+    float lower = gpuact_apply_scale(gpuact_vanishing(gpuact_fmaf(t, r, 1.0f), e * r), scaled);
+    return t >= 0.0f ? upper : lower;
 }
 
-/* tanh(softplus x) = n/(n + 2), n = e^x (e^x + 2): no log, no cancellation; 1 - t = 2/(n + 2). */
-GPUACT_FN float gpuact_mish_n(float x) {
-    float e = gpuact_expf(x);
-    return e * (e + 2.0f);
+/* tanh(softplus x) = n/(n + 2), n = e (e + 2), e = e^x: no log, no cancellation; 1 - t = 2/(n + 2) and
+ * 1 - t^2 = 4 (e + 1)^2/(n + 2)^2. e is scaled where it would be subnormal (*scaled) and *q = 1/(n + 2). */
+GPUACT_FN float gpuact_mish_e(float x, int *scaled, float *q) {
+    float e = gpuact_exp_scaled(x, 0.0f, scaled);
+    float es = gpuact_apply_scale(e, *scaled);
+    *q = 1.0f / gpuact_fmaf(es, es + 2.0f, 2.0f);
+    return e;
 }
 
 /* ---- elementwise ops, in activations.def order ---------------------------------------------------------- */
@@ -250,15 +278,18 @@ GPUACT_FN float gpuact_bwd_SQUARE(float x, float dy, float a, float b) {
 }
 
 GPUACT_FN float gpuact_fwd_SIGMOID(float x, float a, float b) { return gpuact_sigmoidf(x); }
+/* sigma(x) sigma(-x) = e/(1 + e)^2 with e = exp(-|x|): one exp, one division. */
 GPUACT_FN float gpuact_bwd_SIGMOID(float x, float dy, float a, float b) {
-    return dy * (gpuact_sigmoidf(x) * gpuact_sigmoidf(-x));
+    float e = gpuact_expf(-gpuact_fabsf(x));
+    float d = 1.0f + e;
+    return dy * (e / (d * d));
 }
 
 /* 1 - tanh^2 x = 4e/(1 + e)^2 with e = exp(-2|x|): no cancellation for large |x|. */
 GPUACT_FN float gpuact_sech2(float x) {
     float e = gpuact_expf(-2.0f * gpuact_fabsf(x));
     float d = 1.0f + e;
-    return gpuact_exp_hilo_times(-2.0f * gpuact_fabsf(x), 0.0f, 4.0f) / (d * d);
+    return (4.0f * e) / (d * d);
 }
 
 GPUACT_FN float gpuact_fwd_TANH(float x, float a, float b) { return gpuact_tanhf(x); }
@@ -313,44 +344,37 @@ GPUACT_FN float gpuact_fwd_GELU(float x, float a, float b) {
     float inside = x > 0.0f ? x * (1.0f - tail) : tail;
     return x > 10.0f ? x : x < -20.0f ? 0.0f : inside;
 }
-/* Phi(x) + x phi(x) cancels around its root x = -0.7518; double there. */
+/* Phi(x) + x phi(x) = e^{-x^2/2} m: 1 + e^{-x^2/2}(x/sqrt(2 pi) - erfcx/2) above 0 and e^{-x^2/2}(erfcx/2 +
+ * x/sqrt(2 pi)) below, with erfcx at |x|/sqrt 2; the two terms of m cancel near the root x = -0.7518. */
 GPUACT_FN float gpuact_bwd_GELU(float x, float dy, float a, float b) {
-    if (x > 10.0f) {
-        return dy;
-    }
-    if (x < -20.0f) {
-        return dy * 0.0f;
-    }
-#if defined(GPUACT_HAS_FP64)
-    if (x > -1.5f && x < -0.3f) {
-        double xd = (double) x;
-        return dy * (float) (0.5 * erfc(-xd * 0.70710678118654752) + xd * 0.3989422804014327 * exp(-0.5 * xd * xd));
-    }
-#endif
     float erfcx_half = 0.5f * gpuact_erfcxf(gpuact_fabsf(x) * GPUACT_SQRT_HALF);
-    if (x > 0.0f) {
-        return dy * (1.0f + gpuact_exp_neg_half_square_times(x, x * GPUACT_INV_SQRT_2PI - erfcx_half));
-    }
-    return dy * gpuact_exp_neg_half_square_times(x, erfcx_half + x * GPUACT_INV_SQRT_2PI);
+    float xs = x * GPUACT_INV_SQRT_2PI;
+    float h = x * x;
+    int scaled;
+    float e = gpuact_exp_scaled(-0.5f * h, -0.5f * gpuact_fmaf(x, x, -h), &scaled);
+    float upper = dy * (1.0f + gpuact_apply_scale(gpuact_vanishing(xs - erfcx_half, e), scaled));
+    float lower = gpuact_dy_times_scaled(dy, e, scaled, erfcx_half + xs, x);
+    return x > 10.0f ? dy : x > 0.0f ? upper : lower;
 }
 
 GPUACT_FN float gpuact_fwd_GELU_TANH(float x, float a, float b) {
-    return gpuact_gelu_tanh_sigmoid_times(x, 1.0f, x);
+    float lo;
+    float u2 = gpuact_gelu_tanh_u2(x, &lo);
+    return gpuact_sigmoid_hilo_times(u2, lo, x);
 }
-/* sigma(2u) + 2x u' sigma(2u) sigma(-2u); its root near x = -0.75 is evaluated in double. */
+/* sigma(2u)(1 + x (2u)' sigma(-2u)) with e = exp(-|2u|), r = 1/(1 + e): r (1 + x (2u)' e r) above 0 and
+ * e r (1 + x (2u)' r) below; the terms cancel near the root x = -0.75. */
 GPUACT_FN float gpuact_bwd_GELU_TANH(float x, float dy, float a, float b) {
-#if defined(GPUACT_HAS_FP64)
-    if (x > -2.5f && x < -0.3f) {
-        double xd = (double) x;
-        double u2 = 1.5957691216057308 * (xd + 0.044715 * xd * xd * xd);
-        double sp = 1.0 / (1.0 + exp(-u2));
-        double du2 = 1.5957691216057308 * (1.0 + 0.134145 * xd * xd);
-        return dy * (float) (sp + xd * du2 * sp * (1.0 - sp));
-    }
-#endif
-    float sm = gpuact_gelu_tanh_sigmoid_times(x, -1.0f, 1.0f);
-    float du2 = 1.5957691216057308f * gpuact_fmaf(0.134145f * x, x, 1.0f);
-    return dy * gpuact_gelu_tanh_sigmoid_times(x, 1.0f, 1.0f + gpuact_vanishing(x * du2, sm));
+    float lo;
+    float u2 = gpuact_gelu_tanh_u2(x, &lo);
+    float du2 = 1.595769122f * gpuact_fmaf(0.134145f * x, x, 1.0f);
+    int scaled;
+    float e = gpuact_exp_scaled(-gpuact_fabsf(u2), u2 >= 0.0f ? -lo : lo, &scaled);
+    float es = gpuact_apply_scale(e, scaled);
+    float r = 1.0f / (1.0f + es);
+    float upper = dy * (r * (1.0f + gpuact_vanishing(x * du2, es * r)));
+    float lower = gpuact_dy_times_scaled(dy, e, scaled, r * gpuact_fmaf(x * du2, r, 1.0f), x);
+    return u2 >= 0.0f ? upper : lower;
 }
 
 GPUACT_FN float gpuact_fwd_SILU(float x, float a, float b) { return gpuact_sigmoid_hilo_times(x, 0.0f, x); }
@@ -368,36 +392,24 @@ GPUACT_FN float gpuact_bwd_SWISH(float x, float dy, float a, float b) {
     return dy * gpuact_nan_or(x, gpuact_silu_slope(t, gpuact_fmaf(a, x, -t)));
 }
 
+/* x t = x e (e + 2) q; above 20, t = 1 to float precision. */
 GPUACT_FN float gpuact_fwd_MISH(float x, float a, float b) {
-    if (x > 20.0f) {
-        return x;
-    }
-    if (x < -64.0f) {
-        return gpuact_exp_hilo_times(x, 0.0f, x); /* tanh(softplus x) = e^x (1 + O(e^x)) */
-    }
-    float n = gpuact_mish_n(x);
-    return gpuact_vanishing(x, n / (n + 2.0f));
+    int scaled;
+    float q;
+    float e = gpuact_mish_e(x, &scaled, &q);
+    float es = gpuact_apply_scale(e, scaled);
+    float y = gpuact_apply_scale(gpuact_vanishing(x, e) * ((es + 2.0f) * q), scaled);
+    return x > 20.0f ? x : y;
 }
-/* t + x (1 - t)(1 + t) sigma(x); its root near x = -1.19 is evaluated in double. */
+/* t + x (1 - t^2) sigma(x) = e ((e + 2) q + 4 x (1 + e) q^2): one exp, one division; the two terms cancel near the
+ * root x = -1.19. */
 GPUACT_FN float gpuact_bwd_MISH(float x, float dy, float a, float b) {
-    if (x > 20.0f) {
-        return dy;
-    }
-#if defined(GPUACT_HAS_FP64)
-    if (x > -3.5f && x < -0.5f) {
-        double e = exp((double) x);
-        double n = e * (e + 2.0);
-        double t = n / (n + 2.0);
-        return dy * (float) (t + (double) x * (2.0 / (n + 2.0)) * (1.0 + t) * (e / (1.0 + e)));
-    }
-#endif
-    if (x < -64.0f) {
-        return dy * gpuact_exp_hilo_times(x, 0.0f, 1.0f + x); /* t + x (1 - t^2) sigma(x) = e^x (1 + x)(1 + O(e^x)) */
-    }
-    float n = gpuact_mish_n(x);
-    float t = n / (n + 2.0f);
-    float slope = (2.0f / (n + 2.0f)) * (1.0f + t) * gpuact_sigmoidf(x);
-    return dy * gpuact_nan_or(x, t + gpuact_vanishing(x, slope));
+    int scaled;
+    float q;
+    float e = gpuact_mish_e(x, &scaled, &q);
+    float es = gpuact_apply_scale(e, scaled);
+    float m = gpuact_fmaf(es + 2.0f, q, (4.0f * x) * ((1.0f + es) * (q * q)));
+    return x > 20.0f ? dy : gpuact_dy_times_scaled(dy, e, scaled, m, x);
 }
 
 /* log1p(e^t)/beta = (max(t, 0) + log1p(e^-|t|))/beta with t = beta x carried as hi + lo. */
@@ -434,18 +446,37 @@ GPUACT_FN float gpuact_bwd_HARDTANH(float x, float dy, float a, float b) {
     return dy * gpuact_nan_or(x, x > a && x < b ? 1.0f : 0.0f);
 }
 
-GPUACT_FN float gpuact_fwd_HARDSIGMOID(float x, float a, float b) {
-    float v = gpuact_fmaf(a, x, b);
-    return v <= 0.0f ? 0.0f : v >= 1.0f ? 1.0f : v;
-}
-/* Whether 0 < a x + b < 1 holds for the exact value: a x + b == v + lo (TwoProduct and TwoSum), because the
- * rounded v reaches 1.0 just below the kink. */
-GPUACT_FN float gpuact_bwd_HARDSIGMOID(float x, float dy, float a, float b) {
-    float p = a * x;
+/* The line alpha x + beta as an unrounded hi + *lo, scaled so that the clamp is (0, *top). The float nearest 1/6,
+ * the default slope, stands for 1/6 itself (ACTIVATIONS.md: defaults are exact): the line is then x + 6 beta over
+ * (0, 6), which is exact near its zero at -3, where (1/6 rounded) x + beta cancels to a 10^6 ULP error
+ * (|beta| < 1e30, so 6 beta stays finite). */
+GPUACT_FN int gpuact_hardsigmoid_sixth(float a, float b) { return a == GPUACT_SIXTH && gpuact_fabsf(b) < 1e30f; }
+
+GPUACT_FN float gpuact_hardsigmoid_line(float x, float a, float b, float *lo, float *top) {
+    int sixth = gpuact_hardsigmoid_sixth(a, b);
+    float p = sixth ? 6.0f * b : a * x;
+    float plo = sixth ? gpuact_fmaf(6.0f, b, -p) : gpuact_fmaf(a, x, -p);
     float err;
-    float v = gpuact_two_sum(p, b, &err);
-    float lo = err + gpuact_fmaf(a, x, -p);
-    int inside = (v > 0.0f || (v == 0.0f && lo > 0.0f)) && (v < 1.0f || (v == 1.0f && lo < 0.0f));
+    float v = gpuact_two_sum(p, sixth ? x : b, &err);
+    *lo = err + plo;
+    *top = sixth ? 6.0f : 1.0f;
+    return v;
+}
+
+/* With the default slope, x + 6 beta is exact near its zero (Sterbenz), so w rounds once there. */
+GPUACT_FN float gpuact_fwd_HARDSIGMOID(float x, float a, float b) {
+    int sixth = gpuact_hardsigmoid_sixth(a, b);
+    float p = 6.0f * b;
+    float w = sixth ? (x + p) + gpuact_fmaf(6.0f, b, -p) : gpuact_fmaf(a, x, b);
+    float top = sixth ? 6.0f : 1.0f;
+    return w <= 0.0f ? 0.0f : w >= top ? 1.0f : sixth ? w / 6.0f : w;
+}
+/* Whether 0 < a x + b < 1 holds for the exact value, because the rounded line reaches its bound just inside it. */
+GPUACT_FN float gpuact_bwd_HARDSIGMOID(float x, float dy, float a, float b) {
+    float lo;
+    float top;
+    float v = gpuact_hardsigmoid_line(x, a, b, &lo, &top);
+    int inside = (v > 0.0f || (v == 0.0f && lo > 0.0f)) && (v < top || (v == top && lo < 0.0f));
     return dy * gpuact_nan_or(v, inside ? a : 0.0f);
 }
 
@@ -494,7 +525,65 @@ GPUACT_FN float gpuact_fwd_RICKER(float x, float a, float b) {
     return gpuact_exp_neg_half_square_times(x, gpuact_fmaf(-x, x, 1.0f));
 }
 GPUACT_FN float gpuact_bwd_RICKER(float x, float dy, float a, float b) {
-    return dy * gpuact_nan_or(x, gpuact_exp_neg_half_square_times(x, x * gpuact_fmaf(x, x, -3.0f)));
+    float h = x * x;
+    int scaled;
+    float e = gpuact_exp_scaled(-0.5f * h, -0.5f * gpuact_fmaf(x, x, -h), &scaled);
+    return gpuact_dy_times_scaled(dy, e, scaled, x * gpuact_fmaf(x, x, -3.0f), x);
+}
+
+/* ---- backward from the saved output y = f(x) --------------------------------------------------------------
+ * GPUACT_FN float gpuact_bwdy_NAME(float y, float dy, float a, float b)    dx = dy * f'(y)
+ * for the ops of GPUACT_FROM_OUTPUT_OPS, those whose derivative is a function of y (dev.gpuact.Op's
+ * hasBackwardFromOutput says which and why; leaky_relu, elu and threshold only at parameters the host checks).
+ * Each is the true f' at the float y given, rounded a few times at most: the differences that cancel (1 - y^2,
+ * y + alpha as y nears -alpha) are exact or rounded once. */
+#define GPUACT_FROM_OUTPUT_OPS(X) \
+    X(IDENTITY, identity) X(STEP, step) X(SIGMOID, sigmoid) X(TANH, tanh) X(RELU, relu) X(RELU6, relu6) \
+    X(LEAKY_RELU, leaky_relu) X(ELU, elu) X(SELU, selu) X(CELU, celu) X(SOFTSIGN, softsign) \
+    X(LOGSIGMOID, logsigmoid) X(HARDTANH, hardtanh) X(HARDSIGMOID, hardsigmoid) X(SOFTSHRINK, softshrink) \
+    X(HARDSHRINK, hardshrink) X(THRESHOLD, threshold)
+
+GPUACT_FN float gpuact_bwdy_IDENTITY(float y, float dy, float a, float b) { return dy * gpuact_nan_or(y, 1.0f); }
+GPUACT_FN float gpuact_bwdy_STEP(float y, float dy, float a, float b) { return dy * gpuact_nan_or(y, 0.0f); }
+GPUACT_FN float gpuact_bwdy_SIGMOID(float y, float dy, float a, float b) { return dy * (y * (1.0f - y)); }
+GPUACT_FN float gpuact_bwdy_TANH(float y, float dy, float a, float b) { return dy * gpuact_fmaf(-y, y, 1.0f); }
+GPUACT_FN float gpuact_bwdy_RELU(float y, float dy, float a, float b) {
+    return dy * gpuact_nan_or(y, y > 0.0f ? 1.0f : 0.0f);
+}
+GPUACT_FN float gpuact_bwdy_RELU6(float y, float dy, float a, float b) {
+    return dy * gpuact_nan_or(y, y > 0.0f && y < 6.0f ? 1.0f : 0.0f);
+}
+GPUACT_FN float gpuact_bwdy_LEAKY_RELU(float y, float dy, float a, float b) {
+    return dy * gpuact_nan_or(y, y > 0.0f ? 1.0f : a);
+}
+GPUACT_FN float gpuact_bwdy_ELU(float y, float dy, float a, float b) {
+    return dy * gpuact_nan_or(y, y > 0.0f ? 1.0f : y + a);
+}
+/* y + lambda alpha with lambda alpha as a float pair: y + hi is exact as y nears -lambda alpha (Sterbenz). */
+GPUACT_FN float gpuact_bwdy_SELU(float y, float dy, float a, float b) {
+    return dy * gpuact_nan_or(y, y > 0.0f ? GPUACT_SELU_LAMBDA : (y + 1.758099318e+00f) + 2.329671744e-08f);
+}
+GPUACT_FN float gpuact_bwdy_CELU(float y, float dy, float a, float b) {
+    return dy * gpuact_nan_or(y, y > 0.0f ? 1.0f : (y + a) / a);
+}
+GPUACT_FN float gpuact_bwdy_SOFTSIGN(float y, float dy, float a, float b) {
+    float r = 1.0f - gpuact_fabsf(y);
+    return dy * (r * r);
+}
+/* sigma(-x) = 1 - e^y */
+GPUACT_FN float gpuact_bwdy_LOGSIGMOID(float y, float dy, float a, float b) { return dy * -gpuact_expm1f(y); }
+GPUACT_FN float gpuact_bwdy_HARDTANH(float y, float dy, float a, float b) {
+    return dy * gpuact_nan_or(y, y > a && y < b ? 1.0f : 0.0f);
+}
+GPUACT_FN float gpuact_bwdy_HARDSIGMOID(float y, float dy, float a, float b) {
+    return dy * gpuact_nan_or(y, y > 0.0f && y < 1.0f ? a : 0.0f);
+}
+GPUACT_FN float gpuact_bwdy_SOFTSHRINK(float y, float dy, float a, float b) {
+    return dy * gpuact_nan_or(y, y != 0.0f ? 1.0f : 0.0f);
+}
+GPUACT_FN float gpuact_bwdy_HARDSHRINK(float y, float dy, float a, float b) { return gpuact_bwdy_SOFTSHRINK(y, dy, a, b); }
+GPUACT_FN float gpuact_bwdy_THRESHOLD(float y, float dy, float a, float b) {
+    return dy * gpuact_nan_or(y, y > a ? 1.0f : 0.0f);
 }
 
 /* ---- row-wise helpers ----------------------------------------------------------------------------------- */

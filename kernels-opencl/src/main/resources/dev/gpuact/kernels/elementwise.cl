@@ -6,6 +6,7 @@
  *   fwd_strip_NAME, bwd_strip_NAME  GPUACT_STRIP consecutive elements per work-item: on a CPU device the strip
  *                                   loop becomes vector code and the work-group count (PoCL's per-group cost) drops
  *                                   by GPUACT_STRIP, which takes cheap ops to the copy limit.
+ * bwdy_NAME and bwdy_strip_NAME take the saved output y in place of x (the ops of GPUACT_FROM_OUTPUT_OPS).
  * x and y (dy and dx) may be the same buffer: each element is read before it is written, by the same item. */
 #include "activation_math.h"
 
@@ -45,6 +46,18 @@ __kernel void bwd##PREFIX##NAME(__global const float *x, __global const float *d
     GPUACT_ELEMENTWISE_KERNELS(NAME, _strip_, GPUACT_STRIP_ELEMENTS)
 #include "activations.def"
 #undef GPUACT_OP
+
+/* Backward from the saved output: bwdy_NAME and bwdy_strip_NAME, dx = dy * f'(y), for GPUACT_FROM_OUTPUT_OPS. */
+#define GPUACT_FROM_OUTPUT_KERNELS(NAME, PREFIX, ELEMENTS) \
+__kernel void bwdy##PREFIX##NAME(__global const float *y, __global const float *dy, __global float *dx, ulong n, \
+                                 float a, float b) { \
+    ELEMENTS(i, n, dx[i] = gpuact_bwdy_##NAME(y[i], dy[i], a, b);) \
+}
+#define GPUACT_FROM_OUTPUT(NAME, id) \
+    GPUACT_FROM_OUTPUT_KERNELS(NAME, _, GPUACT_ITEM_ELEMENTS) \
+    GPUACT_FROM_OUTPUT_KERNELS(NAME, _strip_, GPUACT_STRIP_ELEMENTS)
+GPUACT_FROM_OUTPUT_OPS(GPUACT_FROM_OUTPUT)
+#undef GPUACT_FROM_OUTPUT
 
 /* PReLU: leaky_relu with the slope of channel (i / inner) % channels. */
 __kernel void prelu_fwd(__global const float *x, __global const float *weight, __global float *y, ulong n,

@@ -1,0 +1,85 @@
+package dev.gpuact.bench;
+
+import dev.gpuact.Activation;
+import dev.gpuact.Backend;
+import dev.gpuact.Backends;
+import dev.gpuact.DeviceBuffer;
+import dev.gpuact.Op;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.SplittableRandom;
+
+/**
+ * Kernel time of elementwise forward and backward passes on one backend, each next to the device copy of the same
+ * floats measured in the same run (the copy reads n and writes n floats; a forward reads n and writes n, a backward
+ * reads 2n and writes n). Ops with a backward pass from the saved output also get that pass ("from y"; the x buffer
+ * stands in for y, as the formulas have no value-dependent branches). Runs alternate between the copy and the op, so a machine whose load drifts shifts both.
+ *
+ * <pre>java -cp bench/target/gpuact.jar dev.gpuact.bench.ElementwiseTimes opencl 16M 15 relu,sigmoid,...</pre>
+ * Prints one line per op and direction: median milliseconds, the median copy of the same rounds, and their ratio.
+ */
+public final class ElementwiseTimes {
+    private ElementwiseTimes() {
+    }
+
+    public static void main(String[] args) {
+        if (args.length < 4) {
+            System.err.println("usage: ElementwiseTimes BACKEND SIZE[K|M] ROUNDS OP[,OP...]");
+            System.exit(2);
+        }
+        int n = parseSize(args[1]);
+        int rounds = Integer.parseInt(args[2]);
+        List<Op> ops = Arrays.stream(args[3].split(",")).map(Op::byName).toList();
+        try (Backend backend = Backends.get(args[0])) {
+            System.out.printf(Locale.ROOT, "%s, %d floats, median of %d rounds%n", backend, n, rounds);
+            System.out.printf(Locale.ROOT, "%-12s %-9s %9s %9s %7s%n", "op", "pass", "ms", "copy ms", "ratio");
+            float[] host = new float[n];
+            SplittableRandom random = new SplittableRandom(n);
+            for (int i = 0; i < n; i++) {
+                host[i] = (float) random.nextGaussian();  // N(0, 1), as the figures of PyTorch it is compared with
+            }
+            try (DeviceBuffer x = backend.upload(host); DeviceBuffer dy = backend.upload(host);
+                 DeviceBuffer out = backend.allocate(n); DeviceBuffer copy = backend.allocate(n)) {
+                for (Op op : ops) {
+                    Activation activation = op.defaults();
+                    report(backend, op + "", "forward", rounds, x, copy,
+                            () -> backend.apply(activation, x, out));
+                    report(backend, op + "", "backward", rounds, x, copy,
+                            () -> backend.applyBackward(activation, x, dy, out));
+                    if (activation.hasBackwardFromOutput()) {
+                        report(backend, op + "", "from y", rounds, x, copy,
+                                () -> backend.applyBackwardFromOutput(activation, x, dy, out));
+                    }
+                }
+            }
+        }
+    }
+
+    private static void report(Backend backend, String op, String pass, int rounds, DeviceBuffer x, DeviceBuffer copy,
+                               Runnable work) {
+        work.run();
+        backend.copy(x, copy);
+        List<Double> opMs = new ArrayList<>();
+        List<Double> copyMs = new ArrayList<>();
+        for (int r = 0; r < rounds; r++) {
+            copyMs.add(backend.time(() -> backend.copy(x, copy)).nanos() / 1e6);
+            opMs.add(backend.time(work).nanos() / 1e6);
+        }
+        double ms = median(opMs);
+        double copyMedian = median(copyMs);
+        System.out.printf(Locale.ROOT, "%-12s %-9s %9.2f %9.2f %7.2f%n", op, pass, ms, copyMedian, ms / copyMedian);
+    }
+
+    private static double median(List<Double> values) {
+        double[] v = values.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+        return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+    }
+
+    private static int parseSize(String s) {
+        String t = s.trim().toUpperCase(Locale.ROOT);
+        int unit = t.endsWith("K") ? 1 << 10 : t.endsWith("M") ? 1 << 20 : 1;
+        return Integer.parseInt(unit == 1 ? t : t.substring(0, t.length() - 1)) * unit;
+    }
+}

@@ -1,0 +1,179 @@
+package dev.gpuact.fallback;
+
+/**
+ * Backward passes from the saved output y = f(x): {@code dx = dy * f'(y)}, for the elementwise ops of the gpuact
+ * catalog whose derivative is a function of y (named like them; gpuact's {@code Op.hasBackwardFromOutput} says
+ * which and at what parameters), and softmax / log_softmax rows. Each slope is formed in double from the float y
+ * and dy * slope rounds once; the row sums are double.
+ */
+public enum OutputBackward {
+    IDENTITY {
+        @Override
+        double slope(double y, double a, double b) {
+            return nanOr(y, 1);
+        }
+    },
+    STEP {
+        @Override
+        double slope(double y, double a, double b) {
+            return nanOr(y, 0);
+        }
+    },
+    SIGMOID {
+        @Override
+        double slope(double y, double a, double b) {
+            return y * (1 - y);
+        }
+    },
+    TANH {
+        @Override
+        double slope(double y, double a, double b) {
+            return (1 - y) * (1 + y);
+        }
+    },
+    RELU {
+        @Override
+        double slope(double y, double a, double b) {
+            return nanOr(y, y > 0 ? 1 : 0);
+        }
+    },
+    RELU6 {
+        @Override
+        double slope(double y, double a, double b) {
+            return nanOr(y, y > 0 && y < 6 ? 1 : 0);
+        }
+    },
+    LEAKY_RELU {
+        @Override
+        double slope(double y, double a, double b) {
+            return nanOr(y, y > 0 ? 1 : a);
+        }
+    },
+    /** alpha e^x = y + alpha where x <= 0: exact in double from a float y. */
+    ELU {
+        @Override
+        double slope(double y, double a, double b) {
+            return nanOr(y, y > 0 ? 1 : y + a);
+        }
+    },
+    SELU {
+        private static final double LAMBDA = 1.0507009873554804934193349852946;
+        private static final double LAMBDA_ALPHA = LAMBDA * 1.6732632423543772848170429916717;
+
+        @Override
+        double slope(double y, double a, double b) {
+            return nanOr(y, y > 0 ? LAMBDA : y + LAMBDA_ALPHA);
+        }
+    },
+    CELU {
+        @Override
+        double slope(double y, double a, double b) {
+            return nanOr(y, y > 0 ? 1 : (y + a) / a);
+        }
+    },
+    SOFTSIGN {
+        @Override
+        double slope(double y, double a, double b) {
+            double r = 1 - Math.abs(y);
+            return r * r;
+        }
+    },
+    /** sigma(-x) = 1 - e^y. */
+    LOGSIGMOID {
+        @Override
+        double slope(double y, double a, double b) {
+            return -Math.expm1(y);
+        }
+    },
+    HARDTANH {
+        @Override
+        double slope(double y, double a, double b) {
+            return nanOr(y, y > a && y < b ? 1 : 0);
+        }
+    },
+    HARDSIGMOID {
+        @Override
+        double slope(double y, double a, double b) {
+            return nanOr(y, y > 0 && y < 1 ? a : 0);
+        }
+    },
+    SOFTSHRINK {
+        @Override
+        double slope(double y, double a, double b) {
+            return nanOr(y, y != 0 ? 1 : 0);
+        }
+    },
+    HARDSHRINK {
+        @Override
+        double slope(double y, double a, double b) {
+            return nanOr(y, y != 0 ? 1 : 0);
+        }
+    },
+    THRESHOLD {
+        @Override
+        double slope(double y, double a, double b) {
+            return nanOr(y, y > a ? 1 : 0);
+        }
+    };
+
+    /** f' at the output y. */
+    abstract double slope(double y, double a, double b);
+
+    private static double nanOr(double y, double v) {
+        return Double.isNaN(y) ? y : v;
+    }
+
+    /** dx[i] = dy[i] * f'(y[i]) for i in [0, n); dx may be y or dy. */
+    public void backward(float[] y, float[] dy, float[] dx, int n, float a, float b) {
+        if (n < 0 || n > y.length || n > dy.length || n > dx.length) {
+            throw new IllegalArgumentException("n = " + n + " does not fit the arrays");
+        }
+        Parallel.forEachChunk(n, (from, to) -> {
+            for (int i = from; i < to; i++) {
+                dx[i] = (float) (dy[i] * slope(y[i], a, b));
+            }
+        });
+    }
+
+    /**
+     * Softmax backward from its output: dx = y (dy - sum_j dy_j y_j) / T per row; y and dy rows are
+     * {@code layout.yStride()} apart, dx rows {@code layout.xStride()}.
+     */
+    public static void softmax(float[] y, float[] dy, float[] dx, Rowwise.Layout layout, double temperature) {
+        eachRow(layout, (yb, xb) -> {
+            double s = 0;
+            for (int j = 0; j < layout.cols(); j++) {
+                s += (double) dy[yb + j] * y[yb + j];
+            }
+            for (int j = 0; j < layout.cols(); j++) {
+                dx[xb + j] = (float) (y[yb + j] * (dy[yb + j] - s) / temperature);
+            }
+        });
+    }
+
+    /** Log-softmax backward from its output: dx = (dy - e^y sum_j dy_j) / T per row, strides as {@link #softmax}. */
+    public static void logSoftmax(float[] y, float[] dy, float[] dx, Rowwise.Layout layout, double temperature) {
+        eachRow(layout, (yb, xb) -> {
+            double s = 0;
+            for (int j = 0; j < layout.cols(); j++) {
+                s += dy[yb + j];
+            }
+            for (int j = 0; j < layout.cols(); j++) {
+                dx[xb + j] = (float) ((dy[yb + j] - Math.exp(y[yb + j]) * s) / temperature);
+            }
+        });
+    }
+
+    private interface Row {
+        void run(int yBase, int xBase);
+    }
+
+    private static void eachRow(Rowwise.Layout layout, Row row) {
+        long work = (long) layout.rows() * layout.cols();
+        Parallel.forEachChunk(layout.rows(), Parallel.balancedChunk(layout.rows(), 1), work, (from, to) -> {
+            for (int r = from; r < to; r++) {
+                row.run(layout.yo() + r * layout.yStride(), layout.xo() + r * layout.xStride());
+            }
+        });
+    }
+}
