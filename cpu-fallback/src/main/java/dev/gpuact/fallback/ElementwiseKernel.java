@@ -84,14 +84,14 @@ public enum ElementwiseKernel {
         @Override
         public void forwardSequential(float[] x, int xo, float[] y, int yo, int n, float a, float b) {
             for (int i = 0; i < n; i++) {
-                y[yo + i] = (float) FastMath.sigmoid(x[xo + i]);
+                y[yo + i] = FloatMath.sigmoid(x[xo + i]);
             }
         }
 
         @Override
         public void backwardSequential(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n, float a, float b) {
             for (int i = 0; i < n; i++) {
-                dx[dxo + i] = (float) (dy[dyo + i] * FastMath.sigmoidDerivative(x[xo + i]));
+                dx[dxo + i] = dy[dyo + i] * FloatFunctions.sigmoidDerivative(x[xo + i]);
             }
         }
     },
@@ -99,14 +99,14 @@ public enum ElementwiseKernel {
         @Override
         public void forwardSequential(float[] x, int xo, float[] y, int yo, int n, float a, float b) {
             for (int i = 0; i < n; i++) {
-                y[yo + i] = (float) FastMath.tanh(x[xo + i]);
+                y[yo + i] = FloatMath.tanh(x[xo + i]);
             }
         }
 
         @Override
         public void backwardSequential(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n, float a, float b) {
             for (int i = 0; i < n; i++) {
-                dx[dxo + i] = (float) (dy[dyo + i] * FastMath.sech2(x[xo + i]));
+                dx[dxo + i] = dy[dyo + i] * FloatFunctions.tanhDerivative(x[xo + i]);
             }
         }
     },
@@ -122,8 +122,7 @@ public enum ElementwiseKernel {
         @Override
         public void backwardSequential(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n, float a, float b) {
             for (int i = 0; i < n; i++) {
-                float v = x[xo + i];
-                dx[dxo + i] = v > 0 ? dy[dyo + i] : dy[dyo + i] * zeroUnlessNaN(v);
+                dx[dxo + i] = dy[dyo + i] * Math.signum(Math.max(x[xo + i], 0f));
             }
         }
     },
@@ -155,14 +154,14 @@ public enum ElementwiseKernel {
         @Override
         public void forwardSequential(float[] x, int xo, float[] y, int yo, int n, float a, float b) {
             for (int i = 0; i < n; i++) {
-                y[yo + i] = (float) Functions.elu(x[xo + i], a);
+                y[yo + i] = FloatFunctions.elu(x[xo + i], a);
             }
         }
 
         @Override
         public void backwardSequential(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n, float a, float b) {
             for (int i = 0; i < n; i++) {
-                dx[dxo + i] = (float) (dy[dyo + i] * Functions.eluDerivative(x[xo + i], a));
+                dx[dxo + i] = dy[dyo + i] * FloatFunctions.eluDerivative(x[xo + i], a);
             }
         }
     },
@@ -204,7 +203,7 @@ public enum ElementwiseKernel {
         @Override
         public void forwardSequential(float[] x, int xo, float[] y, int yo, int n, float a, float b) {
             for (int i = 0; i < n; i++) {
-                y[yo + i] = (float) Functions.gelu(x[xo + i]);
+                y[yo + i] = FloatFunctions.gelu(x[xo + i]);
             }
         }
 
@@ -234,7 +233,7 @@ public enum ElementwiseKernel {
         @Override
         public void forwardSequential(float[] x, int xo, float[] y, int yo, int n, float a, float b) {
             for (int i = 0; i < n; i++) {
-                y[yo + i] = (float) Functions.swish(x[xo + i], 1);
+                y[yo + i] = FloatFunctions.silu(x[xo + i]);
             }
         }
 
@@ -264,7 +263,7 @@ public enum ElementwiseKernel {
         @Override
         public void forwardSequential(float[] x, int xo, float[] y, int yo, int n, float a, float b) {
             for (int i = 0; i < n; i++) {
-                y[yo + i] = (float) Functions.mish(x[xo + i]);
+                y[yo + i] = FloatFunctions.mish(x[xo + i]);
             }
         }
 
@@ -278,6 +277,12 @@ public enum ElementwiseKernel {
     SOFTPLUS {
         @Override
         public void forwardSequential(float[] x, int xo, float[] y, int yo, int n, float a, float b) {
+            if (a == 1) {
+                for (int i = 0; i < n; i++) {
+                    y[yo + i] = FloatFunctions.softplus(x[xo + i], b);
+                }
+                return;
+            }
             for (int i = 0; i < n; i++) {
                 y[yo + i] = (float) Functions.softplus(x[xo + i], a, b);
             }
@@ -285,6 +290,12 @@ public enum ElementwiseKernel {
 
         @Override
         public void backwardSequential(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n, float a, float b) {
+            if (a == 1) {
+                for (int i = 0; i < n; i++) {
+                    dx[dxo + i] = dy[dyo + i] * FloatFunctions.softplusDerivative(x[xo + i], b);
+                }
+                return;
+            }
             for (int i = 0; i < n; i++) {
                 dx[dxo + i] = (float) (dy[dyo + i] * Functions.softplusDerivative(x[xo + i], a, b));
             }
@@ -310,14 +321,14 @@ public enum ElementwiseKernel {
         @Override
         public void forwardSequential(float[] x, int xo, float[] y, int yo, int n, float a, float b) {
             for (int i = 0; i < n; i++) {
-                y[yo + i] = (float) Functions.logsigmoid(x[xo + i]);
+                y[yo + i] = FloatFunctions.logsigmoid(x[xo + i]);
             }
         }
 
         @Override
         public void backwardSequential(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n, float a, float b) {
             for (int i = 0; i < n; i++) {
-                dx[dxo + i] = (float) (dy[dyo + i] * FastMath.sigmoid(-x[xo + i]));
+                dx[dxo + i] = dy[dyo + i] * FloatMath.sigmoid(-x[xo + i]);
             }
         }
     },
