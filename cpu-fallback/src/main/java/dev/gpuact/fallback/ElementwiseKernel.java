@@ -478,7 +478,18 @@ public enum ElementwiseKernel {
         checkCount(n);
         checkRange("x", x, xo, n);
         checkRange("y", y, yo, n);
-        Parallel.forEachChunk(n, (from, to) -> forwardSequential(x, xo + from, y, yo + from, to - from, a, b));
+        Parallel.forEachChunk(n, (from, to) -> forwardChunk(x, xo + from, y, yo + from, to - from, a, b));
+    }
+
+    /** The vector loops where they cover this op, the scalar loop for the rest. */
+    public final void forwardChunk(float[] x, int xo, float[] y, int yo, int n, float a, float b) {
+        int done = Vectorization.LOOPS.forward(this, x, xo, y, yo, n, a, b);
+        forwardSequential(x, xo + done, y, yo + done, n - done, a, b);
+    }
+
+    public final void backwardChunk(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n, float a, float b) {
+        int done = Vectorization.LOOPS.backward(this, x, xo, dy, dyo, dx, dxo, n, a, b);
+        backwardSequential(x, xo + done, dy, dyo + done, dx, dxo + done, n - done, a, b);
     }
 
     /** dx[dxo..dxo+n) = dy * f'(x), on all cores when n is large. */
@@ -487,7 +498,7 @@ public enum ElementwiseKernel {
         checkRange("x", x, xo, n);
         checkRange("dy", dy, dyo, n);
         checkRange("dx", dx, dxo, n);
-        Parallel.forEachChunk(n, (from, to) -> backwardSequential(x, xo + from, dy, dyo + from, dx, dxo + from, to - from, a, b));
+        Parallel.forEachChunk(n, (from, to) -> backwardChunk(x, xo + from, dy, dyo + from, dx, dxo + from, to - from, a, b));
     }
 
     /**
@@ -503,7 +514,7 @@ public enum ElementwiseKernel {
             for (int i = from; i < to; i += BLOCK) {
                 int len = Math.min(BLOCK, to - i);
                 x.get(xp + i, block[0], 0, len);
-                forwardSequential(block[0], 0, block[1], 0, len, a, b);
+                forwardChunk(block[0], 0, block[1], 0, len, a, b);
                 y.put(yp + i, block[1], 0, len);
             }
         });
@@ -525,7 +536,7 @@ public enum ElementwiseKernel {
                 int len = Math.min(BLOCK, to - i);
                 x.get(xp + i, block[0], 0, len);
                 dy.get(dyp + i, block[1], 0, len);
-                backwardSequential(block[0], 0, block[1], 0, block[2], 0, len, a, b);
+                backwardChunk(block[0], 0, block[1], 0, block[2], 0, len, a, b);
                 dx.put(dxp + i, block[2], 0, len);
             }
         });
