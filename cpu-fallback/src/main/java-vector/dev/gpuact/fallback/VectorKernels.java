@@ -81,6 +81,115 @@ final class VectorKernels implements VectorLoops {
         return i;
     }
 
+    @Override
+    public int maxPrefix(int n) {
+        return F.loopBound(n);
+    }
+
+    @Override
+    public float maxOfPrefix(float[] x, int from, int n) {
+        int end = F.loopBound(n);
+        FloatVector max = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+        for (int i = 0; i < end; i += LANES) {
+            max = max.max(load(x, from + i));
+        }
+        return max.reduceLanes(VectorOperators.MAX);
+    }
+
+    @Override
+    public boolean softmaxRow(float[] x, int xb, float[] y, int yb, int cols, float m, float t) {
+        int end = F.loopBound(cols);
+        FloatVector high = FloatVector.zero(F);
+        FloatVector low = FloatVector.zero(F);
+        long ones = 0;
+        for (int i = 0; i < end; i += LANES) {
+            FloatVector e = term(load(x, xb + i), m, t);
+            e.intoArray(y, yb + i);
+            VectorMask<Float> one = e.compare(VectorOperators.EQ, 1);
+            ones += one.trueCount();
+            FloatVector rest = e.blend(0, one);
+            FloatVector s = high.add(rest);
+            FloatVector back = s.sub(high);
+            low = low.add(high.sub(s.sub(back)).add(rest.sub(back)));
+            high = s;
+        }
+        Rowwise.CompensatedSum sum = sumOfLanes(ones, high, low);
+        for (int i = end; i < cols; i++) {
+            float e = Rowwise.term(x[xb + i], m, t);
+            y[yb + i] = e;
+            sum.add(e);
+        }
+        float inverse = 1 / sum.value();
+        int i = 0;
+        for (; i < end; i += LANES) {
+            load(y, yb + i).mul(inverse).intoArray(y, yb + i);
+        }
+        for (; i < cols; i++) {
+            y[yb + i] *= inverse;
+        }
+        return true;
+    }
+
+    @Override
+    public boolean logSoftmaxRow(float[] x, int xb, float[] y, int yb, int cols, float m, float t) {
+        int end = F.loopBound(cols);
+        FloatVector high = FloatVector.zero(F);
+        FloatVector low = FloatVector.zero(F);
+        long ones = 0;
+        for (int i = 0; i < end; i += LANES) {
+            FloatVector e = term(load(x, xb + i), m, t);
+            VectorMask<Float> one = e.compare(VectorOperators.EQ, 1);
+            ones += one.trueCount();
+            FloatVector rest = e.blend(0, one);
+            FloatVector s = high.add(rest);
+            FloatVector back = s.sub(high);
+            low = low.add(high.sub(s.sub(back)).add(rest.sub(back)));
+            high = s;
+        }
+        Rowwise.CompensatedSum sum = sumOfLanes(ones, high, low);
+        for (int i = end; i < cols; i++) {
+            sum.add(Rowwise.term(x[xb + i], m, t));
+        }
+        float logSum = Rowwise.logOfSum(sum);
+        int i = 0;
+        for (; i < end; i += LANES) {
+            FloatVector v = load(x, xb + i);
+            FloatVector hi = v.sub(m);
+            FloatVector zhi = hi.div(t);
+            zhi.sub(logSum).add(quotientLow(v, m, hi, zhi, t)).intoArray(y, yb + i);
+        }
+        for (; i < cols; i++) {
+            y[yb + i] = Rowwise.logTerm(x[xb + i], m, t, logSum);
+        }
+        return true;
+    }
+
+    /** {@link Rowwise#term} lane by lane. */
+    private static FloatVector term(FloatVector v, float m, float t) {
+        FloatVector hi = v.sub(m);
+        FloatVector zhi = hi.div(t);
+        return exp(zhi, quotientLow(v, m, hi, zhi, t), IntVector.zero(I));
+    }
+
+    /** {@link Rowwise#quotientLow} lane by lane. */
+    private static FloatVector quotientLow(FloatVector v, float m, FloatVector hi, FloatVector zhi, float t) {
+        FloatVector back = hi.sub(v);
+        FloatVector lo = v.sub(hi.sub(back)).add(back.neg().sub(m));
+        FloatVector zlo = zhi.neg().fma(FloatVector.broadcast(F, t), hi).add(lo).div(t).min(1f).max(-1f);
+        return zlo.blend(0, hi.compare(VectorOperators.EQ, Float.NEGATIVE_INFINITY));
+    }
+
+    /** The lanes' sums added into one compensated sum, in lane order. */
+    private static Rowwise.CompensatedSum sumOfLanes(long ones, FloatVector high, FloatVector low) {
+        Rowwise.CompensatedSum sum = new Rowwise.CompensatedSum();
+        sum.ones = ones;
+        for (int lane = 0; lane < LANES; lane++) {
+            sum.add(high.lane(lane));
+        }
+        sum.low += low.reduceLanes(VectorOperators.ADD);
+        return sum;
+    }
+
     private static FloatVector load(float[] a, int offset) {
         return FloatVector.fromArray(F, a, offset);
     }

@@ -12,4 +12,16 @@ interface VectorLoops {
 
     int backward(ElementwiseKernel op, float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n, float a,
                  float b);
+
+    /** How many leading elements of x[from, from + n) {@link #maxOfPrefix} covers. */
+    int maxPrefix(int n);
+
+    /** The maximum of x[from, from + maxPrefix(n)), NaN if one is NaN; -inf when the prefix is empty. */
+    float maxOfPrefix(float[] x, int from, int n);
+
+    /** Softmax of one row whose maximum m is finite, or false to leave it to the scalar loop. */
+    boolean softmaxRow(float[] x, int xb, float[] y, int yb, int cols, float m, float t);
+
+    /** Log-softmax of one row whose maximum m is finite, or false to leave it to the scalar loop. */
+    boolean logSoftmaxRow(float[] x, int xb, float[] y, int yb, int cols, float m, float t);
 }

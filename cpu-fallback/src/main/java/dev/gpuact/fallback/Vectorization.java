@@ -28,6 +28,26 @@ public final class Vectorization {
                             float a, float b) {
             return 0;
         }
+
+        @Override
+        public int maxPrefix(int n) {
+            return 0;
+        }
+
+        @Override
+        public float maxOfPrefix(float[] x, int from, int n) {
+            return Float.NEGATIVE_INFINITY;
+        }
+
+        @Override
+        public boolean softmaxRow(float[] x, int xb, float[] y, int yb, int cols, float m, float t) {
+            return false;
+        }
+
+        @Override
+        public boolean logSoftmaxRow(float[] x, int xb, float[] y, int yb, int cols, float m, float t) {
+            return false;
+        }
     };
 
     static final VectorLoops LOOPS = choose();
