@@ -1,21 +1,7 @@
 package dev.gpuact.fallback;
 
-import static dev.gpuact.fallback.FloatFunctions.CLAMP;
-import static dev.gpuact.fallback.FloatFunctions.GELU_SERIES_END;
-import static dev.gpuact.fallback.FloatFunctions.MISH_SATURATION;
-import static dev.gpuact.fallback.FloatMath.ERFCX_FIT_END;
-import static dev.gpuact.fallback.FloatMath.NORMAL_TAIL_END;
-import static dev.gpuact.fallback.FloatMath.SCALE_BITS;
-import static dev.gpuact.fallback.FloatMath.SCALE_DOWN;
-import static dev.gpuact.fallback.FloatMath.SQRT_HALF;
-import static dev.gpuact.fallback.VectorMath.F;
-import static dev.gpuact.fallback.VectorMath.I;
-import static dev.gpuact.fallback.VectorMath.exp;
-import static dev.gpuact.fallback.VectorMath.expm1;
-import static dev.gpuact.fallback.VectorMath.log1p;
-import static dev.gpuact.fallback.VectorMath.scaledGaussian;
-import static dev.gpuact.fallback.VectorMath.sigmoid;
-import static dev.gpuact.fallback.VectorMath.tanh;
+
+import static dev.gpuact.fallback.VectorMath.*;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -40,45 +26,166 @@ final class VectorKernels implements VectorLoops {
     @Override
     public int forward(ElementwiseKernel op, float[] x, int xo, float[] y, int yo, int n, float a, float b) {
         int end = F.loopBound(n);
-        int i = 0;
         switch (op) {
-            case SIGMOID -> { for (; i < end; i += LANES) sigmoid(load(x, xo + i)).intoArray(y, yo + i); }
-            case TANH -> { for (; i < end; i += LANES) tanh(load(x, xo + i)).intoArray(y, yo + i); }
-            case SILU -> { for (; i < end; i += LANES) silu(load(x, xo + i)).intoArray(y, yo + i); }
-            case GELU -> { for (; i < end; i += LANES) gelu(load(x, xo + i)).intoArray(y, yo + i); }
-            case MISH -> { for (; i < end; i += LANES) mish(load(x, xo + i)).intoArray(y, yo + i); }
-            case ELU -> { for (; i < end; i += LANES) elu(load(x, xo + i), a).intoArray(y, yo + i); }
-            case LOGSIGMOID -> { for (; i < end; i += LANES) logsigmoid(load(x, xo + i)).intoArray(y, yo + i); }
+            case SIGMOID -> forwardSigmoid(x, xo, y, yo, end);
+            case TANH -> forwardTanh(x, xo, y, yo, end);
+            case SILU -> forwardSilu(x, xo, y, yo, end);
+            case GELU -> forwardGelu(x, xo, y, yo, end);
+            case MISH -> forwardMish(x, xo, y, yo, end);
+            case ELU -> forwardElu(x, xo, y, yo, end, a);
+            case LOGSIGMOID -> forwardLogsigmoid(x, xo, y, yo, end);
+            case RELU -> forwardRelu(x, xo, y, yo, end);
             case SOFTPLUS -> {
-                if (a == 1) {
-                    for (; i < end; i += LANES) softplus(load(x, xo + i), b).intoArray(y, yo + i);
+                if (a != 1) {
+                    return 0;
                 }
+                forwardSoftplus(x, xo, y, yo, end, b);
             }
-            case RELU -> { for (; i < end; i += LANES) load(x, xo + i).max(0f).intoArray(y, yo + i); }
-            default -> { }
+            default -> {
+                return 0;
+            }
         }
-        return i;
+        return end;
     }
 
     @Override
     public int backward(ElementwiseKernel op, float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n,
                         float a, float b) {
         int end = F.loopBound(n);
-        int i = 0;
         switch (op) {
-            case SIGMOID -> { for (; i < end; i += LANES) load(dy, dyo + i).mul(sigmoidDerivative(load(x, xo + i))).intoArray(dx, dxo + i); }
-            case TANH -> { for (; i < end; i += LANES) load(dy, dyo + i).mul(tanhDerivative(load(x, xo + i))).intoArray(dx, dxo + i); }
-            case ELU -> { for (; i < end; i += LANES) load(dy, dyo + i).mul(eluDerivative(load(x, xo + i), a)).intoArray(dx, dxo + i); }
-            case LOGSIGMOID -> { for (; i < end; i += LANES) load(dy, dyo + i).mul(sigmoid(load(x, xo + i).neg())).intoArray(dx, dxo + i); }
+            case SIGMOID -> backwardSigmoid(x, xo, dy, dyo, dx, dxo, end);
+            case TANH -> backwardTanh(x, xo, dy, dyo, dx, dxo, end);
+            case ELU -> backwardElu(x, xo, dy, dyo, dx, dxo, end, a);
+            case LOGSIGMOID -> backwardLogsigmoid(x, xo, dy, dyo, dx, dxo, end);
+            case RELU -> backwardRelu(x, xo, dy, dyo, dx, dxo, end);
             case SOFTPLUS -> {
-                if (a == 1) {
-                    for (; i < end; i += LANES) load(dy, dyo + i).mul(softplusDerivative(load(x, xo + i), b)).intoArray(dx, dxo + i);
+                if (a != 1) {
+                    return 0;
                 }
+                backwardSoftplus(x, xo, dy, dyo, dx, dxo, end, b);
             }
-            case RELU -> { for (; i < end; i += LANES) load(dy, dyo + i).mul(reluDerivative(load(x, xo + i))).intoArray(dx, dxo + i); }
-            default -> { }
+            default -> {
+                return 0;
+            }
         }
-        return i;
+        return end;
+    }
+
+    // One loop per op, each a method of its own: compiled with its own profile, so the math inlines into it.
+
+    private static void forwardSigmoid(float[] x, int xo, float[] y, int yo, int end) {
+        for (int i = 0; i < end; i += LANES) {
+            sigmoid(load(x, xo + i)).intoArray(y, yo + i);
+        }
+    }
+
+    private static void forwardTanh(float[] x, int xo, float[] y, int yo, int end) {
+        for (int i = 0; i < end; i += LANES) {
+            tanh(load(x, xo + i)).intoArray(y, yo + i);
+        }
+    }
+
+    private static void forwardSilu(float[] x, int xo, float[] y, int yo, int end) {
+        for (int i = 0; i < end; i += LANES) {
+            silu(load(x, xo + i)).intoArray(y, yo + i);
+        }
+    }
+
+    /** Block of the two gelu passes: small enough that its tails stay in the first-level cache for the second. */
+    private static final int GELU_BLOCK = 1024;
+    private static final ThreadLocal<float[]> GELU_TAILS = ThreadLocal.withInitial(() -> new float[GELU_BLOCK]);
+
+    /**
+     * gelu in two passes per block, the tail formula into a scratch block, then the series near 0 blended in as y is
+     * written (x may be y): one loop with both is over C2's node budget and would allocate its vectors.
+     */
+    private static void forwardGelu(float[] x, int xo, float[] y, int yo, int end) {
+        float[] tails = GELU_TAILS.get();
+        for (int from = 0; from < end; from += GELU_BLOCK) {
+            int length = Math.min(GELU_BLOCK, end - from);
+            geluTails(x, xo + from, tails, length);
+            geluNearZero(x, xo + from, tails, y, yo + from, length);
+        }
+    }
+
+    private static void geluTails(float[] x, int xo, float[] tails, int length) {
+        for (int i = 0; i < length; i += LANES) {
+            geluTail(load(x, xo + i)).intoArray(tails, i);
+        }
+    }
+
+    private static void geluNearZero(float[] x, int xo, float[] tails, float[] y, int yo, int length) {
+        for (int i = 0; i < length; i += LANES) {
+            FloatVector v = load(x, xo + i);
+            FloatVector a = v.abs().min(V_NORMAL_TAIL_END);
+            load(tails, i).blend(geluNear(v, a), a.compare(VectorOperators.LT, V_GELU_SERIES_END)).intoArray(y, yo + i);
+        }
+    }
+
+    private static void forwardMish(float[] x, int xo, float[] y, int yo, int end) {
+        for (int i = 0; i < end; i += LANES) {
+            mish(load(x, xo + i)).intoArray(y, yo + i);
+        }
+    }
+
+    private static void forwardElu(float[] x, int xo, float[] y, int yo, int end, float a) {
+        for (int i = 0; i < end; i += LANES) {
+            elu(load(x, xo + i), a).intoArray(y, yo + i);
+        }
+    }
+
+    private static void forwardLogsigmoid(float[] x, int xo, float[] y, int yo, int end) {
+        for (int i = 0; i < end; i += LANES) {
+            logsigmoid(load(x, xo + i)).intoArray(y, yo + i);
+        }
+    }
+
+    private static void forwardRelu(float[] x, int xo, float[] y, int yo, int end) {
+        for (int i = 0; i < end; i += LANES) {
+            load(x, xo + i).max(ZERO).intoArray(y, yo + i);
+        }
+    }
+
+    private static void forwardSoftplus(float[] x, int xo, float[] y, int yo, int end, float b) {
+        for (int i = 0; i < end; i += LANES) {
+            softplus(load(x, xo + i), b).intoArray(y, yo + i);
+        }
+    }
+
+    private static void backwardSigmoid(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int end) {
+        for (int i = 0; i < end; i += LANES) {
+            load(dy, dyo + i).mul(sigmoidDerivative(load(x, xo + i))).intoArray(dx, dxo + i);
+        }
+    }
+
+    private static void backwardTanh(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int end) {
+        for (int i = 0; i < end; i += LANES) {
+            load(dy, dyo + i).mul(tanhDerivative(load(x, xo + i))).intoArray(dx, dxo + i);
+        }
+    }
+
+    private static void backwardElu(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int end, float a) {
+        for (int i = 0; i < end; i += LANES) {
+            load(dy, dyo + i).mul(eluDerivative(load(x, xo + i), a)).intoArray(dx, dxo + i);
+        }
+    }
+
+    private static void backwardLogsigmoid(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int end) {
+        for (int i = 0; i < end; i += LANES) {
+            load(dy, dyo + i).mul(sigmoid(load(x, xo + i).neg())).intoArray(dx, dxo + i);
+        }
+    }
+
+    private static void backwardRelu(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int end) {
+        for (int i = 0; i < end; i += LANES) {
+            load(dy, dyo + i).mul(reluDerivative(load(x, xo + i))).intoArray(dx, dxo + i);
+        }
+    }
+
+    private static void backwardSoftplus(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int end, float b) {
+        for (int i = 0; i < end; i += LANES) {
+            load(dy, dyo + i).mul(softplusDerivative(load(x, xo + i), b)).intoArray(dx, dxo + i);
+        }
     }
 
     @Override
@@ -86,46 +193,43 @@ final class VectorKernels implements VectorLoops {
         return F.loopBound(n);
     }
 
+    /**
+     * Per-thread accumulators of the row loops, kept in memory between iterations: C2 (JDK 17) allocates a vector
+     * that is carried around a loop, so the loops below load and store theirs instead.
+     */
+    private static final ThreadLocal<float[]> ACCUMULATORS = ThreadLocal.withInitial(() -> new float[2 * LANES]);
+
     @Override
     public float maxOfPrefix(float[] x, int from, int n) {
         int end = F.loopBound(n);
-        FloatVector max = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+        float[] acc = ACCUMULATORS.get();
+        V_FLOAT_NEGATIVE_INFINITY.intoArray(acc, 0);
         for (int i = 0; i < end; i += LANES) {
-            max = max.max(load(x, from + i));
+            load(acc, 0).max(load(x, from + i)).intoArray(acc, 0);
         }
-        return max.reduceLanes(VectorOperators.MAX);
+        float max = Float.NEGATIVE_INFINITY;
+        for (int lane = 0; lane < LANES; lane++) {
+            max = Math.max(max, acc[lane]);
+        }
+        return max;
     }
+
+    /** The terms of a log-softmax row, kept apart from x (which may be the output). */
+    private static final ThreadLocal<float[]> TERMS = ThreadLocal.withInitial(() -> new float[0]);
 
     @Override
     public boolean softmaxRow(float[] x, int xb, float[] y, int yb, int cols, float m, float t) {
         int end = F.loopBound(cols);
-        FloatVector high = FloatVector.zero(F);
-        FloatVector low = FloatVector.zero(F);
-        long ones = 0;
-        for (int i = 0; i < end; i += LANES) {
-            FloatVector e = term(load(x, xb + i), m, t);
-            e.intoArray(y, yb + i);
-            VectorMask<Float> one = e.compare(VectorOperators.EQ, 1);
-            ones += one.trueCount();
-            FloatVector rest = e.blend(0, one);
-            FloatVector s = high.add(rest);
-            FloatVector back = s.sub(high);
-            low = low.add(high.sub(s.sub(back)).add(rest.sub(back)));
-            high = s;
-        }
-        Rowwise.CompensatedSum sum = sumOfLanes(ones, high, low);
+        storeTerms(x, xb, y, yb, end, m, t);
+        Rowwise.CompensatedSum sum = sumTerms(y, yb, end);
         for (int i = end; i < cols; i++) {
             float e = Rowwise.term(x[xb + i], m, t);
             y[yb + i] = e;
             sum.add(e);
         }
-        float inverse = 1 / sum.value();
-        int i = 0;
-        for (; i < end; i += LANES) {
-            load(y, yb + i).mul(inverse).intoArray(y, yb + i);
-        }
-        for (; i < cols; i++) {
-            y[yb + i] *= inverse;
+        scaleRow(y, yb, end, 1 / sum.value());
+        for (int i = end; i < cols; i++) {
+            y[yb + i] *= 1 / sum.value();
         }
         return true;
     }
@@ -133,61 +237,90 @@ final class VectorKernels implements VectorLoops {
     @Override
     public boolean logSoftmaxRow(float[] x, int xb, float[] y, int yb, int cols, float m, float t) {
         int end = F.loopBound(cols);
-        FloatVector high = FloatVector.zero(F);
-        FloatVector low = FloatVector.zero(F);
-        long ones = 0;
-        for (int i = 0; i < end; i += LANES) {
-            FloatVector e = term(load(x, xb + i), m, t);
-            VectorMask<Float> one = e.compare(VectorOperators.EQ, 1);
-            ones += one.trueCount();
-            FloatVector rest = e.blend(0, one);
-            FloatVector s = high.add(rest);
-            FloatVector back = s.sub(high);
-            low = low.add(high.sub(s.sub(back)).add(rest.sub(back)));
-            high = s;
+        float[] terms = TERMS.get();
+        if (terms.length < end) {
+            terms = new float[end];
+            TERMS.set(terms);
         }
-        Rowwise.CompensatedSum sum = sumOfLanes(ones, high, low);
+        storeTerms(x, xb, terms, 0, end, m, t);
+        Rowwise.CompensatedSum sum = sumTerms(terms, 0, end);
         for (int i = end; i < cols; i++) {
             sum.add(Rowwise.term(x[xb + i], m, t));
         }
         float logSum = Rowwise.logOfSum(sum);
-        int i = 0;
-        for (; i < end; i += LANES) {
-            FloatVector v = load(x, xb + i);
-            FloatVector hi = v.sub(m);
-            FloatVector zhi = hi.div(t);
-            zhi.sub(logSum).add(quotientLow(v, m, hi, zhi, t)).intoArray(y, yb + i);
-        }
-        for (; i < cols; i++) {
+        storeLogTerms(x, xb, y, yb, end, m, t, logSum);
+        for (int i = end; i < cols; i++) {
             y[yb + i] = Rowwise.logTerm(x[xb + i], m, t, logSum);
         }
         return true;
     }
 
-    /** {@link Rowwise#term} lane by lane. */
-    private static FloatVector term(FloatVector v, float m, float t) {
-        FloatVector hi = v.sub(m);
-        FloatVector zhi = hi.div(t);
-        return exp(zhi, quotientLow(v, m, hi, zhi, t), IntVector.zero(I));
+    private static void storeTerms(float[] x, int xb, float[] y, int yb, int end, float m, float t) {
+        // broadcasts in the loop body, not before it: C2 (JDK 17) allocates vectors live across a loop's back edge
+        for (int i = 0; i < end; i += LANES) {
+            term(load(x, xb + i), FloatVector.broadcast(F, m), FloatVector.broadcast(F, t)).intoArray(y, yb + i);
+        }
     }
 
-    /** {@link Rowwise#quotientLow} lane by lane. */
-    private static FloatVector quotientLow(FloatVector v, float m, FloatVector hi, FloatVector zhi, float t) {
-        FloatVector back = hi.sub(v);
-        FloatVector lo = v.sub(hi.sub(back)).add(back.neg().sub(m));
-        FloatVector zlo = zhi.neg().fma(FloatVector.broadcast(F, t), hi).add(lo).div(t).min(1f).max(-1f);
-        return zlo.blend(0, hi.compare(VectorOperators.EQ, Float.NEGATIVE_INFINITY));
+    private static void storeLogTerms(float[] x, int xb, float[] y, int yb, int end, float m, float t, float logSum) {
+        for (int i = 0; i < end; i += LANES) {
+            FloatVector max = FloatVector.broadcast(F, m);
+            FloatVector temperature = FloatVector.broadcast(F, t);
+            FloatVector log = FloatVector.broadcast(F, logSum);
+            FloatVector v = load(x, xb + i);
+            FloatVector hi = v.sub(max);
+            FloatVector zhi = hi.div(temperature);
+            zhi.sub(log).add(quotientLow(v, max, hi, zhi, temperature)).intoArray(y, yb + i);
+        }
     }
 
-    /** The lanes' sums added into one compensated sum, in lane order. */
-    private static Rowwise.CompensatedSum sumOfLanes(long ones, FloatVector high, FloatVector low) {
+    /** The compensated sum of terms in (0, 1], per lane, the 1s counted apart (see {@link Rowwise.CompensatedSum}). */
+    private static Rowwise.CompensatedSum sumTerms(float[] e, int from, int end) {
+        float[] acc = ACCUMULATORS.get();
+        ZERO.intoArray(acc, 0);
+        ZERO.intoArray(acc, LANES);
+        long ones = 0;
+        for (int i = 0; i < end; i += LANES) {
+            FloatVector v = load(e, from + i);
+            VectorMask<Float> one = v.compare(VectorOperators.EQ, ONE);
+            ones += one.trueCount();
+            FloatVector rest = v.blend(ZERO, one);
+            FloatVector high = load(acc, 0);
+            FloatVector s = high.add(rest);
+            FloatVector back = s.sub(high);
+            load(acc, LANES).add(high.sub(s.sub(back)).add(rest.sub(back))).intoArray(acc, LANES);
+            s.intoArray(acc, 0);
+        }
         Rowwise.CompensatedSum sum = new Rowwise.CompensatedSum();
         sum.ones = ones;
         for (int lane = 0; lane < LANES; lane++) {
-            sum.add(high.lane(lane));
+            sum.add(acc[lane]);
         }
-        sum.low += low.reduceLanes(VectorOperators.ADD);
+        for (int lane = 0; lane < LANES; lane++) {
+            sum.low += acc[LANES + lane];
+        }
         return sum;
+    }
+
+    private static void scaleRow(float[] y, int yb, int end, float factor) {
+        for (int i = 0; i < end; i += LANES) {
+            load(y, yb + i).mul(FloatVector.broadcast(F, factor)).intoArray(y, yb + i);
+        }
+    }
+
+    /** {@link Rowwise#term} lane by lane. */
+    private static FloatVector term(FloatVector v, FloatVector m, FloatVector t) {
+        FloatVector hi = v.sub(m);
+        FloatVector zhi = hi.div(t);
+        return exp(zhi, quotientLow(v, m, hi, zhi, t), ZERO);
+    }
+
+    /** {@link Rowwise#quotientLow} lane by lane. */
+    private static FloatVector quotientLow(FloatVector v, FloatVector m, FloatVector hi, FloatVector zhi, FloatVector t) {
+        FloatVector back = hi.sub(v);
+        FloatVector lo = v.sub(hi.sub(back)).add(back.neg().sub(m));
+        FloatVector zlo = zhi.neg().fma(t, hi).add(lo).div(t).min(ONE).max(V_MINUS_1F);
+        return zlo.blend(ZERO, hi.compare(VectorOperators.EQ, V_FLOAT_NEGATIVE_INFINITY));
     }
 
     private static FloatVector load(float[] a, int offset) {
@@ -195,82 +328,84 @@ final class VectorKernels implements VectorLoops {
     }
 
     private static VectorMask<Float> negative(FloatVector x) {
-        return x.compare(VectorOperators.LT, 0);
+        return x.compare(VectorOperators.LT, ZERO);
     }
 
     /** 2^64 where x < 0 (the scaled lanes), 0 elsewhere. */
-    private static IntVector scaleBits(VectorMask<Float> negative) {
-        return IntVector.zero(I).blend(SCALE_BITS, negative.cast(I));
+    private static FloatVector scaleBits(VectorMask<Float> negative) {
+        return ZERO.blend(V_SCALE_BITS, negative);
     }
 
     private static FloatVector scaleDown(VectorMask<Float> negative) {
-        return FloatVector.broadcast(F, 1).blend(SCALE_DOWN, negative);
+        return ONE.blend(V_SCALE_DOWN, negative);
     }
 
     static FloatVector sigmoidDerivative(FloatVector x) {
         FloatVector e = exp(x.abs().neg());
-        FloatVector d = e.add(1);
+        FloatVector d = e.add(ONE);
         return e.div(d.mul(d));
     }
 
     static FloatVector tanhDerivative(FloatVector x) {
-        FloatVector e = exp(x.abs().mul(-2));
-        FloatVector d = e.add(1);
-        return e.mul(4).div(d.mul(d));
+        FloatVector e = exp(x.abs().mul(V_MINUS_2));
+        FloatVector d = e.add(ONE);
+        return e.mul(V_C4).div(d.mul(d));
     }
 
     static FloatVector silu(FloatVector x) {
-        FloatVector xc = x.min(CLAMP).max(-CLAMP);
+        FloatVector xc = x.min(V_CLAMP).max(V_MINUS_CLAMP);
         VectorMask<Float> negative = negative(x);
-        FloatVector big = exp(xc.abs().neg(), FloatVector.zero(F), scaleBits(negative));
-        FloatVector e = big.blend(big.mul(SCALE_DOWN), negative);
-        return x.blend(xc.mul(big), negative).div(e.add(1)).mul(scaleDown(negative));
+        FloatVector big = exp(xc.abs().neg(), ZERO, scaleBits(negative));
+        FloatVector e = big.blend(big.mul(V_SCALE_DOWN), negative);
+        return x.blend(xc.mul(big), negative).div(e.add(ONE)).mul(scaleDown(negative));
     }
 
     private static FloatVector scaledNormalTail(FloatVector a, FloatVector gaussian) {
-        return gaussian.mul(0.5f).mul(VectorMath.erfcx(a.min(ERFCX_FIT_END).mul(SQRT_HALF)));
+        return gaussian.mul(V_HALF).mul(VectorMath.erfcx(a.min(V_ERFCX_FIT_END).mul(V_SQRT_HALF)));
     }
 
-    static FloatVector gelu(FloatVector x) {
-        FloatVector a = x.abs().min(NORMAL_TAIL_END);
-        FloatVector tail = x.max(0).sub(a.mul(scaledNormalTail(a, scaledGaussian(a))).mul(SCALE_DOWN));
-        FloatVector near = a.fma(VectorMath.erfSmall(a.mul(SQRT_HALF)), x).mul(0.5f);
-        return tail.blend(near, a.compare(VectorOperators.LT, GELU_SERIES_END));
+    static FloatVector geluTail(FloatVector x) {
+        FloatVector a = x.abs().min(V_NORMAL_TAIL_END);
+        return x.max(ZERO).sub(a.mul(scaledNormalTail(a, scaledGaussian(a))).mul(V_SCALE_DOWN));
+    }
+
+    static FloatVector geluNear(FloatVector x, FloatVector a) {
+        return a.fma(VectorMath.erfSmall(a.mul(V_SQRT_HALF)), x).mul(V_HALF);
     }
 
     static FloatVector mish(FloatVector x) {
-        FloatVector xc = x.max(-CLAMP);
+        FloatVector xc = x.max(V_MINUS_CLAMP);
         VectorMask<Float> negative = negative(x);
-        FloatVector big = exp(xc.min(MISH_SATURATION), FloatVector.zero(F), scaleBits(negative));
-        FloatVector e = big.blend(big.mul(SCALE_DOWN), negative);
-        FloatVector ePlus2 = e.add(2);
-        FloatVector d = e.fma(ePlus2, FloatVector.broadcast(F, 2));
+        FloatVector big = exp(xc.min(V_MISH_SATURATION), ZERO, scaleBits(negative));
+        FloatVector e = big.blend(big.mul(V_SCALE_DOWN), negative);
+        FloatVector ePlus2 = e.add(V_C2);
+        FloatVector d = e.fma(ePlus2, V_C2);
         return xc.mul(big.mul(ePlus2).div(d)).mul(scaleDown(negative));
     }
 
     static FloatVector softplus(FloatVector x, float threshold) {
-        FloatVector value = x.max(0).add(log1p(exp(x.abs().neg())));
+        FloatVector value = x.max(ZERO).add(log1p(exp(x.abs().neg())));
         return value.blend(x, x.compare(VectorOperators.GT, threshold));
     }
 
     static FloatVector softplusDerivative(FloatVector x, float threshold) {
-        return sigmoid(x).blend(1, x.compare(VectorOperators.GT, threshold));
+        return sigmoid(x).blend(ONE, x.compare(VectorOperators.GT, threshold));
     }
 
     static FloatVector logsigmoid(FloatVector x) {
-        return x.min(0).sub(log1p(exp(x.abs().neg())));
+        return x.min(ZERO).sub(log1p(exp(x.abs().neg())));
     }
 
     static FloatVector elu(FloatVector x, float alpha) {
-        return expm1(x).mul(alpha).blend(x, x.compare(VectorOperators.GT, 0));
+        return expm1(x).mul(alpha).blend(x, x.compare(VectorOperators.GT, ZERO));
     }
 
     static FloatVector eluDerivative(FloatVector x, float alpha) {
-        return exp(x).mul(alpha).blend(1, x.compare(VectorOperators.GT, 0));
+        return exp(x).mul(alpha).blend(ONE, x.compare(VectorOperators.GT, ZERO));
     }
 
     /** 1 for x > 0, 0 for x <= 0, NaN for NaN, as signum(max(x, 0)) in the scalar loop. */
     static FloatVector reluDerivative(FloatVector x) {
-        return FloatVector.zero(F).blend(1, x.compare(VectorOperators.GT, 0)).blend(x, x.compare(VectorOperators.NE, x));
+        return ZERO.blend(ONE, x.compare(VectorOperators.GT, ZERO)).blend(x, x.compare(VectorOperators.NE, x));
     }
 }

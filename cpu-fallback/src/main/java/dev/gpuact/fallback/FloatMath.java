@@ -142,7 +142,8 @@ final class FloatMath {
     /** tanh x = -m / (2 + m), m = expm1(-2|x|), with the sign of x: no cancellation anywhere. */
     static float tanh(float x) {
         float m = expm1(-2 * Math.abs(x));
-        return Math.copySign(-m / (2 + m), x);
+        float t = -m / (2 + m);
+        return x < 0 ? -t : t;
     }
 
     /** 1 / (1 + e) for x >= 0, e / (1 + e) below, e = e^-|x|: full relative accuracy on both sides. */
