@@ -481,15 +481,43 @@ public enum ElementwiseKernel {
         Parallel.forEachChunk(n, (from, to) -> forwardChunk(x, xo + from, y, yo + from, to - from, a, b));
     }
 
+    /**
+     * Calls of the vector loops on one vector each, per op and direction, before they take whole chunks: Vector API
+     * code runs hundreds of times slower until C2 has compiled it, so a first large call would take seconds. Until
+     * then each block gets one vector from the vector loop (which C2 counts towards compiling it) and the rest from
+     * the scalar loop. Racy counts are fine: the switch only has to happen at about this many.
+     */
+    static final int WARM_UP_CALLS = 8_000;
+    private static final int WARM_UP_BLOCK = 2048;
+    /** One 512-bit vector of floats (two of 256 bits): what a warm-up block gives the vector loop. */
+    private static final int WARM_UP_VECTOR = 16;
+    private int forwardWarmUp;
+    private int backwardWarmUp;
+
     /** The vector loops where they cover this op, the scalar loop for the rest. */
     public final void forwardChunk(float[] x, int xo, float[] y, int yo, int n, float a, float b) {
-        int done = Vectorization.LOOPS.forward(this, x, xo, y, yo, n, a, b);
-        forwardSequential(x, xo + done, y, yo + done, n - done, a, b);
+        int from = 0;
+        for (; from < n && forwardWarmUp < WARM_UP_CALLS; from += WARM_UP_BLOCK, forwardWarmUp++) {
+            int length = Math.min(WARM_UP_BLOCK, n - from);
+            int done = Vectorization.LOOPS.forward(this, x, xo + from, y, yo + from, Math.min(length, WARM_UP_VECTOR), a, b);
+            forwardSequential(x, xo + from + done, y, yo + from + done, length - done, a, b);
+        }
+        from = Math.min(from, n);
+        int done = Vectorization.LOOPS.forward(this, x, xo + from, y, yo + from, n - from, a, b);
+        forwardSequential(x, xo + from + done, y, yo + from + done, n - from - done, a, b);
     }
 
     public final void backwardChunk(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n, float a, float b) {
-        int done = Vectorization.LOOPS.backward(this, x, xo, dy, dyo, dx, dxo, n, a, b);
-        backwardSequential(x, xo + done, dy, dyo + done, dx, dxo + done, n - done, a, b);
+        int from = 0;
+        for (; from < n && backwardWarmUp < WARM_UP_CALLS; from += WARM_UP_BLOCK, backwardWarmUp++) {
+            int length = Math.min(WARM_UP_BLOCK, n - from);
+            int done = Vectorization.LOOPS.backward(this, x, xo + from, dy, dyo + from, dx, dxo + from,
+                    Math.min(length, WARM_UP_VECTOR), a, b);
+            backwardSequential(x, xo + from + done, dy, dyo + from + done, dx, dxo + from + done, length - done, a, b);
+        }
+        from = Math.min(from, n);
+        int done = Vectorization.LOOPS.backward(this, x, xo + from, dy, dyo + from, dx, dxo + from, n - from, a, b);
+        backwardSequential(x, xo + from + done, dy, dyo + from + done, dx, dxo + from + done, n - from - done, a, b);
     }
 
     /** dx[dxo..dxo+n) = dy * f'(x), on all cores when n is large. */
