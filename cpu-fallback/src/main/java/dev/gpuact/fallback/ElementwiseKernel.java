@@ -485,9 +485,10 @@ public enum ElementwiseKernel {
      * Calls of the vector loops on one vector each, per op and direction, before they take whole chunks: Vector API
      * code runs hundreds of times slower until C2 has compiled it, so a first large call would take seconds. Until
      * then each block gets one vector from the vector loop (which C2 counts towards compiling it) and the rest from
-     * the scalar loop. Racy counts are fine: the switch only has to happen at about this many.
+     * the scalar loop. Racy counts are fine: the switch only has to happen at about this many. The test build sets
+     * -Dgpuact.cpu.vector.warmUpCalls=0, so that its checks run the vector loops on whole inputs.
      */
-    static final int WARM_UP_CALLS = 8_000;
+    static final int WARM_UP_CALLS = Integer.getInteger("gpuact.cpu.vector.warmUpCalls", 8_000);
     private static final int WARM_UP_BLOCK = 2048;
     /** One 512-bit vector of floats (two of 256 bits): what a warm-up block gives the vector loop. */
     private static final int WARM_UP_VECTOR = 16;
