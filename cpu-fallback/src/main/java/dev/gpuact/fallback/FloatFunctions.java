@@ -10,6 +10,7 @@ import static dev.gpuact.fallback.FloatMath.exp;
 import static dev.gpuact.fallback.FloatMath.expm1;
 import static dev.gpuact.fallback.FloatMath.log1p;
 import static dev.gpuact.fallback.FloatMath.scaledGaussian;
+import static dev.gpuact.fallback.FloatMath.select;
 
 /**
  * The float32 formulas of the transcendental activations and their derivatives, built from {@link FloatMath}; the
@@ -46,8 +47,8 @@ final class FloatFunctions {
         float xc = Math.max(Math.min(x, CLAMP), -CLAMP);
         boolean negative = x < 0;
         float big = exp(-Math.abs(xc), 0, negative ? SCALE_BITS : 0);
-        float e = negative ? big * SCALE_DOWN : big;
-        return (negative ? xc * big : x) / (1 + e) * (negative ? SCALE_DOWN : 1);
+        float e = select(negative, big * SCALE_DOWN, big);
+        return select(negative, xc * big, x) / (1 + e) * select(negative, SCALE_DOWN, 1);
     }
 
     /** Phi(-a) 2^64 for a = |x| clamped: e^(-a^2/2) erfcx(a / sqrt 2) / 2. */
@@ -66,7 +67,7 @@ final class FloatFunctions {
         float a = Math.min(Math.abs(x), NORMAL_TAIL_END);
         float tail = Math.max(x, 0) - a * scaledNormalTail(a, scaledGaussian(a)) * SCALE_DOWN;
         float near = 0.5f * Math.fma(a, FloatMath.erfSmall(a * SQRT_HALF), x);
-        return a < GELU_SERIES_END ? near : tail;
+        return select(a < GELU_SERIES_END, near, tail);
     }
 
     /** x tanh(softplus x) = x n / (n + 2), n = e (e + 2), e = e^x clamped at saturation; scaled for x < 0. */
@@ -74,19 +75,19 @@ final class FloatFunctions {
         float xc = Math.max(x, -CLAMP);
         boolean negative = x < 0;
         float big = exp(Math.min(xc, MISH_SATURATION), 0, negative ? SCALE_BITS : 0);
-        float e = negative ? big * SCALE_DOWN : big;
+        float e = select(negative, big * SCALE_DOWN, big);
         float d = Math.fma(e, e + 2, 2);
-        return xc * (big * (e + 2) / d) * (negative ? SCALE_DOWN : 1);
+        return xc * (big * (e + 2) / d) * select(negative, SCALE_DOWN, 1);
     }
 
     /** log(1 + e^x) = max(x, 0) + log1p(e^-|x|); x itself past the threshold. */
     static float softplus(float x, float threshold) {
         float value = Math.max(x, 0) + log1p(exp(-Math.abs(x)));
-        return x > threshold ? x : value;
+        return select(x > threshold, x, value);
     }
 
     static float softplusDerivative(float x, float threshold) {
-        return x > threshold ? 1 : FloatMath.sigmoid(x);
+        return select(x > threshold, 1, FloatMath.sigmoid(x));
     }
 
     /** -softplus(-x) = min(x, 0) - log1p(e^-|x|). */
@@ -96,11 +97,11 @@ final class FloatFunctions {
 
     static float elu(float x, float alpha) {
         float negative = alpha * expm1(x);
-        return x > 0 ? x : negative;
+        return select(x > 0, x, negative);
     }
 
     static float eluDerivative(float x, float alpha) {
         float negative = alpha * exp(x);
-        return x > 0 ? 1 : negative;
+        return select(x > 0, 1, negative);
     }
 }

@@ -20,6 +20,9 @@ final class FloatMath {
     /** e^89 overflows float; e^-150 times the largest scale below is still below half the smallest subnormal. */
     static final float EXP_MAX = 89f;
     static final float EXP_MIN = -150f;
+    /** Where e^x, and e^x 2^64 for x <= 0, is a normal float: the scalar exp's fast path. */
+    static final float EXP_NORMAL_MIN = -87f;
+    static final float EXP_NORMAL_MAX = 88f;
     /** Below this, e^x - 1 rounds to -1. */
     static final float EXPM1_MIN = -30f;
     /** Above this many powers of two, e^x - 1 is e^x and is scaled in two steps to overflow correctly. */
@@ -77,6 +80,15 @@ final class FloatMath {
     private FloatMath() {
     }
 
+    /**
+     * a where the condition holds, else b, without a jump: C2 compiles a float ?: to a branch, which random signs
+     * mispredict half the time, while an int ?: of constants becomes a conditional move.
+     */
+    static float select(boolean condition, float a, float b) {
+        int mask = condition ? -1 : 0;
+        return Float.intBitsToFloat((Float.floatToRawIntBits(a) & mask) | (Float.floatToRawIntBits(b) & ~mask));
+    }
+
     /** 2^n for n in [-126, 127]. */
     static float pow2(int n) {
         return Float.intBitsToFloat((n + 127) << 23);
@@ -99,6 +111,19 @@ final class FloatMath {
      * 2^q e^r, with lo added to the reduced argument, where it counts.
      */
     static float exp(float hi, float lo, int k) {
+        if (!(hi >= EXP_NORMAL_MIN && hi <= EXP_NORMAL_MAX)) {
+            return expAnywhere(hi, lo, k);
+        }
+        // Inside the normal range (and k = 64 only for hi <= 0) the result is 2^n e^r with n in [-126, 127]: one
+        // factor, no clamps; the same bits as expAnywhere, which the vector loops run for every lane.
+        float shifted = Math.fma(hi, LOG2E, ROUNDING_SHIFT);
+        float q = shifted - ROUNDING_SHIFT;
+        float r = Math.fma(q, -LN2_LO, Math.fma(q, -LN2_HI, hi)) + lo;
+        return (1 + expm1Reduced(r)) * pow2(Float.floatToRawIntBits(shifted) - ROUNDING_SHIFT_BITS + k);
+    }
+
+    /** {@link #exp(float, float, int)} for any argument: clamped, scaled in two steps for overflow and subnormals. */
+    static float expAnywhere(float hi, float lo, int k) {
         float x = Math.max(Math.min(hi, EXP_MAX), EXP_MIN);
         float shifted = Math.fma(x, LOG2E, ROUNDING_SHIFT);
         float q = shifted - ROUNDING_SHIFT;
@@ -119,7 +144,7 @@ final class FloatMath {
         float m = expm1Reduced(r);
         int n = Float.floatToRawIntBits(shifted) - ROUNDING_SHIFT_BITS;
         float s = pow2(Math.min(n, 127));
-        return n > EXPM1_LARGE_EXPONENT ? scale(1 + m, n) : Math.fma(s, m, s - 1);
+        return select(n > EXPM1_LARGE_EXPONENT, scale(1 + m, n), Math.fma(s, m, s - 1));
     }
 
     /**
@@ -143,13 +168,13 @@ final class FloatMath {
     static float tanh(float x) {
         float m = expm1(-2 * Math.abs(x));
         float t = -m / (2 + m);
-        return x < 0 ? -t : t;
+        return select(x < 0, -t, t);
     }
 
     /** 1 / (1 + e) for x >= 0, e / (1 + e) below, e = e^-|x|: full relative accuracy on both sides. */
     static float sigmoid(float x) {
         float e = exp(-Math.abs(x));
-        return (x < 0 ? e : 1) / (1 + e);
+        return select(x < 0, e, 1) / (1 + e);
     }
 
     /** erfcx(z) = e^(z^2) erfc(z) for z in [0, 10.5]. */

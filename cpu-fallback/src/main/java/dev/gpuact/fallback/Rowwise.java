@@ -222,7 +222,7 @@ public final class Rowwise {
         float back = hi - v;
         float lo = (v - (hi - back)) + (-m - back);
         float zlo = Math.max(Math.min((Math.fma(-zhi, t, hi) + lo) / t, 1f), -1f);
-        return hi == Float.NEGATIVE_INFINITY ? 0 : zlo;
+        return FloatMath.select(hi == Float.NEGATIVE_INFINITY, 0, zlo);
     }
 
     /**
