@@ -3,6 +3,9 @@ package dev.gpuact.fallback;
 
 import static dev.gpuact.fallback.VectorMath.*;
 
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
@@ -23,27 +26,57 @@ final class VectorKernels implements VectorLoops {
         return F.vectorBitSize() + "-bit vectors, " + LANES + " float lanes";
     }
 
+    /** The loop of each op, by ordinal; null where the op has none. */
+    private static final MethodHandle[] FORWARD = new MethodHandle[ElementwiseKernel.values().length];
+    private static final MethodHandle[] BACKWARD = new MethodHandle[ElementwiseKernel.values().length];
+
+    static {
+        ElementwiseKernel[] forward = {ElementwiseKernel.SIGMOID, ElementwiseKernel.TANH, ElementwiseKernel.SILU,
+            ElementwiseKernel.GELU, ElementwiseKernel.MISH, ElementwiseKernel.ELU, ElementwiseKernel.LOGSIGMOID,
+            ElementwiseKernel.RELU, ElementwiseKernel.SOFTPLUS};
+        ElementwiseKernel[] backward = {ElementwiseKernel.SIGMOID, ElementwiseKernel.TANH, ElementwiseKernel.ELU,
+            ElementwiseKernel.LOGSIGMOID, ElementwiseKernel.RELU, ElementwiseKernel.SOFTPLUS};
+        MethodHandles.Lookup lookup = MethodHandles.lookup();
+        MethodType forwardType = MethodType.methodType(void.class, float[].class, int.class, float[].class, int.class,
+                int.class, float.class, float.class);
+        MethodType backwardType = MethodType.methodType(void.class, float[].class, int.class, float[].class, int.class,
+                float[].class, int.class, int.class, float.class, float.class);
+        try {
+            for (ElementwiseKernel op : forward) {
+                FORWARD[op.ordinal()] = lookup.findStatic(VectorKernels.class, "forward" + camel(op), forwardType);
+            }
+            for (ElementwiseKernel op : backward) {
+                BACKWARD[op.ordinal()] = lookup.findStatic(VectorKernels.class, "backward" + camel(op), backwardType);
+            }
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    private static String camel(ElementwiseKernel op) {
+        StringBuilder name = new StringBuilder();
+        for (String word : op.name().toLowerCase(java.util.Locale.ROOT).split("_")) {
+            name.append(Character.toUpperCase(word.charAt(0))).append(word.substring(1));
+        }
+        return name.toString();
+    }
+
+    /**
+     * The loops are called through method handles read from an array, which C2 cannot inline: inlined into this
+     * dispatcher, which is hot for every op, a loop would share one compilation's node budget with the others and
+     * lose the intrinsics that keep its vectors out of the heap.
+     */
     @Override
     public int forward(ElementwiseKernel op, float[] x, int xo, float[] y, int yo, int n, float a, float b) {
+        MethodHandle loop = FORWARD[op.ordinal()];
+        if (loop == null || (op == ElementwiseKernel.SOFTPLUS && a != 1)) {
+            return 0;
+        }
         int end = F.loopBound(n);
-        switch (op) {
-            case SIGMOID -> forwardSigmoid(x, xo, y, yo, end);
-            case TANH -> forwardTanh(x, xo, y, yo, end);
-            case SILU -> forwardSilu(x, xo, y, yo, end);
-            case GELU -> forwardGelu(x, xo, y, yo, end);
-            case MISH -> forwardMish(x, xo, y, yo, end);
-            case ELU -> forwardElu(x, xo, y, yo, end, a);
-            case LOGSIGMOID -> forwardLogsigmoid(x, xo, y, yo, end);
-            case RELU -> forwardRelu(x, xo, y, yo, end);
-            case SOFTPLUS -> {
-                if (a != 1) {
-                    return 0;
-                }
-                forwardSoftplus(x, xo, y, yo, end, b);
-            }
-            default -> {
-                return 0;
-            }
+        try {
+            loop.invokeExact(x, xo, y, yo, end, a, b);
+        } catch (Throwable e) {
+            throw rethrow(e);
         }
         return end;
     }
@@ -51,41 +84,44 @@ final class VectorKernels implements VectorLoops {
     @Override
     public int backward(ElementwiseKernel op, float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n,
                         float a, float b) {
+        MethodHandle loop = BACKWARD[op.ordinal()];
+        if (loop == null || (op == ElementwiseKernel.SOFTPLUS && a != 1)) {
+            return 0;
+        }
         int end = F.loopBound(n);
-        switch (op) {
-            case SIGMOID -> backwardSigmoid(x, xo, dy, dyo, dx, dxo, end);
-            case TANH -> backwardTanh(x, xo, dy, dyo, dx, dxo, end);
-            case ELU -> backwardElu(x, xo, dy, dyo, dx, dxo, end, a);
-            case LOGSIGMOID -> backwardLogsigmoid(x, xo, dy, dyo, dx, dxo, end);
-            case RELU -> backwardRelu(x, xo, dy, dyo, dx, dxo, end);
-            case SOFTPLUS -> {
-                if (a != 1) {
-                    return 0;
-                }
-                backwardSoftplus(x, xo, dy, dyo, dx, dxo, end, b);
-            }
-            default -> {
-                return 0;
-            }
+        try {
+            loop.invokeExact(x, xo, dy, dyo, dx, dxo, end, a, b);
+        } catch (Throwable e) {
+            throw rethrow(e);
         }
         return end;
     }
 
+    private static RuntimeException rethrow(Throwable e) {
+        if (e instanceof RuntimeException r) {
+            throw r;
+        }
+        if (e instanceof Error error) {
+            throw error;
+        }
+        throw new IllegalStateException(e);
+    }
+
     // One loop per op, each a method of its own: compiled with its own profile, so the math inlines into it.
 
-    private static void forwardSigmoid(float[] x, int xo, float[] y, int yo, int end) {
+    private static void forwardSigmoid(float[] x, int xo, float[] y, int yo, int end, float a, float b) {
         for (int i = 0; i < end; i += LANES) {
             sigmoid(load(x, xo + i)).intoArray(y, yo + i);
         }
     }
 
-    private static void forwardTanh(float[] x, int xo, float[] y, int yo, int end) {
+    private static void forwardTanh(float[] x, int xo, float[] y, int yo, int end, float a, float b) {
         for (int i = 0; i < end; i += LANES) {
             tanh(load(x, xo + i)).intoArray(y, yo + i);
         }
     }
 
-    private static void forwardSilu(float[] x, int xo, float[] y, int yo, int end) {
+    private static void forwardSilu(float[] x, int xo, float[] y, int yo, int end, float a, float b) {
         for (int i = 0; i < end; i += LANES) {
             silu(load(x, xo + i)).intoArray(y, yo + i);
         }
@@ -99,7 +135,7 @@ final class VectorKernels implements VectorLoops {
      * gelu in two passes per block, the tail formula into a scratch block, then the series near 0 blended in as y is
      * written (x may be y): one loop with both is over C2's node budget and would allocate its vectors.
      */
-    private static void forwardGelu(float[] x, int xo, float[] y, int yo, int end) {
+    private static void forwardGelu(float[] x, int xo, float[] y, int yo, int end, float a, float b) {
         float[] tails = GELU_TAILS.get();
         for (int from = 0; from < end; from += GELU_BLOCK) {
             int length = Math.min(GELU_BLOCK, end - from);
@@ -122,67 +158,67 @@ final class VectorKernels implements VectorLoops {
         }
     }
 
-    private static void forwardMish(float[] x, int xo, float[] y, int yo, int end) {
+    private static void forwardMish(float[] x, int xo, float[] y, int yo, int end, float a, float b) {
         for (int i = 0; i < end; i += LANES) {
             mish(load(x, xo + i)).intoArray(y, yo + i);
         }
     }
 
-    private static void forwardElu(float[] x, int xo, float[] y, int yo, int end, float a) {
+    private static void forwardElu(float[] x, int xo, float[] y, int yo, int end, float a, float b) {
         for (int i = 0; i < end; i += LANES) {
             elu(load(x, xo + i), a).intoArray(y, yo + i);
         }
     }
 
-    private static void forwardLogsigmoid(float[] x, int xo, float[] y, int yo, int end) {
+    private static void forwardLogsigmoid(float[] x, int xo, float[] y, int yo, int end, float a, float b) {
         for (int i = 0; i < end; i += LANES) {
             logsigmoid(load(x, xo + i)).intoArray(y, yo + i);
         }
     }
 
-    private static void forwardRelu(float[] x, int xo, float[] y, int yo, int end) {
+    private static void forwardRelu(float[] x, int xo, float[] y, int yo, int end, float a, float b) {
         for (int i = 0; i < end; i += LANES) {
             load(x, xo + i).max(ZERO).intoArray(y, yo + i);
         }
     }
 
-    private static void forwardSoftplus(float[] x, int xo, float[] y, int yo, int end, float b) {
+    private static void forwardSoftplus(float[] x, int xo, float[] y, int yo, int end, float a, float b) {
         for (int i = 0; i < end; i += LANES) {
             softplus(load(x, xo + i), b).intoArray(y, yo + i);
         }
     }
 
-    private static void backwardSigmoid(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int end) {
+    private static void backwardSigmoid(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int end, float a, float b) {
         for (int i = 0; i < end; i += LANES) {
             load(dy, dyo + i).mul(sigmoidDerivative(load(x, xo + i))).intoArray(dx, dxo + i);
         }
     }
 
-    private static void backwardTanh(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int end) {
+    private static void backwardTanh(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int end, float a, float b) {
         for (int i = 0; i < end; i += LANES) {
             load(dy, dyo + i).mul(tanhDerivative(load(x, xo + i))).intoArray(dx, dxo + i);
         }
     }
 
-    private static void backwardElu(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int end, float a) {
+    private static void backwardElu(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int end, float a, float b) {
         for (int i = 0; i < end; i += LANES) {
             load(dy, dyo + i).mul(eluDerivative(load(x, xo + i), a)).intoArray(dx, dxo + i);
         }
     }
 
-    private static void backwardLogsigmoid(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int end) {
+    private static void backwardLogsigmoid(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int end, float a, float b) {
         for (int i = 0; i < end; i += LANES) {
             load(dy, dyo + i).mul(sigmoid(load(x, xo + i).neg())).intoArray(dx, dxo + i);
         }
     }
 
-    private static void backwardRelu(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int end) {
+    private static void backwardRelu(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int end, float a, float b) {
         for (int i = 0; i < end; i += LANES) {
             load(dy, dyo + i).mul(reluDerivative(load(x, xo + i))).intoArray(dx, dxo + i);
         }
     }
 
-    private static void backwardSoftplus(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int end, float b) {
+    private static void backwardSoftplus(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int end, float a, float b) {
         for (int i = 0; i < end; i += LANES) {
             load(dy, dyo + i).mul(softplusDerivative(load(x, xo + i), b)).intoArray(dx, dxo + i);
         }
