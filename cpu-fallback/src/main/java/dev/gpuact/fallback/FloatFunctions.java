@@ -5,6 +5,8 @@ import static dev.gpuact.fallback.FloatMath.NORMAL_TAIL_END;
 import static dev.gpuact.fallback.FloatMath.SCALE_BITS;
 import static dev.gpuact.fallback.FloatMath.SCALE_DOWN;
 import static dev.gpuact.fallback.FloatMath.SQRT_HALF;
+import static dev.gpuact.fallback.FloatMath.atLeast;
+import static dev.gpuact.fallback.FloatMath.atMost;
 import static dev.gpuact.fallback.FloatMath.erfcx;
 import static dev.gpuact.fallback.FloatMath.exp;
 import static dev.gpuact.fallback.FloatMath.expm1;
@@ -44,7 +46,7 @@ final class FloatFunctions {
 
     /** x / (1 + e^-x) for x >= 0; x e^x / (1 + e^x) below, scaled. */
     static float silu(float x) {
-        float xc = Math.max(Math.min(x, CLAMP), -CLAMP);
+        float xc = atLeast(atMost(x, CLAMP), -CLAMP);
         boolean negative = x < 0;
         float big = exp(-Math.abs(xc), 0, negative ? SCALE_BITS : 0);
         float e = select(negative, big * SCALE_DOWN, big);
@@ -53,7 +55,7 @@ final class FloatFunctions {
 
     /** Phi(-a) 2^64 for a = |x| clamped: e^(-a^2/2) erfcx(a / sqrt 2) / 2. */
     private static float scaledNormalTail(float a, float gaussian) {
-        return 0.5f * gaussian * erfcx(Math.min(a, ERFCX_FIT_END) * SQRT_HALF);
+        return 0.5f * gaussian * erfcx(atMost(a, ERFCX_FIT_END) * SQRT_HALF);
     }
 
     /** Below this |x|, gelu comes from erf's series (the tail's chain of roundings would reach 5 ULP near 0). */
@@ -64,7 +66,7 @@ final class FloatFunctions {
      * for either sign.
      */
     static float gelu(float x) {
-        float a = Math.min(Math.abs(x), NORMAL_TAIL_END);
+        float a = atMost(Math.abs(x), NORMAL_TAIL_END);
         float tail = Math.max(x, 0) - a * scaledNormalTail(a, scaledGaussian(a)) * SCALE_DOWN;
         float near = 0.5f * Math.fma(a, FloatMath.erfSmall(a * SQRT_HALF), x);
         return select(a < GELU_SERIES_END, near, tail);
@@ -72,9 +74,9 @@ final class FloatFunctions {
 
     /** x tanh(softplus x) = x n / (n + 2), n = e (e + 2), e = e^x clamped at saturation; scaled for x < 0. */
     static float mish(float x) {
-        float xc = Math.max(x, -CLAMP);
+        float xc = atLeast(x, -CLAMP);
         boolean negative = x < 0;
-        float big = exp(Math.min(xc, MISH_SATURATION), 0, negative ? SCALE_BITS : 0);
+        float big = exp(atMost(xc, MISH_SATURATION), 0, negative ? SCALE_BITS : 0);
         float e = select(negative, big * SCALE_DOWN, big);
         float d = Math.fma(e, e + 2, 2);
         return xc * (big * (e + 2) / d) * select(negative, SCALE_DOWN, 1);

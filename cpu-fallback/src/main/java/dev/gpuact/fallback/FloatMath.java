@@ -89,6 +89,16 @@ final class FloatMath {
         return Float.intBitsToFloat((Float.floatToRawIntBits(a) & mask) | (Float.floatToRawIntBits(b) & ~mask));
     }
 
+    /** Math.min(x, bound) for a bound that is not 0 (NaN stays NaN), by {@link #select}: Math.min is no intrinsic. */
+    static float atMost(float x, float bound) {
+        return select(x > bound, bound, x);
+    }
+
+    /** Math.max(x, bound) for a bound that is not 0 (NaN stays NaN). */
+    static float atLeast(float x, float bound) {
+        return select(x < bound, bound, x);
+    }
+
     /** 2^n for n in [-126, 127]. */
     static float pow2(int n) {
         return Float.intBitsToFloat((n + 127) << 23);
@@ -124,7 +134,7 @@ final class FloatMath {
 
     /** {@link #exp(float, float, int)} for any argument: clamped, scaled in two steps for overflow and subnormals. */
     static float expAnywhere(float hi, float lo, int k) {
-        float x = Math.max(Math.min(hi, EXP_MAX), EXP_MIN);
+        float x = atLeast(atMost(hi, EXP_MAX), EXP_MIN);
         float shifted = Math.fma(x, LOG2E, ROUNDING_SHIFT);
         float q = shifted - ROUNDING_SHIFT;
         float r = Math.fma(q, -LN2_LO, Math.fma(q, -LN2_HI, x)) + lo;
@@ -137,7 +147,7 @@ final class FloatMath {
 
     /** e^x - 1 = 2^q expm1(r) + (2^q - 1), one fused rounding; for large q, e^x scaled in two steps. */
     static float expm1(float x) {
-        float xc = Math.max(Math.min(x, EXP_MAX), EXPM1_MIN);
+        float xc = atLeast(atMost(x, EXP_MAX), EXPM1_MIN);
         float shifted = Math.fma(xc, LOG2E, ROUNDING_SHIFT);
         float q = shifted - ROUNDING_SHIFT;
         float r = Math.fma(q, -LN2_LO, Math.fma(q, -LN2_HI, xc));
