@@ -85,7 +85,7 @@ step_check() {
 step_junit() {
     local classpath=$kit/test-classes:$home/lib/gpuact.jar
     for jar in "$kit"/lib/*.jar; do classpath=$classpath:$jar; done
-    "$java" -Djava.awt.headless=true -Dgpuact.requireBackends="$backend" \
+    "$java" -Djava.awt.headless=true --add-modules jdk.incubator.vector -Dgpuact.requireBackends="$backend" \
         -jar "$kit/junit-platform-console-standalone.jar" execute --disable-banner --disable-ansi-colors --details=tree \
         --fail-if-no-tests --class-path "$classpath" --reports-dir "$out/junit" \
         --select-class dev.gpuact.conformance.ConformanceTest --select-package "dev.gpuact.$backend"

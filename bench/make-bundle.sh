@@ -15,6 +15,8 @@ rm -rf "$stage" && mkdir -p "$stage/bin" "$stage/lib"
 # java.logging: JOCL and JCuda log through it, and jdeps cannot see that through their native loaders.
 modules=$(jdeps --ignore-missing-deps --multi-release 17 --print-module-deps "$jar")
 case ",$modules," in *,java.logging,*) ;; *) modules=$modules,java.logging ;; esac
+# jdk.incubator.vector: the cpu backend's vectorised kernels, loaded by name (jdeps cannot see it either).
+modules=$modules,jdk.incubator.vector
 jlink --add-modules "$modules" --strip-debug --no-header-files --no-man-pages --compress=2 --output "$stage/runtime"
 cp "$jar" "$stage/lib/gpuact.jar"
 cat > "$stage/bin/gpuact" <<'LAUNCHER'
@@ -24,7 +26,7 @@ self=$(readlink -f "$0")
 home=$(dirname "$(dirname "$self")")
 # Signal chaining for OpenCL platforms built on LLVM (PoCL), which replace the JVM's signal handlers.
 [ -f "$home/runtime/lib/libjsig.so" ] && export LD_PRELOAD="$home/runtime/lib/libjsig.so${LD_PRELOAD:+:$LD_PRELOAD}"
-exec "$home/runtime/bin/java" -Djava.awt.headless=true $GPUACT_JAVA_OPTS -jar "$home/lib/gpuact.jar" "$@"
+exec "$home/runtime/bin/java" -Djava.awt.headless=true --add-modules jdk.incubator.vector $GPUACT_JAVA_OPTS -jar "$home/lib/gpuact.jar" "$@"
 LAUNCHER
 chmod +x "$stage/bin/gpuact"
 tar -C dist -czf "dist/$name.tar.gz" "$name"

@@ -2,6 +2,7 @@ package dev.gpuact.cli;
 
 import dev.gpuact.Backends;
 import dev.gpuact.Op;
+import dev.gpuact.fallback.Vectorization;
 import dev.gpuact.spi.Probe;
 import java.io.PrintWriter;
 import java.util.List;
@@ -37,6 +38,7 @@ final class InfoCommand implements Callable<Integer> {
             out.println("  (none found: no BackendProvider is registered on the class path)");
         }
         out.println();
+        out.println("cpu kernels: " + Vectorization.description());
         out.println("auto picks: " + autoChoice());
         out.println();
         out.println("Activations: " + List.of(Op.values()).stream().map(Op::id).collect(Collectors.joining(", ")));

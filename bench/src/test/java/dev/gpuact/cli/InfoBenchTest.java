@@ -15,6 +15,8 @@ class InfoBenchTest {
                 "          detail line of the test provider");
         // auto picks the most preferred usable backend: opencl where PoCL or a GPU is installed, else cpu
         assertThat(out).contains("auto picks: " + dev.gpuact.Backends.usableNames().get(0) + "\n");
+        // the test build starts the JVM with --add-modules jdk.incubator.vector, as the launchers do
+        assertThat(out).containsPattern("(?m)^cpu kernels: Vector API \\(\\d+-bit vectors, \\d+ float lanes\\)$");
         assertThat(out).contains("Activations: identity, step, abs,", "softmax, log_softmax, maxout\n");
     }
 

@@ -84,14 +84,14 @@ public enum ElementwiseKernel {
         @Override
         public void forwardSequential(float[] x, int xo, float[] y, int yo, int n, float a, float b) {
             for (int i = 0; i < n; i++) {
-                y[yo + i] = (float) FastMath.sigmoid(x[xo + i]);
+                y[yo + i] = FloatMath.sigmoid(x[xo + i]);
             }
         }
 
         @Override
         public void backwardSequential(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n, float a, float b) {
             for (int i = 0; i < n; i++) {
-                dx[dxo + i] = (float) (dy[dyo + i] * FastMath.sigmoidDerivative(x[xo + i]));
+                dx[dxo + i] = dy[dyo + i] * FloatFunctions.sigmoidDerivative(x[xo + i]);
             }
         }
     },
@@ -99,14 +99,14 @@ public enum ElementwiseKernel {
         @Override
         public void forwardSequential(float[] x, int xo, float[] y, int yo, int n, float a, float b) {
             for (int i = 0; i < n; i++) {
-                y[yo + i] = (float) FastMath.tanh(x[xo + i]);
+                y[yo + i] = FloatMath.tanh(x[xo + i]);
             }
         }
 
         @Override
         public void backwardSequential(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n, float a, float b) {
             for (int i = 0; i < n; i++) {
-                dx[dxo + i] = (float) (dy[dyo + i] * FastMath.sech2(x[xo + i]));
+                dx[dxo + i] = dy[dyo + i] * FloatFunctions.tanhDerivative(x[xo + i]);
             }
         }
     },
@@ -122,8 +122,7 @@ public enum ElementwiseKernel {
         @Override
         public void backwardSequential(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n, float a, float b) {
             for (int i = 0; i < n; i++) {
-                float v = x[xo + i];
-                dx[dxo + i] = v > 0 ? dy[dyo + i] : dy[dyo + i] * zeroUnlessNaN(v);
+                dx[dxo + i] = dy[dyo + i] * Math.signum(Math.max(x[xo + i], 0f));
             }
         }
     },
@@ -155,14 +154,14 @@ public enum ElementwiseKernel {
         @Override
         public void forwardSequential(float[] x, int xo, float[] y, int yo, int n, float a, float b) {
             for (int i = 0; i < n; i++) {
-                y[yo + i] = (float) Functions.elu(x[xo + i], a);
+                y[yo + i] = FloatFunctions.elu(x[xo + i], a);
             }
         }
 
         @Override
         public void backwardSequential(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n, float a, float b) {
             for (int i = 0; i < n; i++) {
-                dx[dxo + i] = (float) (dy[dyo + i] * Functions.eluDerivative(x[xo + i], a));
+                dx[dxo + i] = dy[dyo + i] * FloatFunctions.eluDerivative(x[xo + i], a);
             }
         }
     },
@@ -204,7 +203,7 @@ public enum ElementwiseKernel {
         @Override
         public void forwardSequential(float[] x, int xo, float[] y, int yo, int n, float a, float b) {
             for (int i = 0; i < n; i++) {
-                y[yo + i] = (float) Functions.gelu(x[xo + i]);
+                y[yo + i] = FloatFunctions.gelu(x[xo + i]);
             }
         }
 
@@ -234,7 +233,7 @@ public enum ElementwiseKernel {
         @Override
         public void forwardSequential(float[] x, int xo, float[] y, int yo, int n, float a, float b) {
             for (int i = 0; i < n; i++) {
-                y[yo + i] = (float) Functions.swish(x[xo + i], 1);
+                y[yo + i] = FloatFunctions.silu(x[xo + i]);
             }
         }
 
@@ -264,7 +263,7 @@ public enum ElementwiseKernel {
         @Override
         public void forwardSequential(float[] x, int xo, float[] y, int yo, int n, float a, float b) {
             for (int i = 0; i < n; i++) {
-                y[yo + i] = (float) Functions.mish(x[xo + i]);
+                y[yo + i] = FloatFunctions.mish(x[xo + i]);
             }
         }
 
@@ -278,6 +277,12 @@ public enum ElementwiseKernel {
     SOFTPLUS {
         @Override
         public void forwardSequential(float[] x, int xo, float[] y, int yo, int n, float a, float b) {
+            if (a == 1) {
+                for (int i = 0; i < n; i++) {
+                    y[yo + i] = FloatFunctions.softplus(x[xo + i], b);
+                }
+                return;
+            }
             for (int i = 0; i < n; i++) {
                 y[yo + i] = (float) Functions.softplus(x[xo + i], a, b);
             }
@@ -285,6 +290,12 @@ public enum ElementwiseKernel {
 
         @Override
         public void backwardSequential(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n, float a, float b) {
+            if (a == 1) {
+                for (int i = 0; i < n; i++) {
+                    dx[dxo + i] = dy[dyo + i] * FloatFunctions.softplusDerivative(x[xo + i], b);
+                }
+                return;
+            }
             for (int i = 0; i < n; i++) {
                 dx[dxo + i] = (float) (dy[dyo + i] * Functions.softplusDerivative(x[xo + i], a, b));
             }
@@ -310,14 +321,14 @@ public enum ElementwiseKernel {
         @Override
         public void forwardSequential(float[] x, int xo, float[] y, int yo, int n, float a, float b) {
             for (int i = 0; i < n; i++) {
-                y[yo + i] = (float) Functions.logsigmoid(x[xo + i]);
+                y[yo + i] = FloatFunctions.logsigmoid(x[xo + i]);
             }
         }
 
         @Override
         public void backwardSequential(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n, float a, float b) {
             for (int i = 0; i < n; i++) {
-                dx[dxo + i] = (float) (dy[dyo + i] * FastMath.sigmoid(-x[xo + i]));
+                dx[dxo + i] = dy[dyo + i] * FloatMath.sigmoid(-x[xo + i]);
             }
         }
     },
@@ -474,7 +485,47 @@ public enum ElementwiseKernel {
         checkCount(n);
         checkRange("x", x, xo, n);
         checkRange("y", y, yo, n);
-        Parallel.forEachChunk(n, (from, to) -> forwardSequential(x, xo + from, y, yo + from, to - from, a, b));
+        Parallel.forEachChunk(n, (from, to) -> forwardChunk(x, xo + from, y, yo + from, to - from, a, b));
+    }
+
+    /**
+     * Calls of the vector loops on one vector each, per op and direction, before they take whole chunks: Vector API
+     * code runs hundreds of times slower until C2 has compiled it, so a first large call would take seconds. Until
+     * then each block gets one vector from the vector loop (which C2 counts towards compiling it) and the rest from
+     * the scalar loop. Racy counts are fine: the switch only has to happen at about this many. The test build sets
+     * -Dgpuact.cpu.vector.warmUpCalls=0, so that its checks run the vector loops on whole inputs.
+     */
+    static final int WARM_UP_CALLS = Integer.getInteger("gpuact.cpu.vector.warmUpCalls", 8_000);
+    private static final int WARM_UP_BLOCK = 2048;
+    /** One 512-bit vector of floats (two of 256 bits): what a warm-up block gives the vector loop. */
+    private static final int WARM_UP_VECTOR = 16;
+    private int forwardWarmUp;
+    private int backwardWarmUp;
+
+    /** The vector loops where they cover this op, the scalar loop for the rest. */
+    public final void forwardChunk(float[] x, int xo, float[] y, int yo, int n, float a, float b) {
+        int from = 0;
+        for (; from < n && forwardWarmUp < WARM_UP_CALLS; from += WARM_UP_BLOCK, forwardWarmUp++) {
+            int length = Math.min(WARM_UP_BLOCK, n - from);
+            int done = Vectorization.LOOPS.forward(this, x, xo + from, y, yo + from, Math.min(length, WARM_UP_VECTOR), a, b);
+            forwardSequential(x, xo + from + done, y, yo + from + done, length - done, a, b);
+        }
+        from = Math.min(from, n);
+        int done = Vectorization.LOOPS.forward(this, x, xo + from, y, yo + from, n - from, a, b);
+        forwardSequential(x, xo + from + done, y, yo + from + done, n - from - done, a, b);
+    }
+
+    public final void backwardChunk(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n, float a, float b) {
+        int from = 0;
+        for (; from < n && backwardWarmUp < WARM_UP_CALLS; from += WARM_UP_BLOCK, backwardWarmUp++) {
+            int length = Math.min(WARM_UP_BLOCK, n - from);
+            int done = Vectorization.LOOPS.backward(this, x, xo + from, dy, dyo + from, dx, dxo + from,
+                    Math.min(length, WARM_UP_VECTOR), a, b);
+            backwardSequential(x, xo + from + done, dy, dyo + from + done, dx, dxo + from + done, length - done, a, b);
+        }
+        from = Math.min(from, n);
+        int done = Vectorization.LOOPS.backward(this, x, xo + from, dy, dyo + from, dx, dxo + from, n - from, a, b);
+        backwardSequential(x, xo + from + done, dy, dyo + from + done, dx, dxo + from + done, n - from - done, a, b);
     }
 
     /** dx[dxo..dxo+n) = dy * f'(x), on all cores when n is large. */
@@ -483,7 +534,7 @@ public enum ElementwiseKernel {
         checkRange("x", x, xo, n);
         checkRange("dy", dy, dyo, n);
         checkRange("dx", dx, dxo, n);
-        Parallel.forEachChunk(n, (from, to) -> backwardSequential(x, xo + from, dy, dyo + from, dx, dxo + from, to - from, a, b));
+        Parallel.forEachChunk(n, (from, to) -> backwardChunk(x, xo + from, dy, dyo + from, dx, dxo + from, to - from, a, b));
     }
 
     /**
@@ -499,7 +550,7 @@ public enum ElementwiseKernel {
             for (int i = from; i < to; i += BLOCK) {
                 int len = Math.min(BLOCK, to - i);
                 x.get(xp + i, block[0], 0, len);
-                forwardSequential(block[0], 0, block[1], 0, len, a, b);
+                forwardChunk(block[0], 0, block[1], 0, len, a, b);
                 y.put(yp + i, block[1], 0, len);
             }
         });
@@ -521,7 +572,7 @@ public enum ElementwiseKernel {
                 int len = Math.min(BLOCK, to - i);
                 x.get(xp + i, block[0], 0, len);
                 dy.get(dyp + i, block[1], 0, len);
-                backwardSequential(block[0], 0, block[1], 0, block[2], 0, len, a, b);
+                backwardChunk(block[0], 0, block[1], 0, block[2], 0, len, a, b);
                 dx.put(dxp + i, block[2], 0, len);
             }
         });

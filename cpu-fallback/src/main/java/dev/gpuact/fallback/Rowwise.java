@@ -155,24 +155,18 @@ public final class Rowwise {
             fill(y, yb, cols, special(m, 0, maskedNan));
             return;
         }
-        // y holds each e^((x_i - m)/T) rounded to float until the sum is known: an extra rounding of half an
-        // ULP, and x may be y (in place) since x_i is read before y_i is written.
-        double others = 0;
-        int maxCount = 0;
-        for (int i = 0; i < cols; i++) {
-            float v = x[xb + i];
-            double e = exp(((double) v - m) / temperature);
-            y[yb + i] = (float) e;
-            if (v < m) {
-                others += e;
-            } else {
-                maxCount++;
-            }
+        if (Vectorization.LOOPS.softmaxRow(x, xb, y, yb, cols, m, (float) temperature)) {
+            return;
         }
-        double inverseSum = 1 / (maxCount + others);
+        // y holds each term until the sum is known (x may be y: x_i is read before y_i is written)
+        float t = (float) temperature;
+        CompensatedSum sum = new CompensatedSum();
         for (int i = 0; i < cols; i++) {
-            y[yb + i] = (float) (y[yb + i] * inverseSum);
+            float e = term(x[xb + i], m, t);
+            y[yb + i] = e;
+            sum.add(e);
         }
+        scale(y, yb, cols, 1 / sum.value());
     }
 
     private static void logSoftmaxRow(float[] x, int xb, float[] y, int yb, int cols, double temperature, boolean maskedNan) {
@@ -181,16 +175,92 @@ public final class Rowwise {
             fill(y, yb, cols, special(m, Float.NEGATIVE_INFINITY, maskedNan));
             return;
         }
-        double logSum = FastMath.log1p(sumOfOthers(x, xb, cols, m, temperature));
+        if (Vectorization.LOOPS.logSoftmaxRow(x, xb, y, yb, cols, m, (float) temperature)) {
+            return;
+        }
+        float t = (float) temperature;
+        CompensatedSum sum = new CompensatedSum();
         for (int i = 0; i < cols; i++) {
-            y[yb + i] = (float) (((double) x[xb + i] - m) / temperature - logSum);
+            sum.add(term(x[xb + i], m, t));
+        }
+        float logSum = logOfSum(sum);
+        for (int i = 0; i < cols; i++) {
+            y[yb + i] = logTerm(x[xb + i], m, t, logSum);
+        }
+    }
+
+    /**
+     * log of a sum whose largest term is exactly 1 (the maximum's): log1p of the others, so that the maximum's
+     * log-softmax, -log1p(others), keeps its accuracy however small the others are.
+     */
+    static float logOfSum(CompensatedSum sum) {
+        return FloatMath.log1p(((sum.ones - 1) + sum.high) + sum.low);
+    }
+
+    /**
+     * e^((v - m) / T) for v <= m: v - m is carried exactly as hi + lo and the quotient as zhi + zlo, so the term is
+     * within about an ULP however far v is from m.
+     */
+    static float term(float v, float m, float t) {
+        float hi = v - m;
+        float zhi = hi / t;
+        return FloatMath.exp(zhi, quotientLow(v, m, hi, zhi, t), 0);
+    }
+
+    /** (v - m) / T - logSum, from the same exact pieces as {@link #term}. */
+    static float logTerm(float v, float m, float t, float logSum) {
+        float hi = v - m;
+        float zhi = hi / t;
+        return (zhi - logSum) + quotientLow(v, m, hi, zhi, t);
+    }
+
+    /**
+     * The low part of (v - m) / T = zhi + zlo: v - m = hi + lo exactly (Knuth's two-sum), hi - zhi T exactly (a
+     * fused multiply-add). Clamped to [-1, 1], which changes nothing where zhi is in exp's range, and 0 for v = -inf.
+     */
+    static float quotientLow(float v, float m, float hi, float zhi, float t) {
+        float back = hi - v;
+        float lo = (v - (hi - back)) + (-m - back);
+        float zlo = Math.max(Math.min((Math.fma(-zhi, t, hi) + lo) / t, 1f), -1f);
+        return FloatMath.select(hi == Float.NEGATIVE_INFINITY, 0, zlo);
+    }
+
+    /**
+     * A sum of terms in (0, 1]: the terms equal to 1 (the maximum's, at least) are counted, the others added as a
+     * float with its rounding errors carried in a second float (Knuth's two-sum), so the others keep their accuracy
+     * however small they are next to the count.
+     */
+    static final class CompensatedSum {
+        long ones;
+        float high;
+        float low;
+
+        void add(float v) {
+            if (v == 1) {
+                ones++;
+                return;
+            }
+            float s = high + v;
+            float back = s - high;
+            low += (high - (s - back)) + (v - back);
+            high = s;
+        }
+
+        float value() {
+            return (ones + high) + low;
+        }
+    }
+
+    private static void scale(float[] y, int yb, int cols, float factor) {
+        for (int i = 0; i < cols; i++) {
+            y[yb + i] *= factor;
         }
     }
 
     /** max of the row; NaN if any entry is NaN (Math.max propagates it). */
     private static float rowMax(float[] x, int xb, int cols) {
-        float m = Float.NEGATIVE_INFINITY;
-        for (int i = 0; i < cols; i++) {
+        float m = Vectorization.LOOPS.maxOfPrefix(x, xb, cols);
+        for (int i = Vectorization.LOOPS.maxPrefix(cols); i < cols; i++) {
             m = Math.max(m, x[xb + i]);
         }
         return m;

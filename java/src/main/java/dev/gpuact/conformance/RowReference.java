@@ -28,11 +28,19 @@ final class RowReference {
             Arrays.fill(y, fill);
             return y;
         }
-        double sum = 0;
+        // The maximum's term is exactly 1: the others are summed apart, so that log(sum) = log1p(others) keeps
+        // its accuracy when the others are below double's epsilon (log_softmax of the maximum is -log1p(others)).
+        double others = 0;
+        boolean maximumSeen = false;
         for (int j = 0; j < cols; j++) {
-            sum += Math.exp((x[offset + j] - max) / temperature);
+            if (!maximumSeen && x[offset + j] == max) {
+                maximumSeen = true;
+            } else {
+                others += Math.exp((x[offset + j] - max) / temperature);
+            }
         }
-        double logSum = Math.log(sum);
+        double sum = 1 + others;
+        double logSum = Math.log1p(others);
         for (int j = 0; j < cols; j++) {
             double z = (x[offset + j] - max) / temperature;
             y[j] = log ? z - logSum : Math.exp(z) / sum;

@@ -21,6 +21,18 @@ class RowReferenceTest {
     }
 
     @Test
+    void logSoftmaxOfTheMaximumKeepsItsAccuracyWhenTheOthersAreBelowEpsilon() {
+        // log(1 + 1e-25) rounds to 0 in double; the true value is -1e-25 (log1p of the others)
+        float[] x = {0, -57.56463f};
+        double others = Math.exp(-57.56463f);
+        assertThat(RowReference.softmax(x, 0, 2, 1, true, false)[0]).isCloseTo(-others, offset(others * 1e-15));
+        // the same at temperature 0.5: the other term is e^(2 x)
+        double othersAtHalf = Math.exp(2 * (double) -57.56463f);
+        assertThat(RowReference.softmax(x, 0, 2, 0.5, true, false)[0]).isCloseTo(-othersAtHalf,
+                offset(othersAtHalf * 1e-15));
+    }
+
+    @Test
     void specialRowsFollowTheContract() {
         float[] masked = {-INF, -INF};
         assertThat(RowReference.softmax(masked, 0, 2, 1, false, false)).containsExactly(0.0, 0.0);

@@ -92,7 +92,7 @@ class UlpSweepTest {
     void forwardIsWithin4UlpOfTheReference(Activation activation) {
         ElementwiseKernel kernel = CpuBackend.kernel(activation.op());
         float[] y = new float[INPUTS.length];
-        kernel.forwardSequential(INPUTS, 0, y, 0, INPUTS.length, activation.a(), activation.b());
+        kernel.forwardChunk(INPUTS, 0, y, 0, INPUTS.length, activation.a(), activation.b());
         List<String> failures = new ArrayList<>();
         long worst = 0;
         for (int i = 0; i < INPUTS.length; i++) {
@@ -117,7 +117,7 @@ class UlpSweepTest {
             dy[i] = i % 2 == 0 ? 1f : (float) (random.nextDouble() * 4 - 2);
         }
         float[] dx = new float[INPUTS.length];
-        kernel.backwardSequential(INPUTS, 0, dy, 0, dx, 0, INPUTS.length, activation.a(), activation.b());
+        kernel.backwardChunk(INPUTS, 0, dy, 0, dx, 0, INPUTS.length, activation.a(), activation.b());
         List<String> failures = new ArrayList<>();
         long worst = 0;
         for (int i = 0; i < INPUTS.length; i++) {
@@ -134,6 +134,32 @@ class UlpSweepTest {
             }
         }
         assertThat(failures).as("%s backward, worst %d ULP", activation, worst).isEmpty();
+    }
+
+    /** The loops that run (Vector API where present) and the scalar ones agree bit for bit on every sweep input. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("activations")
+    void theRunningLoopsEqualTheScalarLoopsBitForBit(Activation activation) {
+        ElementwiseKernel kernel = CpuBackend.kernel(activation.op());
+        int n = INPUTS.length;
+        float[] dy = new float[n];
+        java.util.Arrays.fill(dy, 1.5f);
+        float[] running = new float[n];
+        float[] scalar = new float[n];
+        kernel.forwardChunk(INPUTS, 0, running, 0, n, activation.a(), activation.b());
+        kernel.forwardSequential(INPUTS, 0, scalar, 0, n, activation.a(), activation.b());
+        assertSameBits(activation + " forward", running, scalar);
+        kernel.backwardChunk(INPUTS, 0, dy, 0, running, 0, n, activation.a(), activation.b());
+        kernel.backwardSequential(INPUTS, 0, dy, 0, scalar, 0, n, activation.a(), activation.b());
+        assertSameBits(activation + " backward", running, scalar);
+    }
+
+    private static void assertSameBits(String what, float[] actual, float[] expected) {
+        for (int i = 0; i < actual.length; i++) {
+            if (Float.floatToIntBits(actual[i]) != Float.floatToIntBits(expected[i])) {
+                throw new AssertionError(what + " at x=" + INPUTS[i] + ": " + actual[i] + " vs " + expected[i]);
+            }
+        }
     }
 
     /**

@@ -1,0 +1,109 @@
+package dev.gpuact.fallback;
+
+import static dev.gpuact.fallback.FloatMath.ERFCX_FIT_END;
+import static dev.gpuact.fallback.FloatMath.NORMAL_TAIL_END;
+import static dev.gpuact.fallback.FloatMath.SCALE_BITS;
+import static dev.gpuact.fallback.FloatMath.SCALE_DOWN;
+import static dev.gpuact.fallback.FloatMath.SQRT_HALF;
+import static dev.gpuact.fallback.FloatMath.atLeast;
+import static dev.gpuact.fallback.FloatMath.atMost;
+import static dev.gpuact.fallback.FloatMath.erfcx;
+import static dev.gpuact.fallback.FloatMath.exp;
+import static dev.gpuact.fallback.FloatMath.expm1;
+import static dev.gpuact.fallback.FloatMath.log1p;
+import static dev.gpuact.fallback.FloatMath.scaledGaussian;
+import static dev.gpuact.fallback.FloatMath.select;
+
+/**
+ * The float32 formulas of the transcendental activations and their derivatives, built from {@link FloatMath}; the
+ * scalar kernels call these and {@code VectorKernels} evaluates the same steps lane by lane.
+ *
+ * <p>Where a result goes subnormal for very negative x (x sigma(x), x Phi(x), mish), its exponential is taken
+ * scaled by 2^64 and the product scaled back last, so it is rounded once. Inputs are clamped where a clamp does not
+ * change the float result, so that infinities give the limit rather than inf * 0.
+ */
+final class FloatFunctions {
+    /** e^-200 is 0 even scaled by 2^64; clamping x here keeps x e^x finite at x = -inf. */
+    static final float CLAMP = 200f;
+    /** Past this, tanh(softplus x) is 1 in float. */
+    static final float MISH_SATURATION = 40f;
+
+    private FloatFunctions() {
+    }
+
+    static float sigmoidDerivative(float x) {
+        float e = exp(-Math.abs(x));
+        float d = 1 + e;
+        return e / (d * d);
+    }
+
+    /** 1 - tanh^2 x = 4e / (1 + e)^2, e = e^-2|x|. */
+    static float tanhDerivative(float x) {
+        float e = exp(-2 * Math.abs(x));
+        float d = 1 + e;
+        return 4 * e / (d * d);
+    }
+
+    /** x / (1 + e^-x) for x >= 0; x e^x / (1 + e^x) below, scaled. */
+    static float silu(float x) {
+        float xc = atLeast(atMost(x, CLAMP), -CLAMP);
+        boolean negative = x < 0;
+        float big = exp(-Math.abs(xc), 0, negative ? SCALE_BITS : 0);
+        float e = select(negative, big * SCALE_DOWN, big);
+        return select(negative, xc * big, x) / (1 + e) * select(negative, SCALE_DOWN, 1);
+    }
+
+    /** Phi(-a) 2^64 for a = |x| clamped: e^(-a^2/2) erfcx(a / sqrt 2) / 2. */
+    private static float scaledNormalTail(float a, float gaussian) {
+        return 0.5f * gaussian * erfcx(atMost(a, ERFCX_FIT_END) * SQRT_HALF);
+    }
+
+    /** Below this |x|, gelu comes from erf's series (the tail's chain of roundings would reach 5 ULP near 0). */
+    static final float GELU_SERIES_END = 0.7f;
+
+    /**
+     * x Phi(x): (x + |x| erf(|x| / sqrt 2)) / 2 near 0; max(x, 0) - |x| Phi(-|x|) elsewhere, which does not cancel
+     * for either sign.
+     */
+    static float gelu(float x) {
+        float a = atMost(Math.abs(x), NORMAL_TAIL_END);
+        float tail = Math.max(x, 0) - a * scaledNormalTail(a, scaledGaussian(a)) * SCALE_DOWN;
+        float near = 0.5f * Math.fma(a, FloatMath.erfSmall(a * SQRT_HALF), x);
+        return select(a < GELU_SERIES_END, near, tail);
+    }
+
+    /** x tanh(softplus x) = x n / (n + 2), n = e (e + 2), e = e^x clamped at saturation; scaled for x < 0. */
+    static float mish(float x) {
+        float xc = atLeast(x, -CLAMP);
+        boolean negative = x < 0;
+        float big = exp(atMost(xc, MISH_SATURATION), 0, negative ? SCALE_BITS : 0);
+        float e = select(negative, big * SCALE_DOWN, big);
+        float d = Math.fma(e, e + 2, 2);
+        return xc * (big * (e + 2) / d) * select(negative, SCALE_DOWN, 1);
+    }
+
+    /** log(1 + e^x) = max(x, 0) + log1p(e^-|x|); x itself past the threshold. */
+    static float softplus(float x, float threshold) {
+        float value = Math.max(x, 0) + log1p(exp(-Math.abs(x)));
+        return select(x > threshold, x, value);
+    }
+
+    static float softplusDerivative(float x, float threshold) {
+        return select(x > threshold, 1, FloatMath.sigmoid(x));
+    }
+
+    /** -softplus(-x) = min(x, 0) - log1p(e^-|x|). */
+    static float logsigmoid(float x) {
+        return Math.min(x, 0) - log1p(exp(-Math.abs(x)));
+    }
+
+    static float elu(float x, float alpha) {
+        float negative = alpha * expm1(x);
+        return select(x > 0, x, negative);
+    }
+
+    static float eluDerivative(float x, float alpha) {
+        float negative = alpha * exp(x);
+        return select(x > 0, 1, negative);
+    }
+}

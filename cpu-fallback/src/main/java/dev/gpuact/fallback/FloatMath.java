@@ -1,0 +1,210 @@
+package dev.gpuact.fallback;
+
+/**
+ * float32 elementary functions for the kernel loops, each within about 1 ULP, written without double arithmetic and
+ * without data-dependent branches (selects only), so that a loop calling them compiles to straight float code.
+ * {@link VectorMath} (the Vector API path) evaluates the same reductions and the same coefficients lane by lane;
+ * the constants live here, once.
+ *
+ * <p>Results that can fall into the subnormal range are computed scaled by 2^{@value #SCALE_BITS} and scaled back
+ * with one final multiplication, so they are rounded once, like a correctly rounded product would be.
+ */
+final class FloatMath {
+    static final float LOG2E = 1.44269504088896341f;
+    /** ln 2 in two parts: the high part has its low 9 bits zero, so q * LN2_HI and x - q * LN2_HI are exact. */
+    static final float LN2_HI = 0x1.62e400p-1f;
+    static final float LN2_LO = (float) (Math.log(2) - LN2_HI);
+    /** Adding and subtracting 1.5 * 2^23 rounds a float of magnitude below 2^22 to an integer, branch-free. */
+    static final float ROUNDING_SHIFT = 0x1.8p23f;
+    static final int ROUNDING_SHIFT_BITS = Float.floatToRawIntBits(ROUNDING_SHIFT);
+    /** e^89 overflows float; e^-150 times the largest scale below is still below half the smallest subnormal. */
+    static final float EXP_MAX = 89f;
+    static final float EXP_MIN = -150f;
+    /** Where e^x, and e^x 2^64 for x <= 0, is a normal float: the scalar exp's fast path. */
+    static final float EXP_NORMAL_MIN = -87f;
+    static final float EXP_NORMAL_MAX = 88f;
+    /** Below this, e^x - 1 rounds to -1. */
+    static final float EXPM1_MIN = -30f;
+    /** Above this many powers of two, e^x - 1 is e^x and is scaled in two steps to overflow correctly. */
+    static final int EXPM1_LARGE_EXPONENT = 100;
+    static final int SCALE_BITS = 64;
+    static final float SCALE_DOWN = 0x1p-64f;
+    /** expm1(r) = r + r^2 (1/2! + r/3! + ... + r^6/8!): Taylor's coefficients; |r| <= ln2/2 gives 2e-9 relative. */
+    static final float E2 = 1f / 2;
+    static final float E3 = 1f / 6;
+    static final float E4 = 1f / 24;
+    static final float E5 = 1f / 120;
+    static final float E6 = 1f / 720;
+    static final float E7 = 1f / 5040;
+    static final float E8 = 1f / 40320;
+    /** log(1 + f) = f - s (f - R), s = f / (2 + f), R = 2s^2/3 + 2s^4/5 + ...: coefficients of R in z = s^2. */
+    static final float L1 = 2f / 3;
+    static final float L2 = 2f / 5;
+    static final float L3 = 2f / 7;
+    static final float L4 = 2f / 9;
+    static final float L5 = 2f / 11;
+    /** The bits of sqrt(1/2): subtracting them splits u into 2^e m with m in [sqrt(1/2), sqrt(2)). */
+    static final int SQRT_HALF_BITS = 0x3f3504f3;
+    static final int MANTISSA_MASK = 0x007fffff;
+
+    static final float SQRT_HALF = 0.70710678118654752f;
+    /**
+     * (z + K) erfcx(z) = H(t), t = (z - K) / (z + K), K = 3, for z in [0, 10.5]: a degree-10 Chebyshev fit made with
+     * mpmath ({@code cpu-fallback/tools/fit_erfcx_float.py}), relative error 3e-9; lowest degree first.
+     */
+    static final float ERFCX_K = 3f;
+    static final float H0 = 1.0740069150924683f;
+    static final float H1 = -0.8833944797515869f;
+    static final float H2 = 0.5902283787727356f;
+    static final float H3 = -0.31046590209007263f;
+    static final float H4 = 0.11952830106019974f;
+    static final float H5 = -0.026840724050998688f;
+    static final float H6 = -0.0012236997717991471f;
+    static final float H7 = 0.0030836965888738632f;
+    static final float H8 = -0.00048565774341113865f;
+    static final float H9 = -0.0003294517518952489f;
+    static final float H10 = -1.088194721887703e-06f;
+    /** Past a = 20 the normal tail Phi(-a) is 0 even scaled by 2^64; the erfcx fit ends at z = a / sqrt 2 = 10.5. */
+    static final float NORMAL_TAIL_END = 20f;
+    static final float ERFCX_FIT_END = 14.5f;
+
+    /** erf(z) = z (R0 + R1 z^2 + ...): Taylor's coefficients 2/sqrt(pi) (-1)^n / (n! (2n + 1)), for z <= 1/2. */
+    static final float R0 = 1.1283791670955126f;
+    static final float R1 = -0.37612638903183754f;
+    static final float R2 = 0.11283791670955126f;
+    static final float R3 = -0.026866170645131252f;
+    static final float R4 = 0.005223977625442188f;
+    static final float R5 = -0.0008548327023450852f;
+    static final float R6 = 0.00012055332981789664f;
+
+    private FloatMath() {
+    }
+
+    /**
+     * a where the condition holds, else b, without a jump: C2 compiles a float ?: to a branch, which random signs
+     * mispredict half the time, while an int ?: of constants becomes a conditional move.
+     */
+    static float select(boolean condition, float a, float b) {
+        int mask = condition ? -1 : 0;
+        return Float.intBitsToFloat((Float.floatToRawIntBits(a) & mask) | (Float.floatToRawIntBits(b) & ~mask));
+    }
+
+    /** Math.min(x, bound) for a bound that is not 0 (NaN stays NaN), by {@link #select}: Math.min is no intrinsic. */
+    static float atMost(float x, float bound) {
+        return select(x > bound, bound, x);
+    }
+
+    /** Math.max(x, bound) for a bound that is not 0 (NaN stays NaN). */
+    static float atLeast(float x, float bound) {
+        return select(x < bound, bound, x);
+    }
+
+    /** 2^n for n in [-126, 127]. */
+    static float pow2(int n) {
+        return Float.intBitsToFloat((n + 127) << 23);
+    }
+
+    /** v 2^n for n in [-252, 254], rounded once: v 2^(n/2) is exact, the second factor rounds. */
+    static float scale(float v, int n) {
+        int half = n >> 1;
+        return v * pow2(half) * pow2(n - half);
+    }
+
+    /** e^r - 1 for |r| <= ln2/2. */
+    static float expm1Reduced(float r) {
+        float p = Math.fma(Math.fma(Math.fma(Math.fma(Math.fma(Math.fma(E8, r, E7), r, E6), r, E5), r, E4), r, E3), r, E2);
+        return Math.fma(r * r, p, r);
+    }
+
+    /**
+     * e^(hi + lo) 2^k, for |lo| at most a few ULPs of hi and k in {0, {@value #SCALE_BITS}}: x = q ln2 + r, e^x =
+     * 2^q e^r, with lo added to the reduced argument, where it counts.
+     */
+    static float exp(float hi, float lo, int k) {
+        if (!(hi >= EXP_NORMAL_MIN && hi <= EXP_NORMAL_MAX)) {
+            return expAnywhere(hi, lo, k);
+        }
+        // Inside the normal range (and k = 64 only for hi <= 0) the result is 2^n e^r with n in [-126, 127]: one
+        // factor, no clamps; the same bits as expAnywhere, which the vector loops run for every lane.
+        float shifted = Math.fma(hi, LOG2E, ROUNDING_SHIFT);
+        float q = shifted - ROUNDING_SHIFT;
+        float r = Math.fma(q, -LN2_LO, Math.fma(q, -LN2_HI, hi)) + lo;
+        return (1 + expm1Reduced(r)) * pow2(Float.floatToRawIntBits(shifted) - ROUNDING_SHIFT_BITS + k);
+    }
+
+    /** {@link #exp(float, float, int)} for any argument: clamped, scaled in two steps for overflow and subnormals. */
+    static float expAnywhere(float hi, float lo, int k) {
+        float x = atLeast(atMost(hi, EXP_MAX), EXP_MIN);
+        float shifted = Math.fma(x, LOG2E, ROUNDING_SHIFT);
+        float q = shifted - ROUNDING_SHIFT;
+        float r = Math.fma(q, -LN2_LO, Math.fma(q, -LN2_HI, x)) + lo;
+        return scale(1 + expm1Reduced(r), Float.floatToRawIntBits(shifted) - ROUNDING_SHIFT_BITS + k);
+    }
+
+    static float exp(float x) {
+        return exp(x, 0, 0);
+    }
+
+    /** e^x - 1 = 2^q expm1(r) + (2^q - 1), one fused rounding; for large q, e^x scaled in two steps. */
+    static float expm1(float x) {
+        float xc = atLeast(atMost(x, EXP_MAX), EXPM1_MIN);
+        float shifted = Math.fma(xc, LOG2E, ROUNDING_SHIFT);
+        float q = shifted - ROUNDING_SHIFT;
+        float r = Math.fma(q, -LN2_LO, Math.fma(q, -LN2_HI, xc));
+        float m = expm1Reduced(r);
+        int n = Float.floatToRawIntBits(shifted) - ROUNDING_SHIFT_BITS;
+        float s = pow2(Math.min(n, 127));
+        return select(n > EXPM1_LARGE_EXPONENT, scale(1 + m, n), Math.fma(s, m, s - 1));
+    }
+
+    /**
+     * log(1 + x) for finite x >= 0 (and x > -1 away from -1): u = 1 + x = 2^e m, log u = e ln2 + log m, plus the
+     * rounding of u, (x - (u - 1)) / u.
+     */
+    static float log1p(float x) {
+        float u = 1 + x;
+        float c = (x - (u - 1)) / u;
+        int shifted = Float.floatToRawIntBits(u) - SQRT_HALF_BITS;
+        float e = shifted >> 23;
+        float f = Float.intBitsToFloat((shifted & MANTISSA_MASK) + SQRT_HALF_BITS) - 1;
+        float s = f / (2 + f);
+        float z = s * s;
+        float r = z * Math.fma(Math.fma(Math.fma(Math.fma(L5, z, L4), z, L3), z, L2), z, L1);
+        float logM = f - s * (f - r);
+        return Math.fma(e, LN2_HI, Math.fma(e, LN2_LO, c) + logM);
+    }
+
+    /** tanh x = -m / (2 + m), m = expm1(-2|x|), with the sign of x: no cancellation anywhere. */
+    static float tanh(float x) {
+        float m = expm1(-2 * Math.abs(x));
+        float t = -m / (2 + m);
+        return select(x < 0, -t, t);
+    }
+
+    /** 1 / (1 + e) for x >= 0, e / (1 + e) below, e = e^-|x|: full relative accuracy on both sides. */
+    static float sigmoid(float x) {
+        float e = exp(-Math.abs(x));
+        return select(x < 0, e, 1) / (1 + e);
+    }
+
+    /** erfcx(z) = e^(z^2) erfc(z) for z in [0, 10.5]. */
+    static float erfcx(float z) {
+        float inverse = 1 / (z + ERFCX_K);
+        float t = (z - ERFCX_K) * inverse;
+        float h = Math.fma(Math.fma(Math.fma(Math.fma(Math.fma(H10, t, H9), t, H8), t, H7), t, H6), t, H5);
+        h = Math.fma(Math.fma(Math.fma(Math.fma(Math.fma(h, t, H4), t, H3), t, H2), t, H1), t, H0);
+        return h * inverse;
+    }
+
+    /** erf(z) for 0 <= z <= 1/2. */
+    static float erfSmall(float z) {
+        float z2 = z * z;
+        return z * Math.fma(Math.fma(Math.fma(Math.fma(Math.fma(Math.fma(R6, z2, R5), z2, R4), z2, R3), z2, R2), z2, R1), z2, R0);
+    }
+
+    /** e^(-a^2/2) 2^64 for a in [0, 20] (a^2 carried as two floats, so the exponent is exact). */
+    static float scaledGaussian(float a) {
+        float a2 = a * a;
+        return exp(-0.5f * a2, -0.5f * Math.fma(a, a, -a2), SCALE_BITS);
+    }
+}

@@ -1,0 +1,27 @@
+package dev.gpuact.fallback;
+
+/**
+ * Kernel loops that a vectorised implementation takes over: each call does a prefix of the n elements and returns
+ * its length; the scalar loop does the rest. {@link Vectorization} picks the implementation once.
+ */
+interface VectorLoops {
+    /** What runs, in words for {@code gpuact info}. */
+    String description();
+
+    int forward(ElementwiseKernel op, float[] x, int xo, float[] y, int yo, int n, float a, float b);
+
+    int backward(ElementwiseKernel op, float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n, float a,
+                 float b);
+
+    /** How many leading elements of x[from, from + n) {@link #maxOfPrefix} covers. */
+    int maxPrefix(int n);
+
+    /** The maximum of x[from, from + maxPrefix(n)), NaN if one is NaN; -inf when the prefix is empty. */
+    float maxOfPrefix(float[] x, int from, int n);
+
+    /** Softmax of one row whose maximum m is finite, or false to leave it to the scalar loop. */
+    boolean softmaxRow(float[] x, int xb, float[] y, int yb, int cols, float m, float t);
+
+    /** Log-softmax of one row whose maximum m is finite, or false to leave it to the scalar loop. */
+    boolean logSoftmaxRow(float[] x, int xb, float[] y, int yb, int cols, float m, float t);
+}
