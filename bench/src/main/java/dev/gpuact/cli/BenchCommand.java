@@ -81,6 +81,7 @@ final class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         BenchSettings settings = settings();
+        StagedOutputs.checkFolderWritable("--out", out);
         PrintWriter stdout = spec.commandLine().getOut();
         BenchReport report;
         // A bar only on a terminal: redirected output and tests get the table alone.
@@ -93,12 +94,17 @@ final class BenchCommand implements Callable<Integer> {
             report = BenchRun.run(settings, what -> { });
         }
         stdout.print(TerminalTable.render(report));
-        try {
-            List<String> files = ReportWriter.write(report, out);
+        // Staged in a hidden folder beside --out, so a full disk leaves no half-written report.
+        try (StagedOutputs outputs = new StagedOutputs()) {
+            List<String> files = ReportWriter.write(report, outputs.folder("--out", out));
+            outputs.commit();
             stdout.println();
             stdout.println("Report in " + out.toAbsolutePath().normalize() + ": " + String.join(", ", files));
-        } catch (IOException | UncheckedIOException e) {
-            throw new BadInputException("--out: cannot write the report to " + out + ": " + e.getMessage());
+        } catch (IOException e) {
+            throw new BadInputException("--out: cannot write the report to " + out + ": " + StagedOutputs.describe(e));
+        } catch (UncheckedIOException e) {
+            throw new BadInputException("--out: cannot write the report to " + out + ": "
+                    + StagedOutputs.describe(e.getCause()));
         }
         stdout.flush();
         return 0;

@@ -31,6 +31,7 @@ final class GradCommand extends OpCommand {
         StagedOutputs.checkWritable("--out", out);
         if (outWeightGrad != null) {
             StagedOutputs.checkWritable("--out-weight-grad", outWeightGrad);
+            StagedOutputs.checkDistinct("--out", out, "--out-weight-grad", outWeightGrad);
         }
         try (NpyInput xFile = NpyInput.open("--in", in);
              NpyInput dyFile = NpyInput.open("--grad", grad);
