@@ -251,9 +251,7 @@ public final class CudaBackend extends AbstractBackend {
     @Override
     public HostBuffer allocateHost(int length) {
         requireOpen();
-        if (length < 0) {
-            throw new IllegalArgumentException("length must be >= 0, got " + length);
-        }
+        HostBuffer.checkLength(length);
         PinnedHostBuffer host;
         if (length == 0) {
             host = new PinnedHostBuffer(this, null, ByteBuffer.allocateDirect(0));
