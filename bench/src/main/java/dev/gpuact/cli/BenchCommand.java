@@ -1,6 +1,7 @@
 package dev.gpuact.cli;
 
 import dev.gpuact.Backends;
+import dev.gpuact.cpu.CpuBackend;
 import dev.gpuact.measure.Sample;
 import dev.gpuact.measure.Sizes;
 import dev.gpuact.measure.Workload;
@@ -128,11 +129,18 @@ final class BenchCommand implements Callable<Integer> {
         List<Long> counts = new ArrayList<>();
         if (sizes != null) {
             for (String s : sizes) {
+                long count;
                 try {
-                    counts.add(Sizes.parse(s));
+                    count = Sizes.parse(s);
                 } catch (IllegalArgumentException e) {
                     throw new BadInputException("--sizes: " + e.getMessage());
                 }
+                // Every size is also measured on host arrays (upload, download, the Java backend's copy).
+                if (count > CpuBackend.MAX_LENGTH) {
+                    throw new BadInputException("--sizes: " + s + " is more than the largest host array, "
+                            + CpuBackend.MAX_LENGTH + " floats");
+                }
+                counts.add(count);
             }
         }
         List<String> names = backends == null ? Backends.usableNames() : backends;
