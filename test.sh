@@ -37,3 +37,9 @@ if [ -x kernels-cuda/check-fatbin.sh ]; then
 fi
 
 mvn -B -ntp verify -Dgpuact.requireBackends="$required" "$@"
+
+# A one-minute soak per required backend: random checked calls from several threads, every result against the
+# double-precision reference and the memory given back (bench/gpuact needs the jar the build above made).
+for backend in ${required//,/ }; do
+    bench/gpuact soak --backend "$backend" --minutes 1 --threads 2
+done
