@@ -271,12 +271,18 @@ public final class CudaBackend extends AbstractBackend {
         return host;
     }
 
-    void freeHost(PinnedHostBuffer host, Pointer memory) {
+    void hostBufferClosed(PinnedHostBuffer host) {
         openHostBuffers.remove(host);
-        if (memory != null) {
-            makeCurrent();
-            cuMemFreeHost(memory);
-        }
+    }
+
+    /** Frees pinned memory once no view of it is left (see HostBuffer); the context's end has freed it already. */
+    void freeHost(Pointer memory) {
+        guarded(() -> {
+            if (memory != null && !isClosed()) {
+                makeCurrent();
+                cuMemFreeHost(memory);
+            }
+        });
     }
 
     @Override
