@@ -222,7 +222,11 @@ final class StagedOutputs implements AutoCloseable {
                 if (hops == 40) {
                     throw new BadInputException(option + " " + target + ": too many levels of symbolic links");
                 }
-                p = p.getParent().resolve(Files.readSymbolicLink(p));
+                Path next = p.getParent().resolve(Files.readSymbolicLink(p));
+                if (Files.notExists(next, LinkOption.NOFOLLOW_LINKS) && Files.exists(p)) {
+                    return p; // a kernel link such as /dev/stdout's /proc/self/fd/1 -> "pipe:[N]": written through
+                }
+                p = next;
             }
         } catch (IOException e) {
             throw new BadInputException(option + " " + target + ": " + describe(e));

@@ -124,6 +124,19 @@ class OutputTargetsTest {
         assertThat(Cli.files(Path.of("/dev")).stream().filter(f -> f.endsWith(".partial"))).isEmpty();
     }
 
+    @Test
+    void devStdoutGetsTheArrayWhateverItIs() throws Exception {
+        Path x = input(8);
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process p = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), Main.class.getName(), "apply",
+                "--op", "relu", "--backend", "cpu", "--in", x.toString(), "--out", "/dev/stdout").start();
+        byte[] out = p.getInputStream().readAllBytes();
+        String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).as(err).isZero();
+        assertThat(Npy.readAll(Files.write(dir.resolve("copy.npy"), out))).containsExactly(0, 0, 0, 0, 1, 2, 3, 0);
+    }
+
     /** plot insists on a .png name, so it reaches /dev/null through a link that has one. */
     private Cli.Result plot(Path device) throws IOException {
         Path link = Files.createSymbolicLink(dir.resolve("plot.png"), device);
