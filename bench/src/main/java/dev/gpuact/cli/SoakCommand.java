@@ -18,7 +18,6 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -37,6 +36,7 @@ import picocli.CommandLine.Spec;
  * double-precision reference (elementwise ops within the conformance bounds, softmax and log_softmax within 8 ULP,
  * maxout and PReLU exactly). Prints calls/s, errors and the backend's memory before and after; exit 1 on any error
  * or on memory not given back.
+ * The report lists the calls and errors per op and the first failure of each failing op.
  */
 @Command(name = "soak", mixinStandardHelpOptions = true,
         header = "Random checked calls from several threads on one backend, for a bounded time.",
@@ -45,7 +45,6 @@ import picocli.CommandLine.Spec;
 final class SoakCommand implements Callable<Integer> {
     private static final int MAX_MINUTES = 24 * 60;
     private static final int MAX_THREADS = 256;
-    private static final int LISTED_ERRORS = 10;
 
     @Spec
     CommandSpec spec;
@@ -69,7 +68,8 @@ final class SoakCommand implements Callable<Integer> {
     private final Map<Op, LongAdder> callsPerOp = new ConcurrentHashMap<>();
     private final Map<Op, LongAdder> errorsPerOp = new ConcurrentHashMap<>();
     private final AtomicLong errors = new AtomicLong();
-    private final ConcurrentLinkedQueue<String> errorLines = new ConcurrentLinkedQueue<>();
+    /** The first failure of each op: one line per kind of error, rather than many of the commonest. */
+    private final Map<Op, String> firstErrors = new ConcurrentHashMap<>();
 
     @Override
     public Integer call() throws Exception {
@@ -112,7 +112,8 @@ final class SoakCommand implements Callable<Integer> {
                 out.println("errors by op: " + Arrays.stream(Op.values()).filter(errorsPerOp::containsKey)
                         .map(op -> op.id() + " " + errorsPerOp.get(op).sum()).collect(Collectors.joining(", ")));
             }
-            errorLines.stream().limit(LISTED_ERRORS).forEach(line -> out.println("error: " + line));
+            Arrays.stream(Op.values()).filter(firstErrors::containsKey)
+                    .forEach(op -> out.println("error: " + firstErrors.get(op)));
             out.flush();
             return errors.get() == 0 && after.equals(before) ? 0 : 1;
         }
@@ -138,9 +139,7 @@ final class SoakCommand implements Callable<Integer> {
             if (failure != null) {
                 errors.incrementAndGet();
                 errorsPerOp.computeIfAbsent(op, o -> new LongAdder()).increment();
-                if (errorLines.size() < LISTED_ERRORS) {
-                    errorLines.add(failure);
-                }
+                firstErrors.putIfAbsent(op, failure);
             }
         }
     }

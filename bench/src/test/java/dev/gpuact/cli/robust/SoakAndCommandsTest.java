@@ -22,9 +22,13 @@ class SoakAndCommandsTest {
         assertThat(counts.find()).as(r.out()).isTrue();
         assertThat(Long.parseLong(counts.group(1))).isGreaterThan(100);
         long errors = Long.parseLong(counts.group(3));
-        // Exit 1 exactly when a result was wrong, and then the first ones are listed with their op.
+        // Exit 1 exactly when a result was wrong,
         assertThat(r.exitCode()).isEqualTo(errors == 0 ? 0 : 1);
-        assertThat(r.out().lines().filter(l -> l.startsWith("error: ")).count()).isEqualTo(Math.min(errors, 10));
+        // and then the first failure of each failing op is listed, one line each.
+        long failingOps = r.out().lines().filter(l -> l.startsWith("errors by op: ")).findFirst()
+                .map(l -> l.split(", ").length).orElse(0);
+        assertThat(r.out().lines().filter(l -> l.startsWith("error: ")).count()).isEqualTo(failingOps);
+        assertThat(failingOps == 0).isEqualTo(errors == 0);
     }
 
     @Test
