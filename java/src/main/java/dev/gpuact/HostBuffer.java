@@ -4,6 +4,7 @@ import java.lang.ref.Cleaner;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Host memory for transfers to and from a backend: page-locked where the backend can pin it (the device copies
@@ -17,6 +18,10 @@ public abstract class HostBuffer implements AutoCloseable {
     /** The most floats one buffer holds: a Java buffer has at most 2^31 - 1 bytes. */
     public static final int MAX_LENGTH = Integer.MAX_VALUE / Float.BYTES;
     private static final Cleaner CLEANER = Cleaner.create();
+    /** Bytes of closed buffers whose views are not yet collected: beyond this, a new allocation asks for a GC. */
+    private static final long RECLAIM_THRESHOLD = 256L << 20;
+    private static final long RECLAIM_WAIT_NANOS = 200_000_000L;
+    private static final AtomicLong CLOSED_NOT_FREED = new AtomicLong();
 
     private final int length;
     private final boolean pinned;
@@ -38,6 +43,28 @@ public abstract class HostBuffer implements AutoCloseable {
                 // the garbage collector frees a direct buffer
             }
         };
+    }
+
+    /**
+     * Called by a backend before it allocates host memory: when much memory of closed buffers waits for their views
+     * to be collected, asks for a garbage collection and waits briefly for it, as the JDK does for direct buffers,
+     * so a loop of allocate and close does not pile up memory that only a GC would free.
+     */
+    public static void reclaimClosed() {
+        if (CLOSED_NOT_FREED.get() < RECLAIM_THRESHOLD) {
+            return;
+        }
+        System.gc();
+        long deadline = System.nanoTime() + RECLAIM_WAIT_NANOS;
+        while (CLOSED_NOT_FREED.get() >= RECLAIM_THRESHOLD && System.nanoTime() < deadline) {
+            Thread.onSpinWait();
+            Thread.yield();
+        }
+    }
+
+    /** Bytes of closed buffers not yet freed (their views not yet collected). */
+    static long closedNotFreedBytes() {
+        return CLOSED_NOT_FREED.get();
     }
 
     /** Throws unless {@code length} floats fit one host buffer: 0 to {@link #MAX_LENGTH}. */
@@ -87,7 +114,15 @@ public abstract class HostBuffer implements AutoCloseable {
             floats = null;
             closed();
             // Every view shares f's memory and keeps f's backing buffer reachable; the free waits for all of them.
-            CLEANER.register(f, this::free);
+            long bytes = (long) length * Float.BYTES;
+            CLOSED_NOT_FREED.addAndGet(bytes);
+            CLEANER.register(f, () -> {
+                try {
+                    free();
+                } finally {
+                    CLOSED_NOT_FREED.addAndGet(-bytes);
+                }
+            });
         }
     }
 }

@@ -252,6 +252,7 @@ public final class CudaBackend extends AbstractBackend {
     public HostBuffer allocateHost(int length) {
         requireOpen();
         HostBuffer.checkLength(length);
+        HostBuffer.reclaimClosed();
         PinnedHostBuffer host;
         if (length == 0) {
             host = new PinnedHostBuffer(this, null, ByteBuffer.allocateDirect(0));

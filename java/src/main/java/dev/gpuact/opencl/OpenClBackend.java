@@ -196,6 +196,7 @@ public final class OpenClBackend extends AbstractBackend {
             if (length == 0) {
                 return HostBuffer.direct(0); // OpenCL has no empty memory objects
             }
+            HostBuffer.reclaimClosed();
             long bytes = (long) length * Float.BYTES;
             cl_mem mem;
             try {

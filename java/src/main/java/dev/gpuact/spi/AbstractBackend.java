@@ -149,6 +149,8 @@ public abstract class AbstractBackend implements Backend {
     @Override
     public HostBuffer allocateHost(int length) {
         requireOpen();
+        HostBuffer.checkLength(length);
+        HostBuffer.reclaimClosed();
         return HostBuffer.direct(length);
     }
 
