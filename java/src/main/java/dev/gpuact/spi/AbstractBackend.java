@@ -61,9 +61,10 @@ public abstract class AbstractBackend implements Backend {
         String what = buffer.toString();
         return CLEANER.register(buffer, () -> {
             if (live.contains(memory)) {
+                // Untracked before it is counted: whoever sees the count sees the memory given back.
+                untrack(memory);
                 leaksReported.incrementAndGet();
                 LOG.log(System.Logger.Level.WARNING, "gpuact: a " + what + " buffer was garbage-collected without close(); freed it");
-                untrack(memory);
             }
             memory.release();
         });
