@@ -10,6 +10,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.ServiceLoader;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Executors;
 
 /**
  * Finds the backends on this machine and picks one.
@@ -33,8 +36,16 @@ public final class Backends {
 
     private static List<Entry> entries;
 
-    private record Entry(BackendProvider provider, Probe probe) {
+    record Entry(BackendProvider provider, Probe probe) {
     }
+
+    private static final System.Logger LOG = System.getLogger("dev.gpuact");
+    /** Calibrates for {@link #forWorkAsync}: one daemon thread, so a program may exit while it measures. */
+    private static final Executor CALIBRATION = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "gpuact calibration");
+        t.setDaemon(true);
+        return t;
+    });
 
     private Backends() {
     }
@@ -92,12 +103,7 @@ public final class Backends {
             wanted = "cpu";
         }
         if (wanted.equals("auto")) {
-            for (Entry e : entries()) {
-                if (e.probe.usable()) {
-                    return e.provider.open();
-                }
-            }
-            throw new BackendUnavailableException("no backend is usable: " + describe());
+            return openBest(entries());
         }
         for (Entry e : entries()) {
             if (e.provider.name().equals(wanted)) {
@@ -113,25 +119,55 @@ public final class Backends {
 
     /**
      * The backend the measured cost model predicts fastest for {@code elements} of {@code activation} on data that
-     * lives in {@code where}, with the reason in words. The model is calibrated once per machine (a few seconds, on
-     * the first call) and cached on disk: see {@link Calibration}. Row-wise ops are costed on rows of
+     * lives in {@code where}, with the reason in words. Row-wise ops are costed on rows of
      * {@link Workload#DEFAULT_ROW_WIDTH}; PReLU as leaky_relu.
+     *
+     * <p><b>Blocks on first use:</b> the model is calibrated once per machine and cached on disk (see
+     * {@link Calibration}); the first call on a machine, and the first for a workload the cache lacks, measures
+     * every usable backend, which takes a few seconds. A caller that must not wait uses {@link #forWorkAsync}.
      */
     public static Choice forWork(Activation activation, long elements, Residency where) {
+        checkWork(activation, elements, where);
+        Workload workload = Workload.of(activation);
+        return Calibration.model(workload).choose(workload, elements, where);
+    }
+
+    /**
+     * {@link #forWork} without blocking the caller: the answer (and any calibration it needs) is computed on a
+     * background daemon thread. Arguments are checked at once.
+     */
+    public static CompletableFuture<Choice> forWorkAsync(Activation activation, long elements, Residency where) {
+        checkWork(activation, elements, where);
+        return CompletableFuture.supplyAsync(() -> forWork(activation, elements, where), CALIBRATION);
+    }
+
+    private static void checkWork(Activation activation, long elements, Residency where) {
         Objects.requireNonNull(activation, "activation");
         Objects.requireNonNull(where, "where");
         if (elements < 0) {
             throw new IllegalArgumentException("elements must be >= 0, got " + elements);
         }
-        Workload workload = Workload.of(activation);
-        return Calibration.model(workload).choose(workload, elements, where);
     }
 
-    private static String describe() {
-        StringBuilder sb = new StringBuilder();
-        for (Entry e : entries()) {
-            sb.append(e.provider.name()).append(": ").append(e.probe.reason()).append("; ");
+    /**
+     * The first usable backend that opens: one that probes usable but fails to open (a driver that lists a device
+     * and then cannot create a context on it) is logged and passed over for the next.
+     */
+    static Backend openBest(List<Entry> candidates) {
+        StringBuilder why = new StringBuilder();
+        for (Entry e : candidates) {
+            if (!e.probe.usable()) {
+                why.append(e.provider.name()).append(": ").append(e.probe.reason()).append("; ");
+                continue;
+            }
+            try {
+                return e.provider.open();
+            } catch (RuntimeException | LinkageError failure) {
+                LOG.log(System.Logger.Level.WARNING, "gpuact: auto: backend '" + e.provider.name()
+                        + "' probed usable but failed to open (" + failure + "); trying the next");
+                why.append(e.provider.name()).append(": failed to open: ").append(failure).append("; ");
+            }
         }
-        return sb.toString();
+        throw new BackendUnavailableException("no backend is usable: " + why);
     }
 }

@@ -81,7 +81,7 @@ public final class Param {
         }
         // What the kernels see: 1e-50 would reach them as 0 and 1e300 as infinity, both outside the range.
         double rounded = (float) value;
-        if (!range.contains(rounded)) {
+        if (!range.contains(rounded) || rounded == 0 && value != 0) {
             throw new IllegalArgumentException(String.format(Locale.ROOT,
                     "%s: parameter '%s' must be %s, got %s, which is %s as the float32 the kernels receive",
                     op, name, range.description(), value, format(rounded)));

@@ -58,6 +58,38 @@ class ForWorkTest {
     }
 
     @Test
+    void aCorruptCachedModelIsMeasuredAgainNotTrusted() throws Exception {
+        Backends.forWork(Activation.RELU, 1, Residency.HOST);
+        Path file = Calibration.cacheFile();
+        String good = Files.readString(file);
+        for (String corruption : new String[] {
+                "ghost\te2e:relu\t4096\t1.0\nghost\tresident:relu\t4096\t1.0\n",
+                good.lines().filter(l -> l.startsWith("cpu\te2e:relu\t")).findFirst().orElseThrow()
+                        .replaceAll("\t[^\t]+$", "\tNaN") + "\n",
+                good.lines().filter(l -> l.startsWith("cpu\te2e:relu\t")).findFirst().orElseThrow()
+                        .replaceAll("\t[^\t]+$", "\t-5.0") + "\n",
+                good.lines().filter(l -> l.startsWith("cpu\tresident:relu\t")).findFirst().orElseThrow()
+                        .replaceAll("\t[^\t]+$", "\t1e15") + "\n"}) {
+            Files.writeString(file, good + corruption);
+            Calibration.forget();
+            Choice choice = Backends.forWork(Activation.RELU, 1000, Residency.HOST);
+            assertThat(choice.backend()).as(corruption).isIn(Backends.usableNames());
+            String kept = Files.readString(file);
+            assertThat(kept).as(corruption).doesNotContain("ghost", "NaN", "-5.0", "1e15", "1000000000000000");
+        }
+    }
+
+    @Test
+    void forWorkAsyncReturnsAtOnceAndAnswersAsForWorkDoes() throws Exception {
+        java.util.concurrent.CompletableFuture<Choice> later = Backends.forWorkAsync(Activation.GELU, 1 << 20,
+                Residency.DEVICE);
+        Choice now = Backends.forWork(Activation.GELU, 1 << 20, Residency.DEVICE);
+        assertThat(later.get(120, java.util.concurrent.TimeUnit.SECONDS).backend()).isEqualTo(now.backend());
+        assertThatThrownBy(() -> Backends.forWorkAsync(Activation.RELU, -1, Residency.HOST))
+                .isInstanceOf(IllegalArgumentException.class).hasMessage("elements must be >= 0, got -1");
+    }
+
+    @Test
     void badArgumentsNameThemselves() {
         assertThatThrownBy(() -> Backends.forWork(Activation.RELU, -1, Residency.HOST))
                 .isInstanceOf(IllegalArgumentException.class).hasMessage("elements must be >= 0, got -1");

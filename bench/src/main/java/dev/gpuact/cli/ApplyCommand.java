@@ -29,7 +29,7 @@ final class ApplyCommand extends OpCommand {
             try (Backend b = backend.open();
                  DeviceBuffer x = xFile.upload(b);
                  DeviceBuffer w = wFile == null ? null : wFile.upload(b);
-                 DeviceBuffer y = b.allocate(g.output().count());
+                 DeviceBuffer y = allocateOutput(b, "--out", out, g.output());
                  StagedOutputs outputs = new StagedOutputs()) {
                 switch (op.kind()) {
                     case ELEMENTWISE -> b.apply(activation, x, y);

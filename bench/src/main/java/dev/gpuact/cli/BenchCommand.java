@@ -1,6 +1,7 @@
 package dev.gpuact.cli;
 
 import dev.gpuact.Backends;
+import dev.gpuact.cpu.CpuBackend;
 import dev.gpuact.measure.Sample;
 import dev.gpuact.measure.Sizes;
 import dev.gpuact.measure.Workload;
@@ -81,6 +82,7 @@ final class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         BenchSettings settings = settings();
+        StagedOutputs.checkFolderWritable("--out", out);
         PrintWriter stdout = spec.commandLine().getOut();
         BenchReport report;
         // A bar only on a terminal: redirected output and tests get the table alone.
@@ -93,12 +95,17 @@ final class BenchCommand implements Callable<Integer> {
             report = BenchRun.run(settings, what -> { });
         }
         stdout.print(TerminalTable.render(report));
-        try {
-            List<String> files = ReportWriter.write(report, out);
+        // Staged in a hidden folder beside --out, so a full disk leaves no half-written report.
+        try (StagedOutputs outputs = new StagedOutputs()) {
+            List<String> files = ReportWriter.write(report, outputs.folder("--out", out));
+            outputs.commit();
             stdout.println();
             stdout.println("Report in " + out.toAbsolutePath().normalize() + ": " + String.join(", ", files));
-        } catch (IOException | UncheckedIOException e) {
-            throw new BadInputException("--out: cannot write the report to " + out + ": " + e.getMessage());
+        } catch (IOException e) {
+            throw new BadInputException("--out: cannot write the report to " + out + ": " + StagedOutputs.describe(e));
+        } catch (UncheckedIOException e) {
+            throw new BadInputException("--out: cannot write the report to " + out + ": "
+                    + StagedOutputs.describe(e.getCause()));
         }
         stdout.flush();
         return 0;
@@ -122,11 +129,18 @@ final class BenchCommand implements Callable<Integer> {
         List<Long> counts = new ArrayList<>();
         if (sizes != null) {
             for (String s : sizes) {
+                long count;
                 try {
-                    counts.add(Sizes.parse(s));
+                    count = Sizes.parse(s);
                 } catch (IllegalArgumentException e) {
                     throw new BadInputException("--sizes: " + e.getMessage());
                 }
+                // Every size is also measured on host arrays (upload, download, the Java backend's copy).
+                if (count > CpuBackend.MAX_LENGTH) {
+                    throw new BadInputException("--sizes: " + s + " is more than the largest host array, "
+                            + CpuBackend.MAX_LENGTH + " floats");
+                }
+                counts.add(count);
             }
         }
         List<String> names = backends == null ? Backends.usableNames() : backends;

@@ -44,6 +44,7 @@ final class GradCommand extends OpCommand {
         StagedOutputs.checkWritable("--out", out);
         if (outWeightGrad != null) {
             StagedOutputs.checkWritable("--out-weight-grad", outWeightGrad);
+            StagedOutputs.checkDistinct("--out", out, "--out-weight-grad", outWeightGrad);
         }
         try (NpyInput xFile = NpyInput.open("--in", in);
              NpyInput dyFile = NpyInput.open("--grad", grad);
@@ -57,8 +58,9 @@ final class GradCommand extends OpCommand {
                  DeviceBuffer x = xFile.upload(b);
                  DeviceBuffer dy = dyFile.upload(b);
                  DeviceBuffer w = wFile == null ? null : wFile.upload(b);
-                 DeviceBuffer dw = wFile == null ? null : b.allocate(wFile.shape().count());
-                 DeviceBuffer dx = b.allocate(g.input().count());
+                 DeviceBuffer dw = wFile == null ? null : allocateOutput(b, "--out-weight-grad", outWeightGrad,
+                         wFile.shape());
+                 DeviceBuffer dx = allocateOutput(b, "--out", out, g.input());
                  StagedOutputs outputs = new StagedOutputs()) {
                 switch (op.kind()) {
                     case ELEMENTWISE -> {

@@ -6,6 +6,7 @@ import dev.gpuact.fallback.Vectorization;
 import dev.gpuact.spi.Probe;
 import java.io.PrintWriter;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
@@ -28,35 +29,51 @@ final class InfoCommand implements Callable<Integer> {
         out.println();
         out.println("Backends (in order of preference):");
         List<Backends.Status> statuses = Backends.statuses();
+        boolean verbose = Main.verbose(spec.root().commandLine().getParseResult());
         for (Backends.Status s : statuses) {
             Probe p = s.probe();
-            out.printf("  %-7s %s: %s%n", s.name(), p.usable() ? "usable" : "NOT usable", p.reason());
-            p.devices().forEach(d -> out.println("          device: " + d));
-            p.details().forEach(d -> out.println("          " + d));
+            out.printf("  %-7s %s: %s%n", s.name(), p.usable() ? "usable" : "NOT usable", oneLine(p.reason()));
+            p.devices().forEach(d -> out.println("          device: " + oneLine(d)));
+            if (verbose) {
+                p.details().forEach(d -> out.println("          " + d));
+            }
         }
         if (statuses.isEmpty()) {
             out.println("  (none found: no BackendProvider is registered on the class path)");
         }
+        if (!verbose) {
+            out.println("  (--verbose adds each backend's details: platforms, caches, and the full errors)");
+        }
         out.println();
         out.println("cpu kernels: " + Vectorization.description());
-        out.println("auto picks: " + autoChoice());
+        out.println("auto picks: " + autoChoice(statuses));
         out.println();
         out.println("Activations: " + List.of(Op.values()).stream().map(Op::id).collect(Collectors.joining(", ")));
         out.flush();
         return 0;
     }
 
-    /** The backend a command without --backend opens, and what made the choice. */
-    private static String autoChoice() {
+    private static String oneLine(String text) {
+        return text.strip().replaceAll("\\s*\\R\\s*", "; ");
+    }
+
+    /** The backend a command without --backend opens, and what made the choice (or why it cannot). */
+    private static String autoChoice(List<Backends.Status> statuses) {
         String property = System.getProperty(Backends.PROPERTY);
-        if (property != null && !property.isBlank()) {
-            return property + " (set by -D" + Backends.PROPERTY + ")";
-        }
         String env = System.getenv(Backends.ENVIRONMENT);
-        if (env != null && !env.isBlank()) {
-            return env + " (set by " + Backends.ENVIRONMENT + ")";
+        String source = property != null && !property.isBlank() ? "-D" + Backends.PROPERTY
+                : env != null && !env.isBlank() ? Backends.ENVIRONMENT : null;
+        String named = source == null ? "auto" : (source.startsWith("-D") ? property : env).trim().toLowerCase(Locale.ROOT);
+        String wanted = named.equals("java") ? "cpu" : named;
+        if (wanted.equals("auto")) {
+            List<String> usable = Backends.usableNames();
+            return (usable.isEmpty() ? "nothing: no backend is usable" : usable.get(0))
+                    + (source == null ? "" : " (auto, set by " + source + ")");
         }
-        List<String> usable = Backends.usableNames();
-        return usable.isEmpty() ? "nothing: no backend is usable" : usable.get(0);
+        return statuses.stream().filter(s -> s.name().equals(wanted)).findFirst()
+                .map(s -> s.usable() ? wanted + " (set by " + source + ")"
+                        : "nothing: " + source + " names " + wanted + ", which is not usable: " + s.probe().reason())
+                .orElse("nothing: " + source + "=" + named + " names no backend; known: auto, "
+                        + statuses.stream().map(Backends.Status::name).collect(Collectors.joining(", ")));
     }
 }

@@ -78,7 +78,7 @@ public final class Main {
         return cl.getParent() == null ? "gpuact --help" : "gpuact help " + cl.getCommandName();
     }
 
-    private static boolean verbose(ParseResult parsed) {
+    static boolean verbose(ParseResult parsed) {
         for (ParseResult p = parsed; p != null; p = p.subcommand()) {
             if (p.hasMatchedOption("--verbose")) {
                 return true;

@@ -1,7 +1,10 @@
 package dev.gpuact.cli;
 
 import dev.gpuact.Activation;
+import dev.gpuact.Backend;
+import dev.gpuact.DeviceBuffer;
 import dev.gpuact.Op;
+import dev.gpuact.OutOfDeviceMemoryException;
 import dev.gpuact.Param;
 import dev.gpuact.RowLayout;
 import java.nio.file.Path;
@@ -32,8 +35,8 @@ abstract class OpCommand implements Callable<Integer> {
     Op op;
 
     @Option(names = "--param", paramLabel = "KEY=VALUE",
-            description = "A parameter of the op, e.g. alpha=0.2; booleans take true/false/1/0. Repeatable.")
-    Map<String, String> params = new LinkedHashMap<>();
+            description = "A parameter of the op, e.g. alpha=0.2; booleans take true/false/1/0. Repeatable, once per key.")
+    List<String> params = new ArrayList<>();
 
     @Option(names = "--in", required = true, paramLabel = "X.npy", description = "The input x: float32 .npy, any shape, C order.")
     Path in;
@@ -52,7 +55,21 @@ abstract class OpCommand implements Callable<Integer> {
     /** The op with its {@code --param} values, checked. */
     Activation activation() {
         Map<String, Double> values = new LinkedHashMap<>();
-        params.forEach((key, text) -> values.put(key, parseParam(key, text)));
+        Map<String, String> given = new LinkedHashMap<>();
+        for (String param : params) {
+            int eq = param.indexOf('=');
+            if (eq < 1) {
+                throw new BadInputException("--param: expected KEY=VALUE, got '" + param + "'");
+            }
+            String key = param.substring(0, eq).trim();
+            String text = param.substring(eq + 1);
+            if (given.containsKey(key)) {
+                throw new BadInputException("--param " + key + " is given twice ('" + given.get(key) + "' and '" + text
+                        + "'); give each parameter once");
+            }
+            given.put(key, text);
+            values.put(key, parseParam(key, text));
+        }
         try {
             return Activation.of(op, values);
         } catch (IllegalArgumentException e) {
@@ -76,6 +93,19 @@ abstract class OpCommand implements Callable<Integer> {
             return Double.parseDouble(value);
         } catch (NumberFormatException e) {
             throw new BadInputException("--param " + key + ": expected a number, got '" + text + "'");
+        }
+    }
+
+    /**
+     * A new buffer for an output of {@code shape}: one the backend cannot hold is bad input (exit 2), as an input
+     * that does not fit is, not an internal error.
+     */
+    static DeviceBuffer allocateOutput(Backend backend, String option, Path path, Shape shape) {
+        try {
+            return backend.allocate(shape.count());
+        } catch (IllegalArgumentException | OutOfDeviceMemoryException e) {
+            throw new BadInputException(option + " " + path + ": the output of shape " + shape + " does not fit: "
+                    + e.getMessage());
         }
     }
 

@@ -43,12 +43,15 @@ final class PlotCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         for (Op op : ops) {
-            if (!op.isElementwise()) {
-                throw new BadInputException("--op: " + op.id() + " is not elementwise (it has no curve of one variable)");
+            if (op.kind() != Op.Kind.ELEMENTWISE) {
+                throw new BadInputException("--op: " + op.id() + " is not elementwise (it has no curve of one variable"
+                        + (op == Op.PRELU ? ": its slope is a weight per channel; plot leaky_relu for one slope)" : ")"));
             }
         }
-        if (!(from < to) || !Double.isFinite(from) || !Double.isFinite(to)) {
-            throw new BadInputException("--from must be below --to, both finite; got " + from + " and " + to);
+        // x is computed in float32, so the range must be one float32 can hold, with distinct ends.
+        if (!(Math.abs(from) <= Float.MAX_VALUE && Math.abs(to) <= Float.MAX_VALUE && (float) from < (float) to)) {
+            throw new BadInputException("--from must be below --to, both finite float32 values (|x| <= "
+                    + Float.MAX_VALUE + "); got " + from + " and " + to);
         }
         if (points < 2 || points > 1_000_000) {
             throw new BadInputException("--points must be in [2, 1000000], got " + points);
@@ -56,6 +59,7 @@ final class PlotCommand implements Callable<Integer> {
         if (!out.getFileName().toString().toLowerCase(java.util.Locale.ROOT).endsWith(".png")) {
             throw new BadInputException("--out must name a .png file, got " + out);
         }
+        StagedOutputs.checkWritable("--out", out);
         float[] x = new float[points];
         for (int i = 0; i < points; i++) {
             x[i] = (float) (from + (to - from) * i / (points - 1));
@@ -63,14 +67,16 @@ final class PlotCommand implements Callable<Integer> {
         float[] ones = new float[points];
         java.util.Arrays.fill(ones, 1f);
         try (Backend b = backend.open(); DeviceBuffer dx = b.upload(x); DeviceBuffer dOnes = b.upload(ones);
-             DeviceBuffer y = b.allocate(points); DeviceBuffer grad = b.allocate(points)) {
+             DeviceBuffer y = b.allocate(points); DeviceBuffer grad = b.allocate(points);
+             StagedOutputs outputs = new StagedOutputs()) {
             ActivationPlot plot = new ActivationPlot(x, shortDevice(b));
             for (Op op : ops) {
                 b.apply(op.defaults(), dx, y);
                 b.applyBackward(op.defaults(), dx, dOnes, grad);
                 plot.add(op.defaults().toString(), y.toArray(), grad.toArray());
             }
-            plot.write(out);
+            outputs.write("--out", out, plot::write);
+            outputs.commit();
         }
         spec.commandLine().getOut().println("wrote " + out);
         return 0;

@@ -5,6 +5,8 @@ import java.util.StringJoiner;
 
 /** The dimensions of a C-order array, checked so that the element count fits in a long. */
 public final class Shape {
+    /** numpy's NPY_MAXDIMS (64 since numpy 2.0): a file of more dimensions could not be loaded there. */
+    static final int MAX_RANK = 64;
     private final long[] dims;
     private final long count;
 
@@ -13,6 +15,9 @@ public final class Shape {
      * dimension is 0 (numpy calls a (2**61, 0) float32 array "too big" although it holds nothing).
      */
     private Shape(long[] dims) {
+        if (dims.length > MAX_RANK) {
+            throw new IllegalArgumentException("shape has " + dims.length + " dimensions; numpy holds at most " + MAX_RANK);
+        }
         long nonZero = 1;
         boolean empty = false;
         for (int i = 0; i < dims.length; i++) {

@@ -157,6 +157,23 @@ public final class Conformance {
         return tally.report();
     }
 
+    /**
+     * Forward and backward of softmax or log_softmax on rows of the caller's choosing, against the same reference
+     * and bounds as {@link #check}; for soak runs and for reproducing a reported failure.
+     */
+    public static OpReport checkRows(Backend backend, Activation activation, float[] x, RowLayout layout) {
+        if (activation.op() != Op.SOFTMAX && activation.op() != Op.LOG_SOFTMAX) {
+            throw new IllegalArgumentException("activation must be softmax or log_softmax, got " + activation);
+        }
+        if (x.length < layout.xExtent()) {
+            throw new IllegalArgumentException("x holds " + x.length + " floats but " + layout + " needs "
+                    + layout.xExtent());
+        }
+        Tally tally = new Tally(activation.op().id());
+        SoftmaxChecks.checkRows(backend, activation, x, layout, tally);
+        return tally.report();
+    }
+
     private static float[] compareForward(Backend backend, Activation activation, float[] x, Tally tally) {
         Op op = activation.op();
         float[] y = forward(backend, activation, x);

@@ -35,6 +35,14 @@ final class SoftmaxChecks {
         new SoftmaxChecks(backend, op, tally).run();
     }
 
+    /** Forward and backward of softmax or log_softmax on rows of the caller's choosing (soak, reproductions). */
+    static void checkRows(Backend backend, Activation activation, float[] x, RowLayout layout, Tally tally) {
+        SoftmaxChecks checks = new SoftmaxChecks(backend, activation.op(), tally);
+        float[] y = Conformance.rows(backend, activation, x, layout, (int) layout.yExtent(layout.cols()));
+        checks.checkForward(activation, layout, x, y, null);
+        checks.checkBackward(activation, layout, x);
+    }
+
     private void run() {
         for (int cols : Conformance.SOFTMAX_COLUMNS) {
             int rows = Math.max(2, Math.min(64, (1 << 16) / cols));

@@ -38,7 +38,6 @@ import jcuda.driver.CUstream;
  */
 public final class CudaBackend extends AbstractBackend {
     /** The most floats one {@link #allocateHost} buffer holds: its byte view is a {@link ByteBuffer}. */
-    static final int MAX_HOST_FLOATS = Integer.MAX_VALUE / Float.BYTES;
 
     private final CudaDeviceInfo info;
     private final CudaDriver driver;
@@ -269,13 +268,8 @@ public final class CudaBackend extends AbstractBackend {
     @Override
     public HostBuffer allocateHost(int length) {
         requireOpen();
-        if (length < 0) {
-            throw new IllegalArgumentException("length must be >= 0, got " + length);
-        }
-        if (length > MAX_HOST_FLOATS) {
-            throw new IllegalArgumentException("length " + length + " is over the " + MAX_HOST_FLOATS
-                    + " floats one pinned host buffer holds (its byte view is a ByteBuffer, under 2 GiB)");
-        }
+        HostBuffer.checkLength(length);
+        HostBuffer.reclaimClosed();
         PinnedHostBuffer host;
         if (length == 0) {
             host = new PinnedHostBuffer(this, null, ByteBuffer.allocateDirect(0));
@@ -301,11 +295,17 @@ public final class CudaBackend extends AbstractBackend {
         return host;
     }
 
-    void freeHost(PinnedHostBuffer host, Pointer memory) {
+    void hostBufferClosed(PinnedHostBuffer host) {
         openHostBuffers.remove(host);
-        if (memory != null) {
-            inContext(() -> driver.freeHost(memory));
-        }
+    }
+
+    /** Frees pinned memory once no view of it is left (see HostBuffer); the context's end has freed it already. */
+    void freeHost(Pointer memory) {
+        guarded(() -> {
+            if (memory != null && !isClosed()) {
+                inContext(() -> driver.freeHost(memory));
+            }
+        });
     }
 
     /** Frees device memory this backend allocated; after a fault the context's release frees it instead. */

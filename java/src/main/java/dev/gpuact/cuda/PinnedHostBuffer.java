@@ -20,7 +20,12 @@ final class PinnedHostBuffer extends HostBuffer {
     }
 
     @Override
+    protected void closed() {
+        backend.hostBufferClosed(this);
+    }
+
+    @Override
     protected void free() {
-        backend.freeHost(this, memory);
+        backend.freeHost(memory);
     }
 }

@@ -13,6 +13,7 @@ import java.util.EnumSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Stream;
 
@@ -64,6 +65,12 @@ public final class Calibration {
         return model;
     }
 
+    /** Drops the model held in memory, so the next use reads the cache file again. */
+    public static synchronized void forget() {
+        model = null;
+        modelFile = null;
+    }
+
     /** Times the workloads on every usable backend that opens; one that fails to open is left out and logged. */
     static CostModel measure(List<Workload> workloads) {
         Meter meter = new Meter(PLAN, PHASES);
@@ -80,9 +87,20 @@ public final class Calibration {
         return CostModel.of(all);
     }
 
+    /** The cached model, or an empty one (all measured again) when the file is unreadable or not plausible. */
     private static CostModel load(Path file) {
         try {
-            return Files.exists(file) ? CostModel.parse(Files.readString(file)) : new CostModel();
+            if (!Files.exists(file)) {
+                return new CostModel();
+            }
+            CostModel cached = CostModel.parse(Files.readString(file));
+            Optional<String> problem = cached.problem(Set.copyOf(Backends.usableNames()));
+            if (problem.isPresent()) {
+                LOG.log(System.Logger.Level.WARNING, "gpuact: calibrating again: the cached cost model " + file
+                        + " is not valid: " + problem.get());
+                return new CostModel();
+            }
+            return cached;
         } catch (IOException | IllegalArgumentException e) {
             LOG.log(System.Logger.Level.WARNING, "gpuact: ignoring unreadable cost model " + file + ": " + e);
             return new CostModel();

@@ -7,6 +7,7 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalDouble;
 import java.util.OptionalLong;
 import java.util.Set;
@@ -29,6 +30,11 @@ public final class CostModel {
     public static final String CPU = "cpu";
     /** A device is chosen over the CPU only when predicted faster by more than this share: it has costs no curve sees. */
     public static final double DEVICE_MARGIN = 0.10;
+    /**
+     * Medians of separate runs differ: on a loaded machine, or when the JIT warms up between phases, a resident time
+     * was seen at 4 times its end-to-end time. Up to this factor it is a measurement; beyond it, a corrupt file.
+     */
+    static final double RESIDENT_SLACK = 10;
     private static final String UPLOAD = "upload";
     private static final String DOWNLOAD = "download";
     private static final String RESIDENT = "resident:";
@@ -222,6 +228,39 @@ public final class CostModel {
             }
         }
         return model;
+    }
+
+    /**
+     * Why this model cannot be trusted, if it cannot: a backend that is not among {@code usable} (a model naming a
+     * backend that does not exist here would choose it), a time that is not finite and positive, a size below 1,
+     * or a resident time above the end-to-end time of the same work (which includes it), beyond
+     * {@link #RESIDENT_SLACK} of measurement noise.
+     */
+    public Optional<String> problem(Set<String> usable) {
+        for (var backend : curves.entrySet()) {
+            if (!usable.contains(backend.getKey())) {
+                return Optional.of("backend '" + backend.getKey() + "' is not usable here (usable: " + usable + ")");
+            }
+            for (var curve : backend.getValue().entrySet()) {
+                for (var point : curve.getValue().entrySet()) {
+                    double nanos = point.getValue();
+                    if (point.getKey() < 1 || !Double.isFinite(nanos) || nanos <= 0) {
+                        return Optional.of(backend.getKey() + " " + curve.getKey() + " at " + point.getKey()
+                                + " elements: " + nanos + " ns is not a finite positive time of at least one element");
+                    }
+                    if (curve.getKey().startsWith(RESIDENT)) {
+                        String workload = curve.getKey().substring(RESIDENT.length());
+                        Double endToEnd = backend.getValue().getOrDefault(END_TO_END + workload, new TreeMap<>())
+                                .get(point.getKey());
+                        if (endToEnd != null && nanos > endToEnd * RESIDENT_SLACK) {
+                            return Optional.of(backend.getKey() + " " + workload + " at " + point.getKey()
+                                    + " elements: resident " + nanos + " ns is more than end to end " + endToEnd + " ns");
+                        }
+                    }
+                }
+            }
+        }
+        return Optional.empty();
     }
 
     /** Adds every curve point of {@code other}, replacing points at the same size. */

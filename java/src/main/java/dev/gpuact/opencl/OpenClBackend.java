@@ -10,12 +10,13 @@ import dev.gpuact.Activation;
 import dev.gpuact.DType;
 import dev.gpuact.DeviceBuffer;
 import dev.gpuact.HostBuffer;
+import dev.gpuact.NativeCallException;
 import dev.gpuact.Op;
+import dev.gpuact.OutOfDeviceMemoryException;
 import dev.gpuact.RowLayout;
 import dev.gpuact.Stream;
 import dev.gpuact.spi.AbstractBackend;
 import dev.gpuact.spi.AbstractBuffer;
-import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -24,6 +25,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.jocl.CL;
+import org.jocl.CLException;
 import org.jocl.Pointer;
 import org.jocl.Sizeof;
 import org.jocl.cl_command_queue;
@@ -66,6 +68,7 @@ public final class OpenClBackend extends AbstractBackend {
     /** Released before the context when the backend closes, so none outlives it. */
     private final Set<OpenClStream> streams = ConcurrentHashMap.newKeySet();
     private final Set<OpenClHostBuffer> hostBuffers = ConcurrentHashMap.newKeySet();
+    private volatile long memoryLimit;
 
     private OpenClBackend(OpenClDevice device, cl_context context, boolean ownsContext, OpenClQueue queue,
                           ProgramBuilder builder) {
@@ -74,6 +77,7 @@ public final class OpenClBackend extends AbstractBackend {
         this.context = context;
         this.ownsContext = ownsContext;
         this.queue = queue;
+        this.memoryLimit = OpenClDevices.deviceLong(device.id(), CL.CL_DEVICE_GLOBAL_MEM_SIZE, Sizeof.cl_ulong);
         this.workGroup = Integer.highestOneBit((int) Math.max(1, Math.min(MAX_WORK_GROUP, device.maxWorkGroupSize())));
         try {
             ProgramBuilder.Built built = builder.build(context, device, KernelSource.program(), buildOptions(workGroup));
@@ -162,13 +166,18 @@ public final class OpenClBackend extends AbstractBackend {
         if (length == 0) {
             return new OpenClBuffer(this, 0, new OpenClBuffer.ClMemory(null, 0, true));
         }
-        cl_mem mem = CL.clCreateBuffer(context, CL_MEM_READ_WRITE, bytes, null, null);
+        cl_mem mem;
+        try {
+            mem = CL.clCreateBuffer(context, CL_MEM_READ_WRITE, bytes, null, null);
+        } catch (CLException e) {
+            throw nativeFailure(e);
+        }
         OpenClBuffer.ClMemory memory = new OpenClBuffer.ClMemory(mem, bytes, true);
         try (OpenClEvent fill = queue.fillZero(mem, bytes)) {
             fill.await();
         } catch (RuntimeException e) {
             CL.clReleaseMemObject(mem);
-            throw e;
+            throw e instanceof CLException cl ? nativeFailure(cl) : e;
         }
         return new OpenClBuffer(this, length, memory);
     }
@@ -180,35 +189,63 @@ public final class OpenClBackend extends AbstractBackend {
      */
     @Override
     public HostBuffer allocateHost(int length) {
-        requireOpen();
-        if (length < 0) {
-            throw new IllegalArgumentException("length must be >= 0, got " + length);
-        }
-        if (length == 0) {
-            return HostBuffer.direct(0); // OpenCL has no empty memory objects
-        }
-        long bytes = (long) length * Float.BYTES;
-        cl_mem mem = CL.clCreateBuffer(context, CL_MEM_READ_WRITE | CL_MEM_ALLOC_HOST_PTR, bytes, null, null);
-        OpenClHostBuffer host;
-        try {
-            host = new OpenClHostBuffer(this, mem, queue.map(mem, bytes), !device.isCpu());
-        } catch (RuntimeException e) {
-            CL.clReleaseMemObject(mem);
-            throw e;
-        }
-        hostBuffers.add(host);
-        return host;
+        return guarded(() -> {
+            requireOpen();
+            HostBuffer.checkLength(length);
+            if (length == 0) {
+                return HostBuffer.direct(0); // OpenCL has no empty memory objects
+            }
+            HostBuffer.reclaimClosed();
+            long bytes = (long) length * Float.BYTES;
+            cl_mem mem;
+            try {
+                mem = CL.clCreateBuffer(context, CL_MEM_READ_WRITE | CL_MEM_ALLOC_HOST_PTR, bytes, null, null);
+            } catch (CLException e) {
+                throw hostAllocationFailed(length, e);
+            }
+            OpenClHostBuffer host;
+            try {
+                host = new OpenClHostBuffer(this, mem, queue.map(mem, bytes), !device.isCpu());
+            } catch (CLException e) {
+                CL.clReleaseMemObject(mem);
+                throw hostAllocationFailed(length, e);
+            }
+            hostBuffers.add(host);
+            return host;
+        });
     }
 
-    /** Unmaps and releases a host buffer's memory once, whether its owner or this backend's close gets there first. */
-    void releaseHostBuffer(OpenClHostBuffer host, cl_mem mem, ByteBuffer mapped) {
-        if (hostBuffers.remove(host)) {
-            try {
-                queue.unmap(mem, mapped);
-            } finally {
-                CL.clReleaseMemObject(mem);
+    private RuntimeException hostAllocationFailed(int length, CLException e) {
+        NativeCallException failure = nativeFailure(e);
+        if (!failure.outOfMemory()) {
+            return failure;
+        }
+        return new OutOfDeviceMemoryException(name() + ": cannot allocate " + length + " floats of mapped host memory: "
+                + failure.getMessage(), failure);
+    }
+
+    /** JOCL's exceptions as the typed {@link NativeCallException}, naming the OpenCL function from the stack. */
+    @Override
+    protected RuntimeException nativeFailure(RuntimeException e) {
+        return e instanceof CLException cl ? nativeFailure(cl) : e;
+    }
+
+    private NativeCallException nativeFailure(CLException e) {
+        String call = "an OpenCL call";
+        for (StackTraceElement frame : e.getStackTrace()) {
+            if (frame.getClassName().equals(CL.class.getName()) && frame.getMethodName().startsWith("cl")) {
+                call = frame.getMethodName();
+                break;
             }
         }
+        int code = e.getStatus();
+        boolean outOfMemory = code == CL.CL_MEM_OBJECT_ALLOCATION_FAILURE || code == CL.CL_OUT_OF_RESOURCES
+                || code == CL.CL_OUT_OF_HOST_MEMORY;
+        return new NativeCallException(name(), call, code, CL.stringFor_errorCode(code), outOfMemory, e);
+    }
+
+    void hostBufferClosed(OpenClHostBuffer host) {
+        hostBuffers.remove(host);
     }
 
     /** Host buffers from {@link #allocateHost} not yet closed. */
@@ -219,10 +256,12 @@ public final class OpenClBackend extends AbstractBackend {
     /** A stream on a new in-order queue in this backend's context. */
     @Override
     public Stream newStream() {
-        requireOpen();
-        OpenClStream stream = new OpenClStream(this, OpenClQueue.create(context, device.id()));
-        streams.add(stream);
-        return stream;
+        return guarded(() -> {
+            requireOpen();
+            OpenClStream stream = new OpenClStream(this, OpenClQueue.create(context, device.id()));
+            streams.add(stream);
+            return stream;
+        });
     }
 
     void streamClosed(OpenClStream stream) {
@@ -236,13 +275,20 @@ public final class OpenClBackend extends AbstractBackend {
 
     /** Runs {@code call} (a checked entry point of this backend) so that its commands go on the stream's queue. */
     void enqueueOn(OpenClStream stream, Runnable call) {
-        OpenClQueue outer = streamQueue.get();
-        streamQueue.set(stream.queue());
-        try {
-            call.run();
-        } finally {
-            streamQueue.set(outer);
-        }
+        // The lifecycle lock before the stream's monitor, in the order close() takes them (it closes the streams
+        // while holding the lock): the other order deadlocks a stream's call against close().
+        guarded(() -> {
+            synchronized (stream) {
+                stream.requireOpen();
+                OpenClQueue outer = streamQueue.get();
+                streamQueue.set(stream.queue());
+                try {
+                    call.run();
+                } finally {
+                    streamQueue.set(outer);
+                }
+            }
+        }, stream);
     }
 
     /**
@@ -466,8 +512,10 @@ public final class OpenClBackend extends AbstractBackend {
             complete(target().fillZero(mem(dweight), channels * Float.BYTES));
             return;
         }
-        long blocks = (n + inner - 1) / inner;
-        long perChannel = (blocks + channels - 1) / channels * inner;
+        // Elements per channel at most, without overflow for any inner: a channel never has more than n.
+        long blocks = (n - 1) / inner + 1;
+        long blocksPerChannel = (blocks - 1) / channels + 1;
+        long perChannel = blocksPerChannel > n / inner ? n : blocksPerChannel * inner;
         long chunks = Math.max(1, Math.min(256, perChannel / PRELU_CHUNK_ELEMENTS));
         long chunkLength = (perChannel + chunks - 1) / chunks;
         cl_mem partial = CL.clCreateBuffer(context, CL_MEM_READ_WRITE, 2 * channels * chunks * Float.BYTES, null, null);
@@ -480,6 +528,20 @@ public final class OpenClBackend extends AbstractBackend {
             CL.clReleaseMemObject(partial);
         }
         run("prelu_bwd_dx", n, mem(x), mem(weight), mem(dy), mem(dx), n, channels, inner);
+    }
+
+    /**
+     * The device's reported global memory: some runtimes (PoCL) accept allocations far beyond it and leave the
+     * operating system to kill the process later, so this backend refuses them itself.
+     */
+    @Override
+    protected long deviceMemoryLimit() {
+        return memoryLimit;
+    }
+
+    /** Lowers the accounted memory limit, as a smaller device would have it (tests of the accounting). */
+    void limitMemory(long bytes) {
+        memoryLimit = Math.min(memoryLimit, bytes);
     }
 
     /** OpenCL has no portable free-memory query: the device's size and its largest single allocation. */

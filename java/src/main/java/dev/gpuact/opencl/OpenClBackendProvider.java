@@ -14,6 +14,7 @@ import org.jocl.CLException;
  * the first GPU, then accelerator, then CPU.
  */
 public final class OpenClBackendProvider implements BackendProvider {
+    private static final System.Logger LOG = System.getLogger("dev.gpuact");
     private OpenClDevice chosen;
     private Probe probe;
 
@@ -41,6 +42,8 @@ public final class OpenClBackendProvider implements BackendProvider {
         } catch (CLException e) {
             return Probe.unusable("OpenCL runtime error while listing devices: " + e.getMessage(), List.of());
         }
+        // Said where an operator looks, not only in `gpuact info`: a platform left out can be why selection moved on.
+        skipped.forEach(line -> LOG.log(System.Logger.Level.WARNING, "gpuact: opencl: " + line));
         List<String> details = new ArrayList<>(skipped);
         devices.forEach(d -> details.add(d.describe()));
         if (devices.isEmpty() && !skipped.isEmpty()) {

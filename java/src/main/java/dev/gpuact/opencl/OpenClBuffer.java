@@ -2,6 +2,7 @@ package dev.gpuact.opencl;
 
 import dev.gpuact.DType;
 import dev.gpuact.spi.AbstractBuffer;
+import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import org.jocl.CL;
 import org.jocl.Pointer;
@@ -61,11 +62,12 @@ final class OpenClBuffer extends AbstractBuffer {
 
     /**
      * Direct and array-backed buffers go straight to the driver (a direct one, e.g. a mapped
-     * {@link dev.gpuact.HostBuffer}, may be left in flight on a stream); read-only heap buffers take the chunked path.
+     * {@link dev.gpuact.HostBuffer}, may be left in flight on a stream); read-only heap buffers and
+     * buffers in the other byte order take the chunked path.
      */
     @Override
     protected void writeFloats(long offset, FloatBuffer src) {
-        if (!src.isDirect() && !src.hasArray()) {
+        if (!src.isDirect() && !src.hasArray() || foreignOrder(src)) {
             super.writeFloats(offset, src);
             return;
         }
@@ -76,13 +78,21 @@ final class OpenClBuffer extends AbstractBuffer {
 
     @Override
     protected void readFloats(long offset, FloatBuffer dst) {
-        if (!dst.isDirect() && !dst.hasArray()) {
+        if (!dst.isDirect() && !dst.hasArray() || foreignOrder(dst)) {
             super.readFloats(offset, dst);
             return;
         }
         int count = dst.remaining();
         owner.transfer(Direction.READ, mem(), offset, count, remaining(dst), dst.isDirect());
         dst.position(dst.position() + count);
+    }
+
+    /**
+     * A direct buffer in the other byte order (big-endian, the default of {@code ByteBuffer.allocateDirect}) holds
+     * its floats byte-swapped; the driver copies bytes, so it takes the chunked path, which converts them.
+     */
+    private static boolean foreignOrder(FloatBuffer floats) {
+        return floats.isDirect() && floats.order() != ByteOrder.nativeOrder();
     }
 
     /**

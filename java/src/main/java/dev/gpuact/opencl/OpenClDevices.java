@@ -101,7 +101,7 @@ public final class OpenClDevices {
         }
         String wanted = override.trim();
         if (wanted.chars().allMatch(Character::isDigit)) {
-            int index = Integer.parseInt(wanted);
+            int index = wanted.length() > 9 ? Integer.MAX_VALUE : Integer.parseInt(wanted); // no device has 10^9
             if (index >= devices.size()) {
                 throw new IllegalArgumentException("-D" + DEVICE_PROPERTY + "=" + wanted + ": expected a device index "
                         + "below " + devices.size() + " or a name; devices: " + names(devices));

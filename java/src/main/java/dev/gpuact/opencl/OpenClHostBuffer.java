@@ -13,17 +13,21 @@ import org.jocl.cl_mem;
 final class OpenClHostBuffer extends HostBuffer {
     private final OpenClBackend backend;
     private final cl_mem mem;
-    private final ByteBuffer mapped;
 
     OpenClHostBuffer(OpenClBackend backend, cl_mem mem, ByteBuffer mapped, boolean pinned) {
         super(mapped, pinned);
         this.backend = backend;
         this.mem = mem;
-        this.mapped = mapped;
     }
 
     @Override
+    protected void closed() {
+        backend.hostBufferClosed(this);
+    }
+
+    /** Releasing the cl_mem frees its mapping too; no unmap, which would need the mapped buffer kept here. */
+    @Override
     protected void free() {
-        backend.releaseHostBuffer(this, mem, mapped);
+        CL.clReleaseMemObject(mem);
     }
 }

@@ -87,15 +87,6 @@ public final class OpenClQueue {
         return CL.clEnqueueMapBuffer(queue, mem, CL_TRUE, CL_MAP_READ | CL_MAP_WRITE, 0, bytes, 0, null, null, null);
     }
 
-    /** Unmaps {@code mapped} and waits, so the memory object can be released right after. */
-    void unmap(cl_mem mem, ByteBuffer mapped) {
-        cl_event event = new cl_event();
-        CL.clEnqueueUnmapMemObject(queue, mem, mapped, 0, null, event);
-        try (OpenClEvent done = new OpenClEvent(event)) {
-            done.await();
-        }
-    }
-
     /** Blocks until every command enqueued so far has finished. */
     public void finish() {
         CL.clFinish(queue);

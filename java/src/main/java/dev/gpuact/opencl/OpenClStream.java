@@ -39,30 +39,32 @@ final class OpenClStream implements Stream {
     }
 
     @Override
-    public synchronized void write(DeviceBuffer dst, long offset, FloatBuffer src) {
+    public void write(DeviceBuffer dst, long offset, FloatBuffer src) {
         DeviceBuffer own = ownBuffer(dst, "dst");
         Objects.requireNonNull(src, "src");
-        backend.enqueueOn(this, () -> own.write(offset, src));
-        inFlight.add(src);
+        backend.enqueueOn(this, () -> {
+            own.write(offset, src);
+            inFlight.add(src);
+        });
     }
 
     @Override
-    public synchronized void read(DeviceBuffer src, long offset, FloatBuffer dst) {
+    public void read(DeviceBuffer src, long offset, FloatBuffer dst) {
         DeviceBuffer own = ownBuffer(src, "src");
         Objects.requireNonNull(dst, "dst");
-        backend.enqueueOn(this, () -> own.read(offset, dst));
-        inFlight.add(dst);
+        backend.enqueueOn(this, () -> {
+            own.read(offset, dst);
+            inFlight.add(dst);
+        });
     }
 
     @Override
-    public synchronized void apply(Activation activation, DeviceBuffer x, DeviceBuffer y) {
-        requireOpen();
+    public void apply(Activation activation, DeviceBuffer x, DeviceBuffer y) {
         backend.enqueueOn(this, () -> backend.apply(activation, x, y));
     }
 
     @Override
-    public synchronized void applyRows(Activation activation, DeviceBuffer x, DeviceBuffer y, RowLayout layout) {
-        requireOpen();
+    public void applyRows(Activation activation, DeviceBuffer x, DeviceBuffer y, RowLayout layout) {
         backend.enqueueOn(this, () -> backend.applyRows(activation, x, y, layout));
     }
 
@@ -94,14 +96,14 @@ final class OpenClStream implements Stream {
         }
     }
 
-    private void requireOpen() {
+    /** Called by the backend with this stream's monitor held, just before it enqueues. */
+    void requireOpen() {
         if (closed) {
             throw new IllegalStateException("stream of backend '" + backend.name() + "' is closed");
         }
     }
 
     private DeviceBuffer ownBuffer(DeviceBuffer buffer, String role) {
-        requireOpen();
         Objects.requireNonNull(buffer, role);
         if (buffer.backend() != backend) {
             throw new IllegalArgumentException(role + " belongs to backend '" + buffer.backend().name()

@@ -4,9 +4,12 @@ import dev.gpuact.Activation;
 import dev.gpuact.Backend;
 import dev.gpuact.DType;
 import dev.gpuact.DeviceBuffer;
+import dev.gpuact.HostBuffer;
+import dev.gpuact.NativeCallException;
 import dev.gpuact.Op;
 import dev.gpuact.OutOfDeviceMemoryException;
 import dev.gpuact.RowLayout;
+import dev.gpuact.Stream;
 import java.lang.ref.Cleaner;
 import java.lang.ref.Reference;
 import java.util.Objects;
@@ -34,6 +37,8 @@ public abstract class AbstractBackend implements Backend {
     private final AtomicLong leaksReported = new AtomicLong();
     /** Calls hold it shared; close() holds it alone, so it never frees memory or a context under a running call. */
     private final ReadWriteLock lifecycle = new ReentrantReadWriteLock();
+    /** Checking the memory limit and allocating are one step, so two threads cannot both take the last bytes. */
+    private final Object allocation = new Object();
     private volatile boolean closed;
 
     protected AbstractBackend(String name) {
@@ -56,9 +61,10 @@ public abstract class AbstractBackend implements Backend {
         String what = buffer.toString();
         return CLEANER.register(buffer, () -> {
             if (live.contains(memory)) {
+                // Untracked before it is counted: whoever sees the count sees the memory given back.
+                untrack(memory);
                 leaksReported.incrementAndGet();
                 LOG.log(System.Logger.Level.WARNING, "gpuact: a " + what + " buffer was garbage-collected without close(); freed it");
-                untrack(memory);
             }
             memory.release();
         });
@@ -84,22 +90,69 @@ public abstract class AbstractBackend implements Backend {
      * Runs a call while this backend cannot close, and keeps its buffers reachable until the call returns: a
      * buffer the caller no longer references must not be collected, and its memory freed, while a kernel uses it.
      */
-    final <T> T guarded(Supplier<T> call, Object... operands) {
+    protected final <T> T guarded(Supplier<T> call, Object... operands) {
         Lock shared = lifecycle.readLock();
         shared.lock();
         try {
             return call.get();
+        } catch (NativeCallException | OutOfDeviceMemoryException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw nativeFailure(e);
         } finally {
             shared.unlock();
             Reference.reachabilityFence(operands);
         }
     }
 
-    final void guarded(Runnable call, Object... operands) {
+    protected final void guarded(Runnable call, Object... operands) {
         guarded(() -> {
             call.run();
             return null;
         }, operands);
+    }
+
+    /**
+     * Runs {@code release} (a buffer's close) once no call of this backend is running, so no kernel or transfer
+     * can be using the memory it frees. Closing a buffer from inside a call of its backend would wait forever, so
+     * that is an error instead.
+     */
+    final void exclusive(Runnable release) {
+        if (lifecycle instanceof ReentrantReadWriteLock rw && rw.getReadHoldCount() > 0) {
+            throw new IllegalStateException("a buffer of backend '" + name + "' cannot be closed inside a call of it");
+        }
+        Lock exclusive = lifecycle.writeLock();
+        exclusive.lock();
+        try {
+            release.run();
+        } finally {
+            exclusive.unlock();
+        }
+    }
+
+    /**
+     * The exception a failed native call throws, as the typed {@link NativeCallException} naming this backend, the
+     * call and the native code; a backend whose native library throws its own exceptions translates them here.
+     * Exceptions of the Java API (illegal arguments, closed objects) pass unchanged.
+     */
+    protected RuntimeException nativeFailure(RuntimeException e) {
+        return e;
+    }
+
+    /** A stream that runs each call at once; refused once the backend is closed. */
+    @Override
+    public Stream newStream() {
+        requireOpen();
+        return new SynchronousStream(this);
+    }
+
+    /** Direct host memory (not pinned); refused once the backend is closed or beyond one direct buffer's size. */
+    @Override
+    public HostBuffer allocateHost(int length) {
+        requireOpen();
+        HostBuffer.checkLength(length);
+        HostBuffer.reclaimClosed();
+        return HostBuffer.direct(length);
     }
 
     @Override
@@ -117,10 +170,22 @@ public abstract class AbstractBackend implements Backend {
         if (length > Long.MAX_VALUE / dtype.bytes()) {
             throw new IllegalArgumentException("length " + length + " x " + dtype.bytes() + " bytes overflows");
         }
+        long bytes = length * dtype.bytes();
         try {
-            return newBuffer(dtype, length);
-        } catch (IllegalArgumentException e) {
+            synchronized (allocation) {
+                if (bytes > deviceMemoryLimit() - bytesInUse.get()) {
+                    throw allocationFailed(dtype, length, "more than is left of the device's reported memory ("
+                            + deviceMemoryLimit() + " bytes)", freeMemory(), null);
+                }
+                return newBuffer(dtype, length);
+            }
+        } catch (IllegalArgumentException | OutOfDeviceMemoryException e) {
             throw e; // a limit of the backend, already named in the message
+        } catch (NativeCallException e) {
+            if (!e.outOfMemory()) {
+                throw e;
+            }
+            throw allocationFailed(dtype, length, e.getMessage(), freeMemory(), e);
         } catch (RuntimeException e) {
             throw allocationFailed(dtype, length, e.toString(), freeMemory(), e);
         } catch (OutOfMemoryError e) {
@@ -145,6 +210,14 @@ public abstract class AbstractBackend implements Backend {
      */
     protected String freeMemory() {
         return "free device memory not reported by this backend";
+    }
+
+    /**
+     * The bytes this backend may hold in buffers at once; an allocation beyond it is refused before the runtime
+     * sees it. A device whose runtime overcommits (PoCL hands out more than the device reports) sets its size.
+     */
+    protected long deviceMemoryLimit() {
+        return Long.MAX_VALUE;
     }
 
     /** A new zero-filled buffer; the constructor of {@link AbstractBuffer} registers it. */

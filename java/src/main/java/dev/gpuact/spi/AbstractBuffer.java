@@ -220,9 +220,14 @@ public abstract class AbstractBuffer implements DeviceBuffer {
         if (closed) {
             return;
         }
-        closed = true;
-        backend.untrack(memory);
-        cleanable.clean();
+        // Freed only while no call of the backend runs: a kernel or transfer may be using this memory.
+        backend.exclusive(() -> {
+            if (!closed) {
+                closed = true;
+                backend.untrack(memory);
+                cleanable.clean();
+            }
+        });
     }
 
     @Override

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.gpuact.Activation;
 import dev.gpuact.DeviceBuffer;
+import dev.gpuact.HostBuffer;
 import jcuda.CudaException;
 import jcuda.driver.CUcontext;
 import org.junit.jupiter.api.BeforeAll;
@@ -38,9 +39,9 @@ class CudaHostFaultsTest {
         try (CudaBackend cuda = EmulatedCudaProvider.open(132, driver)) {
             int before = driver.liveResources();
             assertThatThrownBy(() -> cuda.allocateHost(1 << 29)).isInstanceOf(IllegalArgumentException.class)
-                    .hasMessageContaining("floats one pinned host buffer holds");
+                    .hasMessageContaining("a Java buffer holds");
             assertThat(driver.liveResources()).as("driver resources after the refusal").isEqualTo(before);
-            cuda.allocateHost(CudaBackend.MAX_HOST_FLOATS / 1024).close();
+            cuda.allocateHost(HostBuffer.MAX_LENGTH / 1024).close();
         }
     }
 

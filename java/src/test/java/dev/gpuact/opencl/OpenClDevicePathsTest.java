@@ -101,7 +101,7 @@ class OpenClDevicePathsTest {
             assertThatThrownBy(() -> device.read(4, host.floats().limit(5))).isInstanceOf(IndexOutOfBoundsException.class)
                     .hasMessage("buffer offset 4 + count 5 is outside a buffer of 8 elements");
             assertThatThrownBy(() -> backend.allocateHost(-1)).isInstanceOf(IllegalArgumentException.class)
-                    .hasMessage("length must be >= 0, got -1");
+                    .hasMessageContaining("length must be in [0, ").hasMessageEndingWith("got -1");
             assertThat(empty.length()).isZero();
         }
     }

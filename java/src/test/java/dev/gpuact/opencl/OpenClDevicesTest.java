@@ -71,6 +71,11 @@ class OpenClDevicesTest {
                 .hasMessageContaining("#0 " + devices.get(0).name());
         assertThatThrownBy(() -> OpenClDevices.choose(devices, "no-such-card"))
                 .hasMessageContaining("no device name contains it");
+        for (String huge : List.of("2147483648", "99999999999999999999")) {
+            assertThatThrownBy(() -> OpenClDevices.choose(devices, huge)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("-Dgpuact.opencl.device=" + huge + ": expected a device index below "
+                            + devices.size());
+        }
     }
 
     @Test

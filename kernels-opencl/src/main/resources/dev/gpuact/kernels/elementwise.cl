@@ -98,10 +98,17 @@ __kernel void prelu_dweight_partial(__global const float *x, __global const floa
     ulong begin = (g % chunks) * chunk_len;
     float hi = 0.0f;
     float lo = 0.0f;
+    ulong last_block = (n - 1) / inner;
     for (ulong j = begin + lid; j < begin + chunk_len; j += GPUACT_WG) {
-        ulong i = (c + (j / inner) * channels) * inner + j % inner;
-        if (i >= n) {
+        /* The block is compared before it is multiplied by inner: for an inner near 2^63, block * inner wraps
+         * around 2^64 and would land on another channel's elements. */
+        ulong block = c + (j / inner) * channels;
+        if (block > last_block) {
             break; /* j only grows, and so does i */
+        }
+        ulong i = block * inner + j % inner;
+        if (i >= n) {
+            break;
         }
         float v = x[i];
         if (!(v > 0.0f)) {

@@ -16,14 +16,19 @@ class SoakAndCommandsTest {
         Gpuact.Result r = Gpuact.run(LIMIT, "soak", "--backend", "cpu", "--minutes", "0.035", "--threads", "4");
         System.out.print(r.out());
         assertThat(r.err()).isEmpty();
-        assertThat(r.out()).contains("soak on cpu", "4 threads", "memory before: 0 buffers, 0 bytes; after: 0 buffers, 0 bytes");
+        assertThat(r.out()).contains("soak on cpu", "4 threads", "memory before: 0 buffers, 0 bytes; after: 0 buffers, 0 bytes")
+                .containsPattern("ops: \\d+ of 32 called");
         Matcher counts = Pattern.compile("calls: (\\d+) \\((\\d+) calls/s\\), errors: (\\d+)").matcher(r.out());
         assertThat(counts.find()).as(r.out()).isTrue();
         assertThat(Long.parseLong(counts.group(1))).isGreaterThan(100);
         long errors = Long.parseLong(counts.group(3));
-        // Exit 1 exactly when a result was wrong, and then the first ones are listed with their op.
+        // Exit 1 exactly when a result was wrong,
         assertThat(r.exitCode()).isEqualTo(errors == 0 ? 0 : 1);
-        assertThat(r.out().lines().filter(l -> l.startsWith("error: ")).count()).isEqualTo(Math.min(errors, 10));
+        // and then the first failure of each failing op is listed, one line each.
+        long failingOps = r.out().lines().filter(l -> l.startsWith("errors by op: ")).findFirst()
+                .map(l -> l.split(", ").length).orElse(0);
+        assertThat(r.out().lines().filter(l -> l.startsWith("error: ")).count()).isEqualTo(failingOps);
+        assertThat(failingOps == 0).isEqualTo(errors == 0);
     }
 
     @Test
@@ -31,7 +36,8 @@ class SoakAndCommandsTest {
         // test-skewed is the cpu backend with sigmoid 2^-18 too large (a test-only provider of this module).
         Gpuact.Result r = Gpuact.run(LIMIT, "soak", "--backend", "test-skewed", "--minutes", "0.02", "--threads", "2");
         assertThat(r.exitCode()).as(r.out()).isEqualTo(1);
-        assertThat(r.out()).containsPattern("errors: [1-9]").contains("error: sigmoid");
+        assertThat(r.out()).containsPattern("errors: [1-9]").contains("error: sigmoid")
+                .containsPattern("errors by op: [^\\n]*sigmoid \\d+");
     }
 
     @Test
