@@ -36,7 +36,7 @@ if [[ -z "$nvdisasm" && $install == 1 && "$(id -u)" == 0 ]] && command -v apt-ge
         printf 'Types: deb\nURIs: http://deb.debian.org/debian\nSuites: %s\nComponents: non-free\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
             "$codename" > /etc/apt/sources.list.d/gpuact-non-free.sources
     fi
-    apt-get update -qq
+    apt-get update -qq || echo "sass-budget: apt-get update failed" >&2
     scratch="$(mktemp -d)"
     (cd "$scratch" && apt-get download -qq nvidia-cuda-toolkit 2> /dev/null) \
         && dpkg-deb -x "$scratch"/nvidia-cuda-toolkit_*.deb "$scratch/x" \
