@@ -502,8 +502,18 @@ public enum ElementwiseKernel {
     private int forwardWarmUp;
     private int backwardWarmUp;
 
+    /**
+     * Below this many floats the scalar loop does the whole call: same bits, and a small call on a JVM that has not
+     * compiled the vector loops yet would wait for them. Without warm-up (the test build) the vector loops take all.
+     */
+    static final int VECTOR_MIN_ELEMENTS = 8192;
+
     /** The vector loops where they cover this op, the scalar loop for the rest. */
     public final void forwardChunk(float[] x, int xo, float[] y, int yo, int n, float a, float b) {
+        if (n < VECTOR_MIN_ELEMENTS && WARM_UP_CALLS > 0) {
+            forwardSequential(x, xo, y, yo, n, a, b);
+            return;
+        }
         int from = 0;
         for (; from < n && forwardWarmUp < WARM_UP_CALLS; from += WARM_UP_BLOCK, forwardWarmUp++) {
             int length = Math.min(WARM_UP_BLOCK, n - from);
@@ -516,6 +526,10 @@ public enum ElementwiseKernel {
     }
 
     public final void backwardChunk(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n, float a, float b) {
+        if (n < VECTOR_MIN_ELEMENTS && WARM_UP_CALLS > 0) {
+            backwardSequential(x, xo, dy, dyo, dx, dxo, n, a, b);
+            return;
+        }
         int from = 0;
         for (; from < n && backwardWarmUp < WARM_UP_CALLS; from += WARM_UP_BLOCK, backwardWarmUp++) {
             int length = Math.min(WARM_UP_BLOCK, n - from);
