@@ -35,7 +35,7 @@ class ConcurrencyTest {
     private static final long DEADLINE_SECONDS = 300;
 
     @ParameterizedTest(name = "{0}")
-    @MethodSource("dev.gpuact.robust.TestBackends#names")
+    @MethodSource("dev.gpuact.robust.TestBackends#namesAtDeviceSpeed")
     void sixteenThreadsGiveTheBitsOfASequentialRun(String name) throws Exception {
         try (Backend b = TestBackends.open(name)) {
             Backend.MemoryStats before = b.memory();

@@ -23,7 +23,7 @@ class ResourcesTest {
     private static final int DEVICE_CYCLES = Integer.getInteger("gpuact.robust.deviceCycles", 100_000);
 
     @ParameterizedTest(name = "{0}")
-    @MethodSource("dev.gpuact.robust.TestBackends#names")
+    @MethodSource("dev.gpuact.robust.TestBackends#namesAtDeviceSpeed")
     void allocateApplyCloseCyclesLeaveNothingHeld(String name) {
         try (Backend b = TestBackends.open(name)) {
             int cycles = TestBackends.isJava(b) ? JAVA_CYCLES : DEVICE_CYCLES;

@@ -23,6 +23,14 @@ final class TestBackends {
         return Backends.statuses().stream().map(Backends.Status::name);
     }
 
+    /**
+     * {@link #names()} without cuda-emu, whose CUDA threads are fibers on the CPU, each launch run five times: for
+     * workloads sized for real backends (its own concurrency check is CudaEmulatorTest's threadsShareOneBackend).
+     */
+    static Stream<String> namesAtDeviceSpeed() {
+        return names().filter(name -> !name.equals("cuda-emu"));
+    }
+
     /** A new instance of the named backend, or an aborted (or, when required, failed) test saying why not. */
     static Backend open(String name) {
         Backends.Status status = Backends.statuses().stream().filter(s -> s.name().equals(name)).findFirst()
