@@ -80,6 +80,12 @@ public final class Backends {
         return entries().stream().filter(e -> e.probe.usable()).map(e -> e.provider.name()).toList();
     }
 
+    /** The usable backends automatic selection and {@link #forWork} consider: those not opened by name only. */
+    public static List<String> selectableNames() {
+        return entries().stream().filter(e -> e.probe.usable() && e.probe.rank() < Probe.RANK_BY_NAME_ONLY)
+                .map(e -> e.provider.name()).toList();
+    }
+
     /** The backend named by the property or environment variable, else the best usable one. */
     public static Backend best() {
         String wanted = System.getProperty(PROPERTY);
@@ -156,6 +162,10 @@ public final class Backends {
     static Backend openBest(List<Entry> candidates) {
         StringBuilder why = new StringBuilder();
         for (Entry e : candidates) {
+            if (e.probe.rank() >= Probe.RANK_BY_NAME_ONLY && e.probe.usable()) {
+                why.append(e.provider.name()).append(": opened by name only; ");
+                continue;
+            }
             if (!e.probe.usable()) {
                 why.append(e.provider.name()).append(": ").append(e.probe.reason()).append("; ");
                 continue;

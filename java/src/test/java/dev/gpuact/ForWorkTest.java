@@ -73,7 +73,7 @@ class ForWorkTest {
             Files.writeString(file, good + corruption);
             Calibration.forget();
             Choice choice = Backends.forWork(Activation.RELU, 1000, Residency.HOST);
-            assertThat(choice.backend()).as(corruption).isIn(Backends.usableNames());
+            assertThat(choice.backend()).as(corruption).isIn(Backends.selectableNames());
             String kept = Files.readString(file);
             assertThat(kept).as(corruption).doesNotContain("ghost", "NaN", "-5.0", "1e15", "1000000000000000");
         }

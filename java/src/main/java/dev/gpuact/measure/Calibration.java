@@ -75,7 +75,7 @@ public final class Calibration {
     static CostModel measure(List<Workload> workloads) {
         Meter meter = new Meter(PLAN, PHASES);
         List<Measurement> all = new ArrayList<>();
-        for (String name : Backends.usableNames()) {
+        for (String name : Backends.selectableNames()) {
             try (Backend backend = Backends.get(name)) {
                 for (long n : SIZES) {
                     meter.measure(backend, workloads, (int) n, all::add);
@@ -94,7 +94,7 @@ public final class Calibration {
                 return new CostModel();
             }
             CostModel cached = CostModel.parse(Files.readString(file));
-            Optional<String> problem = cached.problem(Set.copyOf(Backends.usableNames()));
+            Optional<String> problem = cached.problem(Set.copyOf(Backends.selectableNames()));
             if (problem.isPresent()) {
                 LOG.log(System.Logger.Level.WARNING, "gpuact: calibrating again: the cached cost model " + file
                         + " is not valid: " + problem.get());

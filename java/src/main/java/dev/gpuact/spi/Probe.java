@@ -12,6 +12,11 @@ public record Probe(boolean usable, String reason, int rank, List<String> device
     public static final int RANK_OPENCL_ACCELERATOR = 15;
     public static final int RANK_OPENCL_CPU = 20;
     public static final int RANK_JAVA = 100;
+    /**
+     * From this rank up a backend is opened only by name (an emulator, a test double): automatic selection never
+     * picks it and {@code Backends.forWork} neither calibrates nor chooses it.
+     */
+    public static final int RANK_BY_NAME_ONLY = 1000;
 
     public Probe {
         devices = List.copyOf(devices);

@@ -8,13 +8,12 @@ import java.util.List;
 
 /**
  * {@code cuda-emu}: the real {@link CudaBackend} over the emulated driver, so the conformance suite judges the CUDA
- * kernels as the host launches them. Ranked below every real backend, so it is used only when asked for by name.
+ * kernels as the host launches them. Opened by name only: auto selection and forWork leave it out.
  */
 public final class EmulatedCudaProvider implements BackendProvider {
     static final String NAME = "cuda-emu";
     /** An H100/H200 has 132 SMs: the launch shapes follow the count, so the tests try 1 as well. */
     static final int MULTIPROCESSORS = 132;
-    private static final int RANK = 1000;
 
     @Override
     public String name() {
@@ -27,7 +26,7 @@ public final class EmulatedCudaProvider implements BackendProvider {
         if (problem != null) {
             return Probe.unusable(problem, List.of());
         }
-        return Probe.usable(RANK, "the CUDA kernels emulated on the CPU", List.of(info(MULTIPROCESSORS).describe()),
+        return Probe.usable(Probe.RANK_BY_NAME_ONLY, "the CUDA kernels emulated on the CPU", List.of(info(MULTIPROCESSORS).describe()),
                 List.of("schedules: " + String.join(", ", EmulatorLibrary.schedules())));
     }
 
