@@ -155,6 +155,10 @@ public final class Rowwise {
             fill(y, yb, cols, special(m, 0, maskedNan));
             return;
         }
+        if (m >= MAY_OVERFLOW) {
+            rowInDouble(x, xb, y, yb, cols, m, temperature, false);
+            return;
+        }
         if (Vectorization.LOOPS.softmaxRow(x, xb, y, yb, cols, m, (float) temperature)) {
             return;
         }
@@ -175,6 +179,10 @@ public final class Rowwise {
             fill(y, yb, cols, special(m, Float.NEGATIVE_INFINITY, maskedNan));
             return;
         }
+        if (m >= MAY_OVERFLOW) {
+            rowInDouble(x, xb, y, yb, cols, m, temperature, true);
+            return;
+        }
         if (Vectorization.LOOPS.logSoftmaxRow(x, xb, y, yb, cols, m, (float) temperature)) {
             return;
         }
@@ -186,6 +194,23 @@ public final class Rowwise {
         float logSum = logOfSum(sum);
         for (int i = 0; i < cols; i++) {
             y[yb + i] = logTerm(x[xb + i], m, t, logSum);
+        }
+    }
+
+    /**
+     * From this row maximum up, v - m can overflow float for a finite v (v >= -FLT_MAX, so m - v exceeds FLT_MAX by
+     * half an ULP only when m >= 2^103): logits spanning more than the float range, with a huge T, still have a
+     * finite (v - m) / T.
+     */
+    private static final float MAY_OVERFLOW = 0x1p103f;
+
+    /** A row whose differences may overflow float, in double (where they cannot); rare, so not vectorised. */
+    private static void rowInDouble(float[] x, int xb, float[] y, int yb, int cols, float m, double t, boolean log) {
+        double others = sumOfOthers(x, xb, cols, m, t);
+        double logSum = Math.log1p(others);
+        for (int i = 0; i < cols; i++) {
+            double z = ((double) x[xb + i] - m) / t;
+            y[yb + i] = (float) (log ? z - logSum : Math.exp(z) / (1 + others));
         }
     }
 

@@ -238,6 +238,7 @@ public abstract class AbstractBackend implements Backend {
     public final void close() {
         int leaked;
         long bytes;
+        RuntimeException deviceFailure = null;
         Lock exclusive = lifecycle.writeLock();
         exclusive.lock();
         try {
@@ -252,13 +253,26 @@ public abstract class AbstractBackend implements Backend {
                 untrack(m);
                 m.release();
             }
-            releaseDevice();
+            try {
+                releaseDevice();
+            } catch (RuntimeException e) {
+                deviceFailure = e;
+            }
         } finally {
             exclusive.unlock();
         }
         if (leaked > 0) {
-            throw new IllegalStateException("backend '" + name + "' closed with " + leaked
-                    + " buffer(s) still open (" + bytes + " bytes); they were freed, but every buffer should be closed first");
+            // Open buffers are the caller's first mistake to hear of; what the device said (open streams, say) rides along.
+            IllegalStateException open = new IllegalStateException("backend '" + name + "' closed with " + leaked
+                    + " buffer(s) still open (" + bytes + " bytes); they were freed, but every buffer should be closed first"
+                    + (deviceFailure == null ? "" : "; also: " + deviceFailure.getMessage()));
+            if (deviceFailure != null) {
+                open.addSuppressed(deviceFailure);
+            }
+            throw open;
+        }
+        if (deviceFailure != null) {
+            throw deviceFailure;
         }
     }
 

@@ -81,8 +81,10 @@ class OpenClElementwiseShapeTest {
             assertThat(ElementwiseShape.choose(cpu, Op.GELU, backward)).isEqualTo(ElementwiseShape.ITEM);
             assertThat(ElementwiseShape.choose(gpu, Op.RELU, backward)).isEqualTo(ElementwiseShape.ITEM);
         }
-        assertThat(ElementwiseShape.choose(cpu, Op.TANH, false)).isEqualTo(ElementwiseShape.STRIP);
-        assertThat(ElementwiseShape.choose(cpu, Op.TANH, true)).isEqualTo(ElementwiseShape.ITEM);
+        assertThat(ElementwiseShape.choose(cpu, Op.GELU_TANH, false)).isEqualTo(ElementwiseShape.STRIP);
+        assertThat(ElementwiseShape.choose(cpu, Op.GELU_TANH, true)).isEqualTo(ElementwiseShape.ITEM);
+        assertThat(ElementwiseShape.choose(cpu, Op.SOFTPLUS, false)).isEqualTo(ElementwiseShape.ITEM);
+        assertThat(ElementwiseShape.choose(cpu, Op.SOFTPLUS, true)).isEqualTo(ElementwiseShape.STRIP);
         assertThat(ElementwiseShape.STRIP.kernel(Op.LEAKY_RELU, true)).isEqualTo("bwd_strip_LEAKY_RELU");
         assertThat(ElementwiseShape.ITEM.kernel(Op.LEAKY_RELU, false)).isEqualTo("fwd_LEAKY_RELU");
         assertThat(ElementwiseShape.STRIP.items(33)).isEqualTo(3);
