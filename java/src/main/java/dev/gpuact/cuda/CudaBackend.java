@@ -251,6 +251,14 @@ public final class CudaBackend extends AbstractBackend {
         inContext(() -> driver.synchronize(target.stream()));
     }
 
+    /** A stream's synchronize: refused once the backend is closing, whose context may already be gone. */
+    void synchronizeStream(Target target) {
+        guarded(() -> {
+            requireOpen();
+            waitFor(target);
+        });
+    }
+
     /** Forgets a closing stream and runs its release with the context current. */
     void release(CudaStream stream, Runnable release) {
         openStreams.remove(stream);

@@ -56,7 +56,7 @@ final class CudaStream implements Stream {
 
     @Override
     public void synchronize() {
-        backend.waitFor(openTarget());
+        backend.synchronizeStream(openTarget());
     }
 
     @Override
