@@ -65,6 +65,14 @@ public final class CudaBackendProvider implements BackendProvider {
     }
 
     private Probe firstProbe() {
+        Probe probe = probeWithFatbin();
+        if (!probe.usable()) {
+            fatbin = null; // tens of MB of kernels that will never be launched: give the heap back
+        }
+        return probe;
+    }
+
+    private Probe probeWithFatbin() {
         int ordinal;
         try {
             ordinal = requestedDevice(System.getProperty(DEVICE_PROPERTY));
