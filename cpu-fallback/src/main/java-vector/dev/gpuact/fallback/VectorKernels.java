@@ -32,7 +32,7 @@ final class VectorKernels implements VectorLoops {
 
     static {
         ElementwiseKernel[] forward = {ElementwiseKernel.SIGMOID, ElementwiseKernel.TANH, ElementwiseKernel.SILU,
-            ElementwiseKernel.GELU, ElementwiseKernel.MISH, ElementwiseKernel.ELU, ElementwiseKernel.LOGSIGMOID,
+            ElementwiseKernel.MISH, ElementwiseKernel.ELU, ElementwiseKernel.LOGSIGMOID,
             ElementwiseKernel.RELU, ElementwiseKernel.SOFTPLUS};
         ElementwiseKernel[] backward = {ElementwiseKernel.SIGMOID, ElementwiseKernel.TANH, ElementwiseKernel.ELU,
             ElementwiseKernel.LOGSIGMOID, ElementwiseKernel.RELU, ElementwiseKernel.SOFTPLUS};
@@ -124,37 +124,6 @@ final class VectorKernels implements VectorLoops {
     private static void forwardSilu(float[] x, int xo, float[] y, int yo, int end, float a, float b) {
         for (int i = 0; i < end; i += LANES) {
             silu(load(x, xo + i)).intoArray(y, yo + i);
-        }
-    }
-
-    /** Block of the two gelu passes: small enough that its tails stay in the first-level cache for the second. */
-    private static final int GELU_BLOCK = 1024;
-    private static final ThreadLocal<float[]> GELU_TAILS = ThreadLocal.withInitial(() -> new float[GELU_BLOCK]);
-
-    /**
-     * gelu in two passes per block, the tail formula into a scratch block, then the series near 0 blended in as y is
-     * written (x may be y): one loop with both is over C2's node budget and would allocate its vectors.
-     */
-    private static void forwardGelu(float[] x, int xo, float[] y, int yo, int end, float a, float b) {
-        float[] tails = GELU_TAILS.get();
-        for (int from = 0; from < end; from += GELU_BLOCK) {
-            int length = Math.min(GELU_BLOCK, end - from);
-            geluTails(x, xo + from, tails, length);
-            geluNearZero(x, xo + from, tails, y, yo + from, length);
-        }
-    }
-
-    private static void geluTails(float[] x, int xo, float[] tails, int length) {
-        for (int i = 0; i < length; i += LANES) {
-            geluTail(load(x, xo + i)).intoArray(tails, i);
-        }
-    }
-
-    private static void geluNearZero(float[] x, int xo, float[] tails, float[] y, int yo, int length) {
-        for (int i = 0; i < length; i += LANES) {
-            FloatVector v = load(x, xo + i);
-            FloatVector a = v.abs().min(V_NORMAL_TAIL_END);
-            load(tails, i).blend(geluNear(v, a), a.compare(VectorOperators.LT, V_GELU_SERIES_END)).intoArray(y, yo + i);
         }
     }
 
@@ -394,19 +363,6 @@ final class VectorKernels implements VectorLoops {
         FloatVector big = exp(xc.abs().neg(), ZERO, scaleBits(negative));
         FloatVector e = big.blend(big.mul(V_SCALE_DOWN), negative);
         return x.blend(xc.mul(big), negative).div(e.add(ONE)).mul(scaleDown(negative));
-    }
-
-    private static FloatVector scaledNormalTail(FloatVector a, FloatVector gaussian) {
-        return gaussian.mul(V_HALF).mul(VectorMath.erfcx(a.min(V_ERFCX_FIT_END).mul(V_SQRT_HALF)));
-    }
-
-    static FloatVector geluTail(FloatVector x) {
-        FloatVector a = x.abs().min(V_NORMAL_TAIL_END);
-        return x.max(ZERO).sub(a.mul(scaledNormalTail(a, scaledGaussian(a))).mul(V_SCALE_DOWN));
-    }
-
-    static FloatVector geluNear(FloatVector x, FloatVector a) {
-        return a.fma(VectorMath.erfSmall(a.mul(V_SQRT_HALF)), x).mul(V_HALF);
     }
 
     static FloatVector mish(FloatVector x) {

@@ -1,7 +1,6 @@
 package dev.gpuact.fallback;
 
 import static dev.gpuact.fallback.FloatFunctions.CLAMP;
-import static dev.gpuact.fallback.FloatFunctions.GELU_SERIES_END;
 import static dev.gpuact.fallback.FloatFunctions.MISH_SATURATION;
 import static dev.gpuact.fallback.FloatMath.*;
 
@@ -39,7 +38,6 @@ final class VectorMath {
     static final FloatVector V_EXP_MAX = FloatVector.broadcast(F, EXP_MAX);
     static final FloatVector V_EXP_MIN = FloatVector.broadcast(F, EXP_MIN);
     static final FloatVector V_FLOAT_NEGATIVE_INFINITY = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
-    static final FloatVector V_GELU_SERIES_END = FloatVector.broadcast(F, GELU_SERIES_END);
     static final FloatVector V_H0 = FloatVector.broadcast(F, H0);
     static final FloatVector V_H1 = FloatVector.broadcast(F, H1);
     static final FloatVector V_H10 = FloatVector.broadcast(F, H10);

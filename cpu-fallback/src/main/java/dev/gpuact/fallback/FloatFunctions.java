@@ -1,17 +1,12 @@
 package dev.gpuact.fallback;
 
-import static dev.gpuact.fallback.FloatMath.ERFCX_FIT_END;
-import static dev.gpuact.fallback.FloatMath.NORMAL_TAIL_END;
 import static dev.gpuact.fallback.FloatMath.SCALE_BITS;
 import static dev.gpuact.fallback.FloatMath.SCALE_DOWN;
-import static dev.gpuact.fallback.FloatMath.SQRT_HALF;
 import static dev.gpuact.fallback.FloatMath.atLeast;
 import static dev.gpuact.fallback.FloatMath.atMost;
-import static dev.gpuact.fallback.FloatMath.erfcx;
 import static dev.gpuact.fallback.FloatMath.exp;
 import static dev.gpuact.fallback.FloatMath.expm1;
 import static dev.gpuact.fallback.FloatMath.log1p;
-import static dev.gpuact.fallback.FloatMath.scaledGaussian;
 import static dev.gpuact.fallback.FloatMath.select;
 
 /**
@@ -51,25 +46,6 @@ final class FloatFunctions {
         float big = exp(-Math.abs(xc), 0, negative ? SCALE_BITS : 0);
         float e = select(negative, big * SCALE_DOWN, big);
         return select(negative, xc * big, x) / (1 + e) * select(negative, SCALE_DOWN, 1);
-    }
-
-    /** Phi(-a) 2^64 for a = |x| clamped: e^(-a^2/2) erfcx(a / sqrt 2) / 2. */
-    private static float scaledNormalTail(float a, float gaussian) {
-        return 0.5f * gaussian * erfcx(atMost(a, ERFCX_FIT_END) * SQRT_HALF);
-    }
-
-    /** Below this |x|, gelu comes from erf's series (the tail's chain of roundings would reach 5 ULP near 0). */
-    static final float GELU_SERIES_END = 0.7f;
-
-    /**
-     * x Phi(x): (x + |x| erf(|x| / sqrt 2)) / 2 near 0; max(x, 0) - |x| Phi(-|x|) elsewhere, which does not cancel
-     * for either sign.
-     */
-    static float gelu(float x) {
-        float a = atMost(Math.abs(x), NORMAL_TAIL_END);
-        float tail = Math.max(x, 0) - a * scaledNormalTail(a, scaledGaussian(a)) * SCALE_DOWN;
-        float near = 0.5f * Math.fma(a, FloatMath.erfSmall(a * SQRT_HALF), x);
-        return select(a < GELU_SERIES_END, near, tail);
     }
 
     /** x tanh(softplus x) = x n / (n + 2), n = e (e + 2), e = e^x clamped at saturation; scaled for x < 0. */
