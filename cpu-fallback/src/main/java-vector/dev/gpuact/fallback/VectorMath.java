@@ -31,24 +31,11 @@ final class VectorMath {
     static final FloatVector V_E6 = FloatVector.broadcast(F, E6);
     static final FloatVector V_E7 = FloatVector.broadcast(F, E7);
     static final FloatVector V_E8 = FloatVector.broadcast(F, E8);
-    static final FloatVector V_ERFCX_FIT_END = FloatVector.broadcast(F, ERFCX_FIT_END);
-    static final FloatVector V_ERFCX_K = FloatVector.broadcast(F, ERFCX_K);
     static final FloatVector V_EXPM1_LARGE_EXPONENT = FloatVector.broadcast(F, EXPM1_LARGE_EXPONENT);
     static final FloatVector V_EXPM1_MIN = FloatVector.broadcast(F, EXPM1_MIN);
     static final FloatVector V_EXP_MAX = FloatVector.broadcast(F, EXP_MAX);
     static final FloatVector V_EXP_MIN = FloatVector.broadcast(F, EXP_MIN);
     static final FloatVector V_FLOAT_NEGATIVE_INFINITY = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
-    static final FloatVector V_H0 = FloatVector.broadcast(F, H0);
-    static final FloatVector V_H1 = FloatVector.broadcast(F, H1);
-    static final FloatVector V_H10 = FloatVector.broadcast(F, H10);
-    static final FloatVector V_H2 = FloatVector.broadcast(F, H2);
-    static final FloatVector V_H3 = FloatVector.broadcast(F, H3);
-    static final FloatVector V_H4 = FloatVector.broadcast(F, H4);
-    static final FloatVector V_H5 = FloatVector.broadcast(F, H5);
-    static final FloatVector V_H6 = FloatVector.broadcast(F, H6);
-    static final FloatVector V_H7 = FloatVector.broadcast(F, H7);
-    static final FloatVector V_H8 = FloatVector.broadcast(F, H8);
-    static final FloatVector V_H9 = FloatVector.broadcast(F, H9);
     static final FloatVector V_HALF = FloatVector.broadcast(F, 0.5f);
     static final FloatVector V_L1 = FloatVector.broadcast(F, L1);
     static final FloatVector V_L2 = FloatVector.broadcast(F, L2);
@@ -65,18 +52,9 @@ final class VectorMath {
     static final FloatVector V_MINUS_LN2_HI = FloatVector.broadcast(F, -LN2_HI);
     static final FloatVector V_MINUS_LN2_LO = FloatVector.broadcast(F, -LN2_LO);
     static final FloatVector V_MISH_SATURATION = FloatVector.broadcast(F, MISH_SATURATION);
-    static final FloatVector V_NORMAL_TAIL_END = FloatVector.broadcast(F, NORMAL_TAIL_END);
-    static final FloatVector V_R0 = FloatVector.broadcast(F, R0);
-    static final FloatVector V_R1 = FloatVector.broadcast(F, R1);
-    static final FloatVector V_R2 = FloatVector.broadcast(F, R2);
-    static final FloatVector V_R3 = FloatVector.broadcast(F, R3);
-    static final FloatVector V_R4 = FloatVector.broadcast(F, R4);
-    static final FloatVector V_R5 = FloatVector.broadcast(F, R5);
-    static final FloatVector V_R6 = FloatVector.broadcast(F, R6);
     static final FloatVector V_ROUNDING_SHIFT = FloatVector.broadcast(F, ROUNDING_SHIFT);
     static final FloatVector V_ROUNDING_SHIFT_127 = FloatVector.broadcast(F, ROUNDING_SHIFT + 127);
     static final FloatVector V_SCALE_DOWN = FloatVector.broadcast(F, SCALE_DOWN);
-    static final FloatVector V_SQRT_HALF = FloatVector.broadcast(F, SQRT_HALF);
 
     private VectorMath() {
     }
@@ -156,24 +134,4 @@ final class VectorMath {
         return ONE.blend(e, x.compare(VectorOperators.LT, ZERO)).div(e.add(ONE));
     }
 
-    static FloatVector erfcx(FloatVector z) {
-        FloatVector inverse = ONE.div(z.add(V_ERFCX_K));
-        FloatVector t = z.sub(V_ERFCX_K).mul(inverse);
-        FloatVector h = t.fma(V_H10, V_H9).fma(t, V_H8).fma(t, V_H7).fma(t, V_H6)
-                .fma(t, V_H5);
-        h = h.fma(t, V_H4).fma(t, V_H3).fma(t, V_H2).fma(t, V_H1)
-                .fma(t, V_H0);
-        return h.mul(inverse);
-    }
-
-    static FloatVector erfSmall(FloatVector z) {
-        FloatVector z2 = z.mul(z);
-        return z.mul(z2.fma(V_R6, V_R5).fma(z2, V_R4).fma(z2, V_R3).fma(z2, V_R2)
-                .fma(z2, V_R1).fma(z2, V_R0));
-    }
-
-    static FloatVector scaledGaussian(FloatVector a) {
-        FloatVector a2 = a.mul(a);
-        return exp(a2.mul(V_MINUS_HALF), a.fma(a, a2.neg()).mul(V_MINUS_HALF), V_SCALE_BITS);
-    }
-}
+            }

@@ -47,36 +47,6 @@ final class FloatMath {
     static final int SQRT_HALF_BITS = 0x3f3504f3;
     static final int MANTISSA_MASK = 0x007fffff;
 
-    static final float SQRT_HALF = 0.70710678118654752f;
-    /**
-     * (z + K) erfcx(z) = H(t), t = (z - K) / (z + K), K = 3, for z in [0, 10.5]: a degree-10 Chebyshev fit made with
-     * mpmath ({@code cpu-fallback/tools/fit_erfcx_float.py}), relative error 3e-9; lowest degree first.
-     */
-    static final float ERFCX_K = 3f;
-    static final float H0 = 1.0740069150924683f;
-    static final float H1 = -0.8833944797515869f;
-    static final float H2 = 0.5902283787727356f;
-    static final float H3 = -0.31046590209007263f;
-    static final float H4 = 0.11952830106019974f;
-    static final float H5 = -0.026840724050998688f;
-    static final float H6 = -0.0012236997717991471f;
-    static final float H7 = 0.0030836965888738632f;
-    static final float H8 = -0.00048565774341113865f;
-    static final float H9 = -0.0003294517518952489f;
-    static final float H10 = -1.088194721887703e-06f;
-    /** Past a = 20 the normal tail Phi(-a) is 0 even scaled by 2^64; the erfcx fit ends at z = a / sqrt 2 = 10.5. */
-    static final float NORMAL_TAIL_END = 20f;
-    static final float ERFCX_FIT_END = 14.5f;
-
-    /** erf(z) = z (R0 + R1 z^2 + ...): Taylor's coefficients 2/sqrt(pi) (-1)^n / (n! (2n + 1)), for z <= 1/2. */
-    static final float R0 = 1.1283791670955126f;
-    static final float R1 = -0.37612638903183754f;
-    static final float R2 = 0.11283791670955126f;
-    static final float R3 = -0.026866170645131252f;
-    static final float R4 = 0.005223977625442188f;
-    static final float R5 = -0.0008548327023450852f;
-    static final float R6 = 0.00012055332981789664f;
-
     private FloatMath() {
     }
 
@@ -187,24 +157,4 @@ final class FloatMath {
         return select(x < 0, e, 1) / (1 + e);
     }
 
-    /** erfcx(z) = e^(z^2) erfc(z) for z in [0, 10.5]. */
-    static float erfcx(float z) {
-        float inverse = 1 / (z + ERFCX_K);
-        float t = (z - ERFCX_K) * inverse;
-        float h = Math.fma(Math.fma(Math.fma(Math.fma(Math.fma(H10, t, H9), t, H8), t, H7), t, H6), t, H5);
-        h = Math.fma(Math.fma(Math.fma(Math.fma(Math.fma(h, t, H4), t, H3), t, H2), t, H1), t, H0);
-        return h * inverse;
-    }
-
-    /** erf(z) for 0 <= z <= 1/2. */
-    static float erfSmall(float z) {
-        float z2 = z * z;
-        return z * Math.fma(Math.fma(Math.fma(Math.fma(Math.fma(Math.fma(R6, z2, R5), z2, R4), z2, R3), z2, R2), z2, R1), z2, R0);
-    }
-
-    /** e^(-a^2/2) 2^64 for a in [0, 20] (a^2 carried as two floats, so the exponent is exact). */
-    static float scaledGaussian(float a) {
-        float a2 = a * a;
-        return exp(-0.5f * a2, -0.5f * Math.fma(a, a, -a2), SCALE_BITS);
-    }
 }
