@@ -46,9 +46,9 @@ public class CpuBackendBenchmark {
     @Param({"cpu", "cpu-scalar", "opencl"})
     public String backend;
 
-    /** Elementwise ops by catalog id, {@code _bwd} for the backward pass from x; row-wise ops as {@code id:columns}. */
+    /** Elementwise ops by catalog id, {@code _bwd} for the backward pass from x, {@code _bwdy} from the output; row-wise ops as {@code id:columns}. */
     @Param({"copy", "relu", "sigmoid", "tanh", "gelu", "silu", "mish", "softplus", "elu",
-        "relu_bwd", "sigmoid_bwd", "tanh_bwd", "silu_bwd", "gelu_bwd",
+        "relu_bwd", "sigmoid_bwd", "tanh_bwd", "silu_bwd", "gelu_bwd", "relu_bwdy", "sigmoid_bwdy", "tanh_bwdy",
         "softmax:1024", "log_softmax:1024", "softmax:8192", "log_softmax:8192"})
     public String op;
 
@@ -92,6 +92,10 @@ public class CpuBackendBenchmark {
             Activation rows = Op.byName(name.substring(0, colon)).defaults();
             RowLayout layout = RowLayout.of(size / columns, columns);
             return () -> device.applyRows(rows, x, y, layout);
+        }
+        if (name.endsWith("_bwdy")) {
+            Activation activation = Op.byName(name.substring(0, name.length() - "_bwdy".length())).defaults();
+            return () -> device.applyBackwardFromOutput(activation, x, dy, y);
         }
         if (name.endsWith("_bwd")) {
             Activation activation = Op.byName(name.substring(0, name.length() - "_bwd".length())).defaults();
