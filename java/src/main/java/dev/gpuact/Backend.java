@@ -7,8 +7,12 @@ import java.util.Objects;
  *
  * <p>Calls are synchronous: when one returns, its result is in the output buffer. Outputs may alias inputs
  * exactly (in place); partial overlap is rejected. Every argument is checked before any work starts, and a
- * rejected call leaves every buffer untouched. A backend is safe to share between threads. Closing it with
- * buffers still open is an {@link IllegalStateException} that names how many (they are freed anyway).
+ * rejected call leaves every buffer untouched. A backend is safe to share between threads.
+ *
+ * <p>Closing it waits for the work of its streams, then frees what is still open: buffers, streams
+ * ({@link #newStream()}) and host buffers ({@link #allocateHost}). If any was open, close throws an
+ * {@link IllegalStateException} naming how many of each (they are freed anyway); from then on using any of them is
+ * an {@link IllegalStateException} too.
  */
 public interface Backend extends AutoCloseable {
     /** {@code cpu}, {@code opencl} or {@code cuda}. */
@@ -112,12 +116,10 @@ public interface Backend extends AutoCloseable {
 
     /**
      * A queue of work that runs in order, apart from other streams, so uploads, kernels and downloads on different
-     * streams can overlap. The default runs each call at once (correct, no overlap: {@link Stream#isAsynchronous()}
-     * is false); a device backend overrides it with a CUDA stream or an OpenCL command queue.
+     * streams can overlap: a CUDA stream or an OpenCL command queue; the Java backend's runs each call at once
+     * (correct, no overlap: {@link Stream#isAsynchronous()} is false). Close it when done.
      */
-    default Stream newStream() {
-        return new dev.gpuact.spi.SynchronousStream(this);
-    }
+    Stream newStream();
 
     /**
      * Runs {@code work} (calls on this backend) and says how long the device spent on it: device events where the

@@ -2,8 +2,6 @@ package dev.gpuact;
 
 import dev.gpuact.measure.Calibration;
 import dev.gpuact.measure.Workload;
-import dev.gpuact.spi.BackendProvider;
-import dev.gpuact.spi.Probe;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;

@@ -6,7 +6,8 @@ import java.nio.FloatBuffer;
  * An ordered queue of transfers and kernels on one backend (a CUDA stream, an OpenCL command queue). Calls only
  * enqueue: the host memory passed to {@link #write} and {@link #read} must stay untouched, and results unread,
  * until {@link #synchronize()} returns. Work on different streams may overlap. Arguments are checked as the
- * synchronous calls check them, when enqueued.
+ * synchronous calls of {@link Backend} check them, when enqueued; each call means what the {@link Backend} method of
+ * the same name means. A stream closed, or whose backend was closed, throws an {@link IllegalStateException}.
  */
 public interface Stream extends AutoCloseable {
     Backend backend();
@@ -20,16 +21,39 @@ public interface Stream extends AutoCloseable {
     /** Enqueues y = f(x) elementwise. */
     void apply(Activation activation, DeviceBuffer x, DeviceBuffer y);
 
+    /** Enqueues dx = dy * f'(x) elementwise. */
+    void applyBackward(Activation activation, DeviceBuffer x, DeviceBuffer dy, DeviceBuffer dx);
+
+    /** Enqueues dx = dy * f'(x) from the saved output y ({@link Backend#applyBackwardFromOutput}). */
+    void applyBackwardFromOutput(Activation activation, DeviceBuffer y, DeviceBuffer dy, DeviceBuffer dx);
+
     /** Enqueues a row-wise op. */
     void applyRows(Activation activation, DeviceBuffer x, DeviceBuffer y, RowLayout layout);
+
+    /** Enqueues a row-wise backward pass from the forward input x. */
+    void applyRowsBackward(Activation activation, DeviceBuffer x, DeviceBuffer dy, DeviceBuffer dx, RowLayout layout);
+
+    /** Enqueues a row-wise backward pass from the saved output y ({@link Backend#applyRowsBackwardFromOutput}). */
+    void applyRowsBackwardFromOutput(Activation activation, DeviceBuffer y, DeviceBuffer dy, DeviceBuffer dx,
+                                     RowLayout layout);
+
+    /** Enqueues PReLU ({@link Backend#prelu}). */
+    void prelu(DeviceBuffer x, DeviceBuffer weight, DeviceBuffer y, long channels, long inner);
+
+    /** Enqueues PReLU's backward pass ({@link Backend#preluBackward}). */
+    void preluBackward(DeviceBuffer x, DeviceBuffer weight, DeviceBuffer dy, DeviceBuffer dx, DeviceBuffer dweight,
+                       long channels, long inner);
+
+    /** Enqueues dst = src, device to device. */
+    void copy(DeviceBuffer src, DeviceBuffer dst);
 
     /** Waits until everything enqueued so far has finished. */
     void synchronize();
 
-    /** False for the default stream that runs each call as it is enqueued. */
+    /** False for a stream that runs each call as it is enqueued (the Java backend's). */
     boolean isAsynchronous();
 
-    /** Waits for the enqueued work, then releases the stream. */
+    /** Waits for the enqueued work, then releases the stream; a second close does nothing. */
     @Override
     void close();
 }

@@ -3,8 +3,6 @@ package dev.gpuact;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.gpuact.spi.BackendProvider;
-import dev.gpuact.spi.Probe;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.logging.Handler;

@@ -2,8 +2,8 @@ package dev.gpuact.cli;
 
 import dev.gpuact.Backends;
 import dev.gpuact.Op;
+import dev.gpuact.Probe;
 import dev.gpuact.fallback.Vectorization;
-import dev.gpuact.spi.Probe;
 import java.io.PrintWriter;
 import java.util.List;
 import java.util.Locale;

@@ -2,13 +2,14 @@ package dev.gpuact.cli;
 
 import dev.gpuact.Activation;
 import dev.gpuact.Backend;
+import dev.gpuact.BackendProvider;
 import dev.gpuact.Backends;
 import dev.gpuact.DType;
 import dev.gpuact.DeviceBuffer;
 import dev.gpuact.Op;
+import dev.gpuact.Probe;
 import dev.gpuact.RowLayout;
-import dev.gpuact.spi.BackendProvider;
-import dev.gpuact.spi.Probe;
+import dev.gpuact.Stream;
 import java.util.List;
 
 /**
@@ -62,6 +63,11 @@ final class TestProviders {
 
     /** The CPU backend with a planted bug: sigmoid's forward result is 2^-18 too large, about 32 ULP. */
     public static final class Skewed implements BackendProvider {
+        @Override
+        public Stream newStream() {
+            return cpu.newStream();
+        }
+
         @Override
         public String name() {
             return "test-skewed";

@@ -10,15 +10,17 @@ import dev.gpuact.fallback.Prelu;
 import dev.gpuact.fallback.Rowwise;
 import dev.gpuact.spi.AbstractBackend;
 import dev.gpuact.spi.AbstractBuffer;
+import dev.gpuact.spi.WorkQueue;
 import java.nio.FloatBuffer;
 import java.util.EnumMap;
 import java.util.Map;
 
 /**
  * The {@code cpu} backend: buffers are Java float arrays and every op runs the cpu-fallback kernels, on all cores
- * for large inputs. Argument checks are done by {@link AbstractBackend}; this class only maps ops to kernels.
+ * for large inputs, on the calling thread ({@link WorkQueue#IMMEDIATE}: its streams run each call as it comes).
+ * Argument checks are done by {@link AbstractBackend}; this class only maps ops to kernels.
  */
-public final class CpuBackend extends AbstractBackend {
+public final class CpuBackend extends AbstractBackend<WorkQueue> {
     static final String NAME = "cpu";
     /** The largest Java array the JVMs in use will allocate. */
     public static final long MAX_LENGTH = Integer.MAX_VALUE - 8;
@@ -64,6 +66,11 @@ public final class CpuBackend extends AbstractBackend {
     }
 
     @Override
+    protected WorkQueue ownQueue() {
+        return WorkQueue.IMMEDIATE;
+    }
+
+    @Override
     protected void releaseDevice() {
         // Nothing beyond the buffers: the kernels share the common ForkJoinPool.
     }
@@ -73,24 +80,24 @@ public final class CpuBackend extends AbstractBackend {
     }
 
     @Override
-    protected void computeForward(Activation activation, AbstractBuffer x, AbstractBuffer y, long n) {
+    protected void computeForward(WorkQueue queue, Activation activation, AbstractBuffer x, AbstractBuffer y, long n) {
         kernel(activation.op()).forward(array(x), 0, array(y), 0, (int) n, activation.a(), activation.b());
     }
 
     @Override
-    protected void computeBackward(Activation activation, AbstractBuffer x, AbstractBuffer dy, AbstractBuffer dx, long n) {
+    protected void computeBackward(WorkQueue queue, Activation activation, AbstractBuffer x, AbstractBuffer dy, AbstractBuffer dx, long n) {
         kernel(activation.op()).backward(array(x), 0, array(dy), 0, array(dx), 0, (int) n, activation.a(), activation.b());
     }
 
     @Override
-    protected void computeBackwardFromOutput(Activation activation, AbstractBuffer y, AbstractBuffer dy,
+    protected void computeBackwardFromOutput(WorkQueue queue, Activation activation, AbstractBuffer y, AbstractBuffer dy,
                                              AbstractBuffer dx, long n) {
         OutputBackward.valueOf(activation.op().name()).backward(array(y), array(dy), array(dx), (int) n,
                 activation.a(), activation.b());
     }
 
     @Override
-    protected void computeRowsBackwardFromOutput(Activation activation, AbstractBuffer y, AbstractBuffer dy,
+    protected void computeRowsBackwardFromOutput(WorkQueue queue, Activation activation, AbstractBuffer y, AbstractBuffer dy,
                                                  AbstractBuffer dx, RowLayout layout) {
         Rowwise.Layout rows = rows(layout);
         double temperature = activation.param("temperature");
@@ -102,7 +109,7 @@ public final class CpuBackend extends AbstractBackend {
     }
 
     @Override
-    protected void computeRows(Activation activation, AbstractBuffer x, AbstractBuffer y, RowLayout layout) {
+    protected void computeRows(WorkQueue queue, Activation activation, AbstractBuffer x, AbstractBuffer y, RowLayout layout) {
         Rowwise.Layout rows = rows(layout);
         switch (activation.op()) {
             case SOFTMAX -> Rowwise.softmax(array(x), array(y), rows, activation.param("temperature"), maskedNan(activation));
@@ -113,7 +120,7 @@ public final class CpuBackend extends AbstractBackend {
     }
 
     @Override
-    protected void computeRowsBackward(Activation activation, AbstractBuffer x, AbstractBuffer dy, AbstractBuffer dx,
+    protected void computeRowsBackward(WorkQueue queue, Activation activation, AbstractBuffer x, AbstractBuffer dy, AbstractBuffer dx,
                                        RowLayout layout) {
         Rowwise.Layout rows = rows(layout);
         switch (activation.op()) {
@@ -127,15 +134,35 @@ public final class CpuBackend extends AbstractBackend {
     }
 
     @Override
-    protected void computePrelu(AbstractBuffer x, AbstractBuffer weight, AbstractBuffer y, long n, long channels,
+    protected void computePrelu(WorkQueue queue, AbstractBuffer x, AbstractBuffer weight, AbstractBuffer y, long n, long channels,
                                 long inner) {
         Prelu.forward(array(x), 0, array(weight), array(y), 0, (int) n, (int) channels, inner);
     }
 
     @Override
-    protected void computePreluBackward(AbstractBuffer x, AbstractBuffer weight, AbstractBuffer dy, AbstractBuffer dx,
+    protected void computePreluBackward(WorkQueue queue, AbstractBuffer x, AbstractBuffer weight, AbstractBuffer dy, AbstractBuffer dx,
                                         AbstractBuffer dweight, long n, long channels, long inner) {
         Prelu.backward(array(x), 0, array(weight), array(dy), 0, array(dx), 0, array(dweight), (int) n, (int) channels, inner);
+    }
+
+    @Override
+    protected void computeWrite(WorkQueue queue, AbstractBuffer dst, long offset, float[] src, int srcOffset, int count) {
+        System.arraycopy(src, srcOffset, array(dst), (int) offset, count);
+    }
+
+    @Override
+    protected void computeRead(WorkQueue queue, AbstractBuffer src, long offset, float[] dst, int dstOffset, int count) {
+        System.arraycopy(array(src), (int) offset, dst, dstOffset, count);
+    }
+
+    @Override
+    protected void computeWrite(WorkQueue queue, AbstractBuffer dst, long offset, FloatBuffer src) {
+        src.get(array(dst), (int) offset, src.remaining());
+    }
+
+    @Override
+    protected void computeRead(WorkQueue queue, AbstractBuffer src, long offset, FloatBuffer dst) {
+        dst.put(array(src), (int) offset, dst.remaining());
     }
 
     /** The checks upstream bound every extent by an array length, so the int conversions are exact. */
@@ -160,26 +187,6 @@ public final class CpuBackend extends AbstractBackend {
 
         float[] array() {
             return ((ArrayMemory) memory()).array();
-        }
-
-        @Override
-        protected void writeFloats(long offset, float[] src, int srcOffset, int count) {
-            System.arraycopy(src, srcOffset, array(), (int) offset, count);
-        }
-
-        @Override
-        protected void readFloats(long offset, float[] dst, int dstOffset, int count) {
-            System.arraycopy(array(), (int) offset, dst, dstOffset, count);
-        }
-
-        @Override
-        protected void writeFloats(long offset, FloatBuffer src) {
-            src.get(array(), (int) offset, src.remaining());
-        }
-
-        @Override
-        protected void readFloats(long offset, FloatBuffer dst) {
-            dst.put(array(), (int) offset, dst.remaining());
         }
     }
 

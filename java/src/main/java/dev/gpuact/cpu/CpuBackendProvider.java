@@ -1,8 +1,8 @@
 package dev.gpuact.cpu;
 
 import dev.gpuact.Backend;
-import dev.gpuact.spi.BackendProvider;
-import dev.gpuact.spi.Probe;
+import dev.gpuact.BackendProvider;
+import dev.gpuact.Probe;
 import java.util.List;
 
 /** The pure-Java backend: always usable, chosen last by automatic selection. */

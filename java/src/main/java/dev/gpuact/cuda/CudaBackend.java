@@ -9,11 +9,13 @@ import dev.gpuact.RowLayout;
 import dev.gpuact.Stream;
 import dev.gpuact.spi.AbstractBackend;
 import dev.gpuact.spi.AbstractBuffer;
+import dev.gpuact.spi.BackendHostBuffer;
+import dev.gpuact.spi.WorkQueue;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 import jcuda.CudaException;
@@ -31,13 +33,13 @@ import jcuda.driver.CUstream;
  *
  * <p>Every call pushes the context on the calling thread and pops it on return, so any number of Java threads may
  * share one backend, and a thread's own current context (an inference engine's) is the same afterwards. Work goes
- * on the calling thread's stream ({@link #useStream}, else the backend's own) and each call waits for it, as
- * {@link dev.gpuact.Backend} promises; a {@link #newStream()} enqueues without waiting. Transfers of Java arrays go
- * through a double-buffered pinned staging buffer ({@link PinnedStaging}); direct native-order
- * {@link FloatBuffer}s, such as {@link #allocateHost} memory, are copied from and to directly.
+ * on the {@link Target} each {@code compute*} method is given: the backend's own stream, whose work each call waits
+ * for as {@link dev.gpuact.Backend} promises, or a stream's ({@link #newStream()}, {@link #wrap(CUstream)}), whose
+ * work is left in flight. Transfers of Java arrays go through a double-buffered pinned staging buffer
+ * ({@link PinnedStaging}); direct native-order {@link FloatBuffer}s, such as {@link #allocateHost} memory, are copied
+ * from and to directly.
  */
-public final class CudaBackend extends AbstractBackend {
-    /** The most floats one {@link #allocateHost} buffer holds: its byte view is a {@link ByteBuffer}. */
+public final class CudaBackend extends AbstractBackend<CudaBackend.Target> {
 
     private final CudaDeviceInfo info;
     private final CudaDriver driver;
@@ -46,12 +48,8 @@ public final class CudaBackend extends AbstractBackend {
     private final CUstream ownStream;
     /** Synchronous calls: the backend's stream, and the scratch every waiting call shares under its monitor. */
     private final Target ownTarget;
-    /** Set while a thread's calls go elsewhere: an engine's stream, or a {@link CudaStream}. */
-    private final ThreadLocal<Target> redirected = new ThreadLocal<>();
     private final Map<String, CUfunction> functions = new ConcurrentHashMap<>();
     private final ThreadLocal<KernelArgs> launchArgs = ThreadLocal.withInitial(KernelArgs::new);
-    private final Set<CudaStream> openStreams = ConcurrentHashMap.newKeySet();
-    private final Set<PinnedHostBuffer> openHostBuffers = ConcurrentHashMap.newKeySet();
     private final PinnedStaging staging;
     /** Shared memory a block may have once its kernel opts in (227 KiB on an H100 or H200). */
     private final int blockSharedBytes;
@@ -59,10 +57,20 @@ public final class CudaBackend extends AbstractBackend {
     private volatile CudaException fault;
 
     /**
-     * Where a call's work goes: its stream, whether the call waits for it, and the scratch of its multi-kernel
-     * ops (shared by the waiting targets, one per {@link CudaStream}).
+     * Where a call's work goes: its stream, whether the call waits for it, the scratch of its multi-kernel ops (one
+     * per stream), and whether the backend created the stream (and so destroys it when the queue is released).
      */
-    record Target(CUstream stream, boolean waits, DeviceScratch scratch) {
+    record Target(CudaBackend backend, CUstream stream, boolean waits, DeviceScratch scratch, boolean ownsStream)
+            implements WorkQueue {
+        @Override
+        public void synchronize() {
+            backend.inContext(() -> backend.driver.synchronize(stream));
+        }
+
+        @Override
+        public void release() {
+            backend.release(this);
+        }
     }
 
     CudaBackend(CudaDeviceInfo info, Fatbin fatbin) {
@@ -99,7 +107,7 @@ public final class CudaBackend extends AbstractBackend {
         }
         module = loaded;
         ownStream = stream;
-        ownTarget = new Target(ownStream, true, new DeviceScratch(driver));
+        ownTarget = new Target(this, ownStream, true, new DeviceScratch(driver), true);
     }
 
     @Override
@@ -128,13 +136,13 @@ public final class CudaBackend extends AbstractBackend {
         return driver::popContext;
     }
 
-    private <T> T inContext(Supplier<T> call) {
+    <T> T inContext(Supplier<T> call) {
         try (Current c = current()) {
             return call.get();
         }
     }
 
-    private void inContext(Runnable call) {
+    void inContext(Runnable call) {
         try (Current c = current()) {
             call.run();
         }
@@ -171,29 +179,25 @@ public final class CudaBackend extends AbstractBackend {
         return new CudaBuffer(this, length, new CudaBuffer.DeviceMemory(this, pointer, address, length * Float.BYTES, false));
     }
 
-    /** Runs this thread's calls on the engine's {@code stream}, each waiting for it, until the scope is closed. */
-    public StreamScope useStream(CUstream stream) {
+    /**
+     * A {@link Stream} on a CUDA stream the caller owns (an inference engine's): its calls are enqueued there without
+     * waiting, in order with the engine's own work on that stream. Closing it waits for the stream and frees the
+     * scratch memory it used, but does not destroy the stream, which must outlive it.
+     */
+    public Stream wrap(CUstream stream) {
         Objects.requireNonNull(stream, "stream");
-        Target previous = redirected.get();
-        redirected.set(new Target(stream, true, ownTarget.scratch()));
-        return () -> restore(previous);
-    }
-
-    /** Restores the previous stream of the thread that opened it. */
-    public interface StreamScope extends AutoCloseable {
-        @Override
-        void close();
+        return openStream(() -> new Target(this, stream, false, new DeviceScratch(driver), false));
     }
 
     /**
-     * Device time of {@code work}, from CUDA events recorded around it on this thread's stream (the backend's own,
-     * or the engine's of {@link #useStream}): what the device spent, without launch overhead before the first call.
+     * Device time of {@code work}, from CUDA events recorded around it on the backend's own stream: what the device
+     * spent, without launch overhead before the first call.
      */
     @Override
     public Timing time(Runnable work) {
         Objects.requireNonNull(work, "work");
         try (Current c = current()) {
-            Target t = target();
+            Target t = ownTarget;
             CUevent start = driver.createEvent(true);
             try {
                 CUevent stop = driver.createEvent(true);
@@ -216,95 +220,61 @@ public final class CudaBackend extends AbstractBackend {
         return Math.round(millis * 1e6);
     }
 
+    @Override
+    protected Target ownQueue() {
+        return ownTarget;
+    }
+
     /**
      * A CUDA stream of its own (non-blocking, so it never waits for the legacy default stream): transfers of
      * direct buffers and kernels enqueue without waiting, so work on several streams overlaps.
      */
     @Override
-    public Stream newStream() {
-        requireOpen();
-        CudaStream s = new CudaStream(this, inContext(driver::createStream));
-        openStreams.add(s);
-        return s;
+    protected Target newStreamQueue() {
+        return new Target(this, inContext(driver::createStream), false, new DeviceScratch(driver), true);
     }
 
-    /** Runs {@code call} with this thread's work going to {@code target}. */
-    void enqueue(Target target, Runnable call) {
-        Target previous = redirected.get();
-        redirected.set(target);
-        try {
-            call.run();
-        } finally {
-            restore(previous);
-        }
-    }
-
-    private void restore(Target previous) {
-        if (previous == null) {
-            redirected.remove();
-        } else {
-            redirected.set(previous);
-        }
-    }
-
-    void waitFor(Target target) {
-        inContext(() -> driver.synchronize(target.stream()));
-    }
-
-    /** A stream's synchronize: refused once the backend is closing, whose context may already be gone. */
-    void synchronizeStream(Target target) {
-        guarded(() -> {
-            requireOpen();
-            waitFor(target);
+    /** A stream's release: waits for its work, frees its scratch, and destroys the stream if it is ours. */
+    private void release(Target t) {
+        inContext(() -> {
+            RuntimeException failure = attempt(null, () -> driver.synchronize(t.stream()));
+            failure = attempt(failure, () -> {
+                synchronized (t.scratch()) {
+                    t.scratch().free();
+                }
+            });
+            if (t.ownsStream()) {
+                failure = attempt(failure, () -> driver.destroyStream(t.stream()));
+            }
+            if (failure != null) {
+                throw failure;
+            }
         });
-    }
-
-    /** Forgets a closing stream and runs its release with the context current. */
-    void release(CudaStream stream, Runnable release) {
-        openStreams.remove(stream);
-        inContext(release);
-    }
-
-    /** The buffer as this backend's own open buffer, else an exception naming {@code role}. */
-    CudaBuffer ownBuffer(DeviceBuffer buffer, String role) {
-        return (CudaBuffer) own(buffer, role);
     }
 
     // ---- memory --------------------------------------------------------------------------------------------------
 
     /** Page-locked host memory from {@code cuMemAllocHost}: copies from and to it go straight to the device. */
     @Override
-    public HostBuffer allocateHost(int length) {
-        requireOpen();
-        HostBuffer.checkLength(length);
-        HostBuffer.reclaimClosed();
-        PinnedHostBuffer host;
+    protected BackendHostBuffer newHostBuffer(int length) {
         if (length == 0) {
-            host = new PinnedHostBuffer(this, null, ByteBuffer.allocateDirect(0));
-        } else {
-            long bytes = (long) length * Float.BYTES;
-            try (Current c = current()) {
-                Pointer memory;
-                try {
-                    memory = driver.allocHost(bytes);
-                } catch (CudaException e) {
-                    throw new IllegalStateException("cuda: cannot allocate " + length + " floats (" + bytes
-                            + " bytes) of pinned host memory for " + info.describe() + ": " + e.getMessage(), e);
-                }
-                try {
-                    host = new PinnedHostBuffer(this, memory, driver.hostBytes(memory, 0, bytes));
-                } catch (RuntimeException e) {
-                    driver.freeHost(memory);
-                    throw e;
-                }
+            return new PinnedHostBuffer(this, null, ByteBuffer.allocateDirect(0));
+        }
+        long bytes = (long) length * Float.BYTES;
+        try (Current c = current()) {
+            Pointer memory;
+            try {
+                memory = driver.allocHost(bytes);
+            } catch (CudaException e) {
+                throw CudaErrors.failure(name(), "cuMemAllocHost", e);
+            }
+            try {
+                return new PinnedHostBuffer(this, memory, driver.hostBytes(memory, 0, bytes));
+            } catch (RuntimeException e) {
+                driver.freeHost(memory);
+                throw e;
             }
         }
-        openHostBuffers.add(host);
-        return host;
-    }
-
-    void hostBufferClosed(PinnedHostBuffer host) {
-        openHostBuffers.remove(host);
     }
 
     /** Frees pinned memory once no view of it is left (see HostBuffer); the context's end has freed it already. */
@@ -330,15 +300,14 @@ public final class CudaBackend extends AbstractBackend {
     @Override
     protected AbstractBuffer newBuffer(DType dtype, long length) {
         try (Current c = current()) {
-            Target t = target();
+            Target t = ownTarget;
             long bytes = length * Float.BYTES;
             CUdeviceptr pointer = new CUdeviceptr();
             if (bytes > 0) {
                 try {
                     pointer = driver.alloc(bytes);
                 } catch (CudaException e) {
-                    throw new IllegalStateException("cuda: cannot allocate " + length + " floats (" + bytes + " bytes) on "
-                            + info.describe() + ": " + e.getMessage(), e);
+                    throw CudaErrors.failure(name(), "cuMemAlloc", e);
                 }
                 try {
                     driver.memsetD32(pointer, 0, length, t.stream());
@@ -353,38 +322,60 @@ public final class CudaBackend extends AbstractBackend {
         }
     }
 
-    /** Through the shared staging buffer, which waits for the copy even on a {@link CudaStream}. */
-    void upload(CudaBuffer to, long offset, float[] src, int srcOffset, int count) {
+    /** Through the shared staging buffer, which waits for the copy even on a stream. */
+    @Override
+    protected void computeWrite(Target t, AbstractBuffer dst, long offset, float[] src, int srcOffset, int count) {
         try (Current c = current()) {
-            staging.upload(to.pointer().withByteOffset(offset * Float.BYTES), src, srcOffset, count, target().stream());
+            staging.upload(pointer(dst, offset), src, srcOffset, count, t.stream());
         }
     }
 
-    void download(CudaBuffer from, long offset, float[] dst, int dstOffset, int count) {
+    @Override
+    protected void computeRead(Target t, AbstractBuffer src, long offset, float[] dst, int dstOffset, int count) {
         try (Current c = current()) {
-            staging.download(from.pointer().withByteOffset(offset * Float.BYTES), dst, dstOffset, count, target().stream());
+            staging.download(pointer(src, offset), dst, dstOffset, count, t.stream());
         }
     }
 
-    /** In stream order: from pinned memory the copy is asynchronous, from pageable memory the driver stages it. */
-    void uploadDirect(CudaBuffer to, long offset, FloatBuffer src) {
+    /**
+     * Direct native-order buffers in stream order: from pinned memory the copy is asynchronous, from pageable memory
+     * the driver stages it. Other buffers take the chunked path through the staging buffer.
+     */
+    @Override
+    protected void computeWrite(Target t, AbstractBuffer dst, long offset, FloatBuffer src) {
+        if (!directNativeOrder(src)) {
+            super.computeWrite(t, dst, offset, src);
+            return;
+        }
         try (Current c = current()) {
-            Target t = target();
-            driver.copyHostToDevice(to.pointer().withByteOffset(offset * Float.BYTES), Pointer.toBuffer(src),
-                    (long) src.remaining() * Float.BYTES, t.stream());
+            driver.copyHostToDevice(pointer(dst, offset), Pointer.toBuffer(src), (long) src.remaining() * Float.BYTES,
+                    t.stream());
             src.position(src.limit());
             finish(t);
         }
     }
 
-    void downloadDirect(CudaBuffer from, long offset, FloatBuffer dst) {
+    @Override
+    protected void computeRead(Target t, AbstractBuffer src, long offset, FloatBuffer dst) {
+        if (!directNativeOrder(dst)) {
+            super.computeRead(t, src, offset, dst);
+            return;
+        }
         try (Current c = current()) {
-            Target t = target();
-            driver.copyDeviceToHost(Pointer.toBuffer(dst), from.pointer().withByteOffset(offset * Float.BYTES),
-                    (long) dst.remaining() * Float.BYTES, t.stream());
+            driver.copyDeviceToHost(Pointer.toBuffer(dst), pointer(src, offset), (long) dst.remaining() * Float.BYTES,
+                    t.stream());
             dst.position(dst.limit());
             finish(t);
         }
+    }
+
+    private static boolean directNativeOrder(FloatBuffer host) {
+        return host.isDirect() && host.order() == ByteOrder.nativeOrder();
+    }
+
+    /** The device address of element {@code offset} of a buffer. */
+    private static CUdeviceptr pointer(AbstractBuffer buffer, long offset) {
+        return ((CudaBuffer) buffer).pointer().withByteOffset(offset * Float.BYTES);
     }
 
     @Override
@@ -393,7 +384,7 @@ public final class CudaBackend extends AbstractBackend {
     }
 
     @Override
-    protected void computeCopy(AbstractBuffer src, AbstractBuffer dst, long n) {
+    protected void computeCopy(Target t, AbstractBuffer src, AbstractBuffer dst, long n) {
         CudaBuffer from = (CudaBuffer) src;
         CudaBuffer to = (CudaBuffer) dst;
         if (from.address() == to.address()) {
@@ -401,7 +392,6 @@ public final class CudaBackend extends AbstractBackend {
         }
         DeviceRanges.requireApartOrSame(from, "src", to, "dst");
         try (Current c = current()) {
-            Target t = target();
             driver.copyDeviceToDevice(to.pointer(), from.pointer(), n * Float.BYTES, t.stream());
             finish(t);
         }
@@ -410,34 +400,33 @@ public final class CudaBackend extends AbstractBackend {
     // ---- compute -------------------------------------------------------------------------------------------------
 
     @Override
-    protected void computeForward(Activation activation, AbstractBuffer x, AbstractBuffer y, long n) {
+    protected void computeForward(Target t, Activation activation, AbstractBuffer x, AbstractBuffer y, long n) {
         DeviceRanges.requireApartOrSame(x, "x", y, "y");
-        elementwise(KernelNames.forward(activation.op()), activation, n, addr(x), addr(y));
+        elementwise(t, KernelNames.forward(activation.op()), activation, n, addr(x), addr(y));
     }
 
     @Override
-    protected void computeBackward(Activation activation, AbstractBuffer x, AbstractBuffer dy, AbstractBuffer dx, long n) {
+    protected void computeBackward(Target t, Activation activation, AbstractBuffer x, AbstractBuffer dy, AbstractBuffer dx, long n) {
         DeviceRanges.requireApartOrSame(x, "x", dx, "dx");
         DeviceRanges.requireApartOrSame(dy, "dy", dx, "dx");
-        elementwise(KernelNames.backward(activation.op()), activation, n, addr(x), addr(dy), addr(dx));
+        elementwise(t, KernelNames.backward(activation.op()), activation, n, addr(x), addr(dy), addr(dx));
     }
 
     @Override
-    protected void computeBackwardFromOutput(Activation activation, AbstractBuffer y, AbstractBuffer dy,
+    protected void computeBackwardFromOutput(Target t, Activation activation, AbstractBuffer y, AbstractBuffer dy,
                                              AbstractBuffer dx, long n) {
         DeviceRanges.requireApartOrSame(y, "y", dx, "dx");
         DeviceRanges.requireApartOrSame(dy, "dy", dx, "dx");
-        elementwise(KernelNames.backwardFromOutput(activation.op()), activation, n, addr(y), addr(dy), addr(dx));
+        elementwise(t, KernelNames.backwardFromOutput(activation.op()), activation, n, addr(y), addr(dy), addr(dx));
     }
 
     /** One warp per row (from_output.cuh), eight rows to a block. */
     @Override
-    protected void computeRowsBackwardFromOutput(Activation activation, AbstractBuffer y, AbstractBuffer dy,
+    protected void computeRowsBackwardFromOutput(Target t, Activation activation, AbstractBuffer y, AbstractBuffer dy,
                                                  AbstractBuffer dx, RowLayout layout) {
         DeviceRanges.requireApart(y, "y", dx, "dx");
         DeviceRanges.requireApart(dy, "dy", dx, "dx");
         try (Current c = current()) {
-            Target t = target();
             args().i64(addr(y)).i64(addr(dy)).i64(addr(dx)).i64(layout.rows()).i64(layout.cols())
                     .i64(layout.xStride()).i64(layout.yStride()).f32(activation.a());
             long rowsPerBlock = LaunchGeometry.BLOCK / 32;
@@ -447,9 +436,8 @@ public final class CudaBackend extends AbstractBackend {
         }
     }
 
-    private void elementwise(String kernel, Activation activation, long n, long... buffers) {
+    private void elementwise(Target t, String kernel, Activation activation, long n, long... buffers) {
         try (Current c = current()) {
-            Target t = target();
             boolean vectorized = LaunchGeometry.vectorizable(buffers);
             KernelArgs args = args();
             for (long b : buffers) {
@@ -462,11 +450,10 @@ public final class CudaBackend extends AbstractBackend {
     }
 
     @Override
-    protected void computePrelu(AbstractBuffer x, AbstractBuffer weight, AbstractBuffer y, long n, long channels, long inner) {
+    protected void computePrelu(Target t, AbstractBuffer x, AbstractBuffer weight, AbstractBuffer y, long n, long channels, long inner) {
         DeviceRanges.requireApartOrSame(x, "x", y, "y");
         DeviceRanges.requireApart(weight, "weight", y, "y");
         try (Current c = current()) {
-            Target t = target();
             boolean vectorized = LaunchGeometry.vectorizable(addr(x), addr(y));
             args().i64(addr(x)).i64(addr(weight)).i64(addr(y)).i64(n)
                     .channelOf(channels, LaunchGeometry.preluInner(n, inner)).i32(vectorized ? 1 : 0);
@@ -476,10 +463,9 @@ public final class CudaBackend extends AbstractBackend {
     }
 
     @Override
-    protected void computePreluBackward(AbstractBuffer x, AbstractBuffer weight, AbstractBuffer dy, AbstractBuffer dx,
+    protected void computePreluBackward(Target t, AbstractBuffer x, AbstractBuffer weight, AbstractBuffer dy, AbstractBuffer dx,
                                         AbstractBuffer dweight, long n, long channels, long inner) {
         try (Current c = current()) {
-            Target t = target();
             if (n == 0) {
                 driver.memsetD32(((CudaBuffer) dweight).pointer(), 0, channels, t.stream());
                 finish(t);
@@ -514,23 +500,23 @@ public final class CudaBackend extends AbstractBackend {
     }
 
     @Override
-    protected void computeRows(Activation activation, AbstractBuffer x, AbstractBuffer y, RowLayout layout) {
+    protected void computeRows(Target t, Activation activation, AbstractBuffer x, AbstractBuffer y, RowLayout layout) {
         DeviceRanges.requireApartOrSame(x, "x", y, "y");
-        rows(activation, layout, false, addr(x), 0, addr(y));
+        rows(t, activation, layout, false, addr(x), 0, addr(y));
     }
 
     @Override
-    protected void computeRowsBackward(Activation activation, AbstractBuffer x, AbstractBuffer dy, AbstractBuffer dx,
+    protected void computeRowsBackward(Target t, Activation activation, AbstractBuffer x, AbstractBuffer dy, AbstractBuffer dx,
                                        RowLayout layout) {
         DeviceRanges.requireApart(x, "x", dx, "dx");
         DeviceRanges.requireApart(dy, "dy", dx, "dx");
-        rows(activation, layout, true, addr(x), addr(dy), addr(dx));
+        rows(t, activation, layout, true, addr(x), addr(dy), addr(dx));
     }
 
     /** A row-wise op; {@code dy} is used only when {@code backward}, and {@code out} is y or dx. */
-    private void rows(Activation activation, RowLayout layout, boolean backward, long x, long dy, long out) {
+    private void rows(Target t, Activation activation, RowLayout layout, boolean backward, long x, long dy, long out) {
         try (Current c = current()) {
-            rowsInContext(target(), activation, layout, backward, x, dy, out);
+            rowsInContext(t, activation, layout, backward, x, dy, out);
         }
     }
 
@@ -597,12 +583,6 @@ public final class CudaBackend extends AbstractBackend {
 
     // ---- launching -----------------------------------------------------------------------------------------------
 
-    /** Where this thread's work goes; the caller has made the context current. */
-    private Target target() {
-        Target t = redirected.get();
-        return t != null ? t : ownTarget;
-    }
-
     /** This thread's argument slots, emptied. */
     private KernelArgs args() {
         return launchArgs.get().reset();
@@ -619,7 +599,7 @@ public final class CudaBackend extends AbstractBackend {
         driver.launch(f, shape, t.stream(), launchArgs.get());
     }
 
-    /** A synchronous call waits for its work; a {@link CudaStream}'s call leaves it queued. */
+    /** A synchronous call waits for its work; a stream's call leaves it queued. */
     private void finish(Target t) {
         if (t.waits()) {
             driver.synchronize(t.stream());
@@ -650,17 +630,13 @@ public final class CudaBackend extends AbstractBackend {
         }
     }
 
-    /** Closes what is still open (streams, pinned host memory), then the stream, module and context. */
+    /** Frees the backend's own stream and scratch, the staging buffer, the module and the context. */
     @Override
     protected void releaseDevice() {
-        int streams = openStreams.size();
-        int hostBuffers = openHostBuffers.size();
         RuntimeException failure = fault != null
                 ? new IllegalStateException("backend '" + name() + "' closed after a device fault, its memory freed "
                 + "with its context: " + fault.getMessage(), fault)
                 : null;
-        failure = attempt(failure, () -> openStreams.forEach(CudaStream::close));
-        failure = attempt(failure, () -> openHostBuffers.forEach(HostBuffer::close));
         try (Current c = current()) {
             failure = attempt(failure, () -> {
                 synchronized (ownTarget.scratch()) {
@@ -675,10 +651,6 @@ public final class CudaBackend extends AbstractBackend {
         }
         if (failure != null) {
             throw failure;
-        }
-        if (streams + hostBuffers > 0) {
-            throw new IllegalStateException("backend '" + name() + "' closed with " + streams + " stream(s) and " + hostBuffers
-                    + " pinned host buffer(s) still open; they were freed, but each should be closed first");
         }
     }
 

@@ -14,9 +14,9 @@ import static jcuda.driver.JCudaDriver.cuModuleLoadData;
 import static jcuda.driver.JCudaDriver.cuModuleUnload;
 
 import dev.gpuact.Backend;
+import dev.gpuact.BackendProvider;
 import dev.gpuact.BackendUnavailableException;
-import dev.gpuact.spi.BackendProvider;
-import dev.gpuact.spi.Probe;
+import dev.gpuact.Probe;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;

@@ -2,8 +2,6 @@ package dev.gpuact.cuda;
 
 import dev.gpuact.DType;
 import dev.gpuact.spi.AbstractBuffer;
-import java.nio.ByteOrder;
-import java.nio.FloatBuffer;
 import jcuda.driver.CUdeviceptr;
 
 /** float32 device memory: allocated by the backend, or an engine's memory wrapped without a copy. */
@@ -53,33 +51,5 @@ final class CudaBuffer extends AbstractBuffer {
     @Override
     protected Range range() {
         return new Range(backend, memory.address, byteSize());
-    }
-
-    @Override
-    protected void writeFloats(long offset, float[] src, int srcOffset, int count) {
-        backend.upload(this, offset, src, srcOffset, count);
-    }
-
-    @Override
-    protected void readFloats(long offset, float[] dst, int dstOffset, int count) {
-        backend.download(this, offset, dst, dstOffset, count);
-    }
-
-    @Override
-    protected void writeFloats(long offset, FloatBuffer src) {
-        if (src.isDirect() && src.order() == ByteOrder.nativeOrder()) {
-            backend.uploadDirect(this, offset, src);
-        } else {
-            super.writeFloats(offset, src);
-        }
-    }
-
-    @Override
-    protected void readFloats(long offset, FloatBuffer dst) {
-        if (dst.isDirect() && dst.order() == ByteOrder.nativeOrder()) {
-            backend.downloadDirect(this, offset, dst);
-        } else {
-            super.readFloats(offset, dst);
-        }
     }
 }

@@ -1,6 +1,6 @@
 package dev.gpuact.cuda;
 
-import dev.gpuact.HostBuffer;
+import dev.gpuact.spi.BackendHostBuffer;
 import java.nio.ByteBuffer;
 import jcuda.Pointer;
 
@@ -8,20 +8,15 @@ import jcuda.Pointer;
  * Page-locked host memory from {@code cuMemAllocHost}: the device copies it by DMA, and a copy on a stream
  * returns at once. Freed by {@link #close()}, or by the backend's close at the latest.
  */
-final class PinnedHostBuffer extends HostBuffer {
+final class PinnedHostBuffer extends BackendHostBuffer {
     private final CudaBackend backend;
     /** Null for an empty buffer, which holds no native memory. */
     private final Pointer memory;
 
     PinnedHostBuffer(CudaBackend backend, Pointer memory, ByteBuffer bytes) {
-        super(bytes, true);
+        super(backend, bytes, true);
         this.backend = backend;
         this.memory = memory;
-    }
-
-    @Override
-    protected void closed() {
-        backend.hostBufferClosed(this);
     }
 
     @Override

@@ -12,17 +12,16 @@ import dev.gpuact.DeviceBuffer;
 import dev.gpuact.HostBuffer;
 import dev.gpuact.NativeCallException;
 import dev.gpuact.Op;
-import dev.gpuact.OutOfDeviceMemoryException;
 import dev.gpuact.RowLayout;
-import dev.gpuact.Stream;
 import dev.gpuact.spi.AbstractBackend;
 import dev.gpuact.spi.AbstractBuffer;
+import dev.gpuact.spi.BackendHostBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.jocl.CL;
 import org.jocl.CLException;
@@ -37,14 +36,14 @@ import org.jocl.cl_program;
 
 /**
  * The OpenCL backend: one context, in-order queue and program per device; each {@link #newStream() stream} adds
- * an in-order queue of its own.
+ * an in-order queue of its own, and the {@code compute*} methods enqueue on the queue they are given.
  *
  * <p>{@link #open} creates its own context and queue; {@link #wrap(cl_context, cl_device_id, cl_command_queue)}
  * runs on a host engine's, which it never releases (the engine must keep them alive until this backend is
  * closed), and {@link #wrap(cl_mem, long)} applies activations to the engine's cl_mem without a copy. The
  * program comes from an on-disk binary cache when it can (see {@link #programFromCache()}).
  */
-public final class OpenClBackend extends AbstractBackend {
+public final class OpenClBackend extends AbstractBackend<OpenClQueue> {
     private static final int MAX_WORK_GROUP = 256;
     /** PReLU's dweight: a chunk per work-group of about this many elements of a channel, at most 256 chunks. */
     private static final long PRELU_CHUNK_ELEMENTS = 1L << 16;
@@ -61,13 +60,8 @@ public final class OpenClBackend extends AbstractBackend {
     /** Tests force a shape to check every shape on one device; null means choose by device type (and op). */
     private volatile RowKernelShape forcedRowShape;
     private volatile ElementwiseShape forcedElementwiseShape;
-    /** The stream queue this thread is enqueueing on (commands are then not waited for); null: the backend's. */
-    private final ThreadLocal<OpenClQueue> streamQueue = new ThreadLocal<>();
     /** Device nanoseconds of the commands this thread completed inside {@link #time}; null outside it. */
     private final ThreadLocal<long[]> deviceNanos = new ThreadLocal<>();
-    /** Released before the context when the backend closes, so none outlives it. */
-    private final Set<OpenClStream> streams = ConcurrentHashMap.newKeySet();
-    private final Set<OpenClHostBuffer> hostBuffers = ConcurrentHashMap.newKeySet();
     private volatile long memoryLimit;
 
     private OpenClBackend(OpenClDevice device, cl_context context, boolean ownsContext, OpenClQueue queue,
@@ -111,7 +105,7 @@ public final class OpenClBackend extends AbstractBackend {
         cl_context context = CL.clCreateContext(properties, 1, new cl_device_id[] {device.id()}, null, null, null);
         OpenClQueue queue;
         try {
-            queue = OpenClQueue.create(context, device.id());
+            queue = OpenClQueue.create(context, device.id(), true);
         } catch (RuntimeException e) {
             CL.clReleaseContext(context);
             throw e;
@@ -130,7 +124,7 @@ public final class OpenClBackend extends AbstractBackend {
         Objects.requireNonNull(device, "device");
         Objects.requireNonNull(queue, "queue");
         CL.setExceptionsEnabled(true);
-        return new OpenClBackend(OpenClDevices.describe(-1, device), context, false, new OpenClQueue(queue, false),
+        return new OpenClBackend(OpenClDevices.describe(-1, device), context, false, new OpenClQueue(queue, false, true),
                 new ProgramBuilder(ProgramBuilder.defaultCacheDir()));
     }
 
@@ -188,40 +182,18 @@ public final class OpenClBackend extends AbstractBackend {
      * (transfers from it still skip any Java-side copy).
      */
     @Override
-    public HostBuffer allocateHost(int length) {
-        return guarded(() -> {
-            requireOpen();
-            HostBuffer.checkLength(length);
-            if (length == 0) {
-                return HostBuffer.direct(0); // OpenCL has no empty memory objects
-            }
-            HostBuffer.reclaimClosed();
-            long bytes = (long) length * Float.BYTES;
-            cl_mem mem;
-            try {
-                mem = CL.clCreateBuffer(context, CL_MEM_READ_WRITE | CL_MEM_ALLOC_HOST_PTR, bytes, null, null);
-            } catch (CLException e) {
-                throw hostAllocationFailed(length, e);
-            }
-            OpenClHostBuffer host;
-            try {
-                host = new OpenClHostBuffer(this, mem, queue.map(mem, bytes), !device.isCpu());
-            } catch (CLException e) {
-                CL.clReleaseMemObject(mem);
-                throw hostAllocationFailed(length, e);
-            }
-            hostBuffers.add(host);
-            return host;
-        });
-    }
-
-    private RuntimeException hostAllocationFailed(int length, CLException e) {
-        NativeCallException failure = nativeFailure(e);
-        if (!failure.outOfMemory()) {
-            return failure;
+    protected BackendHostBuffer newHostBuffer(int length) {
+        if (length == 0) {
+            return super.newHostBuffer(0); // OpenCL has no empty memory objects
         }
-        return new OutOfDeviceMemoryException(name() + ": cannot allocate " + length + " floats of mapped host memory: "
-                + failure.getMessage(), failure);
+        long bytes = (long) length * Float.BYTES;
+        cl_mem mem = CL.clCreateBuffer(context, CL_MEM_READ_WRITE | CL_MEM_ALLOC_HOST_PTR, bytes, null, null);
+        try {
+            return new OpenClHostBuffer(this, mem, queue.map(mem, bytes), !device.isCpu());
+        } catch (RuntimeException e) {
+            CL.clReleaseMemObject(mem);
+            throw e;
+        }
     }
 
     /** JOCL's exceptions as the typed {@link NativeCallException}, naming the OpenCL function from the stack. */
@@ -244,51 +216,15 @@ public final class OpenClBackend extends AbstractBackend {
         return new NativeCallException(name(), call, code, CL.stringFor_errorCode(code), outOfMemory, e);
     }
 
-    void hostBufferClosed(OpenClHostBuffer host) {
-        hostBuffers.remove(host);
-    }
-
-    /** Host buffers from {@link #allocateHost} not yet closed. */
-    int openHostBuffers() {
-        return hostBuffers.size();
-    }
-
-    /** A stream on a new in-order queue in this backend's context. */
     @Override
-    public Stream newStream() {
-        return guarded(() -> {
-            requireOpen();
-            OpenClStream stream = new OpenClStream(this, OpenClQueue.create(context, device.id()));
-            streams.add(stream);
-            return stream;
-        });
+    protected OpenClQueue ownQueue() {
+        return queue;
     }
 
-    void streamClosed(OpenClStream stream) {
-        streams.remove(stream);
-    }
-
-    /** Streams from {@link #newStream} not yet closed. */
-    int openStreams() {
-        return streams.size();
-    }
-
-    /** Runs {@code call} (a checked entry point of this backend) so that its commands go on the stream's queue. */
-    void enqueueOn(OpenClStream stream, Runnable call) {
-        // The lifecycle lock before the stream's monitor, in the order close() takes them (it closes the streams
-        // while holding the lock): the other order deadlocks a stream's call against close().
-        guarded(() -> {
-            synchronized (stream) {
-                stream.requireOpen();
-                OpenClQueue outer = streamQueue.get();
-                streamQueue.set(stream.queue());
-                try {
-                    call.run();
-                } finally {
-                    streamQueue.set(outer);
-                }
-            }
-        }, stream);
+    /** A stream's queue: a new in-order queue in this backend's context, whose commands calls do not wait for. */
+    @Override
+    protected OpenClQueue newStreamQueue() {
+        return OpenClQueue.create(context, device.id(), false);
     }
 
     /**
@@ -323,37 +259,91 @@ public final class OpenClBackend extends AbstractBackend {
     }
 
     @Override
-    protected void computeCopy(AbstractBuffer src, AbstractBuffer dst, long n) {
-        complete(target().copy(mem(src), mem(dst), n * Float.BYTES));
+    protected void computeCopy(OpenClQueue on, AbstractBuffer src, AbstractBuffer dst, long n) {
+        complete(on, on.copy(mem(src), mem(dst), n * Float.BYTES));
+    }
+
+    @Override
+    protected void computeWrite(OpenClQueue on, AbstractBuffer dst, long offset, float[] src, int srcOffset, int count) {
+        transfer(on, Direction.WRITE, dst, offset, count, Pointer.to(src).withByteOffset((long) srcOffset * Float.BYTES),
+                false);
+    }
+
+    @Override
+    protected void computeRead(OpenClQueue on, AbstractBuffer src, long offset, float[] dst, int dstOffset, int count) {
+        transfer(on, Direction.READ, src, offset, count, Pointer.to(dst).withByteOffset((long) dstOffset * Float.BYTES),
+                false);
     }
 
     /**
-     * A transfer between a buffer and host memory. On the backend's queue it blocks; on a stream it is left in
-     * flight when the host memory is a direct buffer (which the stream holds on to), and blocks for a heap array.
+     * Direct and array-backed buffers go straight to the driver (a direct one, e.g. a mapped {@link HostBuffer}, is
+     * left in flight on a stream); read-only heap buffers and buffers in the other byte order take the chunked path.
      */
-    void transfer(OpenClBuffer.Direction direction, cl_mem mem, long offset, long count, Pointer host,
-                  boolean directHost) {
-        OpenClQueue on = target();
-        boolean blocking = on == queue || !directHost;
+    @Override
+    protected void computeWrite(OpenClQueue on, AbstractBuffer dst, long offset, FloatBuffer src) {
+        if (!src.isDirect() && !src.hasArray() || foreignOrder(src)) {
+            super.computeWrite(on, dst, offset, src);
+            return;
+        }
+        int count = src.remaining();
+        transfer(on, Direction.WRITE, dst, offset, count, remaining(src), src.isDirect());
+        src.position(src.position() + count);
+    }
+
+    @Override
+    protected void computeRead(OpenClQueue on, AbstractBuffer src, long offset, FloatBuffer dst) {
+        if (!dst.isDirect() && !dst.hasArray() || foreignOrder(dst)) {
+            super.computeRead(on, src, offset, dst);
+            return;
+        }
+        int count = dst.remaining();
+        transfer(on, Direction.READ, src, offset, count, remaining(dst), dst.isDirect());
+        dst.position(dst.position() + count);
+    }
+
+    /**
+     * A direct buffer in the other byte order (big-endian, the default of {@code ByteBuffer.allocateDirect}) holds
+     * its floats byte-swapped; the driver copies bytes, so it takes the chunked path, which converts them.
+     */
+    private static boolean foreignOrder(FloatBuffer floats) {
+        return floats.isDirect() && floats.order() != ByteOrder.nativeOrder();
+    }
+
+    /**
+     * The address of the remaining floats. A heap buffer is addressed through its array: JOCL's Pointer.to(Buffer)
+     * ignores the array offset of a sliced heap buffer and would transfer from the array's start.
+     */
+    private static Pointer remaining(FloatBuffer floats) {
+        return floats.isDirect() ? Pointer.to(floats.slice())
+                : Pointer.to(floats.array()).withByteOffset((long) (floats.arrayOffset() + floats.position()) * Float.BYTES);
+    }
+
+    /** Which way a transfer goes. */
+    private enum Direction {
+        WRITE,
+        READ
+    }
+
+    /**
+     * A transfer between a buffer and host memory. A queue that waits blocks; a stream's leaves it in flight when
+     * the host memory is a direct buffer (which the stream holds on to), and blocks for a heap array.
+     */
+    private void transfer(OpenClQueue on, Direction direction, AbstractBuffer buffer, long offset, long count,
+                          Pointer host, boolean directHost) {
+        boolean blocking = on.waits() || !directHost;
         long offsetBytes = offset * Float.BYTES;
         long bytes = count * Float.BYTES;
-        complete(direction == OpenClBuffer.Direction.WRITE ? on.write(mem, offsetBytes, bytes, host, blocking)
-                : on.read(mem, offsetBytes, bytes, host, blocking));
-    }
-
-    /** The queue this thread's commands go on: a stream's while it enqueues, else the backend's own. */
-    private OpenClQueue target() {
-        OpenClQueue stream = streamQueue.get();
-        return stream != null ? stream : queue;
+        complete(on, direction == Direction.WRITE ? on.write(mem(buffer), offsetBytes, bytes, host, blocking)
+                : on.read(mem(buffer), offsetBytes, bytes, host, blocking));
     }
 
     /**
-     * Finishes with a command enqueued on {@link #target()}: on the backend's queue waits for it (and adds its
-     * device time inside {@link #time}); a stream's command is left to its queue. Releases the event either way.
+     * Finishes with a command enqueued on {@code on}: a queue that waits waits for it (and adds its device time
+     * inside {@link #time}); a stream's command is left to its queue. Releases the event either way.
      */
-    private void complete(OpenClEvent command) {
+    private void complete(OpenClQueue on, OpenClEvent command) {
         try (command) {
-            if (streamQueue.get() != null) {
+            if (!on.waits()) {
                 return;
             }
             command.await();
@@ -421,8 +411,13 @@ public final class OpenClBackend extends AbstractBackend {
     }
 
     /** Enqueues one kernel over {@code items} work-items (rounded up to whole groups) and completes it. */
-    private void run(String kernel, long items, Object... args) {
-        complete(kernel(kernel).launch(target(), groups(items), workGroup, args));
+    private void run(OpenClQueue on, String kernel, long items, Object... args) {
+        launch(on, kernel, groups(items), args);
+    }
+
+    /** Enqueues one kernel over {@code global} work-items in groups of the work-group size and completes it. */
+    private void launch(OpenClQueue on, String kernel, long global, Object... args) {
+        complete(on, kernel(kernel).launch(on, global, workGroup, args));
     }
 
     private static cl_mem mem(AbstractBuffer buffer) {
@@ -430,50 +425,50 @@ public final class OpenClBackend extends AbstractBackend {
     }
 
     @Override
-    protected void computeForward(Activation activation, AbstractBuffer x, AbstractBuffer y, long n) {
+    protected void computeForward(OpenClQueue on, Activation activation, AbstractBuffer x, AbstractBuffer y, long n) {
         ElementwiseShape shape = elementwiseShape(activation.op(), false);
-        run(shape.kernel(activation.op(), false), shape.items(n), mem(x), mem(y), n, activation.a(), activation.b());
+        run(on, shape.kernel(activation.op(), false), shape.items(n), mem(x), mem(y), n, activation.a(), activation.b());
     }
 
     @Override
-    protected void computeBackward(Activation activation, AbstractBuffer x, AbstractBuffer dy, AbstractBuffer dx,
+    protected void computeBackward(OpenClQueue on, Activation activation, AbstractBuffer x, AbstractBuffer dy, AbstractBuffer dx,
                                    long n) {
         ElementwiseShape shape = elementwiseShape(activation.op(), true);
-        run(shape.kernel(activation.op(), true), shape.items(n), mem(x), mem(dy), mem(dx), n, activation.a(),
+        run(on, shape.kernel(activation.op(), true), shape.items(n), mem(x), mem(dy), mem(dx), n, activation.a(),
                 activation.b());
     }
 
     @Override
-    protected void computeBackwardFromOutput(Activation activation, AbstractBuffer y, AbstractBuffer dy,
+    protected void computeBackwardFromOutput(OpenClQueue on, Activation activation, AbstractBuffer y, AbstractBuffer dy,
                                              AbstractBuffer dx, long n) {
         ElementwiseShape shape = ElementwiseShape.fromOutput(device);
-        run(shape.kernelFromOutput(activation.op()), shape.items(n), mem(y), mem(dy), mem(dx), n, activation.a(),
+        run(on, shape.kernelFromOutput(activation.op()), shape.items(n), mem(y), mem(dy), mem(dx), n, activation.a(),
                 activation.b());
     }
 
     @Override
-    protected void computeRowsBackwardFromOutput(Activation activation, AbstractBuffer y, AbstractBuffer dy,
+    protected void computeRowsBackwardFromOutput(OpenClQueue on, Activation activation, AbstractBuffer y, AbstractBuffer dy,
                                                  AbstractBuffer dx, RowLayout layout) {
-        run(activation.op().id() + "_bwdy", layout.rows(), mem(y), mem(dy), mem(dx), layout.rows(), layout.cols(),
+        run(on, activation.op().id() + "_bwdy", layout.rows(), mem(y), mem(dy), mem(dx), layout.rows(), layout.cols(),
                 layout.xStride(), layout.yStride(), activation.a());
     }
 
     @Override
-    protected void computeRows(Activation activation, AbstractBuffer x, AbstractBuffer y, RowLayout layout) {
-        rows(activation, "fwd", layout, mem(x), mem(y));
+    protected void computeRows(OpenClQueue on, Activation activation, AbstractBuffer x, AbstractBuffer y, RowLayout layout) {
+        rows(on, activation, "fwd", layout, mem(x), mem(y));
     }
 
     @Override
-    protected void computeRowsBackward(Activation activation, AbstractBuffer x, AbstractBuffer dy, AbstractBuffer dx,
+    protected void computeRowsBackward(OpenClQueue on, Activation activation, AbstractBuffer x, AbstractBuffer dy, AbstractBuffer dx,
                                        RowLayout layout) {
-        rows(activation, "bwd", layout, mem(x), mem(dy), mem(dx));
+        rows(on, activation, "bwd", layout, mem(x), mem(dy), mem(dx));
     }
 
-    private void rows(Activation activation, String direction, RowLayout layout, cl_mem... buffers) {
+    private void rows(OpenClQueue on, Activation activation, String direction, RowLayout layout, cl_mem... buffers) {
         if (activation.op() == Op.MAXOUT) {
             long pieces = (long) activation.param("pieces");
             long outCols = layout.cols() / pieces;
-            run("maxout_" + direction, layout.rows() * outCols, arguments(buffers, layout.rows(), outCols,
+            run(on, "maxout_" + direction, layout.rows() * outCols, arguments(buffers, layout.rows(), outCols,
                     layout.xStride(), layout.yStride(), pieces));
             return;
         }
@@ -482,10 +477,10 @@ public final class OpenClBackend extends AbstractBackend {
         RowKernelShape shape = rowShape(layout.cols());
         String kernel = activation.op().id() + "_" + direction + "_" + shape.suffix();
         if (shape == RowKernelShape.ITEM) {
-            run(kernel, layout.rows(), args);
+            run(on, kernel, layout.rows(), args);
             return;
         }
-        complete(kernel(kernel).launch(target(), layout.rows() * workGroup, workGroup, args));
+        launch(on, kernel, layout.rows() * workGroup, args);
     }
 
     private static Object[] arguments(cl_mem[] buffers, Object... scalars) {
@@ -495,9 +490,9 @@ public final class OpenClBackend extends AbstractBackend {
     }
 
     @Override
-    protected void computePrelu(AbstractBuffer x, AbstractBuffer weight, AbstractBuffer y, long n, long channels,
+    protected void computePrelu(OpenClQueue on, AbstractBuffer x, AbstractBuffer weight, AbstractBuffer y, long n, long channels,
                                 long inner) {
-        run("prelu_fwd", n, mem(x), mem(weight), mem(y), n, channels, inner);
+        run(on, "prelu_fwd", n, mem(x), mem(weight), mem(y), n, channels, inner);
     }
 
     /**
@@ -505,11 +500,11 @@ public final class OpenClBackend extends AbstractBackend {
      * adds its chunks in order. The split depends only on n, channels, inner and the work-group size.
      */
     @Override
-    protected void computePreluBackward(AbstractBuffer x, AbstractBuffer weight, AbstractBuffer dy,
+    protected void computePreluBackward(OpenClQueue on, AbstractBuffer x, AbstractBuffer weight, AbstractBuffer dy,
                                         AbstractBuffer dx, AbstractBuffer dweight, long n, long channels,
                                         long inner) {
         if (n == 0) {
-            complete(target().fillZero(mem(dweight), channels * Float.BYTES));
+            complete(on, on.fillZero(mem(dweight), channels * Float.BYTES));
             return;
         }
         // Elements per channel at most, without overflow for any inner: a channel never has more than n.
@@ -520,14 +515,13 @@ public final class OpenClBackend extends AbstractBackend {
         long chunkLength = (perChannel + chunks - 1) / chunks;
         cl_mem partial = CL.clCreateBuffer(context, CL_MEM_READ_WRITE, 2 * channels * chunks * Float.BYTES, null, null);
         try {
-            complete(kernel("prelu_dweight_partial").launch(target(), channels * chunks * workGroup, workGroup,
-                    mem(x), mem(dy), partial, n, channels, inner, chunks, chunkLength));
-            complete(kernel("prelu_dweight_finish").launch(target(), groups(channels), workGroup,
-                    partial, mem(dweight), channels, chunks));
+            launch(on, "prelu_dweight_partial", channels * chunks * workGroup, mem(x), mem(dy), partial, n, channels,
+                    inner, chunks, chunkLength);
+            run(on, "prelu_dweight_finish", channels, partial, mem(dweight), channels, chunks);
         } finally {
             CL.clReleaseMemObject(partial);
         }
-        run("prelu_bwd_dx", n, mem(x), mem(weight), mem(dy), mem(dx), n, channels, inner);
+        run(on, "prelu_bwd_dx", n, mem(x), mem(weight), mem(dy), mem(dx), n, channels, inner);
     }
 
     /**
@@ -552,16 +546,14 @@ public final class OpenClBackend extends AbstractBackend {
         return "the device has " + global + " bytes, at most " + maxAlloc + " in one buffer (OpenCL reports no free figure)";
     }
 
-    /** Streams finish their work as they close; then the backend's own queue drains. */
+    /** The backend's own queue drains; streams finish theirs as they close. */
     @Override
     protected void awaitDeviceIdle() {
-        new ArrayList<>(streams).forEach(OpenClStream::close);
-        queue.finish();
+        queue.synchronize();
     }
 
     @Override
     protected void releaseDevice() {
-        new ArrayList<>(hostBuffers).forEach(HostBuffer::close);
         kernels.values().forEach(OpenClKernel::release);
         kernels.clear();
         CL.clReleaseProgram(program);

@@ -4,7 +4,7 @@ import static org.jocl.CL.CL_DEVICE_TYPE_ACCELERATOR;
 import static org.jocl.CL.CL_DEVICE_TYPE_CPU;
 import static org.jocl.CL.CL_DEVICE_TYPE_GPU;
 
-import dev.gpuact.spi.Probe;
+import dev.gpuact.Probe;
 import java.util.Locale;
 import org.jocl.cl_device_id;
 import org.jocl.cl_platform_id;

@@ -1,6 +1,6 @@
 package dev.gpuact.opencl;
 
-import dev.gpuact.HostBuffer;
+import dev.gpuact.spi.BackendHostBuffer;
 import java.nio.ByteBuffer;
 import org.jocl.CL;
 import org.jocl.cl_mem;
@@ -10,19 +10,12 @@ import org.jocl.cl_mem;
  * life. Its views are direct buffers at the mapped address, so transfers from and to them hand that address
  * straight to the driver: no staging copy in Java.
  */
-final class OpenClHostBuffer extends HostBuffer {
-    private final OpenClBackend backend;
+final class OpenClHostBuffer extends BackendHostBuffer {
     private final cl_mem mem;
 
     OpenClHostBuffer(OpenClBackend backend, cl_mem mem, ByteBuffer mapped, boolean pinned) {
-        super(mapped, pinned);
-        this.backend = backend;
+        super(backend, mapped, pinned);
         this.mem = mem;
-    }
-
-    @Override
-    protected void closed() {
-        backend.hostBufferClosed(this);
     }
 
     /** Releasing the cl_mem frees its mapping too; no unmap, which would need the mapped buffer kept here. */

@@ -6,6 +6,7 @@ import static org.jocl.CL.CL_QUEUE_PROFILING_ENABLE;
 import static org.jocl.CL.CL_QUEUE_PROPERTIES;
 import static org.jocl.CL.CL_TRUE;
 
+import dev.gpuact.spi.WorkQueue;
 import java.nio.ByteBuffer;
 import org.jocl.CL;
 import org.jocl.Pointer;
@@ -18,28 +19,31 @@ import org.jocl.cl_mem;
 import org.jocl.cl_queue_properties;
 
 /**
- * One in-order command queue: the backend's own (or a host engine's), or a stream's. Every command returns its
- * event, which the caller waits for (synchronous calls) or lets go (a stream). A blocking transfer has finished
- * when it returns, so a heap array is never handed to the device beyond the call.
+ * One in-order command queue: the backend's own (or a host engine's), whose commands each call waits for, or a
+ * stream's, whose commands are left in flight. Every command returns its event, which the caller waits for or
+ * lets go. A blocking transfer has finished when it returns, so a heap array is never handed to the device beyond
+ * the call.
  */
-public final class OpenClQueue {
+public final class OpenClQueue implements WorkQueue {
     private final cl_command_queue queue;
     private final boolean owned;
+    private final boolean waits;
     private final boolean profiling;
 
-    OpenClQueue(cl_command_queue queue, boolean owned) {
+    OpenClQueue(cl_command_queue queue, boolean owned, boolean waits) {
         this.queue = queue;
         this.owned = owned;
+        this.waits = waits;
         long[] properties = new long[1];
         CL.clGetCommandQueueInfo(queue, CL_QUEUE_PROPERTIES, Sizeof.cl_ulong, Pointer.to(properties), null);
         this.profiling = (properties[0] & CL_QUEUE_PROFILING_ENABLE) != 0;
     }
 
     /** A new in-order queue with profiling enabled, released by {@link #release()}. */
-    static OpenClQueue create(cl_context context, cl_device_id device) {
+    static OpenClQueue create(cl_context context, cl_device_id device, boolean waits) {
         cl_queue_properties properties = new cl_queue_properties();
         properties.addProperty(CL_QUEUE_PROPERTIES, CL_QUEUE_PROFILING_ENABLE);
-        return new OpenClQueue(CL.clCreateCommandQueueWithProperties(context, device, properties, null), true);
+        return new OpenClQueue(CL.clCreateCommandQueueWithProperties(context, device, properties, null), true, waits);
     }
 
     /** The raw queue, for a host engine that wants to order its own commands after ours. */
@@ -87,14 +91,26 @@ public final class OpenClQueue {
         return CL.clEnqueueMapBuffer(queue, mem, CL_TRUE, CL_MAP_READ | CL_MAP_WRITE, 0, bytes, 0, null, null, null);
     }
 
+    @Override
+    public boolean waits() {
+        return waits;
+    }
+
     /** Blocks until every command enqueued so far has finished. */
-    public void finish() {
+    @Override
+    public void synchronize() {
         CL.clFinish(queue);
     }
 
-    void release() {
-        if (owned) {
-            CL.clReleaseCommandQueue(queue);
+    /** Finishes its commands, then releases the queue if this backend created it. */
+    @Override
+    public void release() {
+        try {
+            synchronize();
+        } finally {
+            if (owned) {
+                CL.clReleaseCommandQueue(queue);
+            }
         }
     }
 }

@@ -12,6 +12,10 @@ import dev.gpuact.RowLayout;
 import dev.gpuact.Stream;
 import java.lang.ref.Cleaner;
 import java.lang.ref.Reference;
+import java.nio.ByteBuffer;
+import java.nio.FloatBuffer;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -19,13 +23,16 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.ReadWriteLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
- * Every argument check and the memory accounting, written once for all backends. A subclass implements the
- * {@code compute*} methods and sees only open buffers of its own, of the right sizes, on non-empty work.
+ * Every argument check and the accounting of buffers, streams and host buffers, written once for all backends. A
+ * subclass implements the {@code compute*} methods and sees only open buffers of its own, of the right sizes, on
+ * non-empty work, with the queue {@code Q} the work goes on: its own ({@link #ownQueue()}) for this backend's
+ * methods, a stream's ({@link #newStreamQueue()}) for that stream's.
  */
-public abstract class AbstractBackend implements Backend {
+public abstract class AbstractBackend<Q extends WorkQueue> implements Backend {
     private static final Cleaner CLEANER = Cleaner.create();
     private static final System.Logger LOG = System.getLogger("dev.gpuact");
     /** {@code -Dgpuact.leakDetection=false} turns off the report of buffers collected without close (benchmarks). */
@@ -33,6 +40,8 @@ public abstract class AbstractBackend implements Backend {
 
     private final String name;
     private final Set<AbstractBuffer.Memory> live = ConcurrentHashMap.newKeySet();
+    private final Set<QueueStream<Q>> streams = ConcurrentHashMap.newKeySet();
+    private final Set<BackendHostBuffer> hostBuffers = ConcurrentHashMap.newKeySet();
     private final AtomicLong bytesInUse = new AtomicLong();
     private final AtomicLong leaksReported = new AtomicLong();
     /** Calls hold it shared; close() holds it alone, so it never frees memory or a context under a running call. */
@@ -139,21 +148,108 @@ public abstract class AbstractBackend implements Backend {
         return e;
     }
 
-    /** A stream that runs each call at once; refused once the backend is closed. */
-    @Override
-    public Stream newStream() {
-        requireOpen();
-        return new SynchronousStream(this);
+    // ---- queues and streams --------------------------------------------------------------------------------
+
+    /** The queue of this backend's own methods: each call waits for its work ({@link WorkQueue#waits()}). */
+    protected abstract Q ownQueue();
+
+    /**
+     * A new queue for a {@link #newStream() stream}, released by the stream's close. The default is the backend's
+     * own queue, for a backend whose calls run at once: such a stream is not asynchronous.
+     */
+    protected Q newStreamQueue() {
+        return ownQueue();
     }
 
-    /** Direct host memory (not pinned); refused once the backend is closed or beyond one direct buffer's size. */
+    /** A stream on a queue of its own; refused once the backend is closed. */
     @Override
-    public HostBuffer allocateHost(int length) {
-        requireOpen();
-        HostBuffer.checkLength(length);
-        HostBuffer.reclaimClosed();
-        return HostBuffer.direct(length);
+    public final Stream newStream() {
+        return openStream(this::newStreamQueue);
     }
+
+    /**
+     * A stream on the queue {@code queue} makes (a host engine's own, say), counted and closed with this backend as
+     * {@link #newStream()}'s are; refused once the backend is closed.
+     */
+    protected final Stream openStream(Supplier<Q> queue) {
+        return guarded(() -> {
+            requireOpen();
+            QueueStream<Q> stream = new QueueStream<>(this, queue.get());
+            streams.add(stream);
+            return stream;
+        });
+    }
+
+    void streamClosed(QueueStream<Q> stream) {
+        streams.remove(stream);
+    }
+
+    /** Streams from {@link #newStream()} not yet closed. */
+    public final int openStreams() {
+        return streams.size();
+    }
+
+    // ---- host memory ---------------------------------------------------------------------------------------
+
+    /**
+     * Host memory from {@link #newHostBuffer}; refused once the backend is closed or beyond one Java buffer's size.
+     * Memory the runtime or the heap cannot give is an {@link OutOfDeviceMemoryException}, any other failure of
+     * the runtime a {@link NativeCallException}.
+     */
+    @Override
+    public final HostBuffer allocateHost(int length) {
+        return guarded(() -> {
+            requireOpen();
+            HostBuffer.checkLength(length);
+            HostBuffer.reclaimClosed();
+            BackendHostBuffer host;
+            try {
+                host = newHostBuffer(length);
+            } catch (RuntimeException e) {
+                throw outOfMemoryOrNative(e, n -> hostAllocationFailed(length, n.getMessage(), n));
+            } catch (OutOfMemoryError e) {
+                throw hostAllocationFailed(length, "out of Java memory (" + e.getMessage() + ")", e);
+            }
+            hostBuffers.add(host);
+            return host;
+        });
+    }
+
+    /**
+     * A failed allocation: where the runtime reported itself out of memory, {@code outOfMemory}'s exception; any
+     * other native failure the typed {@link NativeCallException}; the backend's own refusals as they are.
+     */
+    private RuntimeException outOfMemoryOrNative(RuntimeException e,
+                                                 Function<NativeCallException, OutOfDeviceMemoryException> outOfMemory) {
+        RuntimeException failure = nativeFailure(e);
+        return failure instanceof NativeCallException n && n.outOfMemory() ? outOfMemory.apply(n) : failure;
+    }
+
+    private OutOfDeviceMemoryException hostAllocationFailed(int length, String why, Throwable cause) {
+        return new OutOfDeviceMemoryException(name + ": cannot allocate " + length + " floats of host memory: " + why,
+                cause);
+    }
+
+    /** Host memory for transfers; the default is a direct buffer (not pinned), which the garbage collector frees. */
+    protected BackendHostBuffer newHostBuffer(int length) {
+        return new BackendHostBuffer(this, ByteBuffer.allocateDirect(length * Float.BYTES), false) {
+            @Override
+            protected void free() {
+                // the garbage collector frees a direct buffer
+            }
+        };
+    }
+
+    void hostBufferClosed(BackendHostBuffer host) {
+        hostBuffers.remove(host);
+    }
+
+    /** Host buffers from {@link #allocateHost} not yet closed. */
+    public final int openHostBuffers() {
+        return hostBuffers.size();
+    }
+
+    // ---- device memory -------------------------------------------------------------------------------------
 
     @Override
     public final DeviceBuffer allocate(DType dtype, long length) {
@@ -179,15 +275,8 @@ public abstract class AbstractBackend implements Backend {
                 }
                 return newBuffer(dtype, length);
             }
-        } catch (IllegalArgumentException | OutOfDeviceMemoryException e) {
-            throw e; // a limit of the backend, already named in the message
-        } catch (NativeCallException e) {
-            if (!e.outOfMemory()) {
-                throw e;
-            }
-            throw allocationFailed(dtype, length, e.getMessage(), freeMemory(), e);
         } catch (RuntimeException e) {
-            throw allocationFailed(dtype, length, e.toString(), freeMemory(), e);
+            throw outOfMemoryOrNative(e, n -> allocationFailed(dtype, length, n.getMessage(), freeMemory(), n));
         } catch (OutOfMemoryError e) {
             // Caught right where the one big request failed, so the heap has room again for the message.
             Runtime rt = Runtime.getRuntime();
@@ -220,7 +309,11 @@ public abstract class AbstractBackend implements Backend {
         return Long.MAX_VALUE;
     }
 
-    /** A new zero-filled buffer; the constructor of {@link AbstractBuffer} registers it. */
+    /**
+     * A new zero-filled buffer; the constructor of {@link AbstractBuffer} registers it. A runtime that reports
+     * itself out of memory throws a {@link NativeCallException} saying so (made an {@link OutOfDeviceMemoryException}
+     * here), any other failure the exception that names it.
+     */
     protected abstract AbstractBuffer newBuffer(DType dtype, long length);
 
     /** Whether {@link #close()} has begun: from then on every buffer of this backend is unusable. */
@@ -234,11 +327,15 @@ public abstract class AbstractBackend implements Backend {
         }
     }
 
+    /**
+     * Waits for the device, closes the streams (each waits for its work), frees the buffers and host buffers still
+     * open, then the device. Anything that was open is named in the {@link IllegalStateException} thrown at the
+     * end; a failure of the device rides along with it, or is thrown itself.
+     */
     @Override
     public final void close() {
-        int leaked;
-        long bytes;
-        RuntimeException deviceFailure = null;
+        String open;
+        RuntimeException failure = null;
         Lock exclusive = lifecycle.writeLock();
         exclusive.lock();
         try {
@@ -246,92 +343,164 @@ public abstract class AbstractBackend implements Backend {
                 return;
             }
             closed = true;
-            awaitDeviceIdle();
-            leaked = live.size();
-            bytes = bytesInUse.get();
+            failure = attempt(failure, this::awaitDeviceIdle);
+            List<QueueStream<Q>> openStreams = List.copyOf(streams);
+            List<BackendHostBuffer> openHost = List.copyOf(hostBuffers);
+            open = stillOpen(live.size(), bytesInUse.get(), openStreams.size(), openHost.size());
+            for (QueueStream<Q> stream : openStreams) {
+                failure = attempt(failure, stream::close);
+            }
             for (AbstractBuffer.Memory m : live) {
                 untrack(m);
                 m.release();
             }
-            try {
-                releaseDevice();
-            } catch (RuntimeException e) {
-                deviceFailure = e;
+            for (BackendHostBuffer host : openHost) {
+                failure = attempt(failure, host::close);
             }
+            failure = attempt(failure, this::releaseDevice);
         } finally {
             exclusive.unlock();
         }
-        if (leaked > 0) {
-            // Open buffers are the caller's first mistake to hear of; what the device said (open streams, say) rides along.
-            IllegalStateException open = new IllegalStateException("backend '" + name + "' closed with " + leaked
-                    + " buffer(s) still open (" + bytes + " bytes); they were freed, but every buffer should be closed first"
-                    + (deviceFailure == null ? "" : "; also: " + deviceFailure.getMessage()));
-            if (deviceFailure != null) {
-                open.addSuppressed(deviceFailure);
+        if (open != null) {
+            // What was left open is the caller's first mistake to hear of; what the device said rides along.
+            IllegalStateException leaked = new IllegalStateException("backend '" + name + "' closed with " + open
+                    + "; they were freed, but each should be closed first"
+                    + (failure == null ? "" : "; also: " + failure.getMessage()));
+            if (failure != null) {
+                leaked.addSuppressed(failure);
             }
-            throw open;
+            throw leaked;
         }
-        if (deviceFailure != null) {
-            throw deviceFailure;
+        if (failure != null) {
+            throw failure;
         }
     }
 
+    /** What close found open, in words ("2 buffer(s) and 1 stream(s) still open (512 bytes)"), or null for nothing. */
+    private static String stillOpen(int buffers, long bytes, int streams, int hostBuffers) {
+        List<String> parts = new ArrayList<>();
+        if (buffers > 0) {
+            parts.add(buffers + " buffer(s)");
+        }
+        if (streams > 0) {
+            parts.add(streams + " stream(s)");
+        }
+        if (hostBuffers > 0) {
+            parts.add(hostBuffers + " host buffer(s)");
+        }
+        if (parts.isEmpty()) {
+            return null;
+        }
+        String last = parts.remove(parts.size() - 1);
+        return (parts.isEmpty() ? last : String.join(", ", parts) + " and " + last) + " still open"
+                + (buffers > 0 ? " (" + bytes + " bytes)" : "");
+    }
+
+    /** Runs one step of closing; its failure is kept if it is the first, else added to the first. */
+    private static RuntimeException attempt(RuntimeException failure, Runnable step) {
+        try {
+            step.run();
+        } catch (RuntimeException e) {
+            if (failure == null) {
+                return e;
+            }
+            failure.addSuppressed(e);
+        }
+        return failure;
+    }
+
     /**
-     * Waits for work already enqueued on the device (streams, queues) to finish, so that closing frees no buffer a
-     * kernel or copy still uses. Called by {@link #close()} before any buffer is freed; synchronous backends need
-     * nothing.
+     * Waits for work already enqueued on the device (the backend's queue and its streams' queues) to finish, so
+     * that closing frees no buffer a kernel or copy still uses. Called by {@link #close()} before anything is
+     * freed; synchronous backends need nothing.
      */
     protected void awaitDeviceIdle() {
     }
 
-    /** Frees the context, queues and programs. Buffers are already freed. */
+    /** Frees the context, queues and programs. Buffers, streams and host buffers are already closed. */
     protected abstract void releaseDevice();
 
-    // ---- checked entry points ------------------------------------------------------------------------------
+    // ---- checked entry points: the Backend's methods on the backend's own queue, a stream's on its queue ----
 
     @Override
     public final void apply(Activation activation, DeviceBuffer x, DeviceBuffer y) {
+        apply(ownQueue(), activation, x, y);
+    }
+
+    final void apply(Q queue, Activation activation, DeviceBuffer x, DeviceBuffer y) {
         guarded(() -> {
             elementwise(activation, "apply");
             AbstractBuffer bx = own(x, "x");
             AbstractBuffer by = own(y, "y");
             sameLength(bx, "x", by, "y");
             if (bx.length() > 0) {
-                computeForward(activation, bx, by, bx.length());
+                computeForward(queue, activation, bx, by, bx.length());
             }
         }, x, y);
     }
 
     @Override
     public final void applyBackward(Activation activation, DeviceBuffer x, DeviceBuffer dy, DeviceBuffer dx) {
+        applyBackward(ownQueue(), activation, x, dy, dx);
+    }
+
+    final void applyBackward(Q queue, Activation activation, DeviceBuffer x, DeviceBuffer dy, DeviceBuffer dx) {
+        elementwiseBackward(queue, "applyBackward", activation, x, "x", dy, dx, false);
+    }
+
+    @Override
+    public final void applyBackwardFromOutput(Activation activation, DeviceBuffer y, DeviceBuffer dy, DeviceBuffer dx) {
+        applyBackwardFromOutput(ownQueue(), activation, y, dy, dx);
+    }
+
+    final void applyBackwardFromOutput(Q queue, Activation activation, DeviceBuffer y, DeviceBuffer dy,
+                                       DeviceBuffer dx) {
+        elementwiseBackward(queue, "applyBackwardFromOutput", activation, y, "y", dy, dx, true);
+    }
+
+    /** dx from dy and the saved tensor of the forward pass: its input x, or its output y ({@code fromOutput}). */
+    private void elementwiseBackward(Q queue, String method, Activation activation, DeviceBuffer saved,
+                                     String savedName, DeviceBuffer dy, DeviceBuffer dx, boolean fromOutput) {
         guarded(() -> {
-            elementwise(activation, "applyBackward");
-            AbstractBuffer bx = own(x, "x");
+            elementwise(activation, method);
+            if (fromOutput) {
+                requireFromOutput(activation, method);
+            }
+            AbstractBuffer bs = own(saved, savedName);
             AbstractBuffer bdy = own(dy, "dy");
             AbstractBuffer bdx = own(dx, "dx");
-            sameLength(bx, "x", bdy, "dy");
-            sameLength(bx, "x", bdx, "dx");
-            if (bx.length() > 0) {
-                computeBackward(activation, bx, bdy, bdx, bx.length());
+            sameLength(bs, savedName, bdy, "dy");
+            sameLength(bs, savedName, bdx, "dx");
+            if (bs.length() == 0) {
+                return;
             }
-        }, x, dy, dx);
+            if (fromOutput) {
+                computeBackwardFromOutput(queue, activation, bs, bdy, bdx, bs.length());
+            } else {
+                computeBackward(queue, activation, bs, bdy, bdx, bs.length());
+            }
+        }, saved, dy, dx);
     }
 
     @Override
     public final void applyRows(Activation activation, DeviceBuffer x, DeviceBuffer y, RowLayout layout) {
+        applyRows(ownQueue(), activation, x, y, layout);
+    }
+
+    final void applyRows(Q queue, Activation activation, DeviceBuffer x, DeviceBuffer y, RowLayout layout) {
         guarded(() -> {
             Op op = rowwise(activation, "applyRows");
             Objects.requireNonNull(layout, "layout");
             AbstractBuffer bx = own(x, "x");
             AbstractBuffer by = own(y, "y");
             long outCols = outputColumns(activation, layout);
-            checkRows(layout, bx, "x", by, "y", outCols);
+            checkRows(layout, bx, "x", layout.xExtent(), by, "y", outCols);
             if (bx.aliases(by) && (op == Op.MAXOUT || layout.xStride() != layout.yStride())) {
                 throw new IllegalArgumentException(op.id() + ": y may be the same buffer as x only for softmax and "
                         + "log_softmax with equal strides");
             }
             if (!layout.isEmpty()) {
-                computeRows(activation, bx, by, layout);
+                computeRows(queue, activation, bx, by, layout);
             }
         }, x, y);
     }
@@ -339,73 +508,62 @@ public abstract class AbstractBackend implements Backend {
     @Override
     public final void applyRowsBackward(Activation activation, DeviceBuffer x, DeviceBuffer dy, DeviceBuffer dx,
                                         RowLayout layout) {
-        guarded(() -> {
-            rowwise(activation, "applyRowsBackward");
-            Objects.requireNonNull(layout, "layout");
-            AbstractBuffer bx = own(x, "x");
-            AbstractBuffer bdy = own(dy, "dy");
-            AbstractBuffer bdx = own(dx, "dx");
-            long outCols = outputColumns(activation, layout);
-            checkRows(layout, bx, "x", bdy, "dy", outCols);
-            if (bdx.length() < layout.xExtent()) {
-                throw new IllegalArgumentException("dx holds " + bdx.length() + " elements but " + layout
-                        + " needs " + layout.xExtent());
-            }
-            if (bdx.aliases(bx) || bdx.aliases(bdy)) {
-                throw new IllegalArgumentException("dx must be a buffer of its own, not x or dy, for a row-wise backward pass");
-            }
-            if (!layout.isEmpty()) {
-                computeRowsBackward(activation, bx, bdy, bdx, layout);
-            }
-        }, x, dy, dx);
+        applyRowsBackward(ownQueue(), activation, x, dy, dx, layout);
     }
 
-    @Override
-    public final void applyBackwardFromOutput(Activation activation, DeviceBuffer y, DeviceBuffer dy, DeviceBuffer dx) {
-        guarded(() -> {
-            elementwise(activation, "applyBackwardFromOutput");
-            fromOutput(activation, "applyBackwardFromOutput");
-            AbstractBuffer by = own(y, "y");
-            AbstractBuffer bdy = own(dy, "dy");
-            AbstractBuffer bdx = own(dx, "dx");
-            sameLength(by, "y", bdy, "dy");
-            sameLength(by, "y", bdx, "dx");
-            if (by.length() > 0) {
-                computeBackwardFromOutput(activation, by, bdy, bdx, by.length());
-            }
-        }, y, dy, dx);
+    final void applyRowsBackward(Q queue, Activation activation, DeviceBuffer x, DeviceBuffer dy, DeviceBuffer dx,
+                                 RowLayout layout) {
+        rowsBackward(queue, "applyRowsBackward", activation, x, "x", dy, dx, layout, false);
     }
 
     @Override
     public final void applyRowsBackwardFromOutput(Activation activation, DeviceBuffer y, DeviceBuffer dy,
                                                   DeviceBuffer dx, RowLayout layout) {
-        guarded(() -> {
-            rowwise(activation, "applyRowsBackwardFromOutput");
-            fromOutput(activation, "applyRowsBackwardFromOutput");
-            Objects.requireNonNull(layout, "layout");
-            AbstractBuffer by = own(y, "y");
-            AbstractBuffer bdy = own(dy, "dy");
-            AbstractBuffer bdx = own(dx, "dx");
-            for (AbstractBuffer b : new AbstractBuffer[] {by, bdy}) {
-                if (b.length() < layout.yExtent(layout.cols())) {
-                    throw new IllegalArgumentException((b == by ? "y" : "dy") + " holds " + b.length()
-                            + " elements but " + layout + " needs " + layout.yExtent(layout.cols()));
-                }
-            }
-            if (bdx.length() < layout.xExtent()) {
-                throw new IllegalArgumentException("dx holds " + bdx.length() + " elements but " + layout + " needs "
-                        + layout.xExtent());
-            }
-            if (bdx == by || bdx == bdy) {
-                throw new IllegalArgumentException("dx must be a buffer of its own, not y or dy, for a row-wise backward pass");
-            }
-            if (!layout.isEmpty()) {
-                computeRowsBackwardFromOutput(activation, by, bdy, bdx, layout);
-            }
-        }, y, dy, dx);
+        applyRowsBackwardFromOutput(ownQueue(), activation, y, dy, dx, layout);
     }
 
-    private static void fromOutput(Activation activation, String method) {
+    final void applyRowsBackwardFromOutput(Q queue, Activation activation, DeviceBuffer y, DeviceBuffer dy,
+                                           DeviceBuffer dx, RowLayout layout) {
+        rowsBackward(queue, "applyRowsBackwardFromOutput", activation, y, "y", dy, dx, layout, true);
+    }
+
+    /**
+     * The row-wise dx from dy and the saved tensor of the forward pass: its input x (laid out by {@code xStride}),
+     * or its output y ({@code fromOutput}, laid out by {@code yStride} as dy is).
+     */
+    private void rowsBackward(Q queue, String method, Activation activation, DeviceBuffer saved, String savedName,
+                              DeviceBuffer dy, DeviceBuffer dx, RowLayout layout, boolean fromOutput) {
+        guarded(() -> {
+            rowwise(activation, method);
+            if (fromOutput) {
+                requireFromOutput(activation, method);
+            }
+            Objects.requireNonNull(layout, "layout");
+            AbstractBuffer bs = own(saved, savedName);
+            AbstractBuffer bdy = own(dy, "dy");
+            AbstractBuffer bdx = own(dx, "dx");
+            long outCols = outputColumns(activation, layout);
+            checkRows(layout, bs, savedName, fromOutput ? layout.yExtent(outCols) : layout.xExtent(), bdy, "dy", outCols);
+            if (bdx.length() < layout.xExtent()) {
+                throw new IllegalArgumentException("dx holds " + bdx.length() + " elements but " + layout
+                        + " needs " + layout.xExtent());
+            }
+            if (bdx.aliases(bs) || bdx.aliases(bdy)) {
+                throw new IllegalArgumentException("dx must be a buffer of its own, not " + savedName + " or dy, for a "
+                        + "row-wise backward pass");
+            }
+            if (layout.isEmpty()) {
+                return;
+            }
+            if (fromOutput) {
+                computeRowsBackwardFromOutput(queue, activation, bs, bdy, bdx, layout);
+            } else {
+                computeRowsBackward(queue, activation, bs, bdy, bdx, layout);
+            }
+        }, saved, dy, dx);
+    }
+
+    private static void requireFromOutput(Activation activation, String method) {
         if (!activation.hasBackwardFromOutput()) {
             throw new IllegalArgumentException(method + ": " + activation + " has no backward pass from its output "
                     + "(its derivative is not a function of y there); use the backward pass from x");
@@ -414,6 +572,10 @@ public abstract class AbstractBackend implements Backend {
 
     @Override
     public final void prelu(DeviceBuffer x, DeviceBuffer weight, DeviceBuffer y, long channels, long inner) {
+        prelu(ownQueue(), x, weight, y, channels, inner);
+    }
+
+    final void prelu(Q queue, DeviceBuffer x, DeviceBuffer weight, DeviceBuffer y, long channels, long inner) {
         guarded(() -> {
             AbstractBuffer bx = own(x, "x");
             AbstractBuffer bw = own(weight, "weight");
@@ -424,7 +586,7 @@ public abstract class AbstractBackend implements Backend {
                 throw new IllegalArgumentException("y must not be the weight buffer");
             }
             if (bx.length() > 0) {
-                computePrelu(bx, bw, by, bx.length(), channels, inner);
+                computePrelu(queue, bx, bw, by, bx.length(), channels, inner);
             }
         }, x, weight, y);
     }
@@ -432,6 +594,11 @@ public abstract class AbstractBackend implements Backend {
     @Override
     public final void preluBackward(DeviceBuffer x, DeviceBuffer weight, DeviceBuffer dy, DeviceBuffer dx,
                                     DeviceBuffer dweight, long channels, long inner) {
+        preluBackward(ownQueue(), x, weight, dy, dx, dweight, channels, inner);
+    }
+
+    final void preluBackward(Q queue, DeviceBuffer x, DeviceBuffer weight, DeviceBuffer dy, DeviceBuffer dx,
+                             DeviceBuffer dweight, long channels, long inner) {
         guarded(() -> {
             AbstractBuffer bx = own(x, "x");
             AbstractBuffer bw = own(weight, "weight");
@@ -447,25 +614,92 @@ public abstract class AbstractBackend implements Backend {
                 throw new IllegalArgumentException("preluBackward: dx and dweight must be buffers of their own "
                         + "(dx may only share dy's buffer)");
             }
-            computePreluBackward(bx, bw, bdy, bdx, bdw, bx.length(), channels, inner);
+            computePreluBackward(queue, bx, bw, bdy, bdx, bdw, bx.length(), channels, inner);
         }, x, weight, dy, dx, dweight);
     }
 
     @Override
     public final void copy(DeviceBuffer src, DeviceBuffer dst) {
+        copy(ownQueue(), src, dst);
+    }
+
+    final void copy(Q queue, DeviceBuffer src, DeviceBuffer dst) {
         guarded(() -> {
             AbstractBuffer from = own(src, "src");
             AbstractBuffer to = own(dst, "dst");
             sameLength(from, "src", to, "dst");
             if (from != to && from.length() > 0) {
-                computeCopy(from, to, from.length());
+                computeCopy(queue, from, to, from.length());
             }
         }, src, dst);
     }
 
-    /** dst = src on distinct buffers; the default goes through the host, a device backend copies on the device. */
-    protected void computeCopy(AbstractBuffer src, AbstractBuffer dst, long n) {
-        Backend.super.copy(src, dst);
+    // ---- transfers: a buffer's read and write on the backend's own queue, a stream's on its queue ------------
+
+    final void write(AbstractBuffer dst, long offset, float[] src, int srcOffset, int count) {
+        guarded(() -> {
+            Objects.requireNonNull(src, "src");
+            owned(dst, "destination");
+            checkArrayRange("src", src.length, srcOffset, count);
+            dst.checkRange(offset, count);
+            if (count > 0) {
+                computeWrite(ownQueue(), dst, offset, src, srcOffset, count);
+            }
+        }, dst);
+    }
+
+    final void read(AbstractBuffer src, long offset, float[] dst, int dstOffset, int count) {
+        guarded(() -> {
+            Objects.requireNonNull(dst, "dst");
+            owned(src, "source");
+            checkArrayRange("dst", dst.length, dstOffset, count);
+            src.checkRange(offset, count);
+            if (count > 0) {
+                computeRead(ownQueue(), src, offset, dst, dstOffset, count);
+            }
+        }, src);
+    }
+
+    final void write(AbstractBuffer dst, long offset, FloatBuffer src) {
+        write(ownQueue(), dst, offset, src);
+    }
+
+    final void write(Q queue, DeviceBuffer dst, long offset, FloatBuffer src) {
+        guarded(() -> {
+            Objects.requireNonNull(src, "src");
+            AbstractBuffer to = owned(dst, "destination");
+            int count = src.remaining();
+            to.checkRange(offset, count);
+            if (count > 0) {
+                computeWrite(queue, to, offset, src);
+            }
+        }, dst);
+    }
+
+    final void read(AbstractBuffer src, long offset, FloatBuffer dst) {
+        read(ownQueue(), src, offset, dst);
+    }
+
+    final void read(Q queue, DeviceBuffer src, long offset, FloatBuffer dst) {
+        guarded(() -> {
+            Objects.requireNonNull(dst, "dst");
+            AbstractBuffer from = owned(src, "source");
+            if (dst.isReadOnly()) {
+                throw new IllegalArgumentException("dst is a read-only FloatBuffer");
+            }
+            int count = dst.remaining();
+            from.checkRange(offset, count);
+            if (count > 0) {
+                computeRead(queue, from, offset, dst);
+            }
+        }, src);
+    }
+
+    private static void checkArrayRange(String name, int arrayLength, int offset, int count) {
+        if (offset < 0 || count < 0 || offset > arrayLength - count) {
+            throw new IndexOutOfBoundsException(name + ": offset " + offset + " + count " + count
+                    + " is outside an array of " + arrayLength);
+        }
     }
 
     private static void elementwise(Activation activation, String method) {
@@ -499,15 +733,16 @@ public abstract class AbstractBackend implements Backend {
         return layout.cols() / k;
     }
 
-    private static void checkRows(RowLayout layout, AbstractBuffer x, String xName, AbstractBuffer y, String yName,
-                                  long outCols) {
+    /** The output stride, then {@code x} (holding at least {@code xExtent}) and {@code y} against the layout. */
+    private static void checkRows(RowLayout layout, AbstractBuffer x, String xName, long xExtent, AbstractBuffer y,
+                                  String yName, long outCols) {
         if (layout.yStride() < outCols) {
             throw new IllegalArgumentException("yStride must be >= the output row length (" + outCols + "), got "
                     + layout.yStride());
         }
-        if (x.length() < layout.xExtent()) {
+        if (x.length() < xExtent) {
             throw new IllegalArgumentException(xName + " holds " + x.length() + " elements but " + layout
-                    + " needs " + layout.xExtent());
+                    + " needs " + xExtent);
         }
         if (y.length() < layout.yExtent(outCols)) {
             throw new IllegalArgumentException(yName + " holds " + y.length() + " elements but " + layout
@@ -537,6 +772,11 @@ public abstract class AbstractBackend implements Backend {
     /** The buffer as this backend's own, open buffer; otherwise an exception naming the argument. */
     protected final AbstractBuffer own(DeviceBuffer buffer, String role) {
         requireOpen();
+        return owned(buffer, role);
+    }
+
+    /** As {@link #own}, for a buffer's transfers: a closed backend is named as the buffer's (its memory went with it). */
+    private AbstractBuffer owned(DeviceBuffer buffer, String role) {
         Objects.requireNonNull(buffer, role);
         if (!(buffer instanceof AbstractBuffer b)) {
             throw new IllegalArgumentException(role + " is not a buffer of this '" + name + "' backend: a "
@@ -552,33 +792,78 @@ public abstract class AbstractBackend implements Backend {
         return b;
     }
 
-    // ---- what a backend implements -------------------------------------------------------------------------
+    // ---- what a backend implements: each call's work goes on the queue given ---------------------------------
 
-    protected abstract void computeForward(Activation activation, AbstractBuffer x, AbstractBuffer y, long n);
+    protected abstract void computeForward(Q queue, Activation activation, AbstractBuffer x, AbstractBuffer y, long n);
 
-    protected abstract void computeBackward(Activation activation, AbstractBuffer x, AbstractBuffer dy,
+    protected abstract void computeBackward(Q queue, Activation activation, AbstractBuffer x, AbstractBuffer dy,
                                             AbstractBuffer dx, long n);
 
     /** dx = dy * f'(y); the activation has the form ({@link Activation#hasBackwardFromOutput()}). */
-    protected abstract void computeBackwardFromOutput(Activation activation, AbstractBuffer y, AbstractBuffer dy,
-                                                      AbstractBuffer dx, long n);
+    protected abstract void computeBackwardFromOutput(Q queue, Activation activation, AbstractBuffer y,
+                                                      AbstractBuffer dy, AbstractBuffer dx, long n);
 
-    protected abstract void computeRows(Activation activation, AbstractBuffer x, AbstractBuffer y, RowLayout layout);
+    protected abstract void computeRows(Q queue, Activation activation, AbstractBuffer x, AbstractBuffer y,
+                                        RowLayout layout);
 
     /** Softmax or log_softmax backward from y; y and dy use {@code yStride}, dx {@code xStride}. */
-    protected abstract void computeRowsBackwardFromOutput(Activation activation, AbstractBuffer y, AbstractBuffer dy,
-                                                          AbstractBuffer dx, RowLayout layout);
+    protected abstract void computeRowsBackwardFromOutput(Q queue, Activation activation, AbstractBuffer y,
+                                                          AbstractBuffer dy, AbstractBuffer dx, RowLayout layout);
 
-    protected abstract void computeRowsBackward(Activation activation, AbstractBuffer x, AbstractBuffer dy,
+    protected abstract void computeRowsBackward(Q queue, Activation activation, AbstractBuffer x, AbstractBuffer dy,
                                                 AbstractBuffer dx, RowLayout layout);
 
-    protected abstract void computePrelu(AbstractBuffer x, AbstractBuffer weight, AbstractBuffer y, long n,
+    protected abstract void computePrelu(Q queue, AbstractBuffer x, AbstractBuffer weight, AbstractBuffer y, long n,
                                          long channels, long inner);
 
     /** Also called for n = 0, where dweight must still be set to zeros. */
-    protected abstract void computePreluBackward(AbstractBuffer x, AbstractBuffer weight, AbstractBuffer dy,
+    protected abstract void computePreluBackward(Q queue, AbstractBuffer x, AbstractBuffer weight, AbstractBuffer dy,
                                                  AbstractBuffer dx, AbstractBuffer dweight, long n, long channels,
                                                  long inner);
+
+    /** Copies {@code count} floats from {@code src[srcOffset..]} to {@code dst} at element {@code offset}. */
+    protected abstract void computeWrite(Q queue, AbstractBuffer dst, long offset, float[] src, int srcOffset,
+                                         int count);
+
+    /** Copies {@code count} floats of {@code src} at element {@code offset} into {@code dst[dstOffset..]}. */
+    protected abstract void computeRead(Q queue, AbstractBuffer src, long offset, float[] dst, int dstOffset,
+                                        int count);
+
+    /**
+     * Copies the remaining floats of {@code src} to {@code dst} at {@code offset} and advances {@code src}. The
+     * default goes through a heap array in chunks; a backend with a direct path overrides it.
+     */
+    protected void computeWrite(Q queue, AbstractBuffer dst, long offset, FloatBuffer src) {
+        float[] chunk = new float[Math.min(src.remaining(), 1 << 16)];
+        for (long at = offset; src.hasRemaining(); at += chunk.length) {
+            int n = Math.min(chunk.length, src.remaining());
+            src.get(chunk, 0, n);
+            computeWrite(queue, dst, at, chunk, 0, n);
+        }
+    }
+
+    /** Fills the remaining space of {@code dst} from {@code src} at {@code offset}; as {@link #computeWrite}. */
+    protected void computeRead(Q queue, AbstractBuffer src, long offset, FloatBuffer dst) {
+        float[] chunk = new float[Math.min(dst.remaining(), 1 << 16)];
+        for (long at = offset; dst.hasRemaining(); at += chunk.length) {
+            int n = Math.min(chunk.length, dst.remaining());
+            computeRead(queue, src, at, chunk, 0, n);
+            dst.put(chunk, 0, n);
+        }
+    }
+
+    /**
+     * dst = src on distinct buffers of {@code n} floats. The default goes through the host in chunks (correct,
+     * slow); a device backend copies on the device and says so in {@link #deviceCopyIsNative()}.
+     */
+    protected void computeCopy(Q queue, AbstractBuffer src, AbstractBuffer dst, long n) {
+        float[] chunk = new float[(int) Math.min(n, 1 << 20)];
+        for (long at = 0; at < n; at += chunk.length) {
+            int count = (int) Math.min(chunk.length, n - at);
+            computeRead(queue, src, at, chunk, 0, count);
+            computeWrite(queue, dst, at, chunk, 0, count);
+        }
+    }
 
     @Override
     public String toString() {

@@ -8,8 +8,9 @@ import java.nio.FloatBuffer;
 import java.util.Objects;
 
 /**
- * The checks and bookkeeping every buffer shares: bounds, closed state, and the link to its backend's accounting.
- * Subclasses copy bytes; they never see an out-of-range or closed call.
+ * The bookkeeping every buffer shares: closed state, and the link to its backend's accounting and transfers
+ * (the backend checks and copies them, {@code AbstractBackend.computeWrite} and {@code computeRead}). Subclasses
+ * hold the memory.
  *
  * <p>The native memory lives in a {@link Memory} that does not point back at the buffer, so a buffer dropped
  * without {@code close()} can be noticed by a {@link Cleaner}: the memory is freed and the leak reported.
@@ -54,14 +55,14 @@ public abstract class AbstractBuffer implements DeviceBuffer {
         }
     }
 
-    private final AbstractBackend backend;
+    private final AbstractBackend<?> backend;
     private final DType dtype;
     private final long length;
     private final Memory memory;
     private final Cleaner.Cleanable cleanable;
     private volatile boolean closed;
 
-    protected AbstractBuffer(AbstractBackend backend, DType dtype, long length, Memory memory) {
+    protected AbstractBuffer(AbstractBackend<?> backend, DType dtype, long length, Memory memory) {
         this.backend = Objects.requireNonNull(backend);
         this.dtype = dtype;
         this.length = length;
@@ -121,97 +122,32 @@ public abstract class AbstractBuffer implements DeviceBuffer {
         }
     }
 
+    /** Transfers go through the backend, which checks them and runs them on its own queue. */
     @Override
     public final void write(long offset, float[] src, int srcOffset, int count) {
-        backend.guarded(() -> {
-            Objects.requireNonNull(src, "src");
-            requireOpen("destination");
-            checkRange("src", src.length, srcOffset, count);
-            checkOwnRange(offset, count);
-            if (count > 0) {
-                writeFloats(offset, src, srcOffset, count);
-            }
-        }, this);
+        backend.write(this, offset, src, srcOffset, count);
     }
 
     @Override
     public final void read(long offset, float[] dst, int dstOffset, int count) {
-        backend.guarded(() -> {
-            Objects.requireNonNull(dst, "dst");
-            requireOpen("source");
-            checkRange("dst", dst.length, dstOffset, count);
-            checkOwnRange(offset, count);
-            if (count > 0) {
-                readFloats(offset, dst, dstOffset, count);
-            }
-        }, this);
+        backend.read(this, offset, dst, dstOffset, count);
     }
 
     @Override
     public final void write(long offset, FloatBuffer src) {
-        backend.guarded(() -> {
-            Objects.requireNonNull(src, "src");
-            requireOpen("destination");
-            int count = src.remaining();
-            checkOwnRange(offset, count);
-            if (count > 0) {
-                writeFloats(offset, src);
-            }
-        }, this);
+        backend.write(this, offset, src);
     }
 
     @Override
     public final void read(long offset, FloatBuffer dst) {
-        backend.guarded(() -> {
-            Objects.requireNonNull(dst, "dst");
-            requireOpen("source");
-            if (dst.isReadOnly()) {
-                throw new IllegalArgumentException("dst is a read-only FloatBuffer");
-            }
-            int count = dst.remaining();
-            checkOwnRange(offset, count);
-            if (count > 0) {
-                readFloats(offset, dst);
-            }
-        }, this);
+        backend.read(this, offset, dst);
     }
 
-    private static void checkRange(String name, int arrayLength, int offset, int count) {
-        if (offset < 0 || count < 0 || offset > arrayLength - count) {
-            throw new IndexOutOfBoundsException(name + ": offset " + offset + " + count " + count
-                    + " is outside an array of " + arrayLength);
-        }
-    }
-
-    private void checkOwnRange(long offset, long count) {
+    /** Throws unless elements {@code [offset, offset + count)} lie in this buffer. */
+    final void checkRange(long offset, long count) {
         if (offset < 0 || count < 0 || offset > length - count) {
             throw new IndexOutOfBoundsException("buffer offset " + offset + " + count " + count
                     + " is outside a buffer of " + length + " elements");
-        }
-    }
-
-    protected abstract void writeFloats(long offset, float[] src, int srcOffset, int count);
-
-    protected abstract void readFloats(long offset, float[] dst, int dstOffset, int count);
-
-    /** Default: through a heap array in chunks; backends with a direct path override. */
-    protected void writeFloats(long offset, FloatBuffer src) {
-        float[] chunk = new float[(int) Math.min(src.remaining(), 1 << 16)];
-        while (src.hasRemaining()) {
-            int n = Math.min(chunk.length, src.remaining());
-            src.get(chunk, 0, n);
-            writeFloats(offset, chunk, 0, n);
-            offset += n;
-        }
-    }
-
-    protected void readFloats(long offset, FloatBuffer dst) {
-        float[] chunk = new float[(int) Math.min(dst.remaining(), 1 << 16)];
-        while (dst.hasRemaining()) {
-            int n = Math.min(chunk.length, dst.remaining());
-            readFloats(offset, chunk, 0, n);
-            dst.put(chunk, 0, n);
-            offset += n;
         }
     }
 

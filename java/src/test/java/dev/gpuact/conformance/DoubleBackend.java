@@ -7,12 +7,13 @@ import dev.gpuact.Reference;
 import dev.gpuact.RowLayout;
 import dev.gpuact.spi.AbstractBackend;
 import dev.gpuact.spi.AbstractBuffer;
+import dev.gpuact.spi.WorkQueue;
 
 /**
  * A test backend that computes everything in double and rounds once, so it should pass every check with at
  * most 1 ULP of error; a {@link Defect} plants one known bug, which the checks must then report.
  */
-final class DoubleBackend extends AbstractBackend {
+final class DoubleBackend extends AbstractBackend<WorkQueue> {
     enum Defect {
         NONE,
         /** relu as fmaxf(0, x): NaN becomes 0. */
@@ -59,22 +60,12 @@ final class DoubleBackend extends AbstractBackend {
     }
 
     private static final class HeapBuffer extends AbstractBuffer {
-        HeapBuffer(AbstractBackend backend, DType dtype, long length) {
+        HeapBuffer(DoubleBackend backend, DType dtype, long length) {
             super(backend, dtype, length, new Heap((int) length));
         }
 
         float[] data() {
             return ((Heap) memory()).data;
-        }
-
-        @Override
-        protected void writeFloats(long offset, float[] src, int srcOffset, int count) {
-            System.arraycopy(src, srcOffset, data(), (int) offset, count);
-        }
-
-        @Override
-        protected void readFloats(long offset, float[] dst, int dstOffset, int count) {
-            System.arraycopy(data(), (int) offset, dst, dstOffset, count);
         }
     }
 
@@ -88,6 +79,21 @@ final class DoubleBackend extends AbstractBackend {
     }
 
     @Override
+    protected WorkQueue ownQueue() {
+        return WorkQueue.IMMEDIATE;
+    }
+
+    @Override
+    protected void computeWrite(WorkQueue queue, AbstractBuffer dst, long offset, float[] src, int srcOffset, int count) {
+        System.arraycopy(src, srcOffset, data(dst), (int) offset, count);
+    }
+
+    @Override
+    protected void computeRead(WorkQueue queue, AbstractBuffer src, long offset, float[] dst, int dstOffset, int count) {
+        System.arraycopy(data(src), (int) offset, dst, dstOffset, count);
+    }
+
+    @Override
     protected void releaseDevice() {
     }
 
@@ -97,7 +103,7 @@ final class DoubleBackend extends AbstractBackend {
     }
 
     @Override
-    protected void computeForward(Activation activation, AbstractBuffer x, AbstractBuffer y, long n) {
+    protected void computeForward(WorkQueue queue, Activation activation, AbstractBuffer x, AbstractBuffer y, long n) {
         float[] in = data(x);
         float[] out = data(y);
         Op op = activation.op();
@@ -118,7 +124,7 @@ final class DoubleBackend extends AbstractBackend {
     }
 
     @Override
-    protected void computeBackward(Activation activation, AbstractBuffer x, AbstractBuffer dy, AbstractBuffer dx,
+    protected void computeBackward(WorkQueue queue, Activation activation, AbstractBuffer x, AbstractBuffer dy, AbstractBuffer dx,
                                    long n) {
         float[] in = data(x);
         float[] g = data(dy);
@@ -134,7 +140,7 @@ final class DoubleBackend extends AbstractBackend {
     }
 
     @Override
-    protected void computeBackwardFromOutput(Activation activation, AbstractBuffer y, AbstractBuffer dy,
+    protected void computeBackwardFromOutput(WorkQueue queue, Activation activation, AbstractBuffer y, AbstractBuffer dy,
                                              AbstractBuffer dx, long n) {
         float[] in = data(y);
         float[] g = data(dy);
@@ -148,7 +154,7 @@ final class DoubleBackend extends AbstractBackend {
     }
 
     @Override
-    protected void computeRowsBackwardFromOutput(Activation activation, AbstractBuffer y, AbstractBuffer dy,
+    protected void computeRowsBackwardFromOutput(WorkQueue queue, Activation activation, AbstractBuffer y, AbstractBuffer dy,
                                                  AbstractBuffer dx, RowLayout layout) {
         float[] in = data(y);
         float[] g = data(dy);
@@ -170,7 +176,7 @@ final class DoubleBackend extends AbstractBackend {
     }
 
     @Override
-    protected void computeRows(Activation activation, AbstractBuffer x, AbstractBuffer y, RowLayout layout) {
+    protected void computeRows(WorkQueue queue, Activation activation, AbstractBuffer x, AbstractBuffer y, RowLayout layout) {
         float[] in = data(x);
         float[] out = data(y);
         int cols = (int) layout.cols();
@@ -217,7 +223,7 @@ final class DoubleBackend extends AbstractBackend {
     }
 
     @Override
-    protected void computeRowsBackward(Activation activation, AbstractBuffer x, AbstractBuffer dy, AbstractBuffer dx,
+    protected void computeRowsBackward(WorkQueue queue, Activation activation, AbstractBuffer x, AbstractBuffer dy, AbstractBuffer dx,
                                        RowLayout layout) {
         float[] in = data(x);
         float[] g = data(dy);
@@ -255,7 +261,7 @@ final class DoubleBackend extends AbstractBackend {
     }
 
     @Override
-    protected void computePrelu(AbstractBuffer x, AbstractBuffer weight, AbstractBuffer y, long n, long channels,
+    protected void computePrelu(WorkQueue queue, AbstractBuffer x, AbstractBuffer weight, AbstractBuffer y, long n, long channels,
                                 long inner) {
         float[] in = data(x);
         float[] w = data(weight);
@@ -266,7 +272,7 @@ final class DoubleBackend extends AbstractBackend {
     }
 
     @Override
-    protected void computePreluBackward(AbstractBuffer x, AbstractBuffer weight, AbstractBuffer dy, AbstractBuffer dx,
+    protected void computePreluBackward(WorkQueue queue, AbstractBuffer x, AbstractBuffer weight, AbstractBuffer dy, AbstractBuffer dx,
                                         AbstractBuffer dweight, long n, long channels, long inner) {
         float[] in = data(x);
         float[] w = data(weight);

@@ -56,7 +56,7 @@ class CpuBackendTest {
         assertThat(Backends.statuses()).anySatisfy(s -> {
             assertThat(s.name()).isEqualTo("cpu");
             assertThat(s.usable()).isTrue();
-            assertThat(s.probe().rank()).isEqualTo(dev.gpuact.spi.Probe.RANK_JAVA);
+            assertThat(s.probe().rank()).isEqualTo(dev.gpuact.Probe.RANK_JAVA);
         });
     }
 

@@ -330,7 +330,7 @@ class CudaBackendGpuTest {
         Stream lane = second.newStream();
         HostBuffer host = second.allocateHost(1024);
         assertThatThrownBy(second::close).isInstanceOf(IllegalStateException.class)
-                .hasMessageContaining("1 stream(s) and 1 pinned host buffer(s)");
+                .hasMessageContaining("1 stream(s) and 1 host buffer(s)");
         assertThatThrownBy(host::floats).isInstanceOf(IllegalStateException.class);
         assertThatThrownBy(lane::synchronize).isInstanceOf(IllegalStateException.class);
     }

@@ -7,7 +7,7 @@ import static org.assertj.core.api.Assumptions.assumeThat;
 import dev.gpuact.Backend;
 import dev.gpuact.BackendUnavailableException;
 import dev.gpuact.Backends;
-import dev.gpuact.spi.Probe;
+import dev.gpuact.Probe;
 import org.junit.jupiter.api.Test;
 
 /** The provider on a machine without a usable CUDA device (this project's CI); see CudaBackendGpuTest for one with. */

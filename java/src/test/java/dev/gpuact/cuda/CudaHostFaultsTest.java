@@ -4,10 +4,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.gpuact.Activation;
+import dev.gpuact.Backend;
 import dev.gpuact.DeviceBuffer;
 import dev.gpuact.HostBuffer;
+import dev.gpuact.NativeCallException;
+import dev.gpuact.OutOfDeviceMemoryException;
+import dev.gpuact.Stream;
 import jcuda.CudaException;
 import jcuda.driver.CUcontext;
+import jcuda.driver.CUresult;
+import jcuda.driver.CUstream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -76,6 +82,59 @@ class CudaHostFaultsTest {
         try (CudaBackend cuda = EmulatedCudaProvider.open(132, driver)) {
             assertThatThrownBy(() -> driver.alloc(4)).isInstanceOf(CudaException.class)
                     .hasMessageContaining("INVALID_CONTEXT");
+        }
+    }
+
+    @Test
+    void anAllocationIsOutOfMemoryOnlyWhenTheDriverSaysSo() {
+        EmulatedDriver driver = new EmulatedDriver();
+        try (CudaBackend cuda = EmulatedCudaProvider.open(132, driver)) {
+            driver.failNextAllocation("CUDA_ERROR_INVALID_VALUE");
+            assertThatThrownBy(() -> cuda.allocate(16)).isExactlyInstanceOf(NativeCallException.class)
+                    .hasMessage("cuda-emu: cuMemAlloc failed: CUDA_ERROR_INVALID_VALUE (1)")
+                    .satisfies(e -> {
+                        NativeCallException n = (NativeCallException) e;
+                        assertThat(n.backend()).isEqualTo("cuda-emu");
+                        assertThat(n.call()).isEqualTo("cuMemAlloc");
+                        assertThat(n.code()).isEqualTo(CUresult.CUDA_ERROR_INVALID_VALUE);
+                        assertThat(n.outOfMemory()).isFalse();
+                    });
+            driver.failNextAllocation("CUDA_ERROR_OUT_OF_MEMORY");
+            assertThatThrownBy(() -> cuda.allocate(16)).isExactlyInstanceOf(OutOfDeviceMemoryException.class)
+                    .hasMessageStartingWith("cuda-emu: cannot allocate 16 FLOAT32 elements (64 bytes): cuda-emu: "
+                            + "cuMemAlloc failed: CUDA_ERROR_OUT_OF_MEMORY (2)")
+                    .hasCauseInstanceOf(NativeCallException.class);
+            driver.failHostAllocations(0);
+            assertThatThrownBy(() -> cuda.allocateHost(16)).isExactlyInstanceOf(OutOfDeviceMemoryException.class)
+                    .hasMessage("cuda-emu: cannot allocate 16 floats of host memory: cuda-emu: cuMemAllocHost failed: "
+                            + "CUDA_ERROR_OUT_OF_MEMORY (2)");
+            assertThat(cuda.memory()).isEqualTo(new Backend.MemoryStats(0, 0));
+            assertThat(cuda.openHostBuffers()).isZero();
+            try (DeviceBuffer x = cuda.upload(new float[] {-1, 2})) {
+                cuda.apply(Activation.RELU, x, x);
+                assertThat(x.toArray()).containsExactly(0, 2);
+            }
+        }
+    }
+
+    @Test
+    void aStreamOnTheEnginesOwnCudaStreamLeavesItAlive() {
+        EmulatedDriver driver = new EmulatedDriver();
+        try (CudaBackend cuda = EmulatedCudaProvider.open(132, driver); DeviceBuffer x = cuda.upload(new float[] {-1, 2})) {
+            CUstream engine;
+            try (CudaBackend.Current c = cuda.current()) {
+                engine = driver.createStream();
+            }
+            try (Stream onEngine = cuda.wrap(engine)) {
+                assertThat(onEngine.isAsynchronous()).isTrue();
+                onEngine.apply(Activation.RELU, x, x);
+                onEngine.synchronize();
+            }
+            assertThat(x.toArray()).containsExactly(0, 2);
+            assertThat(cuda.openStreams()).isZero();
+            try (CudaBackend.Current c = cuda.current()) {
+                driver.destroyStream(engine); // still the engine's: the backend did not destroy it
+            }
         }
     }
 }

@@ -1,9 +1,9 @@
 package dev.gpuact.cuda;
 
 import dev.gpuact.Backend;
+import dev.gpuact.BackendProvider;
 import dev.gpuact.BackendUnavailableException;
-import dev.gpuact.spi.BackendProvider;
-import dev.gpuact.spi.Probe;
+import dev.gpuact.Probe;
 import java.util.List;
 
 /**

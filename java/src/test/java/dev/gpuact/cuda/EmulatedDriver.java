@@ -23,7 +23,8 @@ import jcuda.driver.CUstream;
  * the real driver that the backend must follow: resources need their context current on the calling thread, a
  * sticky fault fails every later call until the primary context is released, releasing it frees what it held.
  * Work is synchronous (a launch has finished when it returns), so streams and events only keep their identity.
- * The hooks {@link #faultNextLaunch()} and {@link #failHostAllocations(int)} inject the failures a real device has.
+ * The hooks {@link #faultNextLaunch()}, {@link #failNextAllocation(String)} and {@link #failHostAllocations(int)}
+ * inject the failures a real device has.
  */
 final class EmulatedDriver implements CudaDriver {
     /** An H100's or H200's 227 KiB. */
@@ -49,10 +50,16 @@ final class EmulatedDriver implements CudaDriver {
     private volatile String sticky;
     private volatile boolean faultNextLaunch;
     private volatile int hostAllocationsLeft = Integer.MAX_VALUE;
+    private volatile String nextAllocationFailure;
 
     /** The next launch fails as an illegal memory access does on a GPU: sticky, until the context is released. */
     void faultNextLaunch() {
         faultNextLaunch = true;
+    }
+
+    /** The next device allocation fails with {@code result}, a CUresult name such as CUDA_ERROR_INVALID_VALUE. */
+    void failNextAllocation(String result) {
+        nextAllocationFailure = result;
     }
 
     /** Pinned host allocations after the next {@code successes} fail. */
@@ -229,7 +236,19 @@ final class EmulatedDriver implements CudaDriver {
     @Override
     public CUdeviceptr alloc(long bytes) {
         requireContext();
-        long a = EmulatorLibrary.alloc(bytes);
+        String failure = nextAllocationFailure;
+        if (failure != null) {
+            nextAllocationFailure = null;
+            throw new CudaException(failure + " (emulated driver: injected)");
+        }
+        long a;
+        try {
+            a = EmulatorLibrary.alloc(bytes);
+        } catch (CudaException e) {
+            // The real driver's word for it: its code leads the message.
+            throw new CudaException((e.getMessage().contains("out of memory") ? "CUDA_ERROR_OUT_OF_MEMORY" : "CUDA_ERROR_UNKNOWN")
+                    + " (" + e.getMessage() + ")", e);
+        }
         deviceMemory.add(a);
         return new CUdeviceptr().withByteOffset(a);
     }

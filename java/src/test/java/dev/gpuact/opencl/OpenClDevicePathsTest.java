@@ -221,7 +221,8 @@ class OpenClDevicePathsTest {
         OpenClBackend other = OpenClTestDevice.open();
         Stream stream = other.newStream();
         HostBuffer host = other.allocateHost(64);
-        other.close();
+        assertThatThrownBy(other::close).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("closed with 1 stream(s) and 1 host buffer(s) still open");
         assertThat(other.openStreams()).isZero();
         assertThat(other.openHostBuffers()).isZero();
         assertThatThrownBy(host::floats).isInstanceOf(IllegalStateException.class);

@@ -7,7 +7,7 @@ import static org.jocl.CL.CL_DEVICE_TYPE_CPU;
 import static org.jocl.CL.CL_DEVICE_TYPE_DEFAULT;
 import static org.jocl.CL.CL_DEVICE_TYPE_GPU;
 
-import dev.gpuact.spi.Probe;
+import dev.gpuact.Probe;
 import java.util.ArrayList;
 import java.util.List;
 import net.jqwik.api.Arbitraries;

@@ -2,7 +2,7 @@ package dev.gpuact.opencl;
 
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.gpuact.spi.Probe;
+import dev.gpuact.Probe;
 import java.util.Arrays;
 
 /** The OpenCL device tests run on; a test is skipped (with the reason) where there is none, unless required. */

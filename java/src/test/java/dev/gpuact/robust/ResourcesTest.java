@@ -6,16 +6,21 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.gpuact.Activation;
 import dev.gpuact.Backend;
 import dev.gpuact.DeviceBuffer;
+import dev.gpuact.HostBuffer;
 import dev.gpuact.RowLayout;
+import dev.gpuact.Stream;
 import dev.gpuact.spi.AbstractBackend;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * What a backend holds comes back to where it started: after a million allocate/apply/close cycles, after calls that
- * fail halfway through a user's try-with-resources, after a backend closed with buffers still open (a loud error),
- * and after a buffer dropped without close() (reported by the Cleaner).
+ * fail halfway through a user's try-with-resources, after a backend closed with buffers, streams or host buffers still
+ * open (a loud error), and after a buffer dropped without close() (reported by the Cleaner). Every call of a stream
+ * gives what the backend's own call gives.
  */
 class ResourcesTest {
     /** The Java backend does a million cycles in seconds; a device backend (PoCL on 2 cores: about 18,000 cycles/s) 100,000. */
@@ -93,9 +98,83 @@ class ResourcesTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("dev.gpuact.robust.TestBackends#names")
+    void closingWithOpenStreamsAndHostBuffersClosesThemAndSaysSo(String name) {
+        Backend b = TestBackends.open(name);
+        AbstractBackend<?> backend = (AbstractBackend<?>) b;
+        Stream stream = b.newStream();
+        HostBuffer host = b.allocateHost(16);
+        b.newStream().close();
+        b.allocateHost(16).close();
+        try (DeviceBuffer x = b.upload(new float[] {-1, 2})) {
+            stream.apply(Activation.RELU, x, x);
+            stream.synchronize();
+            assertThat(x.toArray()).containsExactly(0, 2);
+        }
+        assertThat(backend.openStreams()).isEqualTo(1);
+        assertThat(backend.openHostBuffers()).isEqualTo(1);
+        assertThatThrownBy(b::close).isInstanceOf(IllegalStateException.class)
+                .hasMessageStartingWith("backend '" + name + "' closed with 1 stream(s) and 1 host buffer(s) still open;");
+        assertThat(backend.openStreams()).isZero();
+        assertThat(backend.openHostBuffers()).isZero();
+        assertThatThrownBy(stream::synchronize).isInstanceOf(IllegalStateException.class)
+                .hasMessage("stream of backend '" + name + "' is closed");
+        assertThatThrownBy(b::newStream).isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
+        assertThatThrownBy(host::floats).isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
+        stream.close();
+        host.close();
+        b.close(); // quiet: everything was reported once
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("dev.gpuact.robust.TestBackends#names")
+    void everyCallOfAStreamGivesWhatTheBackendsOwnCallGives(String name) {
+        float[] xs = {-3, -1.5f, -0.25f, 0, 0.5f, 1, 2.5f, 4};
+        float[] dys = {0.5f, -1, 2, 0.25f, -0.75f, 1.5f, -2, 1};
+        RowLayout rows = RowLayout.of(2, 4);
+        Activation gelu = Activation.GELU;
+        Activation sigmoid = Activation.SIGMOID;
+        Activation softmax = Activation.SOFTMAX;
+        try (Backend b = TestBackends.open(name); Stream s = b.newStream(); DeviceBuffer x = b.upload(xs);
+             DeviceBuffer dy = b.upload(dys); DeviceBuffer w = b.upload(new float[] {0.25f, -0.5f});
+             DeviceBuffer y = b.allocate(xs.length); DeviceBuffer dw = b.allocate(2)) {
+            b.apply(sigmoid, x, y);
+            List<StreamCase> cases = List.of(
+                    new StreamCase("apply", out -> b.apply(gelu, x, out), out -> s.apply(gelu, x, out)),
+                    new StreamCase("applyBackward", out -> b.applyBackward(gelu, x, dy, out),
+                            out -> s.applyBackward(gelu, x, dy, out)),
+                    new StreamCase("applyBackwardFromOutput", out -> b.applyBackwardFromOutput(sigmoid, y, dy, out),
+                            out -> s.applyBackwardFromOutput(sigmoid, y, dy, out)),
+                    new StreamCase("applyRows", out -> b.applyRows(softmax, x, out, rows),
+                            out -> s.applyRows(softmax, x, out, rows)),
+                    new StreamCase("applyRowsBackward", out -> b.applyRowsBackward(softmax, x, dy, out, rows),
+                            out -> s.applyRowsBackward(softmax, x, dy, out, rows)),
+                    new StreamCase("applyRowsBackwardFromOutput",
+                            out -> b.applyRowsBackwardFromOutput(softmax, y, dy, out, rows),
+                            out -> s.applyRowsBackwardFromOutput(softmax, y, dy, out, rows)),
+                    new StreamCase("prelu", out -> b.prelu(x, w, out, 2, 4), out -> s.prelu(x, w, out, 2, 4)),
+                    new StreamCase("preluBackward", out -> b.preluBackward(x, w, dy, out, dw, 2, 4),
+                            out -> s.preluBackward(x, w, dy, out, dw, 2, 4)),
+                    new StreamCase("copy", out -> b.copy(dy, out), out -> s.copy(dy, out)));
+            for (StreamCase c : cases) {
+                try (DeviceBuffer want = b.allocate(xs.length); DeviceBuffer got = b.allocate(xs.length)) {
+                    c.onBackend().accept(want);
+                    c.onStream().accept(got);
+                    s.synchronize();
+                    assertThat(got.toArray()).as(c.name()).containsExactly(want.toArray());
+                }
+            }
+        }
+    }
+
+    /** One call made by the backend and by a stream, into the output buffer given. */
+    private record StreamCase(String name, Consumer<DeviceBuffer> onBackend, Consumer<DeviceBuffer> onStream) {
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("dev.gpuact.robust.TestBackends#names")
     void aBufferCollectedWithoutCloseIsReportedAndFreed(String name) throws InterruptedException {
         try (Backend b = TestBackends.open(name)) {
-            AbstractBackend backend = (AbstractBackend) b;
+            AbstractBackend<?> backend = (AbstractBackend<?>) b;
             Backend.MemoryStats before = b.memory();
             int dropped = 3;
             dropBuffers(b, dropped);

@@ -1,4 +1,4 @@
-package dev.gpuact.spi;
+package dev.gpuact;
 
 import java.util.List;
 

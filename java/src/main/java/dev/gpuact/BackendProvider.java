@@ -1,6 +1,5 @@
-package dev.gpuact.spi;
+package dev.gpuact;
 
-import dev.gpuact.Backend;
 
 /**
  * Found by {@link java.util.ServiceLoader}. Construction must be cheap and must not touch native code:
