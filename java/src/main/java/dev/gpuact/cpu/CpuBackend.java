@@ -85,20 +85,21 @@ public final class CpuBackend extends AbstractBackend<WorkQueue> {
     }
 
     @Override
-    protected void computeBackward(WorkQueue queue, Activation activation, AbstractBuffer x, AbstractBuffer dy, AbstractBuffer dx, long n) {
+    protected void computeBackward(WorkQueue queue, Activation activation, AbstractBuffer x, AbstractBuffer dy,
+                                   AbstractBuffer dx, long n) {
         kernel(activation.op()).backward(array(x), 0, array(dy), 0, array(dx), 0, (int) n, activation.a(), activation.b());
     }
 
     @Override
-    protected void computeBackwardFromOutput(WorkQueue queue, Activation activation, AbstractBuffer y, AbstractBuffer dy,
-                                             AbstractBuffer dx, long n) {
+    protected void computeBackwardFromOutput(WorkQueue queue, Activation activation, AbstractBuffer y,
+                                             AbstractBuffer dy, AbstractBuffer dx, long n) {
         OutputBackward.valueOf(activation.op().name()).backward(array(y), array(dy), array(dx), (int) n,
                 activation.a(), activation.b());
     }
 
     @Override
-    protected void computeRowsBackwardFromOutput(WorkQueue queue, Activation activation, AbstractBuffer y, AbstractBuffer dy,
-                                                 AbstractBuffer dx, RowLayout layout) {
+    protected void computeRowsBackwardFromOutput(WorkQueue queue, Activation activation, AbstractBuffer y,
+                                                 AbstractBuffer dy, AbstractBuffer dx, RowLayout layout) {
         Rowwise.Layout rows = rows(layout);
         double temperature = activation.param("temperature");
         if (activation.op() == Op.SOFTMAX) {
@@ -109,7 +110,8 @@ public final class CpuBackend extends AbstractBackend<WorkQueue> {
     }
 
     @Override
-    protected void computeRows(WorkQueue queue, Activation activation, AbstractBuffer x, AbstractBuffer y, RowLayout layout) {
+    protected void computeRows(WorkQueue queue, Activation activation, AbstractBuffer x, AbstractBuffer y,
+                               RowLayout layout) {
         Rowwise.Layout rows = rows(layout);
         switch (activation.op()) {
             case SOFTMAX -> Rowwise.softmax(array(x), array(y), rows, activation.param("temperature"), maskedNan(activation));
@@ -120,8 +122,8 @@ public final class CpuBackend extends AbstractBackend<WorkQueue> {
     }
 
     @Override
-    protected void computeRowsBackward(WorkQueue queue, Activation activation, AbstractBuffer x, AbstractBuffer dy, AbstractBuffer dx,
-                                       RowLayout layout) {
+    protected void computeRowsBackward(WorkQueue queue, Activation activation, AbstractBuffer x, AbstractBuffer dy,
+                                       AbstractBuffer dx, RowLayout layout) {
         Rowwise.Layout rows = rows(layout);
         switch (activation.op()) {
             case SOFTMAX -> Rowwise.softmaxBackward(array(x), array(dy), array(dx), rows,
@@ -134,24 +136,26 @@ public final class CpuBackend extends AbstractBackend<WorkQueue> {
     }
 
     @Override
-    protected void computePrelu(WorkQueue queue, AbstractBuffer x, AbstractBuffer weight, AbstractBuffer y, long n, long channels,
-                                long inner) {
+    protected void computePrelu(WorkQueue queue, AbstractBuffer x, AbstractBuffer weight, AbstractBuffer y, long n,
+                                long channels, long inner) {
         Prelu.forward(array(x), 0, array(weight), array(y), 0, (int) n, (int) channels, inner);
     }
 
     @Override
-    protected void computePreluBackward(WorkQueue queue, AbstractBuffer x, AbstractBuffer weight, AbstractBuffer dy, AbstractBuffer dx,
-                                        AbstractBuffer dweight, long n, long channels, long inner) {
+    protected void computePreluBackward(WorkQueue queue, AbstractBuffer x, AbstractBuffer weight, AbstractBuffer dy,
+                                        AbstractBuffer dx, AbstractBuffer dweight, long n, long channels, long inner) {
         Prelu.backward(array(x), 0, array(weight), array(dy), 0, array(dx), 0, array(dweight), (int) n, (int) channels, inner);
     }
 
     @Override
-    protected void computeWrite(WorkQueue queue, AbstractBuffer dst, long offset, float[] src, int srcOffset, int count) {
+    protected void computeWrite(WorkQueue queue, AbstractBuffer dst, long offset, float[] src, int srcOffset,
+                                int count) {
         System.arraycopy(src, srcOffset, array(dst), (int) offset, count);
     }
 
     @Override
-    protected void computeRead(WorkQueue queue, AbstractBuffer src, long offset, float[] dst, int dstOffset, int count) {
+    protected void computeRead(WorkQueue queue, AbstractBuffer src, long offset, float[] dst, int dstOffset,
+                               int count) {
         System.arraycopy(array(src), (int) offset, dst, dstOffset, count);
     }
 

@@ -406,7 +406,8 @@ public final class CudaBackend extends AbstractBackend<CudaBackend.Target> {
     }
 
     @Override
-    protected void computeBackward(Target t, Activation activation, AbstractBuffer x, AbstractBuffer dy, AbstractBuffer dx, long n) {
+    protected void computeBackward(Target t, Activation activation, AbstractBuffer x, AbstractBuffer dy,
+                                   AbstractBuffer dx, long n) {
         DeviceRanges.requireApartOrSame(x, "x", dx, "dx");
         DeviceRanges.requireApartOrSame(dy, "dy", dx, "dx");
         elementwise(t, KernelNames.backward(activation.op()), activation, n, addr(x), addr(dy), addr(dx));
@@ -450,7 +451,8 @@ public final class CudaBackend extends AbstractBackend<CudaBackend.Target> {
     }
 
     @Override
-    protected void computePrelu(Target t, AbstractBuffer x, AbstractBuffer weight, AbstractBuffer y, long n, long channels, long inner) {
+    protected void computePrelu(Target t, AbstractBuffer x, AbstractBuffer weight, AbstractBuffer y, long n,
+                                long channels, long inner) {
         DeviceRanges.requireApartOrSame(x, "x", y, "y");
         DeviceRanges.requireApart(weight, "weight", y, "y");
         try (Current c = current()) {
@@ -463,8 +465,8 @@ public final class CudaBackend extends AbstractBackend<CudaBackend.Target> {
     }
 
     @Override
-    protected void computePreluBackward(Target t, AbstractBuffer x, AbstractBuffer weight, AbstractBuffer dy, AbstractBuffer dx,
-                                        AbstractBuffer dweight, long n, long channels, long inner) {
+    protected void computePreluBackward(Target t, AbstractBuffer x, AbstractBuffer weight, AbstractBuffer dy,
+                                        AbstractBuffer dx, AbstractBuffer dweight, long n, long channels, long inner) {
         try (Current c = current()) {
             if (n == 0) {
                 driver.memsetD32(((CudaBuffer) dweight).pointer(), 0, channels, t.stream());
@@ -506,8 +508,8 @@ public final class CudaBackend extends AbstractBackend<CudaBackend.Target> {
     }
 
     @Override
-    protected void computeRowsBackward(Target t, Activation activation, AbstractBuffer x, AbstractBuffer dy, AbstractBuffer dx,
-                                       RowLayout layout) {
+    protected void computeRowsBackward(Target t, Activation activation, AbstractBuffer x, AbstractBuffer dy,
+                                       AbstractBuffer dx, RowLayout layout) {
         DeviceRanges.requireApart(x, "x", dx, "dx");
         DeviceRanges.requireApart(dy, "dy", dx, "dx");
         rows(t, activation, layout, true, addr(x), addr(dy), addr(dx));
@@ -520,7 +522,8 @@ public final class CudaBackend extends AbstractBackend<CudaBackend.Target> {
         }
     }
 
-    private void rowsInContext(Target t, Activation activation, RowLayout layout, boolean backward, long x, long dy, long out) {
+    private void rowsInContext(Target t, Activation activation, RowLayout layout, boolean backward, long x, long dy,
+                               long out) {
         Op op = activation.op();
         int sms = info.multiprocessors();
         if (op == Op.MAXOUT) {

@@ -264,7 +264,8 @@ public final class OpenClBackend extends AbstractBackend<OpenClQueue> {
     }
 
     @Override
-    protected void computeWrite(OpenClQueue on, AbstractBuffer dst, long offset, float[] src, int srcOffset, int count) {
+    protected void computeWrite(OpenClQueue on, AbstractBuffer dst, long offset, float[] src, int srcOffset,
+                                int count) {
         transfer(on, Direction.WRITE, dst, offset, count, Pointer.to(src).withByteOffset((long) srcOffset * Float.BYTES),
                 false);
     }
@@ -431,8 +432,8 @@ public final class OpenClBackend extends AbstractBackend<OpenClQueue> {
     }
 
     @Override
-    protected void computeBackward(OpenClQueue on, Activation activation, AbstractBuffer x, AbstractBuffer dy, AbstractBuffer dx,
-                                   long n) {
+    protected void computeBackward(OpenClQueue on, Activation activation, AbstractBuffer x, AbstractBuffer dy,
+                                   AbstractBuffer dx, long n) {
         ElementwiseShape shape = elementwiseShape(activation.op(), true);
         run(on, shape.kernel(activation.op(), true), shape.items(n), mem(x), mem(dy), mem(dx), n, activation.a(),
                 activation.b());
@@ -447,20 +448,21 @@ public final class OpenClBackend extends AbstractBackend<OpenClQueue> {
     }
 
     @Override
-    protected void computeRowsBackwardFromOutput(OpenClQueue on, Activation activation, AbstractBuffer y, AbstractBuffer dy,
-                                                 AbstractBuffer dx, RowLayout layout) {
+    protected void computeRowsBackwardFromOutput(OpenClQueue on, Activation activation, AbstractBuffer y,
+                                                 AbstractBuffer dy, AbstractBuffer dx, RowLayout layout) {
         run(on, activation.op().id() + "_bwdy", layout.rows(), mem(y), mem(dy), mem(dx), layout.rows(), layout.cols(),
                 layout.xStride(), layout.yStride(), activation.a());
     }
 
     @Override
-    protected void computeRows(OpenClQueue on, Activation activation, AbstractBuffer x, AbstractBuffer y, RowLayout layout) {
+    protected void computeRows(OpenClQueue on, Activation activation, AbstractBuffer x, AbstractBuffer y,
+                               RowLayout layout) {
         rows(on, activation, "fwd", layout, mem(x), mem(y));
     }
 
     @Override
-    protected void computeRowsBackward(OpenClQueue on, Activation activation, AbstractBuffer x, AbstractBuffer dy, AbstractBuffer dx,
-                                       RowLayout layout) {
+    protected void computeRowsBackward(OpenClQueue on, Activation activation, AbstractBuffer x, AbstractBuffer dy,
+                                       AbstractBuffer dx, RowLayout layout) {
         rows(on, activation, "bwd", layout, mem(x), mem(dy), mem(dx));
     }
 
@@ -490,8 +492,8 @@ public final class OpenClBackend extends AbstractBackend<OpenClQueue> {
     }
 
     @Override
-    protected void computePrelu(OpenClQueue on, AbstractBuffer x, AbstractBuffer weight, AbstractBuffer y, long n, long channels,
-                                long inner) {
+    protected void computePrelu(OpenClQueue on, AbstractBuffer x, AbstractBuffer weight, AbstractBuffer y, long n,
+                                long channels, long inner) {
         run(on, "prelu_fwd", n, mem(x), mem(weight), mem(y), n, channels, inner);
     }
 

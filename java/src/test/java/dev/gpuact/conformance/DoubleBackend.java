@@ -84,12 +84,14 @@ final class DoubleBackend extends AbstractBackend<WorkQueue> {
     }
 
     @Override
-    protected void computeWrite(WorkQueue queue, AbstractBuffer dst, long offset, float[] src, int srcOffset, int count) {
+    protected void computeWrite(WorkQueue queue, AbstractBuffer dst, long offset, float[] src, int srcOffset,
+                                int count) {
         System.arraycopy(src, srcOffset, data(dst), (int) offset, count);
     }
 
     @Override
-    protected void computeRead(WorkQueue queue, AbstractBuffer src, long offset, float[] dst, int dstOffset, int count) {
+    protected void computeRead(WorkQueue queue, AbstractBuffer src, long offset, float[] dst, int dstOffset,
+                               int count) {
         System.arraycopy(data(src), (int) offset, dst, dstOffset, count);
     }
 
@@ -124,8 +126,8 @@ final class DoubleBackend extends AbstractBackend<WorkQueue> {
     }
 
     @Override
-    protected void computeBackward(WorkQueue queue, Activation activation, AbstractBuffer x, AbstractBuffer dy, AbstractBuffer dx,
-                                   long n) {
+    protected void computeBackward(WorkQueue queue, Activation activation, AbstractBuffer x, AbstractBuffer dy,
+                                   AbstractBuffer dx, long n) {
         float[] in = data(x);
         float[] g = data(dy);
         float[] out = data(dx);
@@ -140,8 +142,8 @@ final class DoubleBackend extends AbstractBackend<WorkQueue> {
     }
 
     @Override
-    protected void computeBackwardFromOutput(WorkQueue queue, Activation activation, AbstractBuffer y, AbstractBuffer dy,
-                                             AbstractBuffer dx, long n) {
+    protected void computeBackwardFromOutput(WorkQueue queue, Activation activation, AbstractBuffer y,
+                                             AbstractBuffer dy, AbstractBuffer dx, long n) {
         float[] in = data(y);
         float[] g = data(dy);
         float[] out = data(dx);
@@ -154,8 +156,8 @@ final class DoubleBackend extends AbstractBackend<WorkQueue> {
     }
 
     @Override
-    protected void computeRowsBackwardFromOutput(WorkQueue queue, Activation activation, AbstractBuffer y, AbstractBuffer dy,
-                                                 AbstractBuffer dx, RowLayout layout) {
+    protected void computeRowsBackwardFromOutput(WorkQueue queue, Activation activation, AbstractBuffer y,
+                                                 AbstractBuffer dy, AbstractBuffer dx, RowLayout layout) {
         float[] in = data(y);
         float[] g = data(dy);
         float[] out = data(dx);
@@ -176,7 +178,8 @@ final class DoubleBackend extends AbstractBackend<WorkQueue> {
     }
 
     @Override
-    protected void computeRows(WorkQueue queue, Activation activation, AbstractBuffer x, AbstractBuffer y, RowLayout layout) {
+    protected void computeRows(WorkQueue queue, Activation activation, AbstractBuffer x, AbstractBuffer y,
+                               RowLayout layout) {
         float[] in = data(x);
         float[] out = data(y);
         int cols = (int) layout.cols();
@@ -223,8 +226,8 @@ final class DoubleBackend extends AbstractBackend<WorkQueue> {
     }
 
     @Override
-    protected void computeRowsBackward(WorkQueue queue, Activation activation, AbstractBuffer x, AbstractBuffer dy, AbstractBuffer dx,
-                                       RowLayout layout) {
+    protected void computeRowsBackward(WorkQueue queue, Activation activation, AbstractBuffer x, AbstractBuffer dy,
+                                       AbstractBuffer dx, RowLayout layout) {
         float[] in = data(x);
         float[] g = data(dy);
         float[] out = data(dx);
@@ -261,8 +264,8 @@ final class DoubleBackend extends AbstractBackend<WorkQueue> {
     }
 
     @Override
-    protected void computePrelu(WorkQueue queue, AbstractBuffer x, AbstractBuffer weight, AbstractBuffer y, long n, long channels,
-                                long inner) {
+    protected void computePrelu(WorkQueue queue, AbstractBuffer x, AbstractBuffer weight, AbstractBuffer y, long n,
+                                long channels, long inner) {
         float[] in = data(x);
         float[] w = data(weight);
         float[] out = data(y);
@@ -272,8 +275,8 @@ final class DoubleBackend extends AbstractBackend<WorkQueue> {
     }
 
     @Override
-    protected void computePreluBackward(WorkQueue queue, AbstractBuffer x, AbstractBuffer weight, AbstractBuffer dy, AbstractBuffer dx,
-                                        AbstractBuffer dweight, long n, long channels, long inner) {
+    protected void computePreluBackward(WorkQueue queue, AbstractBuffer x, AbstractBuffer weight, AbstractBuffer dy,
+                                        AbstractBuffer dx, AbstractBuffer dweight, long n, long channels, long inner) {
         float[] in = data(x);
         float[] w = data(weight);
         float[] g = data(dy);
