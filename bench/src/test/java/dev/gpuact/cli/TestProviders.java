@@ -64,11 +64,6 @@ final class TestProviders {
     /** The CPU backend with a planted bug: sigmoid's forward result is 2^-18 too large, about 32 ULP. */
     public static final class Skewed implements BackendProvider {
         @Override
-        public Stream newStream() {
-            return cpu.newStream();
-        }
-
-        @Override
         public String name() {
             return "test-skewed";
         }
@@ -85,6 +80,12 @@ final class TestProviders {
     }
 
     private record SkewedBackend(Backend cpu) implements Backend {
+        /** The cpu backend's stream: this double only changes what the backend's own apply writes. */
+        @Override
+        public Stream newStream() {
+            return cpu.newStream();
+        }
+
         @Override
         public void apply(Activation activation, DeviceBuffer x, DeviceBuffer y) {
             cpu.apply(activation, x, y);
