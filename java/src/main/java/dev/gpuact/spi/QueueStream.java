@@ -37,21 +37,23 @@ final class QueueStream<Q extends WorkQueue> implements Stream {
 
     @Override
     public void write(DeviceBuffer dst, long offset, FloatBuffer src) {
-        DeviceBuffer to = ownBuffer(dst, "dst");
-        Objects.requireNonNull(src, "src");
-        enqueue(() -> {
-            backend.write(queue, to, offset, src);
-            holdUntilSynchronized(src);
-        });
+        transfer(dst, "dst", src, "src", () -> backend.write(queue, dst, offset, src));
     }
 
     @Override
     public void read(DeviceBuffer src, long offset, FloatBuffer dst) {
-        DeviceBuffer from = ownBuffer(src, "src");
-        Objects.requireNonNull(dst, "dst");
+        transfer(src, "src", dst, "dst", () -> backend.read(queue, src, offset, dst));
+    }
+
+    /** A transfer between a buffer of this stream's backend and {@code host}, held until synchronized. */
+    private void transfer(DeviceBuffer buffer, String bufferRole, FloatBuffer host, String hostRole, Runnable call) {
+        ownBuffer(buffer, bufferRole);
+        Objects.requireNonNull(host, hostRole);
         enqueue(() -> {
-            backend.read(queue, from, offset, dst);
-            holdUntilSynchronized(dst);
+            call.run();
+            if (!queue.waits()) {
+                inFlight.add(host);
+            }
         });
     }
 
@@ -146,19 +148,12 @@ final class QueueStream<Q extends WorkQueue> implements Stream {
         }, this);
     }
 
-    private void holdUntilSynchronized(FloatBuffer host) {
-        if (!queue.waits()) {
-            inFlight.add(host);
-        }
-    }
-
-    /** The transfer's buffer; a buffer of another backend is named as the stream's mistake. */
-    private DeviceBuffer ownBuffer(DeviceBuffer buffer, String role) {
+    /** A transfer's buffer of another backend is named as the stream's mistake. */
+    private void ownBuffer(DeviceBuffer buffer, String role) {
         Objects.requireNonNull(buffer, role);
         if (buffer.backend() != backend) {
             throw new IllegalArgumentException(role + " belongs to backend '" + buffer.backend().name()
                     + "', not to this stream's '" + backend.name() + "' backend");
         }
-        return buffer;
     }
 }
