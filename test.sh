@@ -64,7 +64,7 @@ mvn -B -ntp install -Dgpuact.requireBackends="$required" "$@"
 # Every jar names its module (Automatic-Module-Name) rather than leaving the JVM to derive one from its file name.
 for jar in */target/gpuact-*.jar bench/target/gpuact.jar; do
     case "$jar" in *-sources.jar|*-javadoc.jar) continue ;; esac
-    jar --describe-module --file "$jar" | grep -E '^dev\.gpuact\.[a-z.]+@[^ ]+ automatic$' >/dev/null \
+    jar --describe-module --file "$jar" | grep -E '^dev\.gpuact\.[a-z.]+(@[^ ]+)? automatic$' >/dev/null \
         || { echo "test.sh: $jar has no Automatic-Module-Name of dev.gpuact" >&2; exit 1; }
 done
 
