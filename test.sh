@@ -58,7 +58,22 @@ else
     echo "test.sh: no g++: the CUDA kernels will not run under the emulator"
 fi
 
-mvn -B -ntp verify -Dgpuact.requireBackends="$required" "$@"
+# install: the example project below builds on the installed artifacts, as a user's project would.
+mvn -B -ntp install -Dgpuact.requireBackends="$required" "$@"
+
+# Every jar names its module (Automatic-Module-Name) rather than leaving the JVM to derive one from its file name.
+for jar in */target/gpuact-*.jar bench/target/gpuact.jar; do
+    case "$jar" in *-sources.jar|*-javadoc.jar) continue ;; esac
+    jar --describe-module --file "$jar" | grep -E '^dev\.gpuact\.[a-z.]+(@[^ ]+)? automatic$' >/dev/null \
+        || { echo "test.sh: $jar has no Automatic-Module-Name of dev.gpuact" >&2; exit 1; }
+done
+
+# The README's library example, compiled and run on the Java backend, and on OpenCL where OpenCL is required.
+if [[ "$required" == *opencl* ]]; then
+    examples/run.sh cpu opencl
+else
+    examples/run.sh cpu
+fi
 
 if [[ "$required" == *cuda-emu* ]]; then
     kernels-cuda/emulator/sanitize.sh java/target/surefire-reports

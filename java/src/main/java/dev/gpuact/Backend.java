@@ -80,7 +80,7 @@ public interface Backend extends AutoCloseable {
      */
     void prelu(DeviceBuffer x, DeviceBuffer weight, DeviceBuffer y, long channels, long inner);
 
-    /** PReLU backward: dx, and dweight[c] = sum over channel c of dy * x where x <= 0 (overwritten, not added to). */
+    /** PReLU backward: dx, and dweight[c] = sum over channel c of dy * x where x &lt;= 0 (overwritten, not added to). */
     void preluBackward(DeviceBuffer x, DeviceBuffer weight, DeviceBuffer dy, DeviceBuffer dx, DeviceBuffer dweight,
                        long channels, long inner);
 

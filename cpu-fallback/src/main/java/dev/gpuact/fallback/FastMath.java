@@ -174,7 +174,7 @@ public final class FastMath {
     }
 
     /**
-     * e^x: x = (64k + j) ln2/64 + r with |r| <= ln2/128, e^x = 2^k 2^(j/64) e^r, e^r by a degree-5 Taylor polynomial
+     * e^x: x = (64k + j) ln2/64 + r with |r| &lt;= ln2/128, e^x = 2^k 2^(j/64) e^r, e^r by a degree-5 Taylor polynomial
      * (error ~4e-17). k and j come from the low mantissa bits of the shifted argument (no double-to-long
      * conversion); results that overflow or fall below the normal range take {@link #expExtreme}.
      */

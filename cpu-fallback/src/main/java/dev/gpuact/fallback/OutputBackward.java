@@ -49,7 +49,7 @@ public enum OutputBackward {
             return nanOr(y, y > 0 ? 1 : a);
         }
     },
-    /** alpha e^x = y + alpha where x <= 0: exact in double from a float y. */
+    /** alpha e^x = y + alpha where x &lt;= 0: exact in double from a float y. */
     ELU {
         @Override
         double slope(double y, double a, double b) {

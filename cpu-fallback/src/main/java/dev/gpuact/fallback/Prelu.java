@@ -36,7 +36,7 @@ public final class Prelu {
     }
 
     /**
-     * dx = dy * (x > 0 ? 1 : weight[c]) (NaN for NaN x), and dweight[c] = sum of dy * x over x <= 0 in channel c
+     * dx = dy * (x > 0 ? 1 : weight[c]) (NaN for NaN x), and dweight[c] = sum of dy * x over x &lt;= 0 in channel c
      * (overwritten). dx may be the same region as dy.
      */
     public static void backward(float[] x, int xo, float[] weight, float[] dy, int dyo, float[] dx, int dxo,
