@@ -62,7 +62,7 @@ fi
 mvn -B -ntp install -Dgpuact.requireBackends="$required" "$@"
 
 # Every jar names its module (Automatic-Module-Name) rather than leaving the JVM to derive one from its file name.
-for jar in */target/gpuact-*.jar bench/target/gpuact.jar; do
+for jar in $(sed -n 's|^ *<module>\(.*\)</module>$|\1/target/gpuact*.jar|p' pom.xml); do
     case "$jar" in *-sources.jar|*-javadoc.jar) continue ;; esac
     jar --describe-module --file "$jar" | grep -E '^dev\.gpuact\.[a-z.]+(@[^ ]+)? automatic$' >/dev/null \
         || { echo "test.sh: $jar has no Automatic-Module-Name of dev.gpuact" >&2; exit 1; }
