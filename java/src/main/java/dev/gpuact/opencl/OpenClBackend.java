@@ -17,6 +17,8 @@ import dev.gpuact.RowLayout;
 import dev.gpuact.Stream;
 import dev.gpuact.spi.AbstractBackend;
 import dev.gpuact.spi.AbstractBuffer;
+import dev.gpuact.spi.KernelName;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -389,6 +391,16 @@ public final class OpenClBackend extends AbstractBackend {
         return programNanos;
     }
 
+    /** The kernels the built program holds, as the device reports them. */
+    Set<String> programKernelNames() {
+        long[] size = new long[1];
+        CL.clGetProgramInfo(program, CL.CL_PROGRAM_KERNEL_NAMES, 0, null, size);
+        byte[] names = new byte[(int) size[0]];
+        CL.clGetProgramInfo(program, CL.CL_PROGRAM_KERNEL_NAMES, names.length, Pointer.to(names), null);
+        String list = new String(names, 0, Math.max(0, names.length - 1), StandardCharsets.US_ASCII);
+        return Set.of(list.split(";"));
+    }
+
     /** Work-group size of the reduction kernels (GPUACT_WG). */
     public int workGroupSize() {
         return workGroup;
@@ -454,33 +466,33 @@ public final class OpenClBackend extends AbstractBackend {
     @Override
     protected void computeRowsBackwardFromOutput(Activation activation, AbstractBuffer y, AbstractBuffer dy,
                                                  AbstractBuffer dx, RowLayout layout) {
-        run(activation.op().id() + "_bwdy", layout.rows(), mem(y), mem(dy), mem(dx), layout.rows(), layout.cols(),
+        run(KernelName.of(activation.op(), KernelName.FROM_OUTPUT), layout.rows(), mem(y), mem(dy), mem(dx), layout.rows(), layout.cols(),
                 layout.xStride(), layout.yStride(), activation.a());
     }
 
     @Override
     protected void computeRows(Activation activation, AbstractBuffer x, AbstractBuffer y, RowLayout layout) {
-        rows(activation, "fwd", layout, mem(x), mem(y));
+        rows(activation, KernelName.FORWARD, layout, mem(x), mem(y));
     }
 
     @Override
     protected void computeRowsBackward(Activation activation, AbstractBuffer x, AbstractBuffer dy, AbstractBuffer dx,
                                        RowLayout layout) {
-        rows(activation, "bwd", layout, mem(x), mem(dy), mem(dx));
+        rows(activation, KernelName.BACKWARD, layout, mem(x), mem(dy), mem(dx));
     }
 
     private void rows(Activation activation, String direction, RowLayout layout, cl_mem... buffers) {
         if (activation.op() == Op.MAXOUT) {
             long pieces = (long) activation.param("pieces");
             long outCols = layout.cols() / pieces;
-            run("maxout_" + direction, layout.rows() * outCols, arguments(buffers, layout.rows(), outCols,
-                    layout.xStride(), layout.yStride(), pieces));
+            run(KernelName.of(Op.MAXOUT, direction), layout.rows() * outCols, arguments(buffers, layout.rows(),
+                    outCols, layout.xStride(), layout.yStride(), pieces));
             return;
         }
         Object[] args = arguments(buffers, layout.rows(), layout.cols(), layout.xStride(), layout.yStride(),
                 activation.a(), activation.b());
         RowKernelShape shape = rowShape(layout.cols());
-        String kernel = activation.op().id() + "_" + direction + "_" + shape.suffix();
+        String kernel = KernelName.of(activation.op(), direction, shape.suffix());
         if (shape == RowKernelShape.ITEM) {
             run(kernel, layout.rows(), args);
             return;
@@ -497,7 +509,7 @@ public final class OpenClBackend extends AbstractBackend {
     @Override
     protected void computePrelu(AbstractBuffer x, AbstractBuffer weight, AbstractBuffer y, long n, long channels,
                                 long inner) {
-        run("prelu_fwd", n, mem(x), mem(weight), mem(y), n, channels, inner);
+        run(KernelName.of(Op.PRELU, KernelName.FORWARD), n, mem(x), mem(weight), mem(y), n, channels, inner);
     }
 
     /**
@@ -520,14 +532,14 @@ public final class OpenClBackend extends AbstractBackend {
         long chunkLength = (perChannel + chunks - 1) / chunks;
         cl_mem partial = CL.clCreateBuffer(context, CL_MEM_READ_WRITE, 2 * channels * chunks * Float.BYTES, null, null);
         try {
-            complete(kernel("prelu_dweight_partial").launch(target(), channels * chunks * workGroup, workGroup,
+            complete(kernel(KernelName.of(Op.PRELU, "dweight_partial")).launch(target(), channels * chunks * workGroup, workGroup,
                     mem(x), mem(dy), partial, n, channels, inner, chunks, chunkLength));
-            complete(kernel("prelu_dweight_finish").launch(target(), groups(channels), workGroup,
+            complete(kernel(KernelName.of(Op.PRELU, "dweight_finish")).launch(target(), groups(channels), workGroup,
                     partial, mem(dweight), channels, chunks));
         } finally {
             CL.clReleaseMemObject(partial);
         }
-        run("prelu_bwd_dx", n, mem(x), mem(weight), mem(dy), mem(dx), n, channels, inner);
+        run(KernelName.of(Op.PRELU, KernelName.BACKWARD), n, mem(x), mem(weight), mem(dy), mem(dx), n, channels, inner);
     }
 
     /**
