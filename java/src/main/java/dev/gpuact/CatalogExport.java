@@ -85,12 +85,14 @@ final class CatalogExport {
             if (op.isRowwise()) {
                 continue;
             }
-            String params = op.params().stream().map(p -> String.format(Locale.ROOT, "{\"name\": \"%s\", \"default\": %s}",
-                    p.name(), p.defaultValue())).collect(Collectors.joining(", ", "[", "]"));
+            String params = op.params().stream().map(p -> String.format(Locale.ROOT,
+                    "{\"name\": \"%s\", \"default\": %s}", p.name(), p.defaultValue()))
+                    .collect(Collectors.joining(", ", "[", "]"));
             String settings = settings(op).stream().map(ab -> String.format(Locale.ROOT,
                     "{\"a\": %s, \"b\": %s, \"kinks\": %s}", ab[0], ab[1], kinks(op, ab)))
                     .collect(Collectors.joining(",\n    ", "[\n    ", "]"));
-            ops.add(String.format(Locale.ROOT, "  {\"id\": \"%s\", \"kind\": \"%s\", \"params\": %s,\n   \"settings\": %s}",
+            ops.add(String.format(Locale.ROOT,
+                    "  {\"id\": \"%s\", \"kind\": \"%s\", \"params\": %s,\n   \"settings\": %s}",
                     op.id(), op.kind().name().toLowerCase(Locale.ROOT), params, settings));
         }
         return ops.toString();

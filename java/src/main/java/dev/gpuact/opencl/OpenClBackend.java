@@ -466,8 +466,8 @@ public final class OpenClBackend extends AbstractBackend {
     @Override
     protected void computeRowsBackwardFromOutput(Activation activation, AbstractBuffer y, AbstractBuffer dy,
                                                  AbstractBuffer dx, RowLayout layout) {
-        run(KernelName.of(activation.op(), KernelName.FROM_OUTPUT), layout.rows(), mem(y), mem(dy), mem(dx), layout.rows(), layout.cols(),
-                layout.xStride(), layout.yStride(), activation.a());
+        run(KernelName.of(activation.op(), KernelName.FROM_OUTPUT), layout.rows(), mem(y), mem(dy), mem(dx),
+                layout.rows(), layout.cols(), layout.xStride(), layout.yStride(), activation.a());
     }
 
     @Override
@@ -532,8 +532,8 @@ public final class OpenClBackend extends AbstractBackend {
         long chunkLength = (perChannel + chunks - 1) / chunks;
         cl_mem partial = CL.clCreateBuffer(context, CL_MEM_READ_WRITE, 2 * channels * chunks * Float.BYTES, null, null);
         try {
-            complete(kernel(KernelName.of(Op.PRELU, "dweight_partial")).launch(target(), channels * chunks * workGroup, workGroup,
-                    mem(x), mem(dy), partial, n, channels, inner, chunks, chunkLength));
+            complete(kernel(KernelName.of(Op.PRELU, "dweight_partial")).launch(target(), channels * chunks * workGroup,
+                    workGroup, mem(x), mem(dy), partial, n, channels, inner, chunks, chunkLength));
             complete(kernel(KernelName.of(Op.PRELU, "dweight_finish")).launch(target(), groups(channels), workGroup,
                     partial, mem(dweight), channels, chunks));
         } finally {

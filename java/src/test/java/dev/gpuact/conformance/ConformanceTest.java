@@ -34,8 +34,8 @@ class ConformanceTest {
         Set<String> found = statuses.stream().map(Backends.Status::name).collect(Collectors.toSet());
         Stream<DynamicNode> missing = RequiredBackends.names().stream().filter(name -> !found.contains(name))
                 .map(name -> DynamicTest.dynamicTest(name + " (required)", () -> fail("backend '" + name
-                        + "' is required by -D" + RequiredBackends.PROPERTY + " but no provider of that name is on the class path; found "
-                        + found)));
+                        + "' is required by -D" + RequiredBackends.PROPERTY
+                        + " but no provider of that name is on the class path; found " + found)));
         Stream<DynamicNode> perBackend = statuses.stream().map(status -> DynamicContainer.dynamicContainer(status.name(),
                 Arrays.stream(Op.values()).map(op -> DynamicTest.dynamicTest(status.name() + " / " + op.id(),
                         () -> checkOp(status, op)))));
