@@ -1,4 +1,4 @@
-package dev.gpuact.robust;
+package dev.gpuact.guarantees;
 
 import dev.gpuact.Backend;
 import dev.gpuact.Backends;
