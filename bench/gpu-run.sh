@@ -15,7 +15,7 @@
 #          (cuda only; skipped with the reason where torch has no GPU)    -> torch.csv, torch.txt
 # Environment: OUT (default gpu-run-out), GPUACT_BENCH_ARGS (more gpuact bench options, e.g. "--sizes 1M,64M"),
 # GPUACT_STEP_TIMEOUT (seconds a step may run, default 540), PYTHON (default python3).
-# A device session limits each command to 10 minutes: run the steps over several calls if they need longer.
+# Where a remote GPU machine limits each command to 10 minutes, run the steps over several calls.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 backend=cuda
@@ -48,7 +48,8 @@ home=$(ls -d "$work"/gpuact-*-linux-x64)
 gpuact=$home/bin/gpuact
 java=$home/runtime/bin/java
 # The JUnit step runs this java directly: give it the same signal chaining as bin/gpuact (LLVM-based OpenCL).
-export LD_PRELOAD="$home/runtime/lib/libjsig.so${LD_PRELOAD:+:$LD_PRELOAD}"
+. "$root/bench/signal-chaining.sh"
+gpuact_signal_chaining "$home/runtime"
 cp "$kit/KIT.txt" "$out/kit.txt" 2>/dev/null
 
 summary=$out/summary.txt

@@ -19,13 +19,14 @@ case ",$modules," in *,java.logging,*) ;; *) modules=$modules,java.logging ;; es
 modules=$modules,jdk.incubator.vector
 jlink --add-modules "$modules" --strip-debug --no-header-files --no-man-pages --compress=2 --output "$stage/runtime"
 cp "$jar" "$stage/lib/gpuact.jar"
+cp bench/signal-chaining.sh "$stage/lib/signal-chaining.sh"
 cat > "$stage/bin/gpuact" <<'LAUNCHER'
 #!/bin/sh
 # Runs gpuact on the Java runtime shipped next to it; follows symlinks so a link on the PATH works.
 self=$(readlink -f "$0")
 home=$(dirname "$(dirname "$self")")
-# Signal chaining for OpenCL platforms built on LLVM (PoCL), which replace the JVM's signal handlers.
-[ -f "$home/runtime/lib/libjsig.so" ] && export LD_PRELOAD="$home/runtime/lib/libjsig.so${LD_PRELOAD:+:$LD_PRELOAD}"
+. "$home/lib/signal-chaining.sh"
+gpuact_signal_chaining "$home/runtime"
 exec "$home/runtime/bin/java" -Djava.awt.headless=true --add-modules jdk.incubator.vector $GPUACT_JAVA_OPTS -jar "$home/lib/gpuact.jar" "$@"
 LAUNCHER
 chmod +x "$stage/bin/gpuact"

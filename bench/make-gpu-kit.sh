@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Gathers into one folder (default dist/gpu-kit, at most 64 MiB so a GPU session can carry it) what
+# Gathers into one folder (default dist/gpu-kit, at most 64 MiB, what a remote GPU machine takes along) what
 # bench/gpu-run.sh needs on a GPU machine that has no Java or Maven: the self-contained bundle of
 # bench/make-bundle.sh (its own Java runtime), the compiled tests, the test-only jars and the JUnit console
 # launcher. Needs a JDK 17+ and Maven with a filled ~/.m2 here.
@@ -41,7 +41,7 @@ grep '\.jar$' <<<"$classpath" | grep -Ev '/(jocl|jcuda|jcuda-natives|junit-[a-z-
 
 size=$(du -sb "$kit" | cut -f1)
 if (( size > limit )); then
-    echo "make-gpu-kit: $kit is $size bytes, over the $limit a GPU session can carry" >&2
+    echo "make-gpu-kit: $kit is $size bytes, over the $limit a remote GPU machine takes along" >&2
     exit 1
 fi
 echo "$kit: $((size >> 20)) MiB ($(ls "$kit/lib" | tr '\n' ' ')); run bench/gpu-run.sh on the GPU machine"

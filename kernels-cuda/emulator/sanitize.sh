@@ -12,7 +12,11 @@ fi
 classpath="$(grep -o 'name="surefire.test.class.path" value="[^"]*"' "$report" | sed 's/.*value="//; s/"$//')"
 lib="$("$here/build.sh" asan | tail -1)"
 java_home="$(grep -o 'name="java.home" value="[^"]*"' "$report" | sed 's/.*value="//; s/"$//')"
-output="$(LD_PRELOAD="$(g++ -print-file-name=libasan.so):$(g++ -print-file-name=libubsan.so):$java_home/lib/libjsig.so" \
+# The sanitizer runtimes must come first in LD_PRELOAD, before libjsig.
+sanitizers="$(g++ -print-file-name=libasan.so):$(g++ -print-file-name=libubsan.so)"
+. "$here/../../bench/signal-chaining.sh"
+gpuact_signal_chaining "$java_home"
+output="$(LD_PRELOAD="$sanitizers${LD_PRELOAD:+:$LD_PRELOAD}" \
     ASAN_OPTIONS=detect_leaks=0:handle_segv=0:allow_user_segv_handler=1:detect_stack_use_after_return=0 \
     UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
     "$java_home/bin/java" -cp "$classpath" -Dgpuact.cuda.emulator="$lib" dev.gpuact.cuda.EmulatedKernelsProbe 2>&1)" || true

@@ -3,7 +3,9 @@
 
 Also writes golden/erfc.csv (z, erfc z) densely over [-6, 27.5], since gelu stands on Reference.erfc.
 
-Writes java/src/test/resources/golden/elementwise.csv, read by dev.gpuact.ReferenceTest:
+Reads golden/catalog.json (written from dev.gpuact.Op by dev.gpuact.CatalogExport): the ops, the parameter
+settings each is checked at, and the kinks those settings put. Writes golden/elementwise.csv, read by
+dev.gpuact.ReferenceTest:
     op,a,b,x,f,df
 where a and b are the op's parameters and x the input (all float32 values, printed as the shortest decimal of
 that double), and f, df the true values rounded once to double. The formulas are those of ACTIVATIONS.md,
@@ -12,6 +14,7 @@ a golden value is its final rounding to double.
 
 Run from the repository root:  python3 java/src/test/python/make_golden.py
 """
+import json
 import os
 import random
 import struct
@@ -23,6 +26,7 @@ from mpmath import mp, mpf
 mp.dps = 250
 
 GOLDEN = os.path.join(os.path.dirname(__file__), "..", "resources", "golden")
+CATALOG = os.path.join(GOLDEN, "catalog.json")
 OUT = os.path.join(GOLDEN, "elementwise.csv")
 ERFC_OUT = os.path.join(GOLDEN, "erfc.csv")
 
@@ -147,22 +151,6 @@ OPS = {
                lambda x, a, b: (x ** 3 - 3 * x) * mpmath.exp(-x * x / 2)),
 }
 
-# Parameter sets (a, b), default first; every value is a float32. Ops not listed take no parameters.
-PARAMS = {
-    "leaky_relu": [(0.01, 0), (0.2, 0), (1.5, 0)],
-    "prelu": [(0.25, 0), (-0.1, 0)],
-    "elu": [(1, 0), (0.5, 0), (2, 0)],
-    "celu": [(1, 0), (0.5, 0), (3, 0)],
-    "swish": [(1, 0), (0.5, 0), (1.702, 0)],
-    "softplus": [(1, 20), (2, 10), (0.5, 5)],
-    "hardtanh": [(-1, 1), (-2, 0.5)],
-    "hardsigmoid": [(1 / 6, 0.5), (0.2, 0.5)],
-    "softshrink": [(0.5, 0), (1.25, 0)],
-    "hardshrink": [(0.5, 0), (1.25, 0)],
-    "threshold": [(0, 0), (0.5, -2)],
-}
-
-
 def derivative_root(op, a, b, guess):
     """The float32 nearest a zero of f' (an ill-conditioned spot for any float computation)."""
     return f32(mpmath.findroot(lambda t: OPS[op][1](t, mpf(a), mpf(b)), guess))
@@ -188,8 +176,11 @@ def near_zero():
     return {s * f32(2.0 ** -k) for k in range(1, 60, 3) for s in (1, -1)} | set(around(0.125, 2)) | set(around(-0.125, 2))
 
 
-def op_points(op, a, b):
+def op_points(op, a, b, kinks):
+    """The points of the op's math (cancellation zones, zeros of f', underflow) and its settings' kinks."""
     xs = set()
+    for k in kinks:
+        xs.update(around(k, 2))
     if op in ("gelu", "gelu_tanh"):
         xs.update(f32(-v / 4) for v in range(20, 57))  # -5 .. -14, the cancellation zone of 1 + erf
         xs.update(f32(v) for v in (-20, -26, -27, -38, -39, -40))  # toward underflow
@@ -216,21 +207,11 @@ def op_points(op, a, b):
     if op in ("leaky_relu", "prelu", "relu", "elu", "celu", "selu", "step", "abs"):
         xs.update(around(0.0, 3))
     if op in ("elu", "celu"):
-        xs.update(around(a, 1))
         xs.update(f32(-a * v) for v in (0.5, 5, 30, 100))
     if op == "relu6":
         xs.update(around(6, 2))
     if op == "softplus":
-        xs.update(around(b / a, 2))
         xs.update(f32(v / a) for v in (-30, -100, -700, -800))
-    if op == "hardtanh":
-        xs.update(around(a, 2) + around(b, 2))
-    if op == "hardsigmoid":
-        xs.update(around(-b / a, 2) + around((1 - b) / a, 2))
-    if op in ("softshrink", "hardshrink"):
-        xs.update(around(a, 2) + around(-a, 2))
-    if op == "threshold":
-        xs.update(around(a, 2))
     return xs
 
 
@@ -238,14 +219,26 @@ def to_double(v):
     return float(v)  # mpf -> nearest double (0 or inf outside the range)
 
 
+def catalog():
+    """The elementwise and channel-wise ops of golden/catalog.json, which must be those of OPS."""
+    with open(CATALOG) as f:
+        ops = json.load(f)["ops"]
+    ids = [op["id"] for op in ops]
+    if sorted(ids) != sorted(OPS):
+        raise AssertionError("catalog.json lists %s but OPS has %s" % (sorted(ids), sorted(OPS)))
+    return ops
+
+
 def main():
     rng = random.Random(20240613)
     base = common_points(rng)
     rows = []
-    for op, (f, df) in OPS.items():
-        for a, b in PARAMS.get(op, [(0, 0)]):
-            a, b = f32(a), f32(b)
-            for x in sorted(base | op_points(op, a, b)):
+    for entry in catalog():
+        op = entry["id"]
+        f, df = OPS[op]
+        for setting in entry["settings"]:
+            a, b = f32(setting["a"]), f32(setting["b"])
+            for x in sorted(base | op_points(op, a, b, setting["kinks"])):
                 if op == "softplus" and (a * x > b) != (mpf(a) * mpf(x) > mpf(b)):
                     raise AssertionError("softplus threshold test must be exact")
                 mx, ma, mb = mpf(x), mpf(a), mpf(b)

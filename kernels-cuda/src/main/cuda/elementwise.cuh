@@ -1,5 +1,5 @@
 // One forward and one backward kernel per op of activations.def, generated: the math is the shared header's.
-// Entry names are gpuact_fwd_<id> and gpuact_bwd_<id>, the ids of dev.gpuact.Op.
+// Entry names are gpuact_<id>_fwd and gpuact_<id>_bwd (GPUACT_KERNEL_NAME), the ids of dev.gpuact.Op.
 #pragma once
 
 #define GPUACT_OP(NAME, id)                                                                                  \
@@ -16,17 +16,18 @@
         }                                                                                                    \
     };                                                                                                       \
     GPUACT_KERNEL void __launch_bounds__(256)                                                                \
-    gpuact_fwd_##id(const float* x, float* y, long long n, float a, float b, int vec4) {                     \
+    GPUACT_KERNEL_NAME_OF(id##_fwd)(const float* x, float* y, long long n, float a, float b, int vec4) {     \
         map_unary(x, y, n, vec4, Forward_##NAME{a, b});                                                      \
     }                                                                                                        \
     GPUACT_KERNEL void __launch_bounds__(256)                                                                \
-    gpuact_bwd_##id(const float* x, const float* dy, float* dx, long long n, float a, float b, int vec4) {   \
+    GPUACT_KERNEL_NAME_OF(id##_bwd)(const float* x, const float* dy, float* dx, long long n, float a, float b, \
+                                int vec4) {                                                                  \
         map_binary(x, dy, dx, n, vec4, Backward_##NAME{a, b});                                               \
     }
 #include "activations.def"
 #undef GPUACT_OP
 
-// Backward from the saved output y: gpuact_bwdy_<id>, dx = dy * f'(y), for the ops of GPUACT_FROM_OUTPUT_OPS.
+// Backward from the saved output y: gpuact_<id>_bwdy, dx = dy * f'(y), for the ops of GPUACT_FROM_OUTPUT_OPS.
 #define GPUACT_FROM_OUTPUT(NAME, id)                                                                         \
     struct BackwardFromOutput_##NAME {                                                                       \
         float a, b;                                                                                          \
@@ -35,7 +36,8 @@
         }                                                                                                    \
     };                                                                                                       \
     GPUACT_KERNEL void __launch_bounds__(256)                                                                \
-    gpuact_bwdy_##id(const float* y, const float* dy, float* dx, long long n, float a, float b, int vec4) {  \
+    GPUACT_KERNEL_NAME_OF(id##_bwdy)(const float* y, const float* dy, float* dx, long long n, float a, float b, \
+                                 int vec4) {                                                                 \
         map_binary(y, dy, dx, n, vec4, BackwardFromOutput_##NAME{a, b});                                     \
     }
 GPUACT_FROM_OUTPUT_OPS(GPUACT_FROM_OUTPUT)

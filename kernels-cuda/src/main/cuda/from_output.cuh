@@ -39,14 +39,16 @@ __device__ __forceinline__ void softmax_bwdy_row(const float* y, const float* dy
     }
 }
 
-GPUACT_KERNEL void __launch_bounds__(256) gpuact_softmax_bwdy(const float* y, const float* dy, float* dx, long long rows,
-                                                              long long cols, long long x_stride, long long y_stride,
-                                                              float temperature) {
+GPUACT_KERNEL void __launch_bounds__(256) GPUACT_KERNEL_NAME(softmax, bwdy)(const float* y, const float* dy, float* dx,
+                                                                          long long rows, long long cols,
+                                                                          long long x_stride, long long y_stride,
+                                                                          float temperature) {
     softmax_bwdy_row<false>(y, dy, dx, rows, cols, x_stride, y_stride, temperature);
 }
 
-GPUACT_KERNEL void __launch_bounds__(256) gpuact_log_softmax_bwdy(const float* y, const float* dy, float* dx,
-                                                                  long long rows, long long cols, long long x_stride,
-                                                                  long long y_stride, float temperature) {
+GPUACT_KERNEL void __launch_bounds__(256) GPUACT_KERNEL_NAME(log_softmax, bwdy)(const float* y, const float* dy,
+                                                                              float* dx, long long rows, long long cols,
+                                                                              long long x_stride, long long y_stride,
+                                                                              float temperature) {
     softmax_bwdy_row<true>(y, dy, dx, rows, cols, x_stride, y_stride, temperature);
 }

@@ -34,8 +34,8 @@ __device__ __forceinline__ void for_each_output(long long rows, long long outCol
 }
 
 GPUACT_KERNEL void __launch_bounds__(256)
-gpuact_maxout_fwd(const float* x, float* y, long long rows, long long outCols, int k, long long xStride,
-                  long long yStride) {
+GPUACT_KERNEL_NAME(maxout, fwd)(const float* x, float* y, long long rows, long long outCols, int k,
+                                long long xStride, long long yStride) {
     for_each_output(rows, outCols, [&](long long r, long long j) {
         float max;
         first_max(x + r * xStride + j * k, k, max);
@@ -44,8 +44,8 @@ gpuact_maxout_fwd(const float* x, float* y, long long rows, long long outCols, i
 }
 
 GPUACT_KERNEL void __launch_bounds__(256)
-gpuact_maxout_bwd(const float* x, const float* dy, float* dx, long long rows, long long outCols, int k,
-                  long long xStride, long long yStride) {
+GPUACT_KERNEL_NAME(maxout, bwd)(const float* x, const float* dy, float* dx, long long rows, long long outCols,
+                                int k, long long xStride, long long yStride) {
     for_each_output(rows, outCols, [&](long long r, long long j) {
         float max;
         const int best = first_max(x + r * xStride + j * k, k, max);

@@ -81,21 +81,22 @@ __device__ __forceinline__ float4 apply(const PreluBackward& g, float4 v, float4
     ChannelOf{channels, inner, FastDiv(innerMagic, innerShift), FastDiv(channelsMagic, channelsShift)}
 
 GPUACT_KERNEL void __launch_bounds__(256)
-gpuact_prelu_fwd(const float* x, const float* weight, float* y, long long n, GPUACT_CHANNEL_ARGS, int vec4) {
+GPUACT_KERNEL_NAME(prelu, fwd)(const float* x, const float* weight, float* y, long long n, GPUACT_CHANNEL_ARGS,
+                               int vec4) {
     map_unary(x, y, n, vec4, PreluForward{weight, GPUACT_CHANNEL_OF});
 }
 
 GPUACT_KERNEL void __launch_bounds__(256)
-gpuact_prelu_bwd(const float* x, const float* weight, const float* dy, float* dx, long long n, GPUACT_CHANNEL_ARGS,
-                 int vec4) {
+GPUACT_KERNEL_NAME(prelu, bwd)(const float* x, const float* weight, const float* dy, float* dx, long long n,
+                               GPUACT_CHANNEL_ARGS, int vec4) {
     map_binary(x, dy, dx, n, vec4, PreluBackward{weight, GPUACT_CHANNEL_OF});
 }
 
 // Block b sums slice (b % slices) of channel (b / slices). A channel's elements are numbered
 // t = k * inner + j for i = (k * channels + c) * inner + j; slice s takes t = s * blockDim + tid + m * slices * blockDim.
 GPUACT_KERNEL void __launch_bounds__(256)
-gpuact_prelu_dweight_partial(const float* x, const float* dy, double* partials, long long n, long long channels,
-                             long long inner, int slices) {
+GPUACT_KERNEL_NAME(prelu, dweight_partial)(const float* x, const float* dy, double* partials, long long n,
+                                           long long channels, long long inner, int slices) {
     __shared__ double scratch[32];
     const long long perChannel = ((n + channels * inner - 1) / (channels * inner)) * inner;
     for (long long b = blockIdx.x; b < channels * slices; b += gridDim.x) {
@@ -113,7 +114,7 @@ gpuact_prelu_dweight_partial(const float* x, const float* dy, double* partials, 
 }
 
 GPUACT_KERNEL void __launch_bounds__(256)
-gpuact_prelu_dweight_finish(const double* partials, float* dweight, long long channels, int slices) {
+GPUACT_KERNEL_NAME(prelu, dweight_finish)(const double* partials, float* dweight, long long channels, int slices) {
     for (long long c = global_thread(); c < channels; c += global_threads()) {
         double sum = 0.0;
         for (int s = 0; s < slices; s++) sum += partials[c * slices + s];

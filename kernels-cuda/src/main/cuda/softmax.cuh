@@ -369,7 +369,7 @@ __device__ RowScale long_row_scale(const float* xr, const double* partials, long
 }
 
 GPUACT_KERNEL void __launch_bounds__(512)
-gpuact_softmax_row_stats(const float* x, double* partials, LongArgs a) {
+GPUACT_KERNEL_NAME(softmax, row_stats)(const float* x, double* partials, LongArgs a) {
     __shared__ OnlineStats scratch[32];
     for (long long b = blockIdx.x; b < a.rows * a.chunks; b += gridDim.x) {
         const long long r = b / a.chunks, begin = (b % a.chunks) * a.chunkCols;
@@ -473,11 +473,12 @@ __device__ void softmax_long_bwd(const float* x, const float* dy, float* dx, con
 
 #define GPUACT_SOFTMAX_WARP(K, name, LOG)                                                                         \
     GPUACT_KERNEL void __launch_bounds__(128)                                                                    \
-    gpuact_##name##_fwd_warp##K(const float* x, float* y, GPUACT_ROW_ARGS, int lanesPerRow) {                    \
+    GPUACT_KERNEL_NAME(name, fwd_warp##K)(const float* x, float* y, GPUACT_ROW_ARGS, int lanesPerRow) {          \
         softmax_warp<K, LOG, false>(x, nullptr, y, GPUACT_ROW_PASS, lanesPerRow);                                \
     }                                                                                                            \
     GPUACT_KERNEL void __launch_bounds__(128)                                                                    \
-    gpuact_##name##_bwd_warp##K(const float* x, const float* dy, float* dx, GPUACT_ROW_ARGS, int lanesPerRow) {  \
+    GPUACT_KERNEL_NAME(name, bwd_warp##K)(const float* x, const float* dy, float* dx, GPUACT_ROW_ARGS,           \
+                                          int lanesPerRow) {                                                  \
         softmax_warp<K, LOG, true>(x, dy, dx, GPUACT_ROW_PASS, lanesPerRow);                                     \
     }
 
@@ -488,25 +489,25 @@ __device__ void softmax_long_bwd(const float* x, const float* dy, float* dx, con
     GPUACT_SOFTMAX_WARP(8, name, LOG)                                                                            \
     GPUACT_SOFTMAX_WARP(16, name, LOG)                                                                           \
     GPUACT_KERNEL void __launch_bounds__(1024)                                                                   \
-    gpuact_##name##_fwd_block(const float* x, float* y, GPUACT_ROW_ARGS) {                                       \
+    GPUACT_KERNEL_NAME(name, fwd_block)(const float* x, float* y, GPUACT_ROW_ARGS) {                             \
         softmax_block<LOG, false>(x, nullptr, y, GPUACT_ROW_PASS);                                               \
     }                                                                                                            \
     GPUACT_KERNEL void __launch_bounds__(1024)                                                                   \
-    gpuact_##name##_bwd_block(const float* x, const float* dy, float* dx, GPUACT_ROW_ARGS) {                     \
+    GPUACT_KERNEL_NAME(name, bwd_block)(const float* x, const float* dy, float* dx, GPUACT_ROW_ARGS) {           \
         softmax_block<LOG, true>(x, dy, dx, GPUACT_ROW_PASS);                                                    \
     }                                                                                                            \
     GPUACT_KERNEL void __launch_bounds__(512)                                                                    \
-    gpuact_##name##_fwd_long(const float* x, float* y, const double* partials, LongArgs a) {                     \
+    GPUACT_KERNEL_NAME(name, fwd_long)(const float* x, float* y, const double* partials, LongArgs a) {           \
         softmax_long_fwd<LOG>(x, y, partials, a);                                                                \
     }                                                                                                            \
     GPUACT_KERNEL void __launch_bounds__(512)                                                                    \
-    gpuact_##name##_bwd_long_dot(const float* x, const float* dy, const double* partials, double* dots,         \
-                                 LongArgs a) {                                                                   \
+    GPUACT_KERNEL_NAME(name, bwd_long_dot)(const float* x, const float* dy, const double* partials, double* dots, \
+                                           LongArgs a) {                                                         \
         softmax_long_bwd_dot<LOG>(x, dy, partials, dots, a);                                                     \
     }                                                                                                            \
     GPUACT_KERNEL void __launch_bounds__(512)                                                                    \
-    gpuact_##name##_bwd_long(const float* x, const float* dy, float* dx, const double* partials,                \
-                             const double* dots, LongArgs a) {                                                   \
+    GPUACT_KERNEL_NAME(name, bwd_long)(const float* x, const float* dy, float* dx, const double* partials,      \
+                                       const double* dots, LongArgs a) {                                         \
         softmax_long_bwd<LOG>(x, dy, dx, partials, dots, a);                                                     \
     }
 

@@ -1,7 +1,6 @@
 package dev.gpuact;
 
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.StringJoiner;
@@ -41,6 +40,7 @@ public final class Activation {
     public static final Activation RICKER = Op.RICKER.defaults();
     public static final Activation SOFTMAX = Op.SOFTMAX.defaults();
     public static final Activation LOG_SOFTMAX = Op.LOG_SOFTMAX.defaults();
+    public static final Activation MAXOUT = Op.MAXOUT.defaults();
 
     private final Op op;
     private final double a;
@@ -81,10 +81,9 @@ public final class Activation {
             }
             v[i] = given == null ? p.defaultValue() : p.validate(op.id(), given.doubleValue());
         }
-        if (op == Op.HARDTANH && v[0] > v[1]) {
-            throw new IllegalArgumentException(String.format(Locale.ROOT,
-                    "hardtanh: parameter 'min' (%s) must be <= 'max' (%s)", Param.format(v[0]), Param.format(v[1])));
-        }
+        op.info().violation(v[0], v[1]).ifPresent(problem -> {
+            throw new IllegalArgumentException(op.id() + ": " + problem);
+        });
         return new Activation(op, v[0], v[1]);
     }
 

@@ -1,69 +1,88 @@
 package dev.gpuact;
 
+import static dev.gpuact.OpInfo.facts;
 import static dev.gpuact.Param.Range.BOOLEAN;
 import static dev.gpuact.Param.Range.FINITE;
 import static dev.gpuact.Param.Range.NON_NEGATIVE;
 import static dev.gpuact.Param.Range.POSITIVE;
 import static dev.gpuact.Param.Range.POSITIVE_INTEGER;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 
 /**
  * The activation catalog: every function of ACTIVATIONS.md, named once.
  *
  * <p>Each entry carries its parameters (at most two, called {@code a} and {@code b} by every kernel, in the
- * order listed), and for elementwise functions a double-precision reference forward and derivative that every
- * backend is tested against. The order of the elementwise entries is the op code the device kernels switch
+ * order listed), for elementwise functions a double-precision reference forward and derivative that every
+ * backend is tested against, and its {@link OpInfo}: what the checks and the kernel shapes need to know beyond
+ * the math. The order of the elementwise entries is the op code the device kernels switch
  * on; {@code kernels-opencl/.../activations.def} lists the same names in the same order, and a test checks it.
  */
 public enum Op {
-    IDENTITY("identity", Reference::identity, Reference::identityDerivative),
-    STEP("step", Reference::step, Reference::stepDerivative),
-    ABS("abs", Reference::abs, Reference::absDerivative),
-    SQUARE("square", Reference::square, Reference::squareDerivative),
-    SIGMOID("sigmoid", Reference::sigmoid, Reference::sigmoidDerivative),
-    TANH("tanh", Reference::tanh, Reference::tanhDerivative),
-    RELU("relu", Reference::relu, Reference::reluDerivative),
-    RELU6("relu6", Reference::relu6, Reference::relu6Derivative),
+    IDENTITY("identity", Reference::identity, Reference::identityDerivative, facts().cpuStrips(true, true)),
+    STEP("step", Reference::step, Reference::stepDerivative, facts().cpuStrips(true, true)),
+    ABS("abs", Reference::abs, Reference::absDerivative, facts().cpuStrips(true, true)),
+    SQUARE("square", Reference::square, Reference::squareDerivative, facts().cpuStrips(true, true)),
+    SIGMOID("sigmoid", Reference::sigmoid, Reference::sigmoidDerivative, facts().cpuStrips(true, true)),
+    TANH("tanh", Reference::tanh, Reference::tanhDerivative, facts().cpuStrips(true, true)),
+    RELU("relu", Reference::relu, Reference::reluDerivative, facts().cpuStrips(true, true)),
+    RELU6("relu6", Reference::relu6, Reference::relu6Derivative, facts().cpuStrips(true, true)),
     LEAKY_RELU("leaky_relu", Reference::leakyRelu, Reference::leakyReluDerivative,
+            facts().sample(0).sample(-0.5).cpuStrips(true, true),
             Param.of("alpha", 0.01, FINITE, "slope for x <= 0")),
     /** Per-channel slope: {@code a} is the channel's weight, supplied as a weight buffer rather than a parameter. */
-    PRELU("prelu", Kind.CHANNELWISE, Reference::leakyRelu, Reference::leakyReluDerivative),
+    PRELU("prelu", Kind.CHANNELWISE, Reference::leakyRelu, Reference::leakyReluDerivative,
+            facts().sample(0.25).sample(-0.1).sample(0).sample(1.5)),
     ELU("elu", Reference::elu, Reference::eluDerivative,
+            facts().sample(0.5).sample(2).kinks((a, b) -> new double[] {a, -a}).cpuStrips(true, true),
             Param.of("alpha", 1.0, FINITE, "value approached as x -> -inf is -alpha")),
-    SELU("selu", Reference::selu, Reference::seluDerivative),
+    SELU("selu", Reference::selu, Reference::seluDerivative, facts().cpuStrips(true, true)),
     CELU("celu", Reference::celu, Reference::celuDerivative,
+            facts().sample(0.5).sample(3).kinks((a, b) -> new double[] {a, -a}).cpuStrips(true, true),
             Param.of("alpha", 1.0, POSITIVE, "scale of the negative part")),
-    GELU("gelu", Reference::gelu, Reference::geluDerivative, Reference::geluDerivativeScale),
-    GELU_TANH("gelu_tanh", Reference::geluTanh, Reference::geluTanhDerivative, Reference::geluTanhDerivativeScale),
-    SILU("silu", Reference::silu, Reference::siluDerivative, Reference::siluDerivativeScale),
+    GELU("gelu", Reference::gelu, Reference::geluDerivative, Reference::geluDerivativeScale, facts()),
+    GELU_TANH("gelu_tanh", Reference::geluTanh, Reference::geluTanhDerivative, Reference::geluTanhDerivativeScale,
+            facts().cpuStrips(true, false)),
+    SILU("silu", Reference::silu, Reference::siluDerivative, Reference::siluDerivativeScale,
+            facts().cpuStrips(true, true)),
     SWISH("swish", Reference::swish, Reference::swishDerivative, Reference::swishDerivativeScale,
+            facts().sample(0.5).sample(1.702).kinks((a, b) -> new double[] {1 / a, -1 / a}).cpuStrips(true, true),
             Param.of("beta", 1.0, FINITE, "x * sigmoid(beta * x)")),
-    MISH("mish", Reference::mish, Reference::mishDerivative, Reference::mishDerivativeScale),
+    MISH("mish", Reference::mish, Reference::mishDerivative, Reference::mishDerivativeScale, facts()),
     SOFTPLUS("softplus", Reference::softplus, Reference::softplusDerivative,
+            facts().sample(2, 10).sample(0.5, 5).kinks((a, b) -> new double[] {b / a}).cpuStrips(false, true),
             Param.of("beta", 1.0, POSITIVE, "log1p(exp(beta * x)) / beta"),
             Param.of("threshold", 20.0, FINITE, "above beta * x > threshold the result is x")),
-    SOFTSIGN("softsign", Reference::softsign, Reference::softsignDerivative),
-    LOGSIGMOID("logsigmoid", Reference::logsigmoid, Reference::logsigmoidDerivative),
+    SOFTSIGN("softsign", Reference::softsign, Reference::softsignDerivative, facts().cpuStrips(true, true)),
+    LOGSIGMOID("logsigmoid", Reference::logsigmoid, Reference::logsigmoidDerivative, facts().cpuStrips(true, true)),
     HARDTANH("hardtanh", Reference::hardtanh, Reference::hardtanhDerivative,
+            facts().sample(-2, 0.5).sample(-2, 3).kinks((a, b) -> new double[] {a, b}).cpuStrips(true, true)
+                    .requires((a, b) -> a <= b, "parameter 'min' (%s) must be <= 'max' (%s)"),
             Param.of("min", -1.0, FINITE, "lower clamp"),
             Param.of("max", 1.0, FINITE, "upper clamp, >= min")),
     HARDSIGMOID("hardsigmoid", Reference::hardsigmoid, Reference::hardsigmoidDerivative,
+            facts().sample(0.2, 0.5).kinks((a, b) -> new double[] {-b / a, (1 - b) / a}).cpuStrips(true, true),
             Param.of("alpha", 1.0 / 6.0, FINITE, "slope"),
             Param.of("beta", 0.5, FINITE, "offset")),
-    HARDSWISH("hardswish", Reference::hardswish, Reference::hardswishDerivative),
-    TANHSHRINK("tanhshrink", Reference::tanhshrink, Reference::tanhshrinkDerivative),
+    HARDSWISH("hardswish", Reference::hardswish, Reference::hardswishDerivative, facts().cpuStrips(true, true)),
+    TANHSHRINK("tanhshrink", Reference::tanhshrink, Reference::tanhshrinkDerivative, facts().cpuStrips(false, true)),
     SOFTSHRINK("softshrink", Reference::softshrink, Reference::softshrinkDerivative,
+            facts().sample(1.25).sample(1).kinks((a, b) -> new double[] {a, -a}).cpuStrips(true, true),
             Param.of("lambda", 0.5, NON_NEGATIVE, "half-width of the dead zone")),
     HARDSHRINK("hardshrink", Reference::hardshrink, Reference::hardshrinkDerivative,
+            facts().sample(1.25).sample(1.5).kinks((a, b) -> new double[] {a, -a}).cpuStrips(true, true),
             Param.of("lambda", 0.5, NON_NEGATIVE, "half-width of the dead zone")),
     THRESHOLD("threshold", Reference::threshold, Reference::thresholdDerivative,
+            facts().sample(0.5, -2).sample(1, -2).kinks((a, b) -> new double[] {a, b}).cpuStrips(true, true),
             Param.of("threshold", 0.0, FINITE, "x > threshold passes"),
             Param.of("value", 0.0, FINITE, "what the rest becomes")),
-    RICKER("ricker", Reference::ricker, Reference::rickerDerivative, Reference::rickerDerivativeScale),
+    RICKER("ricker", Reference::ricker, Reference::rickerDerivative, Reference::rickerDerivativeScale, facts()),
 
     SOFTMAX("softmax", Kind.ROWWISE,
             Param.of("temperature", 1.0, POSITIVE, "divides the logits"),
@@ -96,34 +115,41 @@ public enum Op {
     private final RealFunction forward;
     private final RealFunction derivative;
     private final RealFunction derivativeScale;
+    private final OpInfo info;
 
-    Op(String id, RealFunction forward, RealFunction derivative, Param... params) {
-        this(id, forward, derivative, null, params);
+    Op(String id, RealFunction forward, RealFunction derivative, OpInfo info, Param... params) {
+        this(id, forward, derivative, null, info, params);
     }
 
     /** An op whose derivative is a sum of terms that cancel near its zeros; {@code derivativeScale} sums their sizes. */
-    Op(String id, RealFunction forward, RealFunction derivative, RealFunction derivativeScale, Param... params) {
-        this(id, Kind.ELEMENTWISE, forward, derivative, derivativeScale, params);
+    Op(String id, RealFunction forward, RealFunction derivative, RealFunction derivativeScale, OpInfo info,
+       Param... params) {
+        this(id, Kind.ELEMENTWISE, forward, derivative, derivativeScale, info, params);
     }
 
     Op(String id, Kind kind, Param... params) {
-        this(id, kind, null, null, params);
+        this(id, kind, null, null, null, facts(), params);
     }
 
-    Op(String id, Kind kind, RealFunction forward, RealFunction derivative, Param... params) {
-        this(id, kind, forward, derivative, null, params);
+    Op(String id, Kind kind, RealFunction forward, RealFunction derivative, OpInfo info) {
+        this(id, kind, forward, derivative, null, info);
     }
 
     Op(String id, Kind kind, RealFunction forward, RealFunction derivative, RealFunction derivativeScale,
-       Param... params) {
+       OpInfo info, Param... params) {
         if (params.length > 2) {
             throw new AssertionError("kernels take at most two parameters: " + id);
+        }
+        int valuesPerSample = kind == Kind.CHANNELWISE ? 1 : params.length;
+        if (info.samples().stream().anyMatch(sample -> sample.length != valuesPerSample)) {
+            throw new AssertionError(id + ": each sample setting takes " + valuesPerSample + " values");
         }
         this.id = id;
         this.kind = kind;
         this.forward = forward;
         this.derivative = derivative;
         this.derivativeScale = derivativeScale;
+        this.info = info;
         this.params = List.of(params);
     }
 
@@ -140,8 +166,33 @@ public enum Op {
         return params;
     }
 
-    public boolean isElementwise() {
-        return kind != Kind.ROWWISE;
+    /** Whether the op is a function of whole rows (softmax, log_softmax, maxout). */
+    public boolean isRowwise() {
+        return kind == Kind.ROWWISE;
+    }
+
+    /** What the checks and kernel shapes need to know about this op beyond its math. */
+    public OpInfo info() {
+        return info;
+    }
+
+    /**
+     * The settings every backend is checked at: the defaults, then {@link OpInfo#samples()} (elementwise ops; for
+     * PReLU, whose slope is a weight buffer, the defaults alone).
+     */
+    public List<Activation> checkedSettings() {
+        List<Activation> settings = new ArrayList<>();
+        settings.add(defaults());
+        if (kind == Kind.ELEMENTWISE) {
+            for (double[] values : info.samples()) {
+                Map<String, Double> named = new LinkedHashMap<>();
+                for (int i = 0; i < params.size(); i++) {
+                    named.put(params.get(i).name(), values[i]);
+                }
+                settings.add(Activation.of(this, named));
+            }
+        }
+        return settings;
     }
 
     /** The elementwise ops in catalog order: position i has kernel op code i (see activations.def). */

@@ -6,12 +6,26 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
+/**
+ * The catalog and everything read or written from it agree: activations.def (order and ids), the references, the
+ * test metadata of {@link OpInfo}, the README table and golden/catalog.json. The compiled kernels are held to the
+ * host's names by CudaFatbinTest and OpenClKernelNamesTest.
+ */
 class CatalogTest {
+    /** Surefire runs in the module folder, java/. */
+    private static final Path ROOT = Path.of("..");
+
     @Test
     void kernelListMatchesTheCatalogInOrder() throws IOException {
         String def;
@@ -79,5 +93,92 @@ class CatalogTest {
         Activation a = Activation.elu(0.1);
         assertThat(a.param("alpha")).isEqualTo((double) 0.1f);
         assertThat(a).isEqualTo(Activation.elu(0.1f)).hasSameHashCodeAs(Activation.elu(0.1f));
+    }
+
+    @Test
+    void theReadmeTableIsTheOneWrittenFromTheCatalog() throws IOException {
+        String readme = Files.readString(ROOT.resolve("README.md"), StandardCharsets.UTF_8);
+        assertThat(readme).as("README.md's table differs from the catalog's; regenerate it: %s",
+                CatalogExport.REGENERATE).isEqualTo(CatalogExport.withTable(readme));
+        assertThat(readme).contains("| `leaky_relu` | elementwise | `alpha` = 0.01 (slope for x <= 0) |")
+                .contains("| `prelu` | channel-wise | `weight[C]` buffer, one slope per channel |");
+    }
+
+    @Test
+    void theGoldenCatalogDumpIsTheOneWrittenFromTheCatalog() throws IOException {
+        String dump = Files.readString(ROOT.resolve(CatalogExport.DUMP), StandardCharsets.UTF_8);
+        assertThat(dump).as("%s differs from the catalog; regenerate it (%s), then the golden values "
+                + "(python3 java/src/test/python/make_golden.py)", CatalogExport.DUMP, CatalogExport.REGENERATE)
+                .isEqualTo(CatalogExport.json());
+        assertThat(dump).contains("{\"id\": \"hardtanh\", \"kind\": \"elementwise\"")
+                .contains("{\"a\": -2.0, \"b\": 3.0, \"kinks\": [-2.0, 3.0]}");
+    }
+
+    @Test
+    void aReadmeWithoutTheTableSectionIsRefusedByName() {
+        assertThatThrownBy(() -> CatalogExport.withTable("# no table here\n"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining(CatalogExport.TABLE_START);
+    }
+
+    @Test
+    void everyElementwiseOpHasAReferenceAndRowWiseOpsRefuseOne() {
+        for (Op op : Op.values()) {
+            if (op.isRowwise()) {
+                assertThatThrownBy(() -> op.reference(0.5, 0, 0)).isInstanceOf(UnsupportedOperationException.class);
+                assertThat(op.checkedSettings()).as(op.id()).containsExactly(op.defaults());
+                continue;
+            }
+            for (Activation setting : op.checkedSettings()) {
+                for (double x : new double[] {-2.5, -0.5, 0.5, 2.5}) {
+                    assertThat(setting.reference(x)).as("%s at %s", setting, x).isFinite();
+                    assertThat(setting.referenceDerivative(x)).as("%s' at %s", setting, x).isFinite();
+                }
+            }
+        }
+    }
+
+    @Test
+    void everyParameterisedOpIsCheckedAtOtherSettingsThatAreDistinctAndValid() {
+        for (Op op : Op.ELEMENTWISE) {
+            List<Activation> settings = op.checkedSettings();
+            assertThat(settings).as(op.id()).doesNotHaveDuplicates().first().isEqualTo(op.defaults());
+            assertThat(settings.size() > 1).as("%s has parameters, so settings besides its defaults", op.id())
+                    .isEqualTo(!op.params().isEmpty());
+        }
+        assertThat(Op.PRELU.info().samples()).as("PReLU's sample weights").isNotEmpty()
+                .allSatisfy(w -> assertThat(w).hasSize(1));
+        Set<Float> signs = new HashSet<>();
+        Op.PRELU.info().samples().forEach(w -> signs.add(Math.signum((float) w[0])));
+        assertThat(signs).as("PReLU's weights differ in sign").contains(1f, -1f);
+    }
+
+    @Test
+    void aRuleBetweenParametersIsCheckedWhereverAnActivationIsMade() {
+        assertThat(Op.HARDTANH.info().violation(2, 1)).contains("parameter 'min' (2) must be <= 'max' (1)");
+        assertThat(Op.HARDTANH.info().violation(1, 1)).isEmpty();
+        assertThatThrownBy(() -> Activation.HARDTANH.with("min", 3))
+                .hasMessage("hardtanh: parameter 'min' (3) must be <= 'max' (1)");
+        assertThat(Arrays.stream(Op.values()).filter(op -> op.info().violation(1e30, -1e30).isPresent()))
+                .containsExactly(Op.HARDTANH);
+    }
+
+    @Test
+    void onlyElementwiseOpsHaveKernelShapeHints() {
+        for (Op op : Op.values()) {
+            if (op.kind() != Op.Kind.ELEMENTWISE) {
+                assertThat(op.info().cpuStrips(false) || op.info().cpuStrips(true)).as(op.id()).isFalse();
+            }
+        }
+        assertThat(Op.RELU.info().cpuStrips(false)).isTrue();
+        assertThat(Op.GELU.info().cpuStrips(false)).isFalse();
+        assertThat(Op.SOFTPLUS.info().cpuStrips(true)).isTrue();
+    }
+
+    @Test
+    void maxoutHasAConstantLikeTheOtherRowWiseOps() {
+        assertThat(Activation.MAXOUT).isEqualTo(Activation.maxout(2));
+        assertThat(Op.MAXOUT.isRowwise()).isTrue();
+        assertThat(Op.PRELU.isRowwise()).isFalse();
+        assertThat(Op.ELEMENTWISE).doesNotContain(Op.PRELU, Op.SOFTMAX);
     }
 }

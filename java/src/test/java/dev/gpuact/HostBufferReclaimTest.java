@@ -3,8 +3,6 @@ package dev.gpuact;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.FloatBuffer;
-import java.util.Arrays;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -15,11 +13,7 @@ class HostBufferReclaimTest {
     @Test
     void aLoopOfAllocateAndCloseHoldsABoundedAmountOfClosedMemory() {
         String name = "opencl";
-        if (!Backends.usableNames().contains(name)) {
-            boolean required = Arrays.asList(System.getProperty("gpuact.requireBackends", "").split(",")).contains(name);
-            assertThat(required).as("opencl is required but not usable").isFalse();
-            Assumptions.abort("opencl is not usable here");
-        }
+        RequiredBackends.requireOrSkip(name, Backends.usableNames().contains(name), "opencl is not usable here");
         int length = 4 << 20; // 16 MiB
         try (Backend backend = Backends.get(name)) {
             for (int i = 0; i < 40; i++) {

@@ -5,7 +5,6 @@ import dev.gpuact.Backend;
 import dev.gpuact.DeviceBuffer;
 import dev.gpuact.Op;
 import dev.gpuact.RowLayout;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
@@ -79,11 +78,11 @@ public final class Conformance {
             }
             case MAXOUT -> {
                 MaxoutChecks.run(backend, tally);
-                OutputBackwardChecks.rejected(backend, Activation.maxout(2), tally);
+                OutputBackwardChecks.rejected(backend, Activation.MAXOUT, tally);
             }
             case PRELU -> PreluChecks.run(backend, tally);
             default -> {
-                for (Activation activation : parameterSets(op)) {
+                for (Activation activation : op.checkedSettings()) {
                     checkElementwise(backend, activation, tally);
                 }
             }
@@ -94,30 +93,6 @@ public final class Conformance {
     /** {@link #check} for every op, in catalog order. */
     public static List<OpReport> checkAll(Backend backend) {
         return Arrays.stream(Op.values()).map(op -> check(backend, op)).toList();
-    }
-
-    /** The defaults first, then one or two other settings for each parameterised op. */
-    static List<Activation> parameterSets(Op op) {
-        List<Activation> sets = new ArrayList<>();
-        sets.add(op.defaults());
-        switch (op) {
-            case LEAKY_RELU -> sets.addAll(List.of(Activation.leakyRelu(0), Activation.leakyRelu(-0.5)));
-            case ELU -> sets.addAll(List.of(Activation.elu(0.5), Activation.elu(2)));
-            case CELU -> sets.addAll(List.of(Activation.celu(0.5), Activation.celu(3)));
-            case SWISH -> sets.addAll(List.of(Activation.swish(0.5), Activation.swish(1.702)));
-            case SOFTPLUS -> sets.addAll(List.of(Activation.softplus(2, 10), Activation.softplus(0.5, 5)));
-            case HARDTANH -> sets.add(Activation.hardtanh(-2, 0.5));
-            case HARDSIGMOID -> sets.add(Activation.hardsigmoid(0.2, 0.5));
-            case SOFTSHRINK -> sets.add(Activation.softshrink(1.25));
-            case HARDSHRINK -> sets.add(Activation.hardshrink(1.25));
-            case THRESHOLD -> sets.add(Activation.threshold(0.5, -2));
-            default -> {
-                if (!op.params().isEmpty()) {
-                    throw new AssertionError(op + " has parameters but no non-default set to check them at");
-                }
-            }
-        }
-        return sets;
     }
 
     private static void checkElementwise(Backend backend, Activation activation, Tally tally) {

@@ -114,7 +114,7 @@ final class ElementwiseInputs {
         Op op = activation.op();
         double a = activation.a();
         double b = activation.b();
-        double[] byParams = parameterKinks(op, a, b);
+        double[] byParams = op.info().kinks(a, b);
         List<Double> all = new ArrayList<>();
         for (double k : COMMON_KINKS) {
             all.add(k);
@@ -125,20 +125,6 @@ final class ElementwiseInputs {
         addRoots(all, x -> op.reference(x, a, b));
         addRoots(all, x -> op.referenceDerivative(x, a, b));
         return all.stream().filter(Double::isFinite).mapToDouble(Double::doubleValue).toArray();
-    }
-
-    /** Where a parameter puts a corner; an exhaustive switch, so a new op must say where its corners are. */
-    private static double[] parameterKinks(Op op, double a, double b) {
-        return switch (op) {
-            case ELU, CELU, SOFTSHRINK, HARDSHRINK -> new double[] {a, -a};
-            case SWISH -> new double[] {1 / a, -1 / a};
-            case SOFTPLUS -> new double[] {b / a};
-            case HARDTANH, THRESHOLD -> new double[] {a, b};
-            case HARDSIGMOID -> new double[] {-b / a, (1 - b) / a};
-            case IDENTITY, STEP, ABS, SQUARE, SIGMOID, TANH, RELU, RELU6, LEAKY_RELU, PRELU, SELU, GELU, GELU_TANH,
-                 SILU, MISH, SOFTSIGN, LOGSIGMOID, HARDSWISH, TANHSHRINK, RICKER, SOFTMAX, LOG_SOFTMAX, MAXOUT ->
-                    new double[0];
-        };
     }
 
     /** Zeros of g on [-16, 16], found by bisection in double between grid points where g changes sign. */

@@ -8,6 +8,7 @@ import dev.gpuact.Backend;
 import dev.gpuact.DeviceBuffer;
 import dev.gpuact.Op;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
 
@@ -29,10 +30,20 @@ final class PreluChecks {
     private record Result(float[] y, float[] dx, float[] dweight) {
     }
 
+    /** One channel per sample weight of the catalog, whose signs differ. */
+    private static float[] weights() {
+        List<double[]> samples = Op.PRELU.info().samples();
+        float[] weights = new float[samples.size()];
+        for (int c = 0; c < weights.length; c++) {
+            weights[c] = (float) samples.get(c)[0];
+        }
+        return weights;
+    }
+
     private void run() {
         // every float exponent, special value and kink, over four channels whose weights differ in sign
         float[] sweep = ElementwiseInputs.of(Op.PRELU.defaults(), Conformance.seed(Op.PRELU));
-        float[] weights = {0.25f, -0.1f, 0f, 1.5f};
+        float[] weights = weights();
         float[] ones = new float[sweep.length];
         Arrays.fill(ones, 1f);
         Result withUnitDy = run(sweep, weights, ones, weights.length, 1);

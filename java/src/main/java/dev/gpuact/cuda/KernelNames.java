@@ -1,25 +1,30 @@
 package dev.gpuact.cuda;
 
 import dev.gpuact.Op;
+import dev.gpuact.spi.KernelName;
 import java.util.ArrayList;
 import java.util.List;
 
-/** The entry points of gpuact.fatbin, named once on the host side (the .cu files generate the same names). */
+/** The entry points of gpuact.fatbin, named by {@link KernelName}'s rule (the .cu files generate the same names). */
 final class KernelNames {
-    static final String PRELU_FORWARD = "gpuact_prelu_fwd";
-    static final String PRELU_BACKWARD = "gpuact_prelu_bwd";
-    static final String PRELU_DWEIGHT_PARTIAL = "gpuact_prelu_dweight_partial";
-    static final String PRELU_DWEIGHT_FINISH = "gpuact_prelu_dweight_finish";
-    static final String MAXOUT_FORWARD = "gpuact_maxout_fwd";
-    static final String MAXOUT_BACKWARD = "gpuact_maxout_bwd";
+    static final String PRELU_FORWARD = KernelName.of(Op.PRELU, KernelName.FORWARD);
+    static final String PRELU_BACKWARD = KernelName.of(Op.PRELU, KernelName.BACKWARD);
+    static final String PRELU_DWEIGHT_PARTIAL = KernelName.of(Op.PRELU, "dweight_partial");
+    static final String PRELU_DWEIGHT_FINISH = KernelName.of(Op.PRELU, "dweight_finish");
+    static final String MAXOUT_FORWARD = KernelName.of(Op.MAXOUT, KernelName.FORWARD);
+    static final String MAXOUT_BACKWARD = KernelName.of(Op.MAXOUT, KernelName.BACKWARD);
     /** Per-chunk statistics of the long softmax path; the same for softmax and log_softmax. */
-    static final String SOFTMAX_ROW_STATS = "gpuact_softmax_row_stats";
+    static final String SOFTMAX_ROW_STATS = KernelName.of(Op.SOFTMAX, "row_stats");
 
     // Built once: a launch looks its kernel up by name and should not build a string to do it.
-    private static final String[] FORWARD = Op.ELEMENTWISE.stream().map(op -> "gpuact_fwd_" + op.id()).toArray(String[]::new);
-    private static final String[] BACKWARD = Op.ELEMENTWISE.stream().map(op -> "gpuact_bwd_" + op.id()).toArray(String[]::new);
+    private static final String[] FORWARD = names(KernelName.FORWARD);
+    private static final String[] BACKWARD = names(KernelName.BACKWARD);
 
     private KernelNames() {
+    }
+
+    private static String[] names(String pass) {
+        return Op.ELEMENTWISE.stream().map(op -> KernelName.of(op, pass)).toArray(String[]::new);
     }
 
     static String forward(Op op) {
@@ -30,22 +35,19 @@ final class KernelNames {
         return BACKWARD[requireElementwise(op).kernelCode()];
     }
 
-    /** {@code gpuact_bwdy_<id>}: the backward pass from the saved output (ops with that form). */
+    /** {@code gpuact_<id>_bwdy}: the backward pass from the saved output (ops with that form). */
     static String backwardFromOutput(Op op) {
-        return "gpuact_bwdy_" + requireElementwise(op).id();
+        return KernelName.of(requireElementwise(op), KernelName.FROM_OUTPUT);
     }
 
     /** {@code gpuact_<softmax|log_softmax>_bwdy}: the row-wise backward pass from the saved output. */
     static String softmaxFromOutput(Op op) {
-        return softmax(op, true, "").replace("_bwd_", "_bwdy");
+        return KernelName.of(requireSoftmax(op), KernelName.FROM_OUTPUT);
     }
 
     /** {@code gpuact_<softmax|log_softmax>_<fwd|bwd>_<variant>}. */
     static String softmax(Op op, boolean backward, String variant) {
-        if (op != Op.SOFTMAX && op != Op.LOG_SOFTMAX) {
-            throw new IllegalArgumentException("op must be softmax or log_softmax, got " + op);
-        }
-        return "gpuact_" + op.id() + (backward ? "_bwd_" : "_fwd_") + variant;
+        return KernelName.of(requireSoftmax(op), KernelName.direction(backward), variant);
     }
 
     /** The second of the three kernels of a long backward pass over several chunks per row. */
@@ -76,6 +78,13 @@ final class KernelNames {
         names.addAll(List.of(SOFTMAX_ROW_STATS, PRELU_FORWARD, PRELU_BACKWARD, PRELU_DWEIGHT_PARTIAL,
                 PRELU_DWEIGHT_FINISH, MAXOUT_FORWARD, MAXOUT_BACKWARD));
         return names;
+    }
+
+    private static Op requireSoftmax(Op op) {
+        if (op != Op.SOFTMAX && op != Op.LOG_SOFTMAX) {
+            throw new IllegalArgumentException("op must be softmax or log_softmax, got " + op);
+        }
+        return op;
     }
 
     private static Op requireElementwise(Op op) {

@@ -22,9 +22,9 @@ public record Workload(Activation activation, long rowWidth) {
         if (op == Op.PRELU) {
             throw new IllegalArgumentException("prelu has a weight buffer and is not a workload; cost it as leaky_relu");
         }
-        if (op.isElementwise() != (rowWidth == 0)) {
-            throw new IllegalArgumentException(op.id() + ": row width must be " + (op.isElementwise()
-                    ? "0 for an elementwise op" : ">= 1 for a row-wise op") + ", got " + rowWidth);
+        if (op.isRowwise() == (rowWidth == 0)) {
+            throw new IllegalArgumentException(op.id() + ": row width must be " + (op.isRowwise()
+                    ? ">= 1 for a row-wise op" : "0 for an elementwise op") + ", got " + rowWidth);
         }
         if (op == Op.MAXOUT && rowWidth % (long) activation.param("pieces") != 0) {
             throw new IllegalArgumentException("maxout: pieces (" + (long) activation.param("pieces")
@@ -41,7 +41,7 @@ public record Workload(Activation activation, long rowWidth) {
         if (op == Op.PRELU) {
             return new Workload(Activation.LEAKY_RELU, 0);
         }
-        return new Workload(activation, op.isElementwise() ? 0 : DEFAULT_ROW_WIDTH);
+        return new Workload(activation, op.isRowwise() ? DEFAULT_ROW_WIDTH : 0);
     }
 
     /**
@@ -56,7 +56,7 @@ public record Workload(Activation activation, long rowWidth) {
         if (colon < 0) {
             return of(op.defaults());
         }
-        if (op.isElementwise() || op == Op.PRELU) {
+        if (!op.isRowwise()) {
             throw new IllegalArgumentException("'" + spec + "': a row width is only for row-wise ops (softmax, "
                     + "log_softmax, maxout), and " + op.id() + " is not one");
         }

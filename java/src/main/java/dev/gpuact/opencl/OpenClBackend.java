@@ -16,12 +16,15 @@ import dev.gpuact.RowLayout;
 import dev.gpuact.spi.AbstractBackend;
 import dev.gpuact.spi.AbstractBuffer;
 import dev.gpuact.spi.BackendHostBuffer;
+import dev.gpuact.spi.KernelName;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.jocl.CL;
 import org.jocl.CLException;
@@ -380,6 +383,16 @@ public final class OpenClBackend extends AbstractBackend<OpenClQueue> {
         return programNanos;
     }
 
+    /** The kernels the built program holds, as the device reports them. */
+    Set<String> programKernelNames() {
+        long[] size = new long[1];
+        CL.clGetProgramInfo(program, CL.CL_PROGRAM_KERNEL_NAMES, 0, null, size);
+        byte[] names = new byte[(int) size[0]];
+        CL.clGetProgramInfo(program, CL.CL_PROGRAM_KERNEL_NAMES, names.length, Pointer.to(names), null);
+        String list = new String(names, 0, Math.max(0, names.length - 1), StandardCharsets.US_ASCII);
+        return Set.of(list.split(";"));
+    }
+
     /** Work-group size of the reduction kernels (GPUACT_WG). */
     public int workGroupSize() {
         return workGroup;
@@ -450,34 +463,34 @@ public final class OpenClBackend extends AbstractBackend<OpenClQueue> {
     @Override
     protected void computeRowsBackwardFromOutput(OpenClQueue on, Activation activation, AbstractBuffer y,
                                                  AbstractBuffer dy, AbstractBuffer dx, RowLayout layout) {
-        run(on, activation.op().id() + "_bwdy", layout.rows(), mem(y), mem(dy), mem(dx), layout.rows(), layout.cols(),
-                layout.xStride(), layout.yStride(), activation.a());
+        run(on, KernelName.of(activation.op(), KernelName.FROM_OUTPUT), layout.rows(), mem(y), mem(dy), mem(dx),
+                layout.rows(), layout.cols(), layout.xStride(), layout.yStride(), activation.a());
     }
 
     @Override
     protected void computeRows(OpenClQueue on, Activation activation, AbstractBuffer x, AbstractBuffer y,
                                RowLayout layout) {
-        rows(on, activation, "fwd", layout, mem(x), mem(y));
+        rows(on, activation, KernelName.FORWARD, layout, mem(x), mem(y));
     }
 
     @Override
     protected void computeRowsBackward(OpenClQueue on, Activation activation, AbstractBuffer x, AbstractBuffer dy,
                                        AbstractBuffer dx, RowLayout layout) {
-        rows(on, activation, "bwd", layout, mem(x), mem(dy), mem(dx));
+        rows(on, activation, KernelName.BACKWARD, layout, mem(x), mem(dy), mem(dx));
     }
 
     private void rows(OpenClQueue on, Activation activation, String direction, RowLayout layout, cl_mem... buffers) {
         if (activation.op() == Op.MAXOUT) {
             long pieces = (long) activation.param("pieces");
             long outCols = layout.cols() / pieces;
-            run(on, "maxout_" + direction, layout.rows() * outCols, arguments(buffers, layout.rows(), outCols,
-                    layout.xStride(), layout.yStride(), pieces));
+            run(on, KernelName.of(Op.MAXOUT, direction), layout.rows() * outCols, arguments(buffers, layout.rows(),
+                    outCols, layout.xStride(), layout.yStride(), pieces));
             return;
         }
         Object[] args = arguments(buffers, layout.rows(), layout.cols(), layout.xStride(), layout.yStride(),
                 activation.a(), activation.b());
         RowKernelShape shape = rowShape(layout.cols());
-        String kernel = activation.op().id() + "_" + direction + "_" + shape.suffix();
+        String kernel = KernelName.of(activation.op(), direction, shape.suffix());
         if (shape == RowKernelShape.ITEM) {
             run(on, kernel, layout.rows(), args);
             return;
@@ -494,7 +507,7 @@ public final class OpenClBackend extends AbstractBackend<OpenClQueue> {
     @Override
     protected void computePrelu(OpenClQueue on, AbstractBuffer x, AbstractBuffer weight, AbstractBuffer y, long n,
                                 long channels, long inner) {
-        run(on, "prelu_fwd", n, mem(x), mem(weight), mem(y), n, channels, inner);
+        run(on, KernelName.of(Op.PRELU, KernelName.FORWARD), n, mem(x), mem(weight), mem(y), n, channels, inner);
     }
 
     /**
@@ -517,13 +530,14 @@ public final class OpenClBackend extends AbstractBackend<OpenClQueue> {
         long chunkLength = (perChannel + chunks - 1) / chunks;
         cl_mem partial = CL.clCreateBuffer(context, CL_MEM_READ_WRITE, 2 * channels * chunks * Float.BYTES, null, null);
         try {
-            launch(on, "prelu_dweight_partial", channels * chunks * workGroup, mem(x), mem(dy), partial, n, channels,
-                    inner, chunks, chunkLength);
-            run(on, "prelu_dweight_finish", channels, partial, mem(dweight), channels, chunks);
+            launch(on, KernelName.of(Op.PRELU, "dweight_partial"), channels * chunks * workGroup, mem(x), mem(dy),
+                    partial, n, channels, inner, chunks, chunkLength);
+            run(on, KernelName.of(Op.PRELU, "dweight_finish"), channels, partial, mem(dweight), channels, chunks);
         } finally {
             CL.clReleaseMemObject(partial);
         }
-        run(on, "prelu_bwd_dx", n, mem(x), mem(weight), mem(dy), mem(dx), n, channels, inner);
+        run(on, KernelName.of(Op.PRELU, KernelName.BACKWARD), n, mem(x), mem(weight), mem(dy), mem(dx), n, channels,
+                inner);
     }
 
     /**

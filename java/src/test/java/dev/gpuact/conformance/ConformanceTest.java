@@ -2,11 +2,11 @@ package dev.gpuact.conformance;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.gpuact.Backend;
 import dev.gpuact.Backends;
 import dev.gpuact.Op;
+import dev.gpuact.RequiredBackends;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -23,26 +23,19 @@ import org.junit.jupiter.api.TestFactory;
 /**
  * The conformance suite: every backend found on the class path times every op, each a test named like
  * "cpu / gelu". A backend that cannot run here is skipped with its reason, unless the system property
- * {@value #REQUIRE} (a comma list, passed on by Surefire from the parent pom) names it: then it fails.
+ * {@link RequiredBackends} names it: then it fails.
  */
 class ConformanceTest {
-    static final String REQUIRE = "gpuact.requireBackends";
-
     private static final Map<String, Backend> OPEN = new ConcurrentHashMap<>();
-
-    static Set<String> requiredBackends() {
-        String list = System.getProperty(REQUIRE, "");
-        return Arrays.stream(list.split(",")).map(String::trim).filter(s -> !s.isEmpty()).collect(Collectors.toSet());
-    }
 
     @TestFactory
     Stream<DynamicNode> everyOpOnEveryBackend() {
         List<Backends.Status> statuses = Backends.statuses();
         Set<String> found = statuses.stream().map(Backends.Status::name).collect(Collectors.toSet());
-        Stream<DynamicNode> missing = requiredBackends().stream().filter(name -> !found.contains(name))
+        Stream<DynamicNode> missing = RequiredBackends.names().stream().filter(name -> !found.contains(name))
                 .map(name -> DynamicTest.dynamicTest(name + " (required)", () -> fail("backend '" + name
-                        + "' is required by -D" + REQUIRE + " but no provider of that name is on the class path; found "
-                        + found)));
+                        + "' is required by -D" + RequiredBackends.PROPERTY
+                        + " but no provider of that name is on the class path; found " + found)));
         Stream<DynamicNode> perBackend = statuses.stream().map(status -> DynamicContainer.dynamicContainer(status.name(),
                 Arrays.stream(Op.values()).map(op -> DynamicTest.dynamicTest(status.name() + " / " + op.id(),
                         () -> checkOp(status, op)))));
@@ -62,13 +55,8 @@ class ConformanceTest {
 
     /** The backend, opened once for all its tests; unusable ones are skipped, or failed when required. */
     static Backend open(Backends.Status status) {
-        if (!status.usable()) {
-            String why = "backend '" + status.name() + "' is not usable here: " + status.probe().reason();
-            if (requiredBackends().contains(status.name())) {
-                fail(why + " (and -D" + REQUIRE + " requires it)");
-            }
-            assumeTrue(false, why);
-        }
+        RequiredBackends.requireOrSkip(status.name(), status.usable(),
+                "backend '" + status.name() + "' is not usable here: " + status.probe().reason());
         return OPEN.computeIfAbsent(status.name(), Backends::get);
     }
 

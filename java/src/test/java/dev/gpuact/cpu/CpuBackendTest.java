@@ -8,6 +8,7 @@ import dev.gpuact.Backend;
 import dev.gpuact.Backends;
 import dev.gpuact.DeviceBuffer;
 import dev.gpuact.Op;
+import dev.gpuact.conformance.Ulp;
 import dev.gpuact.fallback.ElementwiseKernel;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;

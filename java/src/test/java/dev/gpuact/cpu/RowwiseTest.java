@@ -7,6 +7,7 @@ import dev.gpuact.Backend;
 import dev.gpuact.Backends;
 import dev.gpuact.DeviceBuffer;
 import dev.gpuact.RowLayout;
+import dev.gpuact.conformance.Ulp;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;

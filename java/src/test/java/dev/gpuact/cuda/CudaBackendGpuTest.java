@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.data.Offset.offset;
 import static org.junit.jupiter.api.Assertions.fail;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.gpuact.Activation;
 import dev.gpuact.Backend;
@@ -12,6 +11,7 @@ import dev.gpuact.Backends;
 import dev.gpuact.DeviceBuffer;
 import dev.gpuact.HostBuffer;
 import dev.gpuact.Op;
+import dev.gpuact.RequiredBackends;
 import dev.gpuact.RowLayout;
 import dev.gpuact.Stream;
 import dev.gpuact.conformance.Ulp;
@@ -36,7 +36,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * misaligned scalar access, interop wrapping, sharing between threads, device copies, event timing, pinned host
  * memory and streams. The numbers are held against the cpu
  * backend (itself held to ACTIVATIONS.md by the conformance suite, which also runs on CUDA). Skipped without a
- * usable CUDA device, failed then if {@code -Dgpuact.requireBackends} names cuda.
+ * usable CUDA device, failed then if {@link RequiredBackends} names cuda.
  */
 class CudaBackendGpuTest {
     /** Each backend is within 8 ULP of the truth, so within 16 of each other. */
@@ -51,13 +51,7 @@ class CudaBackendGpuTest {
     @BeforeAll
     static void open() {
         Backends.Status status = Backends.statuses().stream().filter(s -> s.name().equals("cuda")).findFirst().orElseThrow();
-        if (!status.usable()) {
-            String why = "CUDA is not usable here: " + status.probe().reason();
-            if (Arrays.asList(System.getProperty("gpuact.requireBackends", "").split(",")).contains("cuda")) {
-                fail(why + " (and -Dgpuact.requireBackends requires it)");
-            }
-            assumeTrue(false, why);
-        }
+        RequiredBackends.requireOrSkip("cuda", status.usable(), "CUDA is not usable here: " + status.probe().reason());
         cuda = (CudaBackend) Backends.get("cuda");
         cpu = Backends.get("cpu");
         another = () -> Backends.get("cuda");

@@ -47,14 +47,7 @@ final class EmulatorLibrary {
      */
     static void requireOrSkip() {
         String problem = load();
-        if (problem != null) {
-            boolean required = java.util.Arrays.asList(System.getProperty("gpuact.requireBackends", "").split(","))
-                    .contains(EmulatedCudaProvider.NAME);
-            if (required) {
-                org.junit.jupiter.api.Assertions.fail(problem + " (and -Dgpuact.requireBackends requires cuda-emu)");
-            }
-            org.junit.jupiter.api.Assumptions.assumeTrue(false, problem);
-        }
+        dev.gpuact.RequiredBackends.requireOrSkip(EmulatedCudaProvider.NAME, problem == null, problem);
     }
 
     /** Launches so far per kernel the emulator holds (every kernel of gpuact.manifest). */

@@ -8,10 +8,12 @@ import org.junit.jupiter.api.Test;
 
 class KernelNamesTest {
     @Test
-    void elementwiseKernelsAreNamedByOpId() {
-        assertThat(KernelNames.forward(Op.LEAKY_RELU)).isEqualTo("gpuact_fwd_leaky_relu");
-        assertThat(KernelNames.backward(Op.GELU_TANH)).isEqualTo("gpuact_bwd_gelu_tanh");
-        assertThat(KernelNames.forward(Op.RICKER)).isEqualTo("gpuact_fwd_ricker");
+    void kernelsAreNamedByOpIdThenPass() {
+        assertThat(KernelNames.forward(Op.LEAKY_RELU)).isEqualTo("gpuact_leaky_relu_fwd");
+        assertThat(KernelNames.backward(Op.GELU_TANH)).isEqualTo("gpuact_gelu_tanh_bwd");
+        assertThat(KernelNames.forward(Op.RICKER)).isEqualTo("gpuact_ricker_fwd");
+        assertThat(KernelNames.PRELU_BACKWARD).isEqualTo("gpuact_prelu_bwd");
+        assertThat(KernelNames.SOFTMAX_ROW_STATS).isEqualTo("gpuact_softmax_row_stats");
     }
 
     @Test
@@ -27,7 +29,7 @@ class KernelNamesTest {
         assertThat(KernelNames.softmax(Op.LOG_SOFTMAX, true, "warp8")).isEqualTo("gpuact_log_softmax_bwd_warp8");
         assertThat(KernelNames.softmaxLongDot(Op.SOFTMAX)).isEqualTo("gpuact_softmax_bwd_long_dot");
         assertThat(KernelNames.softmaxFromOutput(Op.LOG_SOFTMAX)).isEqualTo("gpuact_log_softmax_bwdy");
-        assertThat(KernelNames.backwardFromOutput(Op.TANH)).isEqualTo("gpuact_bwdy_tanh");
+        assertThat(KernelNames.backwardFromOutput(Op.TANH)).isEqualTo("gpuact_tanh_bwdy");
         // 28 ops x 2 + 17 from the output + 2 ops x (7 variants x 2 + long_dot + from the output) + row stats,
         // PReLU x 4, maxout x 2.
         assertThat(KernelNames.all()).hasSize(28 * 2 + 17 + 2 * 16 + 1 + 4 + 2).doesNotHaveDuplicates();

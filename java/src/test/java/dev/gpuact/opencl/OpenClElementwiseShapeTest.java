@@ -85,8 +85,8 @@ class OpenClElementwiseShapeTest {
         assertThat(ElementwiseShape.choose(cpu, Op.GELU_TANH, true)).isEqualTo(ElementwiseShape.ITEM);
         assertThat(ElementwiseShape.choose(cpu, Op.SOFTPLUS, false)).isEqualTo(ElementwiseShape.ITEM);
         assertThat(ElementwiseShape.choose(cpu, Op.SOFTPLUS, true)).isEqualTo(ElementwiseShape.STRIP);
-        assertThat(ElementwiseShape.STRIP.kernel(Op.LEAKY_RELU, true)).isEqualTo("bwd_strip_LEAKY_RELU");
-        assertThat(ElementwiseShape.ITEM.kernel(Op.LEAKY_RELU, false)).isEqualTo("fwd_LEAKY_RELU");
+        assertThat(ElementwiseShape.STRIP.kernel(Op.LEAKY_RELU, true)).isEqualTo("gpuact_leaky_relu_bwd_strip");
+        assertThat(ElementwiseShape.ITEM.kernel(Op.LEAKY_RELU, false)).isEqualTo("gpuact_leaky_relu_fwd");
         assertThat(ElementwiseShape.STRIP.items(33)).isEqualTo(3);
         assertThat(ElementwiseShape.ITEM.items(33)).isEqualTo(33);
     }

@@ -22,6 +22,14 @@
 #ifndef GPUACT_ACTIVATION_MATH_H
 #define GPUACT_ACTIVATION_MATH_H
 
+/* Every kernel's name, on both devices: gpuact_<op id>_<pass>, the pass being the direction (fwd, bwd, or bwdy
+ * from the saved output) and the kernel's variant if it has one (fwd_strip, bwd_warp8, dweight_partial). The host
+ * writes the same names from the catalog (dev.gpuact.spi.KernelName). Inside an X-macro over activations.def the
+ * id must be pasted where it first appears, GPUACT_KERNEL_NAME_OF(id##_fwd): an id may also name a macro of the
+ * device compiler's (PoCL defines abs, step and tanh), and pasting keeps it from expanding. */
+#define GPUACT_KERNEL_NAME(id, pass) GPUACT_KERNEL_NAME_OF(id##_##pass)
+#define GPUACT_KERNEL_NAME_OF(id_pass) gpuact_##id_pass
+
 #if defined(__OPENCL_VERSION__)
 /* static: C99 inline semantics would leave an external reference wherever the compiler declines to inline. */
 #define GPUACT_FN static inline

@@ -1,12 +1,12 @@
 /* Elementwise kernels, generated from activations.def: one kernel per op, direction and shape, so the op is a
  * compile-time choice and the per-element code has no switch. The host picks the shape per op and device
  * (dev.gpuact.opencl.ElementwiseShape):
- *   fwd_NAME, bwd_NAME              one element per work-item: a GPU's coalesced launch; on a CPU device PoCL
- *                                   vectorises across the work-items of a group, which suits ops with branchy math;
- *   fwd_strip_NAME, bwd_strip_NAME  GPUACT_STRIP consecutive elements per work-item: on a CPU device the strip
- *                                   loop becomes vector code and the work-group count (PoCL's per-group cost) drops
- *                                   by GPUACT_STRIP, which takes cheap ops to the copy limit.
- * bwdy_NAME and bwdy_strip_NAME take the saved output y in place of x (the ops of GPUACT_FROM_OUTPUT_OPS).
+ *   gpuact_<id>_fwd, _bwd              one element per work-item: a GPU's coalesced launch; on a CPU device PoCL
+ *                                      vectorises across the work-items of a group, which suits branchy math;
+ *   gpuact_<id>_fwd_strip, _bwd_strip  GPUACT_STRIP consecutive elements per work-item: on a CPU device the strip
+ *                                      loop becomes vector code and the work-group count (PoCL's per-group cost)
+ *                                      drops by GPUACT_STRIP, which takes cheap ops to the copy limit.
+ * gpuact_<id>_bwdy and _bwdy_strip take the saved output y in place of x (the ops of GPUACT_FROM_OUTPUT_OPS).
  * x and y (dy and dx) may be the same buffer: each element is read before it is written, by the same item. */
 #include "activation_math.h"
 
@@ -32,44 +32,47 @@
     } \
 }
 
-#define GPUACT_ELEMENTWISE_KERNELS(NAME, PREFIX, ELEMENTS) \
-__kernel void fwd##PREFIX##NAME(__global const float *x, __global float *y, ulong n, float a, float b) { \
+#define GPUACT_ELEMENTWISE_KERNELS(NAME, FORWARD, BACKWARD, ELEMENTS) \
+__kernel void FORWARD(__global const float *x, __global float *y, ulong n, float a, float b) { \
     ELEMENTS(i, n, y[i] = gpuact_fwd_##NAME(x[i], a, b);) \
 } \
-__kernel void bwd##PREFIX##NAME(__global const float *x, __global const float *dy, __global float *dx, ulong n, \
-                                float a, float b) { \
+__kernel void BACKWARD(__global const float *x, __global const float *dy, __global float *dx, ulong n, \
+                       float a, float b) { \
     ELEMENTS(i, n, dx[i] = gpuact_bwd_##NAME(x[i], dy[i], a, b);) \
 }
 
 #define GPUACT_OP(NAME, id) \
-    GPUACT_ELEMENTWISE_KERNELS(NAME, _, GPUACT_ITEM_ELEMENTS) \
-    GPUACT_ELEMENTWISE_KERNELS(NAME, _strip_, GPUACT_STRIP_ELEMENTS)
+    GPUACT_ELEMENTWISE_KERNELS(NAME, GPUACT_KERNEL_NAME_OF(id##_fwd), GPUACT_KERNEL_NAME_OF(id##_bwd), \
+                               GPUACT_ITEM_ELEMENTS) \
+    GPUACT_ELEMENTWISE_KERNELS(NAME, GPUACT_KERNEL_NAME_OF(id##_fwd_strip), GPUACT_KERNEL_NAME_OF(id##_bwd_strip), \
+                               GPUACT_STRIP_ELEMENTS)
 #include "activations.def"
 #undef GPUACT_OP
 
-/* Backward from the saved output: bwdy_NAME and bwdy_strip_NAME, dx = dy * f'(y), for GPUACT_FROM_OUTPUT_OPS. */
-#define GPUACT_FROM_OUTPUT_KERNELS(NAME, PREFIX, ELEMENTS) \
-__kernel void bwdy##PREFIX##NAME(__global const float *y, __global const float *dy, __global float *dx, ulong n, \
-                                 float a, float b) { \
+/* Backward from the saved output: gpuact_<id>_bwdy and _bwdy_strip, dx = dy * f'(y), for GPUACT_FROM_OUTPUT_OPS. */
+#define GPUACT_FROM_OUTPUT_KERNELS(NAME, KERNEL, ELEMENTS) \
+__kernel void KERNEL(__global const float *y, __global const float *dy, __global float *dx, ulong n, \
+                     float a, float b) { \
     ELEMENTS(i, n, dx[i] = gpuact_bwdy_##NAME(y[i], dy[i], a, b);) \
 }
 #define GPUACT_FROM_OUTPUT(NAME, id) \
-    GPUACT_FROM_OUTPUT_KERNELS(NAME, _, GPUACT_ITEM_ELEMENTS) \
-    GPUACT_FROM_OUTPUT_KERNELS(NAME, _strip_, GPUACT_STRIP_ELEMENTS)
+    GPUACT_FROM_OUTPUT_KERNELS(NAME, GPUACT_KERNEL_NAME_OF(id##_bwdy), GPUACT_ITEM_ELEMENTS) \
+    GPUACT_FROM_OUTPUT_KERNELS(NAME, GPUACT_KERNEL_NAME_OF(id##_bwdy_strip), GPUACT_STRIP_ELEMENTS)
 GPUACT_FROM_OUTPUT_OPS(GPUACT_FROM_OUTPUT)
 #undef GPUACT_FROM_OUTPUT
 
 /* PReLU: leaky_relu with the slope of channel (i / inner) % channels. */
-__kernel void prelu_fwd(__global const float *x, __global const float *weight, __global float *y, ulong n,
-                        ulong channels, ulong inner) {
+__kernel void GPUACT_KERNEL_NAME(prelu, fwd)(__global const float *x, __global const float *weight, __global float *y,
+                                             ulong n, ulong channels, ulong inner) {
     size_t i = get_global_id(0);
     if (i < n) {
         y[i] = gpuact_fwd_LEAKY_RELU(x[i], weight[(i / inner) % channels], 0.0f);
     }
 }
 
-__kernel void prelu_bwd_dx(__global const float *x, __global const float *weight, __global const float *dy,
-                           __global float *dx, ulong n, ulong channels, ulong inner) {
+__kernel void GPUACT_KERNEL_NAME(prelu, bwd)(__global const float *x, __global const float *weight,
+                                             __global const float *dy, __global float *dx, ulong n, ulong channels,
+                                             ulong inner) {
     size_t i = get_global_id(0);
     if (i < n) {
         dx[i] = gpuact_bwd_LEAKY_RELU(x[i], dy[i], weight[(i / inner) % channels], 0.0f);
@@ -88,8 +91,9 @@ static inline void gpuact_ff_add(float *hi, float *lo, float v_hi, float v_lo) {
  * is x[(c + (j / inner) * channels) * inner + j % inner]; each work-item adds a fixed stride of j, then a fixed
  * local tree combines them: the same split and order on every call, no atomics. x > 0 adds nothing; NaN in x
  * or dy propagates. partial holds a hi, lo pair per work-group. */
-__kernel void prelu_dweight_partial(__global const float *x, __global const float *dy, __global float *partial,
-                                    ulong n, ulong channels, ulong inner, ulong chunks, ulong chunk_len) {
+__kernel void GPUACT_KERNEL_NAME(prelu, dweight_partial)(__global const float *x, __global const float *dy,
+                                                         __global float *partial, ulong n, ulong channels,
+                                                         ulong inner, ulong chunks, ulong chunk_len) {
     __local float part_hi[GPUACT_WG];
     __local float part_lo[GPUACT_WG];
     size_t lid = get_local_id(0);
@@ -135,8 +139,8 @@ __kernel void prelu_dweight_partial(__global const float *x, __global const floa
 }
 
 /* dweight, stage 2: channel c adds its chunks in order. */
-__kernel void prelu_dweight_finish(__global const float *partial, __global float *dweight, ulong channels,
-                                   ulong chunks) {
+__kernel void GPUACT_KERNEL_NAME(prelu, dweight_finish)(__global const float *partial, __global float *dweight,
+                                                        ulong channels, ulong chunks) {
     size_t c = get_global_id(0);
     if (c < channels) {
         float hi = 0.0f;

@@ -329,30 +329,32 @@ static inline void gpuact_softmax_row_bwd16(__global const float *xr, __global c
 }
 
 #define GPUACT_SOFTMAX_KERNELS(PREFIX, LOG_MODE) \
-__kernel void PREFIX##_fwd_item(__global const float *x, __global float *y, ulong rows, ulong cols, ulong xs, \
-                                ulong ys, float T, float masked_nan) { \
+__kernel void GPUACT_KERNEL_NAME(PREFIX, fwd_item)(__global const float *x, __global float *y, ulong rows, \
+                                                   ulong cols, ulong xs, ulong ys, float T, float masked_nan) { \
     size_t r = get_global_id(0); \
     if (r < rows) { \
         gpuact_softmax_row_fwd16(x + r * xs, y + r * ys, cols, T, masked_nan, LOG_MODE); \
     } \
 } \
-__kernel void PREFIX##_fwd_group(__global const float *x, __global float *y, ulong rows, ulong cols, ulong xs, \
-                                 ulong ys, float T, float masked_nan) { \
+__kernel void GPUACT_KERNEL_NAME(PREFIX, fwd_group)(__global const float *x, __global float *y, ulong rows, \
+                                                    ulong cols, ulong xs, ulong ys, float T, float masked_nan) { \
     __local float fbuf[GPUACT_WG]; \
     __local ulong ibuf[GPUACT_WG]; \
     size_t r = get_group_id(0); \
     gpuact_softmax_row_fwd(x + r * xs, y + r * ys, cols, T, masked_nan, LOG_MODE, get_local_id(0), GPUACT_WG, \
                            fbuf, ibuf); \
 } \
-__kernel void PREFIX##_bwd_item(__global const float *x, __global const float *dy, __global float *dx, \
-                                ulong rows, ulong cols, ulong xs, ulong ys, float T, float masked_nan) { \
+__kernel void GPUACT_KERNEL_NAME(PREFIX, bwd_item)(__global const float *x, __global const float *dy, \
+                                                   __global float *dx, ulong rows, ulong cols, ulong xs, ulong ys, \
+                                                   float T, float masked_nan) { \
     size_t r = get_global_id(0); \
     if (r < rows) { \
         gpuact_softmax_row_bwd16(x + r * xs, dy + r * ys, dx + r * xs, cols, T, masked_nan, LOG_MODE); \
     } \
 } \
-__kernel void PREFIX##_bwd_group(__global const float *x, __global const float *dy, __global float *dx, \
-                                 ulong rows, ulong cols, ulong xs, ulong ys, float T, float masked_nan) { \
+__kernel void GPUACT_KERNEL_NAME(PREFIX, bwd_group)(__global const float *x, __global const float *dy, \
+                                                    __global float *dx, ulong rows, ulong cols, ulong xs, ulong ys, \
+                                                    float T, float masked_nan) { \
     __local float fbuf[GPUACT_WG]; \
     __local ulong ibuf[GPUACT_WG]; \
     size_t r = get_group_id(0); \
@@ -377,8 +379,8 @@ static inline ulong gpuact_maxout_arg(__global const float *p, ulong k) {
 }
 
 /* One work-item per output element: outputs are independent, so no reduction shape is needed. */
-__kernel void maxout_fwd(__global const float *x, __global float *y, ulong rows, ulong out_cols, ulong xs,
-                         ulong ys, ulong k) {
+__kernel void GPUACT_KERNEL_NAME(maxout, fwd)(__global const float *x, __global float *y, ulong rows,
+                                              ulong out_cols, ulong xs, ulong ys, ulong k) {
     size_t g = get_global_id(0);
     if (g < rows * out_cols) {
         ulong r = g / out_cols;
@@ -388,8 +390,8 @@ __kernel void maxout_fwd(__global const float *x, __global float *y, ulong rows,
     }
 }
 
-__kernel void maxout_bwd(__global const float *x, __global const float *dy, __global float *dx, ulong rows,
-                         ulong out_cols, ulong xs, ulong ys, ulong k) {
+__kernel void GPUACT_KERNEL_NAME(maxout, bwd)(__global const float *x, __global const float *dy, __global float *dx,
+                                              ulong rows, ulong out_cols, ulong xs, ulong ys, ulong k) {
     size_t g = get_global_id(0);
     if (g < rows * out_cols) {
         ulong r = g / out_cols;

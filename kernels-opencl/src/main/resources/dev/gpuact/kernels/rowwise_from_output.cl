@@ -1,6 +1,6 @@
 /* Softmax and log_softmax backward from the saved output y, one work-item per row (a plain loop along the row):
- *   softmax_bwdy:      dx = y (dy - sum_j dy_j y_j) / T
- *   log_softmax_bwdy:  dx = (dy - e^y sum_j dy_j) / T
+ *   gpuact_softmax_bwdy:      dx = y (dy - sum_j dy_j y_j) / T
+ *   gpuact_log_softmax_bwdy:  dx = (dy - e^y sum_j dy_j) / T
  * The row sum is accumulated in float-float (each product's error by fma, each addition's by TwoSum), so long
  * rows keep the contract's bound. y and dy rows are y_stride apart, dx rows x_stride; dx is a buffer of its own. */
 #include "activation_math.h"
@@ -28,5 +28,6 @@ __kernel void NAME(__global const float *y, __global const float *dy, __global f
     } \
 }
 
-GPUACT_ROWS_FROM_OUTPUT(softmax_bwdy, dyr[j] * yr[j], gpuact_fmaf(dyr[j], yr[j], -term), yr[j] * (dyr[j] - s))
-GPUACT_ROWS_FROM_OUTPUT(log_softmax_bwdy, dyr[j], 0.0f, dyr[j] - gpuact_expf(yr[j]) * s)
+GPUACT_ROWS_FROM_OUTPUT(GPUACT_KERNEL_NAME(softmax, bwdy), dyr[j] * yr[j], gpuact_fmaf(dyr[j], yr[j], -term),
+                        yr[j] * (dyr[j] - s))
+GPUACT_ROWS_FROM_OUTPUT(GPUACT_KERNEL_NAME(log_softmax, bwdy), dyr[j], 0.0f, dyr[j] - gpuact_expf(yr[j]) * s)

@@ -1,4 +1,4 @@
-package dev.gpuact.robust;
+package dev.gpuact.guarantees;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -29,7 +29,7 @@ class FaultsTest {
     private static final long TOO_MANY = 1L << 40;
 
     @ParameterizedTest(name = "{0}")
-    @MethodSource("dev.gpuact.robust.TestBackends#names")
+    @MethodSource("dev.gpuact.guarantees.TestBackends#names")
     void anImpossibleAllocationNamesTheRequestAndTheBackendGoesOn(String name) {
         try (Backend b = TestBackends.open(name); DeviceBuffer held = b.allocate(16)) {
             Backend.MemoryStats before = b.memory();
@@ -42,7 +42,7 @@ class FaultsTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @MethodSource("dev.gpuact.robust.TestBackends#names")
+    @MethodSource("dev.gpuact.guarantees.TestBackends#names")
     void runningOutOfJavaHeapIsAClearErrorAndTheBackendGoesOn(String name) {
         try (Backend b = TestBackends.open(name)) {
             assumeThat(TestBackends.isJava(b)).as("the heap is the Java backend's device memory").isTrue();
@@ -60,7 +60,7 @@ class FaultsTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @MethodSource("dev.gpuact.robust.TestBackends#names")
+    @MethodSource("dev.gpuact.guarantees.TestBackends#names")
     void everyCallOnAClosedBackendIsAnError(String name) {
         Backend b = TestBackends.open(name);
         DeviceBuffer x = b.upload(new float[] {1, 2, 3, 4});
@@ -103,7 +103,7 @@ class FaultsTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @MethodSource("dev.gpuact.robust.TestBackends#names")
+    @MethodSource("dev.gpuact.guarantees.TestBackends#names")
     void closingUnderRunningThreadsStopsThemWithErrorsNotACrash(String name) throws Exception {
         Backend b = TestBackends.open(name);
         int threads = 8;

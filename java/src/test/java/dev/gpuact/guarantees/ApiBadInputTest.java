@@ -1,4 +1,4 @@
-package dev.gpuact.robust;
+package dev.gpuact.guarantees;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -35,7 +35,7 @@ class ApiBadInputTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @MethodSource("dev.gpuact.robust.TestBackends#names")
+    @MethodSource("dev.gpuact.guarantees.TestBackends#names")
     void everyBadCallIsRejectedByNameAndTouchesNothing(String name) {
         try (Backend b = TestBackends.open(name); Backend other = TestBackends.open(name); Fixture f = new Fixture(b, other)) {
             List<Case> cases = new ArrayList<>();

@@ -1,18 +1,13 @@
-package dev.gpuact.robust;
-
-import static org.junit.jupiter.api.Assertions.fail;
+package dev.gpuact.guarantees;
 
 import dev.gpuact.Backend;
 import dev.gpuact.Backends;
-import java.util.Arrays;
-import java.util.Set;
-import java.util.stream.Collectors;
+import dev.gpuact.RequiredBackends;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.Assumptions;
 
 /**
  * Every backend the build knows, for tests parameterised by backend: an unusable one is skipped with its reason,
- * unless {@code -Dgpuact.requireBackends=a,b} names it, and then it fails.
+ * unless {@link RequiredBackends} requires it, and then it fails.
  */
 final class TestBackends {
     private TestBackends() {
@@ -35,19 +30,9 @@ final class TestBackends {
     static Backend open(String name) {
         Backends.Status status = Backends.statuses().stream().filter(s -> s.name().equals(name)).findFirst()
                 .orElseThrow(() -> new AssertionError("no backend named " + name));
-        if (!status.usable()) {
-            String reason = "backend '" + name + "' is not usable here: " + status.probe().reason();
-            if (required().contains(name)) {
-                fail(reason + " (and -Dgpuact.requireBackends requires it)");
-            }
-            Assumptions.abort(reason);
-        }
+        RequiredBackends.requireOrSkip(name, status.usable(),
+                "backend '" + name + "' is not usable here: " + status.probe().reason());
         return Backends.get(name);
-    }
-
-    private static Set<String> required() {
-        return Arrays.stream(System.getProperty("gpuact.requireBackends", "").split(","))
-                .map(String::trim).filter(s -> !s.isEmpty()).collect(Collectors.toSet());
     }
 
     /** The pure-Java backend, where large iteration counts are cheap; device backends get fewer. */

@@ -1,4 +1,4 @@
-package dev.gpuact.robust;
+package dev.gpuact.guarantees;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -1,4 +1,4 @@
-package dev.gpuact.robust;
+package dev.gpuact.guarantees;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -25,10 +25,10 @@ import org.junit.jupiter.params.provider.MethodSource;
 class ResourcesTest {
     /** The Java backend does a million cycles in seconds; a device backend (PoCL on 2 cores: about 18,000 cycles/s) 100,000. */
     private static final int JAVA_CYCLES = 1_000_000;
-    private static final int DEVICE_CYCLES = Integer.getInteger("gpuact.robust.deviceCycles", 100_000);
+    private static final int DEVICE_CYCLES = Integer.getInteger("gpuact.guarantees.deviceCycles", 100_000);
 
     @ParameterizedTest(name = "{0}")
-    @MethodSource("dev.gpuact.robust.TestBackends#namesAtDeviceSpeed")
+    @MethodSource("dev.gpuact.guarantees.TestBackends#namesAtDeviceSpeed")
     void allocateApplyCloseCyclesLeaveNothingHeld(String name) {
         try (Backend b = TestBackends.open(name)) {
             int cycles = TestBackends.isJava(b) ? JAVA_CYCLES : DEVICE_CYCLES;
@@ -56,7 +56,7 @@ class ResourcesTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @MethodSource("dev.gpuact.robust.TestBackends#names")
+    @MethodSource("dev.gpuact.guarantees.TestBackends#names")
     void callsThatFailHalfwayGiveBackEverything(String name) {
         try (Backend b = TestBackends.open(name)) {
             Backend.MemoryStats before = b.memory();
@@ -81,7 +81,7 @@ class ResourcesTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @MethodSource("dev.gpuact.robust.TestBackends#names")
+    @MethodSource("dev.gpuact.guarantees.TestBackends#names")
     void closingWithLiveBuffersIsLoudAndFreesThem(String name) {
         Backend b = TestBackends.open(name);
         DeviceBuffer kept = b.upload(new float[100]);
@@ -97,7 +97,7 @@ class ResourcesTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @MethodSource("dev.gpuact.robust.TestBackends#names")
+    @MethodSource("dev.gpuact.guarantees.TestBackends#names")
     void closingWithOpenStreamsAndHostBuffersClosesThemAndSaysSo(String name) {
         Backend b = TestBackends.open(name);
         AbstractBackend<?> backend = (AbstractBackend<?>) b;
@@ -126,7 +126,7 @@ class ResourcesTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @MethodSource("dev.gpuact.robust.TestBackends#names")
+    @MethodSource("dev.gpuact.guarantees.TestBackends#names")
     void everyCallOfAStreamGivesWhatTheBackendsOwnCallGives(String name) {
         float[] xs = {-3, -1.5f, -0.25f, 0, 0.5f, 1, 2.5f, 4};
         float[] dys = {0.5f, -1, 2, 0.25f, -0.75f, 1.5f, -2, 1};
@@ -171,7 +171,7 @@ class ResourcesTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @MethodSource("dev.gpuact.robust.TestBackends#names")
+    @MethodSource("dev.gpuact.guarantees.TestBackends#names")
     void aBufferCollectedWithoutCloseIsReportedAndFreed(String name) throws InterruptedException {
         try (Backend b = TestBackends.open(name)) {
             AbstractBackend<?> backend = (AbstractBackend<?>) b;

@@ -1,4 +1,4 @@
-package dev.gpuact.robust;
+package dev.gpuact.guarantees;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
@@ -31,11 +31,11 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class ConcurrencyTest {
     private static final int THREADS = 16;
-    private static final int CALLS_PER_THREAD = Integer.getInteger("gpuact.robust.callsPerThread", 10_000);
+    private static final int CALLS_PER_THREAD = Integer.getInteger("gpuact.guarantees.callsPerThread", 10_000);
     private static final long DEADLINE_SECONDS = 300;
 
     @ParameterizedTest(name = "{0}")
-    @MethodSource("dev.gpuact.robust.TestBackends#namesAtDeviceSpeed")
+    @MethodSource("dev.gpuact.guarantees.TestBackends#namesAtDeviceSpeed")
     void sixteenThreadsGiveTheBitsOfASequentialRun(String name) throws Exception {
         try (Backend b = TestBackends.open(name)) {
             Backend.MemoryStats before = b.memory();

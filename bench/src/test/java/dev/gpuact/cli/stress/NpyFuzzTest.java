@@ -1,4 +1,4 @@
-package dev.gpuact.cli.robust;
+package dev.gpuact.cli.stress;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,0 +1,52 @@
+package dev.gpuact.opencl;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.gpuact.Op;
+import dev.gpuact.spi.KernelName;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The kernels the OpenCL program holds are exactly those the host launches: both sides name them by
+ * {@link KernelName}'s rule, the program through GPUACT_KERNEL_NAME over activations.def.
+ */
+class OpenClKernelNamesTest {
+    /** Every kernel name the backend can ask for, built as the backend builds them. */
+    static List<String> launchable() {
+        List<String> names = new ArrayList<>();
+        for (ElementwiseShape shape : ElementwiseShape.values()) {
+            for (Op op : Op.ELEMENTWISE) {
+                names.add(shape.kernel(op, false));
+                names.add(shape.kernel(op, true));
+                if (op.hasBackwardFromOutput()) {
+                    names.add(shape.kernelFromOutput(op));
+                }
+            }
+        }
+        for (Op op : List.of(Op.SOFTMAX, Op.LOG_SOFTMAX)) {
+            names.add(KernelName.of(op, KernelName.FROM_OUTPUT));
+            for (RowKernelShape shape : RowKernelShape.values()) {
+                names.add(KernelName.of(op, KernelName.FORWARD, shape.suffix()));
+                names.add(KernelName.of(op, KernelName.BACKWARD, shape.suffix()));
+            }
+        }
+        for (String pass : List.of(KernelName.FORWARD, KernelName.BACKWARD)) {
+            names.add(KernelName.of(Op.MAXOUT, pass));
+            names.add(KernelName.of(Op.PRELU, pass));
+        }
+        names.add(KernelName.of(Op.PRELU, "dweight_partial"));
+        names.add(KernelName.of(Op.PRELU, "dweight_finish"));
+        return names;
+    }
+
+    @Test
+    void theProgramHoldsExactlyTheKernelsTheHostLaunches() {
+        try (OpenClBackend backend = OpenClTestDevice.open()) {
+            assertThat(backend.programKernelNames()).containsExactlyInAnyOrderElementsOf(launchable());
+        }
+        assertThat(launchable()).doesNotHaveDuplicates().contains("gpuact_gelu_fwd_strip", "gpuact_tanh_bwdy",
+                "gpuact_log_softmax_bwd_group", "gpuact_prelu_dweight_finish");
+    }
+}
