@@ -169,8 +169,8 @@ GPUACT_FN float gpuact_exp_scaled(float hi, float lo, int *scaled) {
 }
 
 /* v * 2^-128 when scaled, in two exact steps and one rounding (2^-128 itself is subnormal). The factor is
- * selected, not the product: a vectorised select computes both sides, and v * 2^-128 of an unscaled v is subnormal,
- * which x86 cores finish in a microcode assist (sigmoid-based kernels ran 2x slower on PoCL from that alone). */
+ * selected, not the product: a vectorised select computes both sides, and v * 2^-128 of an unscaled v would be a
+ * subnormal result on every element, which many x86 cores finish in a slow microcode assist. */
 GPUACT_FN float gpuact_apply_scale(float v, int scaled) {
     float f = scaled ? 5.42101086242752217e-20f : 1.0f;
     return (v * f) * f;
