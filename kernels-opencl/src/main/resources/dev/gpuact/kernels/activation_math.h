@@ -33,7 +33,7 @@
 #if defined(__OPENCL_VERSION__)
 /* static: C99 inline semantics would leave an external reference wherever the compiler declines to inline. */
 #define GPUACT_FN static inline
-#define gpuact_expf(v) exp(v)
+#define gpuact_expf(v) gpuact_ocl_exp_biased(v, 0.0f, 0)
 /* expm1 and log1p are our own (gpuact_ocl_*, below): PoCL's are 6x (expm1) and 20x (log1p) slower than its exp
  * on a CPU device, because they are not vectorised; ours are straight-line code from exp-free polynomials. */
 #define gpuact_expm1f(v) gpuact_ocl_expm1(v)
@@ -64,6 +64,33 @@
 #define GPUACT_SIXTH 0.1666666716337204f
 
 #if defined(GPUACT_OCL_MATH)
+/* exp(hi + lo) 2^bias, bias 0 or 128 (|lo| << 1): PoCL's exp alone took 2.3x the time of a copy on a CPU device;
+ * this one is fma and integer work only, and takes lo into its reduced argument, which exp(hi) cannot. x = k ln2 + r,
+ * |r| <= ln2/2, k by the 1.5 * 2^23 shift (no float-to-int conversion: NaN stays harmless), ln2 in two parts
+ * (Cody-Waite, k ln2_hi exact), exp(r) Cephes' degree-7 minimax in Horner form: within 1 ULP. 2^k is applied as
+ * two normal factors, so results down to the subnormals round once. hi is clamped where the result is already 0
+ * (k = -150, r < 0) or inf, and lo is then left out; NaN passes through the clamps and the polynomial. */
+GPUACT_FN float gpuact_ocl_exp_biased(float hi, float lo, int bias) {
+    float lower = bias ? -1.927226e+02f : -1.040000e+02f;
+    float x = hi < lower ? lower : hi;
+    x = x > 89.0f ? 89.0f : x;
+    float z = fma(x, 1.44269504f, 12582912.0f);
+    float k = z - 12582912.0f;
+    int ki = as_int(z) - 0x4b400000 + bias;
+    float r = fma(-k, 6.93145752e-1f, x);
+    r = fma(-k, 1.42860677e-6f, r) + (x == hi ? lo : 0.0f); /* a clamped hi has no use for lo (inf - inf) */
+    float p = 1.9875691500e-4f;
+    p = fma(p, r, 1.3981999507e-3f);
+    p = fma(p, r, 8.3334519073e-3f);
+    p = fma(p, r, 4.1665795894e-2f);
+    p = fma(p, r, 1.6666665459e-1f);
+    p = fma(p, r, 5.0000001201e-1f);
+    p = fma(p, r, 1.0f);
+    p = fma(p, r, 1.0f);
+    int k1 = ki >> 1;
+    return (p * as_float((k1 + 127) << 23)) * as_float((ki - k1 + 127) << 23);
+}
+
 /* expm1(x) = 2^k expm1(r) + (2^k - 1), x = k ln2 + r with |r| <= ln2/2 (ln2 in two parts, Cody-Waite);
  * expm1(r) is its Taylor series to r^8 (truncation below 1e-9 relative) with r kept exact as the leading term, and
  * 2^k - 1 is exact, so one fma rounds the sum: within 1 ULP where k = 0 and 2 ULP elsewhere. Below -30 the
@@ -113,10 +140,15 @@ GPUACT_FN float gpuact_nan_or(float x, float v) { return gpuact_isnan(x) ? x : v
 /* x * v where v may have underflowed to 0 while x is infinite: the limit is 0, not NaN. */
 GPUACT_FN float gpuact_vanishing(float x, float v) { return v == 0.0f ? 0.0f : x * v; }
 
-/* exp(hi + lo) for |lo| << ulp(hi): the low part enters as the first-order factor (1 + lo). */
+/* exp(hi + lo) for |lo| << ulp(hi): the low part enters as the first-order factor (1 + lo), or (OpenCL) into the
+ * reduced argument. */
 GPUACT_FN float gpuact_exp_hilo(float hi, float lo) {
+#if defined(GPUACT_OCL_MATH)
+    return gpuact_ocl_exp_biased(hi, lo, 0);
+#else
     float e = gpuact_expf(hi);
     return (e == 0.0f || e > GPUACT_FLT_MAX) ? e : gpuact_fmaf(e, lo, e);
+#endif
 }
 
 /* TwoSum: a + b == s + *err exactly. */
@@ -132,15 +164,24 @@ GPUACT_FN float gpuact_two_sum(float a, float b, float *err) {
  * scale (gpuact_apply_scale) keeps its relative accuracy where exp alone would be subnormal. One exp, no branch;
  * e <= 5.6 in the shifted range, so a factor that fits with the final result fits with e. */
 GPUACT_FN float gpuact_exp_scaled(float hi, float lo, int *scaled) {
+#if defined(GPUACT_OCL_MATH)
+    /* the scale goes into the exponent of the result directly */
+    *scaled = hi < -87.0f;
+    return gpuact_ocl_exp_biased(hi, lo, *scaled ? 128 : 0);
+#else
     float err;
     float shifted = gpuact_two_sum(hi, 8.872283935546875e+01f, &err);
     *scaled = hi < -87.0f;
     return gpuact_exp_hilo(*scaled ? shifted : hi, *scaled ? lo + err - 2.437957392e-07f : lo);
+#endif
 }
 
-/* v * 2^-128 when scaled, in two exact steps and one rounding (2^-128 itself is subnormal). */
+/* v * 2^-128 when scaled, in two exact steps and one rounding (2^-128 itself is subnormal). The factor is
+ * selected, not the product: a vectorised select computes both sides, and v * 2^-128 of an unscaled v would be a
+ * subnormal result on every element, which many x86 cores finish in a slow microcode assist. */
 GPUACT_FN float gpuact_apply_scale(float v, int scaled) {
-    return scaled ? (v * 5.42101086242752217e-20f) * 5.42101086242752217e-20f : v;
+    float f = scaled ? 5.42101086242752217e-20f : 1.0f;
+    return (v * f) * f;
 }
 
 /* m * exp(hi + lo), rounded once even where exp alone would already be subnormal. */
@@ -160,13 +201,15 @@ GPUACT_FN float gpuact_dy_times_scaled(float dy, float e, int scaled, float m, f
     return lost ? (m < 0.0f ? -dy : dy) : r;
 }
 
-/* m * sigma(t + tlo) without overflow or cancellation on either side, one exp: e = exp(-|t|) (scaled where it
- * would be subnormal), sigma = 1/(1 + e) for t >= 0 and e/(1 + e) below. */
+/* m * sigma(t + tlo) without overflow or cancellation on either side, one exp and one division: e = exp(-|t|)
+ * (scaled where it would be subnormal), sigma = 1/(1 + e) for t >= 0 and e/(1 + e) below. The numerator is
+ * selected before the division: a vectorised select computes both sides, which made two divisions per element. */
 GPUACT_FN float gpuact_sigmoid_hilo_times(float t, float tlo, float m) {
     int scaled;
     float e = gpuact_exp_scaled(-gpuact_fabsf(t), t >= 0.0f ? -tlo : tlo, &scaled);
     float d = 1.0f + gpuact_apply_scale(e, scaled);
-    return t >= 0.0f ? m / d : gpuact_apply_scale(gpuact_vanishing(m, e) / d, scaled);
+    int upper = t >= 0.0f;
+    return gpuact_apply_scale((upper ? m : gpuact_vanishing(m, e)) / d, scaled && !upper);
 }
 
 GPUACT_FN float gpuact_sigmoid_hilo(float t, float tlo) { return gpuact_sigmoid_hilo_times(t, tlo, 1.0f); }
