@@ -277,6 +277,12 @@ public final class CudaBackend extends AbstractBackend<CudaBackend.Target> {
         }
     }
 
+    /** A driver failure inside any call of this backend is the typed {@link dev.gpuact.NativeCallException}. */
+    @Override
+    protected RuntimeException nativeFailure(RuntimeException e) {
+        return e instanceof CudaException cuda ? CudaErrors.failure(name(), CudaErrors.callOf(cuda), cuda) : e;
+    }
+
     /** Frees pinned memory once no view of it is left (see HostBuffer); the context's end has freed it already. */
     void freeHost(Pointer memory) {
         guarded(() -> {

@@ -25,6 +25,32 @@ final class CudaErrors {
         return codes;
     }
 
+    /**
+     * The driver call that threw {@code e}: JCuda's {@code cu*} entry point on its stack, else the
+     * {@link CudaDriver} method (the emulated driver's), else a generic name.
+     */
+    static String callOf(CudaException e) {
+        String driverMethod = null;
+        for (StackTraceElement frame : e.getStackTrace()) {
+            if (frame.getClassName().equals("jcuda.driver.JCudaDriver") && frame.getMethodName().startsWith("cu")) {
+                return frame.getMethodName();
+            }
+            if (driverMethod == null && isDriver(frame.getClassName())) {
+                driverMethod = frame.getMethodName();
+            }
+        }
+        return driverMethod != null ? driverMethod : "CUDA driver call";
+    }
+
+    private static boolean isDriver(String className) {
+        try {
+            Class<?> type = Class.forName(className, false, CudaErrors.class.getClassLoader());
+            return CudaDriver.class.isAssignableFrom(type) && !type.isInterface();
+        } catch (ClassNotFoundException | LinkageError e) {
+            return false;
+        }
+    }
+
     /** {@code call} of {@code backend} failed with {@code e}, whose message begins with the CUresult's name. */
     static NativeCallException failure(String backend, String call, CudaException e) {
         String message = e.getMessage() == null ? "" : e.getMessage();

@@ -57,8 +57,9 @@ class CudaHostFaultsTest {
         CudaBackend cuda = EmulatedCudaProvider.open(132, driver);
         DeviceBuffer x = cuda.upload(new float[] {1, 2, 3});
         driver.faultNextLaunch();
-        assertThatThrownBy(() -> cuda.apply(Activation.TANH, x, x)).isInstanceOf(CudaException.class)
-                .hasMessageContaining("ILLEGAL_ADDRESS");
+        assertThatThrownBy(() -> cuda.apply(Activation.TANH, x, x)).isInstanceOf(NativeCallException.class)
+                .hasMessageContaining("ILLEGAL_ADDRESS")
+                .hasCauseInstanceOf(CudaException.class);
         assertThatThrownBy(cuda::close).isInstanceOf(IllegalStateException.class).hasMessageContaining("device fault")
                 .hasMessageContaining("ILLEGAL_ADDRESS");
         assertThat(cuda.isClosed()).isTrue();
