@@ -179,6 +179,16 @@ final class SoftmaxChecks {
         RowLayout layout = RowLayout.of(rows.length, cols);
         Activation activation = activation(1, maskedNaN);
         checkForward(activation, layout, x, Conformance.rows(backend, activation, x, layout, x.length), rules);
+        if (!maskedNaN) {
+            // Their gradients too, and those of one-column rows (a soak found NaN for a fully masked one).
+            checkBackward(activation, layout, x);
+            float[] column = {-inf, 0.5f, Float.NaN, inf, -3e38f};
+            RowLayout single = RowLayout.of(column.length, 1);
+            Activation tempered = activation(2.7614546, false);
+            checkForward(tempered, single, column, Conformance.rows(backend, tempered, column, single, column.length),
+                    null);
+            checkBackward(tempered, single, column);
+        }
     }
 
     /**

@@ -317,9 +317,11 @@ static inline void gpuact_softmax_row_bwd16(__global const float *xr, __global c
         gpuact_row_fill16(dxr, cols, NAN);
         return;
     }
+    /* A fully masked row: with 0 for its max every e is 0 rather than e^(-inf - -inf) = NaN, and every p is 0. */
+    int masked = m == -INFINITY;
     float count, rest, dot;
-    gpuact_row_exp16(xr, dyr, dxr, cols, m, T, log_mode, &count, &rest, &dot);
-    float inv_sum = m == -INFINITY ? 0.0f : 1.0f / (count + rest);  /* masked: every p is 0 */
+    gpuact_row_exp16(xr, dyr, dxr, cols, masked ? 0.0f : m, T, log_mode, &count, &rest, &dot);
+    float inv_sum = masked ? 0.0f : 1.0f / (count + rest);
     float total = log_mode ? dot : dot * inv_sum;
     for (ulong j = 0; j < cols; j += 16) {
         float16 p = gpuact_load16(dxr, j, cols, 0.0f) * inv_sum;
