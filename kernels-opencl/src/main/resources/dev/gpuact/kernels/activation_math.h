@@ -174,7 +174,7 @@ GPUACT_FN float gpuact_dy_times_scaled(float dy, float e, int scaled, float m, f
     return lost ? (m < 0.0f ? -dy : dy) : r;
 }
 
-/* dy * m * exp(hi + lo): the backward pass of an op whose f'(x) = m exp(hi + lo) (elu, selu, celu below 0). */
+/* dy * m * exp(hi + lo): the backward pass of an op whose f'(x) = m exp(hi + lo) (celu below 0). */
 GPUACT_FN float gpuact_dy_times_exp(float dy, float hi, float lo, float m, float x) {
     int scaled;
     float e = gpuact_exp_scaled(hi, lo, &scaled);
@@ -376,15 +376,14 @@ GPUACT_FN float gpuact_fwd_ELU(float x, float a, float b) {
     return (x > 0.0f || gpuact_isnan(x)) ? x : a * gpuact_expm1f(x);
 }
 GPUACT_FN float gpuact_bwd_ELU(float x, float dy, float a, float b) {
-    return x > 0.0f ? dy : gpuact_nan_or(x, gpuact_dy_times_exp(dy, x, 0.0f, a, x));
+    return dy * gpuact_nan_or(x, x > 0.0f ? 1.0f : gpuact_exp_hilo_times(x, 0.0f, a));
 }
 
 GPUACT_FN float gpuact_fwd_SELU(float x, float a, float b) {
     return (x > 0.0f || gpuact_isnan(x)) ? GPUACT_SELU_LAMBDA * x : GPUACT_SELU_LAMBDA_ALPHA * gpuact_expm1f(x);
 }
 GPUACT_FN float gpuact_bwd_SELU(float x, float dy, float a, float b) {
-    return x > 0.0f ? dy * GPUACT_SELU_LAMBDA
-                    : gpuact_nan_or(x, gpuact_dy_times_exp(dy, x, 0.0f, GPUACT_SELU_LAMBDA_ALPHA, x));
+    return dy * gpuact_nan_or(x, x > 0.0f ? GPUACT_SELU_LAMBDA : gpuact_exp_hilo_times(x, 0.0f, GPUACT_SELU_LAMBDA_ALPHA));
 }
 
 /* expm1 has condition number <= 1 for negative arguments, so the rounding of x / alpha does no harm there;
