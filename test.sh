@@ -80,7 +80,10 @@ if [[ "$required" == *cuda-emu* ]]; then
     kernels-cuda/emulator/summary.sh java/target/surefire-reports
 fi
 
-# A one-minute soak of the Java backend: random checked calls from several threads, every result against the
-# double-precision reference and the memory given back (bench/gpuact needs the jar the build above made). OpenCL's
-# soak still finds contract violations (bench/RESULTS.md, "Soak"), so it is run by hand until they are fixed.
+# A one-minute soak of the Java backend, and of OpenCL where it is required: random checked calls from several
+# threads, every result against the double-precision reference and the memory given back (bench/gpuact needs the
+# jar the build above made). Any error fails the run.
 bench/gpuact soak --backend cpu --minutes 1 --threads 2
+if [[ ",$required," == *,opencl,* ]]; then
+    bench/gpuact soak --backend opencl --minutes 1 --threads 2
+fi

@@ -84,12 +84,20 @@ __device__ __forceinline__ double dot_term(float e, float dy, const RowScale& s)
     return LOG ? (double)dy : (double)dy * (double)(e * s.inv_sum);
 }
 
+// x points at the element's input: where e is subnormal, softmax takes it again from there as e^((x - m)/T + 128 ln 2)
+// (gpuact_exp_scaled), since dy and 1/T would magnify its rounding into the result (11 ULP at T = 0.26).
 template <bool LOG>
 __device__ __forceinline__ float backward_value(float e, float dy, double dot, const RowScale& s, float T,
-                                                int maskedNan) {
+                                                int maskedNan, const float* x) {
     if (s.kind == ROW_NAN) return NAN;
     if (s.kind == ROW_MASKED) return maskedNan ? NAN : (LOG ? dy / T : 0.0f);
-    const double p = (double)(e * s.inv_sum), inv_T = 1.0 / (double)T;
+    double p = (double)e * (double)s.inv_sum;
+    if (!LOG && e < 1.17549435e-38f && e > 0.0f) {  // FLT_MIN
+        int scaled;
+        const Shift z = scaled_shift(*x, s.m, T);
+        p = (double)gpuact_exp_scaled(z.q, z.c, &scaled) * (double)s.inv_sum * 0x1p-128;
+    }
+    const double inv_T = 1.0 / (double)T;
     return LOG ? (float)(((double)dy - p * dot) * inv_T) : (float)(p * ((double)dy - dot) * inv_T);
 }
 
@@ -142,7 +150,9 @@ __device__ void softmax_warp(const float* x, const float* dy, float* out, long l
 #pragma unroll
             for (int k = 0; k < K; k++) {
                 const int c = k * L + sub;
-                if (live && c < cols) out[r * xStride + c] = backward_value<LOG>(e[k], g[k], dot, scale, T, maskedNan);
+                if (live && c < cols) {
+                    out[r * xStride + c] = backward_value<LOG>(e[k], g[k], dot, scale, T, maskedNan, x + r * xStride + c);
+                }
             }
         }
     }
@@ -259,7 +269,9 @@ __device__ void softmax_block(const float* x, const float* dy, float* out, long 
                 Lanes<W> e = load_lanes<W>(row, c);
                 const Lanes<W> d = load_lanes<W>(g, c);
 #pragma unroll
-                for (int k = 0; k < W; k++) e.v[k] = backward_value<LOG>(e.v[k], d.v[k], dot, scale, T, maskedNan);
+                for (int k = 0; k < W; k++) {
+                    e.v[k] = backward_value<LOG>(e.v[k], d.v[k], dot, scale, T, maskedNan, xr + c + k);
+                }
                 store_lanes<W>(o, c, e);
             });
         }
@@ -459,7 +471,8 @@ __device__ void softmax_long_bwd(const float* x, const float* dy, float* dx, con
             const Lanes<W> d = load_lanes<W>(gc, c);
 #pragma unroll
             for (int k = 0; k < W; k++) {
-                v.v[k] = backward_value<LOG>(shifted_exp(v.v[k], scale.m, a.T), d.v[k], dot, scale, a.T, a.maskedNan);
+                v.v[k] = backward_value<LOG>(shifted_exp(v.v[k], scale.m, a.T), d.v[k], dot, scale, a.T, a.maskedNan,
+                                             xc + c + k);
             }
             store_lanes<W>(oc, c, v);
         });

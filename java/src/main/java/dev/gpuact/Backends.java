@@ -1,7 +1,5 @@
 package dev.gpuact;
 
-import dev.gpuact.measure.Calibration;
-import dev.gpuact.measure.Workload;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -33,6 +31,7 @@ public final class Backends {
     }
 
     private static List<Entry> entries;
+    private static WorkChooser chooser;
 
     record Entry(BackendProvider provider, Probe probe) {
     }
@@ -123,17 +122,26 @@ public final class Backends {
 
     /**
      * The backend the measured cost model predicts fastest for {@code elements} of {@code activation} on data that
-     * lives in {@code where}, with the reason in words. Row-wise ops are costed on rows of
-     * {@link Workload#DEFAULT_ROW_WIDTH}; PReLU as leaky_relu.
+     * lives in {@code where}, with the reason in words. Row-wise ops are costed on rows of 1024 elements
+     * ({@code dev.gpuact.measure.Workload.DEFAULT_ROW_WIDTH}); PReLU as leaky_relu.
      *
      * <p><b>Blocks on first use:</b> the model is calibrated once per machine and cached on disk (see
-     * {@link Calibration}); the first call on a machine, and the first for a workload the cache lacks, measures
-     * every usable backend, which takes a few seconds. A caller that must not wait uses {@link #forWorkAsync}.
+     * {@code dev.gpuact.measure.Calibration}); the first call on a machine, and the first for a workload the cache
+     * lacks, measures every usable backend, which takes a few seconds. A caller that must not wait uses
+     * {@link #forWorkAsync}. The model comes from the {@link WorkChooser} on the class path.
      */
     public static Choice forWork(Activation activation, long elements, Residency where) {
         checkWork(activation, elements, where);
-        Workload workload = Workload.of(activation);
-        return Calibration.model(workload).choose(workload, elements, where);
+        return chooser().choose(activation, elements, where);
+    }
+
+    private static synchronized WorkChooser chooser() {
+        if (chooser == null) {
+            chooser = ServiceLoader.load(WorkChooser.class, Backends.class.getClassLoader()).findFirst()
+                    .orElseThrow(() -> new IllegalStateException("no " + WorkChooser.class.getName()
+                            + " provider on the class path: a repackaged jar lost gpuact-core's META-INF/services"));
+        }
+        return chooser;
     }
 
     /**

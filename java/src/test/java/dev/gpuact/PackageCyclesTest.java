@@ -1,87 +1,54 @@
 package dev.gpuact;
 
-import static org.assertj.core.api.Assertions.assertThat;
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
+import com.tngtech.archunit.core.domain.JavaClass;
+import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.importer.ClassFileImporter;
+import com.tngtech.archunit.library.dependencies.SliceAssignment;
+import com.tngtech.archunit.library.dependencies.SliceIdentifier;
+import java.net.URISyntaxException;
 import java.nio.file.Path;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.Deque;
-import java.util.HashSet;
-import java.util.List;
-import java.util.Map;
-import java.util.Optional;
-import java.util.Set;
-import java.util.TreeMap;
-import java.util.TreeSet;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
-import java.util.spi.ToolProvider;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 
 /**
- * The package graph of the compiled main classes, as the JDK's jdeps reads it: the spi and the backends lie on no
- * cycle. The API may be used by the spi, never the other way round, so a backend can be written against the API
- * and the spi alone.
+ * Dependencies between the packages of gpuact-core's main code point one way: no package is part of a cycle, and
+ * the API uses none of the packages that implement it, so a backend is written against the API and spi alone.
  */
 class PackageCyclesTest {
-    private static final Pattern EDGE = Pattern.compile("^\\s*(dev\\.gpuact[\\w.]*)\\s+->\\s+(dev\\.gpuact[\\w.]*)\\s");
-
-    @ParameterizedTest
-    @ValueSource(strings = {"dev.gpuact.spi", "dev.gpuact.cpu", "dev.gpuact.opencl", "dev.gpuact.cuda"})
-    void liesOnNoCycle(String pkg) throws Exception {
-        Map<String, Set<String>> graph = packageGraph();
-        assertThat(graph).as("packages jdeps found").containsKey(pkg);
-        assertThat(cycleThrough(pkg, graph)).as("a cycle through " + pkg).isEmpty();
-    }
-
-    @ParameterizedTest
-    @ValueSource(strings = {"dev.gpuact.spi", "dev.gpuact.cpu", "dev.gpuact.opencl", "dev.gpuact.cuda"})
-    void theApiDoesNotDependOn(String pkg) throws Exception {
-        assertThat(packageGraph().get("dev.gpuact")).doesNotContain(pkg);
-    }
-
-    /** Package to the packages of this project it uses, from {@code jdeps -verbose:package} on the main classes. */
-    private static Map<String, Set<String>> packageGraph() throws Exception {
-        Path classes = Path.of(Backend.class.getProtectionDomain().getCodeSource().getLocation().toURI());
-        ToolProvider jdeps = ToolProvider.findFirst("jdeps").orElseThrow();
-        StringWriter out = new StringWriter();
-        int status = jdeps.run(new PrintWriter(out), new PrintWriter(out), "-verbose:package", "-filter:none",
-                classes.toString());
-        assertThat(status).as("jdeps on %s: %s", classes, out).isZero();
-        Map<String, Set<String>> graph = new TreeMap<>();
-        for (String line : out.toString().split("\n")) {
-            Matcher m = EDGE.matcher(line);
-            if (m.find()) {
-                graph.computeIfAbsent(m.group(1), p -> new TreeSet<>());
-                if (!m.group(1).equals(m.group(2))) {
-                    graph.get(m.group(1)).add(m.group(2));
-                }
-            }
+    /** Every package its own slice, the root package dev.gpuact included. */
+    private static final SliceAssignment EACH_PACKAGE = new SliceAssignment() {
+        @Override
+        public SliceIdentifier getIdentifierOf(JavaClass javaClass) {
+            return SliceIdentifier.of(javaClass.getPackageName());
         }
-        return graph;
+
+        @Override
+        public String getDescription() {
+            return "each package";
+        }
+    };
+
+    private static JavaClasses main;
+
+    @BeforeAll
+    static void importMainClasses() throws URISyntaxException {
+        main = new ClassFileImporter()
+                .importPath(Path.of(Backends.class.getProtectionDomain().getCodeSource().getLocation().toURI()));
     }
 
-    /** A path from {@code start} back to itself, if there is one. */
-    private static Optional<List<String>> cycleThrough(String start, Map<String, Set<String>> graph) {
-        Deque<List<String>> paths = new ArrayDeque<>();
-        paths.add(List.of(start));
-        Set<String> seen = new HashSet<>();
-        while (!paths.isEmpty()) {
-            List<String> path = paths.poll();
-            for (String next : graph.getOrDefault(path.get(path.size() - 1), Set.of())) {
-                List<String> longer = new ArrayList<>(path);
-                longer.add(next);
-                if (next.equals(start)) {
-                    return Optional.of(longer);
-                }
-                if (seen.add(next)) {
-                    paths.add(longer);
-                }
-            }
-        }
-        return Optional.empty();
+    @Test
+    void mainCodeHasNoPackageCycle() {
+        slices().assignedFrom(EACH_PACKAGE).should().beFreeOfCycles().check(main);
+    }
+
+    @Test
+    void theApiDependsOnNoPackageThatImplementsIt() {
+        noClasses().that().resideInAPackage("dev.gpuact").should().dependOnClassesThat()
+                .resideInAnyPackage("dev.gpuact.spi..", "dev.gpuact.cpu..", "dev.gpuact.opencl..",
+                        "dev.gpuact.cuda..", "dev.gpuact.measure..", "dev.gpuact.conformance..")
+                .check(main);
     }
 }

@@ -39,17 +39,18 @@ import java.util.SplittableRandom;
  * The backward passes from the saved output y are read as {@link OutputBackwardChecks} says: against the true
  * derivative at the float y given; ops without that form must refuse it.
  * Elementwise inputs cover every float exponent with several mantissas and both signs, the special values, the
- * kinks and the zeros of f and f' of each op with their float neighbours, [-14, -5] densely, and seeded random
- * floats (uniform in [-20, 20] and uniform over bit patterns), at the default parameters and one or two others
- * per op; backward runs with dy = 1, with dy uniform in [-2, 2], and with dy = +-inf and +-{@value
+ * kinks and the zeros of f and f' of each op with their float neighbours, [-14, -5] densely, the inputs where a
+ * soak or a scan once found a backend outside its bound, and seeded random floats (uniform in [-20, 20] and
+ * uniform over bit patterns), at the default parameters and one to three others per op; backward runs with dy = 1, with dy uniform in [-2, 2], and with dy = +-inf and +-{@value
  * ElementwiseInputs#HUGE_DY} at the inputs within {@value ElementwiseInputs#EXTREME_DY_RANGE} of 0 and the special
  * values: an infinite dy times a real nonzero f'(x) is +-inf even where f'(x) underflows float (gelu beyond -13),
  * and NaN where f'(x) is 0 or x is infinite (the limit 0 times inf). Beyond that range the double reference of f'
  * itself underflows for some ops (gelu_tanh below -21.5) and could not tell a zero from an underflow. Row-wise outputs are written into buffers
  * pre-filled with a sentinel, and every element outside the rows (stride padding, the tail) must keep it; input
  * padding is NaN, so a kernel that reads it poisons its row. Maxout must be exact; its gradient goes to the first
- * maximum. Not checked: the gradient of a fully masked or NaN row, and maxout's gradient in a group holding NaN
- * (the contract does not say what they are).
+ * maximum. The gradient of a row is that of its softmax p, the formula's: dy/T for log_softmax and 0 for softmax
+ * where a row is fully masked (p = 0), NaN where it holds NaN or +inf. Not checked: the gradient of a fully masked
+ * row with masked_nan, and maxout's gradient in a group holding NaN (the contract does not say what they are).
  */
 public final class Conformance {
     public static final double FORWARD_ULP = 4;

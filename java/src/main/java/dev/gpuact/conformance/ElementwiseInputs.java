@@ -5,6 +5,7 @@ import dev.gpuact.Op;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.function.DoubleUnaryOperator;
@@ -21,6 +22,15 @@ final class ElementwiseInputs {
     /** Kinks and zeros shared by many ops: hardswish/relu6 corners, ricker's roots and those of its derivative. */
     private static final double[] COMMON_KINKS = {0, 1, -1, 3, -3, 6, -6, Math.sqrt(3), -Math.sqrt(3)};
     private static final int RANDOM_COUNT = 2048;
+    /**
+     * Inputs where a device once went over its bound, found by {@code gpuact soak} or a dense scan: gelu forward
+     * (5-6 ULP from a rounded erfcx, exp and product), softplus forward with beta != 1 (5 ULP from a rounded log1p
+     * and quotient), celu backward into the subnormals (14 ULP).
+     */
+    private static final Map<Op, float[]> FOUND = Map.of(
+            Op.GELU, new float[] {-2.19148f, -2.1949975f, -2.574501f, -0.14008f, -12.669033f},
+            Op.SOFTPLUS, new float[] {-10.431818f, -11.295198f, -10.3727f},
+            Op.CELU, new float[] {-14.50829f, -7.8582225f});
     /** gelu's 1 + erf cancels over [-14, -5]; a naive x sigmoid(x) or log1p(exp) goes wrong in the same range. */
     private static final double ZONE_LOW = -14;
     private static final double ZONE_HIGH = -5;
@@ -48,6 +58,9 @@ final class ElementwiseInputs {
         }
         for (double kink : kinks(activation)) {
             addAround(bits, kink);
+        }
+        for (float found : FOUND.getOrDefault(activation.op(), new float[0])) {
+            bits.add(Float.floatToRawIntBits(found));
         }
         for (int i = 0; i < ZONE_POINTS; i++) {
             bits.add(Float.floatToRawIntBits((float) (ZONE_LOW + (ZONE_HIGH - ZONE_LOW) * i / (ZONE_POINTS - 1))));

@@ -41,6 +41,8 @@
 #define gpuact_tanhf(v) tanh(v)
 #define gpuact_fmaf(p, q, r) fma(p, q, r)
 #define gpuact_fabsf(v) fabs(v)
+#define gpuact_rintf(v) rint(v)
+#define gpuact_int_as_float(i) as_float(i)
 #define GPUACT_OCL_MATH 1
 #elif defined(__CUDACC__)
 #define GPUACT_FN __device__ __forceinline__
@@ -50,6 +52,8 @@
 #define gpuact_tanhf(v) tanhf(v)
 #define gpuact_fmaf(p, q, r) fmaf(p, q, r)
 #define gpuact_fabsf(v) fabsf(v)
+#define gpuact_rintf(v) rintf(v)
+#define gpuact_int_as_float(i) __int_as_float(i)
 #else
 #error "activation_math.h is for OpenCL C or CUDA C"
 #endif
@@ -62,6 +66,39 @@
 #define GPUACT_SELU_LAMBDA_ALPHA 1.7580993408473766f
 /* the float nearest 1/6: hardsigmoid's default slope */
 #define GPUACT_SIXTH 0.1666666716337204f
+/* ln 2 in two parts (Cody-Waite): k times the high part is exact for |k| < 2^11 */
+#define GPUACT_LN2_HI 6.93145752e-1f
+#define GPUACT_LN2_LO 1.42860677e-6f
+
+/* log1p(v) for v in [0, 1] (every caller's range: v = e^-|t|; NaN passes through) as hi + *lo, |*lo| below an ulp
+ * of hi, to about 2^-30 relative: u = 1 + v == u + c exactly, so log1p(v) = log(u) + c/u to first order.
+ * log(u) = e ln2 + log(m), m = u or u/2 in [0.7, 1.42), and log(m) = 2 atanh(f), f = (m - 1)/(m + 1), |f| < 0.172:
+ * odd series to f^11 (truncation below 1e-9). m - 1 is exact, and the rounding of m + 1 and of the division are
+ * carried in f's low part (1/(m + 1) = (1 - f)/2 scales it), so the only rounding left is the caller's of
+ * hi + *lo: within 1 ULP, where a float f alone reached 2. */
+GPUACT_FN float gpuact_log1p_hilo(float v, float *lo) {
+    float u = 1.0f + v;
+    float c = v - (u - 1.0f);
+    int upper = u > 1.41421356f;
+    float m = upper ? 0.5f * u : u;
+    float e = upper ? 1.0f : 0.0f;
+    float d = m - 1.0f;
+    float s = m + 1.0f;
+    float s_lo = m - (s - 1.0f);
+    float f = d / s;
+    float f_lo = (gpuact_fmaf(-f, s, d) - f * s_lo) * (0.5f * (1.0f - f));
+    float f2 = f * f;
+    float p = 2.0f / 11.0f;
+    p = gpuact_fmaf(p, f2, 2.0f / 9.0f);
+    p = gpuact_fmaf(p, f2, 2.0f / 7.0f);
+    p = gpuact_fmaf(p, f2, 2.0f / 5.0f);
+    p = gpuact_fmaf(p, f2, 2.0f / 3.0f);
+    /* e ln2_hi + 2f is one rounding; its error is exact (|2f| <= ln2_hi/2, so hi - e ln2_hi is too) */
+    float hi = gpuact_fmaf(e, GPUACT_LN2_HI, 2.0f * f);
+    float hi_err = 2.0f * f - (hi - e * GPUACT_LN2_HI);
+    *lo = hi_err + gpuact_fmaf(f * f2, p, gpuact_fmaf(e, GPUACT_LN2_LO, gpuact_fmaf(2.0f, f_lo, c / u)));
+    return hi;
+}
 
 #if defined(GPUACT_OCL_MATH)
 /* exp(hi + lo) 2^bias, bias 0 or 128 (|lo| << 1): PoCL's exp alone took 2.3x the time of a copy on a CPU device;
@@ -98,8 +135,8 @@ GPUACT_FN float gpuact_ocl_exp_biased(float hi, float lo, int bias) {
 GPUACT_FN float gpuact_ocl_expm1(float x) {
     float xc = x < -30.0f ? -30.0f : x;
     float k = fmin(rint(xc * 1.44269504f), 128.0f);
-    float r = fma(-k, 6.93145752e-1f, xc);
-    r = fma(-k, 1.42860677e-6f, r);
+    float r = fma(-k, GPUACT_LN2_HI, xc);
+    r = fma(-k, GPUACT_LN2_LO, r);
     float p = 2.48015873e-5f;
     p = fma(p, r, 1.98412698e-4f);
     p = fma(p, r, 1.38888889e-3f);
@@ -112,25 +149,10 @@ GPUACT_FN float gpuact_ocl_expm1(float x) {
     return isnan(x) ? x : fma(s, p, s - 1.0f);
 }
 
-/* log1p(v) for v >= 0 (every caller's range; NaN passes through): u = 1 + v == u + c exactly, so
- * log1p(v) = log(u) + c/u to first order. log(u) = e ln2 + log(m), m = u or u/2 in [0.7, 1.42), and
- * log(m) = 2 atanh(f), f = (m - 1)/(m + 1), |f| < 0.172: odd series to f^11 (truncation below 1e-9). */
 GPUACT_FN float gpuact_ocl_log1p(float v) {
-    float u = 1.0f + v;
-    float c = v - (u - 1.0f);
-    int upper = u > 1.41421356f;
-    float m = upper ? 0.5f * u : u;
-    float e = upper ? 1.0f : 0.0f;
-    float f = (m - 1.0f) / (m + 1.0f);
-    float s = f * f;
-    float p = 2.0f / 11.0f;
-    p = fma(p, s, 2.0f / 9.0f);
-    p = fma(p, s, 2.0f / 7.0f);
-    p = fma(p, s, 2.0f / 5.0f);
-    p = fma(p, s, 2.0f / 3.0f);
-    float log_m = fma(f * s, p, 2.0f * f);
-    float r = fma(e, 6.93145752e-1f, log_m + fma(e, 1.42860677e-6f, c / u));
-    return u > GPUACT_FLT_MAX ? u : r;
+    float lo;
+    float hi = gpuact_log1p_hilo(v, &lo);
+    return hi + lo;
 }
 #endif
 
@@ -197,8 +219,15 @@ GPUACT_FN float gpuact_exp_hilo_times(float hi, float lo, float m) {
  * infinite x (f' = 0 in the limit) keeps inf * 0 = NaN. */
 GPUACT_FN float gpuact_dy_times_scaled(float dy, float e, int scaled, float m, float x) {
     float r = gpuact_apply_scale(dy * gpuact_vanishing(m, e), scaled);
-    int lost = e == 0.0f && gpuact_fabsf(dy) > GPUACT_FLT_MAX && gpuact_fabsf(x) <= GPUACT_FLT_MAX;
+    int lost = e == 0.0f && m != 0.0f && gpuact_fabsf(dy) > GPUACT_FLT_MAX && gpuact_fabsf(x) <= GPUACT_FLT_MAX;
     return lost ? (m < 0.0f ? -dy : dy) : r;
+}
+
+/* dy * m * exp(hi + lo): the backward pass of an op whose f'(x) = m exp(hi + lo) (celu below 0). */
+GPUACT_FN float gpuact_dy_times_exp(float dy, float hi, float lo, float m, float x) {
+    int scaled;
+    float e = gpuact_exp_scaled(hi, lo, &scaled);
+    return gpuact_dy_times_scaled(dy, e, scaled, m, x);
 }
 
 /* m * sigma(t + tlo) without overflow or cancellation on either side, one exp and one division: e = exp(-|t|)
@@ -227,8 +256,8 @@ GPUACT_FN float gpuact_exp_neg_half_square_times(float x, float m) {
 }
 
 /* erfcx(a) = exp(a^2) erfc(a) for a >= 0 (smooth, about 1/(a sqrt(pi))): (1 + 2a) erfcx(a) - 1 is a degree-12
- * polynomial in q = (a - 2)/(a + 2), fitted on [-1, 1] (relative error 4e-9). */
-GPUACT_FN float gpuact_erfcxf(float a) {
+ * polynomial P in q = (a - 2)/(a + 2), fitted on [-1, 1] (relative error 4e-9). Returns P: erfcx = (1 + P)/(1 + 2a). */
+GPUACT_FN float gpuact_erfcx_poly(float a) {
     float m = a - 2.0f;
     float r = 1.0f / (a + 2.0f);
     float q = m * r;
@@ -247,14 +276,45 @@ GPUACT_FN float gpuact_erfcxf(float a) {
     p = gpuact_fmaf(p, q, 1.640494541e-01f);
     p = gpuact_fmaf(p, q, -1.660303835e-01f);
     p = gpuact_fmaf(p, q, -9.276376277e-02f);
-    p = gpuact_fmaf(p, q, 2.769783814e-01f);
-    return (p + 1.0f) / gpuact_fmaf(2.0f, a, 1.0f);
+    return gpuact_fmaf(p, q, 2.769783814e-01f);
 }
 
-/* m Phi(-|x|) = m (1/2) e^{-x^2/2} erfcx(|x|/sqrt 2): relative accuracy all the way into the subnormals, where
- * erfc(|x|/sqrt 2) would amplify the rounding of its argument by x^2. */
+GPUACT_FN float gpuact_erfcxf(float a) { return (gpuact_erfcx_poly(a) + 1.0f) / gpuact_fmaf(2.0f, a, 1.0f); }
+
+/* m Phi(-|x|) = (m/2) e^{-x^2/2} erfcx(|x|/sqrt 2) for |m| <= 2^20: relative accuracy all the way into the subnormals,
+ * where erfc(|x|/sqrt 2) would amplify the rounding of its argument by x^2. A forward pass has 4 ULP for all of
+ * it, so its factors are kept unrounded and meet in one fma, where rounding each (1 + P, 1 + 2a, the division, the
+ * exp builtin and the product) reached 5-6 ULP near x = -2.2 and -2.6: e^{-x^2/2} = 2^k (1 + pe), pe = expm1 of
+ * the reduced exponent (as gpuact_ocl_expm1's series); 1/(1 + 2a) = R (1 + corr), where R is its rounded
+ * reciprocal and corr the exact errors of 1 + 2a and of R to first order; then (m/2) R 2^k times
+ * (1 + P)(1 + pe)(1 + corr) = 1 + c is fma(t, c, t). Below -x^2/2 = -120 the result is 0; 2^k is applied
+ * in two halves, so that a subnormal result is rounded once more at most. */
 GPUACT_FN float gpuact_normal_tail_times(float x, float m) {
-    return gpuact_exp_neg_half_square_times(x, m * 0.5f * gpuact_erfcxf(gpuact_fabsf(x) * GPUACT_SQRT_HALF));
+    float a = gpuact_fabsf(x) * GPUACT_SQRT_HALF;
+    float poly = gpuact_erfcx_poly(a);
+    float den = gpuact_fmaf(2.0f, a, 1.0f);
+    float den_lo = gpuact_fmaf(2.0f, a, 1.0f - den);
+    float recip = 1.0f / den;
+    float corr = gpuact_fmaf(-den_lo, recip, gpuact_fmaf(-recip, den, 1.0f));
+    float h = x * x;
+    float hi = -0.5f * h;
+    /* k in [-173, 0] from a clamp that takes NaN to -120 too; the reduced exponent from one that lets NaN through */
+    float k = gpuact_rintf((hi > -120.0f ? hi : -120.0f) * 1.44269504f);
+    float r = gpuact_fmaf(-k, GPUACT_LN2_HI, hi < -120.0f ? -120.0f : hi);
+    r = gpuact_fmaf(-k, GPUACT_LN2_LO, r) - 0.5f * gpuact_fmaf(x, x, -h);
+    float pe = 2.48015873e-5f;
+    pe = gpuact_fmaf(pe, r, 1.98412698e-4f);
+    pe = gpuact_fmaf(pe, r, 1.38888889e-3f);
+    pe = gpuact_fmaf(pe, r, 8.33333333e-3f);
+    pe = gpuact_fmaf(pe, r, 4.16666667e-2f);
+    pe = gpuact_fmaf(pe, r, 1.66666667e-1f);
+    pe = gpuact_fmaf(pe, r, 0.5f);
+    pe = gpuact_fmaf(pe * r, r, r);
+    float both = gpuact_fmaf(poly, pe, poly + pe);
+    float c = gpuact_fmaf(corr, 1.0f + both, both);
+    int k1 = ((int) k) / 2;
+    float t = ((0.5f * m) * recip) * gpuact_int_as_float((k1 + 127) << 23);
+    return gpuact_fmaf(t, c, t) * gpuact_int_as_float(((int) k - k1 + 127) << 23);
 }
 
 /* 2u = A x + B x^3 of gelu_tanh (A = 2 sqrt(2/pi), B = 0.044715 A) as hi + *lo to about 2^-40: sigma(2u)
@@ -385,7 +445,7 @@ GPUACT_FN float gpuact_fwd_CELU(float x, float a, float b) {
 GPUACT_FN float gpuact_bwd_CELU(float x, float dy, float a, float b) {
     float q = x / a;
     float r = gpuact_fmaf(-q, a, x);
-    return dy * gpuact_nan_or(x, x > 0.0f ? 1.0f : gpuact_exp_hilo(q, r / a));
+    return x > 0.0f ? dy : gpuact_nan_or(x, gpuact_dy_times_exp(dy, q, r / a, 1.0f, x));
 }
 
 /* Selects, not early returns: a CPU OpenCL compiler vectorises across work-items only through straight-line code
@@ -463,19 +523,32 @@ GPUACT_FN float gpuact_bwd_MISH(float x, float dy, float a, float b) {
     return x > 20.0f ? dy : gpuact_dy_times_scaled(dy, e, scaled, m, x);
 }
 
-/* log1p(e^t)/beta = (max(t, 0) + log1p(e^-|t|))/beta with t = beta x carried as hi + lo. */
+/* beta x > threshold, decided on the exact product t + tlo: the rounded t alone flips it next to the kink x =
+ * threshold / beta (where beta x is not a float), giving x where the contract gives log1p(e^(beta x))/beta. */
+GPUACT_FN int gpuact_softplus_linear(float t, float tlo, float b) { return t > b || (t == b && tlo > 0.0f); }
+
+/* log1p(e^t)/beta = (max(t, 0) + log1p(e^-|t|))/beta with t = beta x carried as hi + lo, and the sum kept as
+ * s + s_lo until it is divided (with its remainder): a rounded log1p and a rounded quotient cost 5-6 ULP with
+ * beta != 1. */
 GPUACT_FN float gpuact_fwd_SOFTPLUS(float x, float a, float b) {
     float t = a * x;
-    if (t > b) {
+    float tlo = gpuact_fmaf(a, x, -t);
+    if (gpuact_softplus_linear(t, tlo, b)) {
         return x;
     }
-    float tlo = gpuact_fmaf(a, x, -t);
-    float tail = gpuact_log1pf(gpuact_exp_hilo(-gpuact_fabsf(t), t > 0.0f ? -tlo : tlo));
-    return (t > 0.0f ? t + (tlo + tail) : tail) / a;
+    float tail_lo;
+    float tail = gpuact_log1p_hilo(gpuact_exp_hilo(-gpuact_fabsf(t), t > 0.0f ? -tlo : tlo), &tail_lo);
+    float h = t > 0.0f ? t : tail;
+    float l = t > 0.0f ? tlo + (tail + tail_lo) : tail_lo;
+    float s_lo;
+    float s = gpuact_two_sum(h, l, &s_lo);
+    float q = s / a;
+    return q + (gpuact_fmaf(-q, a, s) + s_lo) / a;
 }
 GPUACT_FN float gpuact_bwd_SOFTPLUS(float x, float dy, float a, float b) {
     float t = a * x;
-    return dy * gpuact_nan_or(x, t > b ? 1.0f : gpuact_sigmoid_hilo(t, gpuact_fmaf(a, x, -t)));
+    float tlo = gpuact_fmaf(a, x, -t);
+    return dy * gpuact_nan_or(x, gpuact_softplus_linear(t, tlo, b) ? 1.0f : gpuact_sigmoid_hilo(t, tlo));
 }
 
 GPUACT_FN float gpuact_fwd_SOFTSIGN(float x, float a, float b) {

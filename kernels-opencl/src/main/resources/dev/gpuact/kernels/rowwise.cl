@@ -141,8 +141,13 @@ static inline void gpuact_softmax_row_bwd(__global const float *xr, __global con
     }
     float total = gpuact_group_sum(dot - comp, fbuf, lid, wg);
     for (ulong j = lid; j < cols; j += wg) {
-        float p = masked ? 0.0f : gpuact_softmax_exp(xr[j], m, T) / sum;
-        dxr[j] = (log_mode ? gpuact_fmaf(-p, total, dyr[j]) : p * (dyr[j] - total)) / T;
+        /* p scaled by 2^128 where it would be subnormal, so that dy and 1/T do not magnify its rounding */
+        float lo;
+        float q = gpuact_softmax_exponent(xr[j], m, T, &lo);
+        int scaled = 0;
+        float p = masked ? 0.0f : gpuact_exp_scaled(q, lo, &scaled) / sum;
+        dxr[j] = log_mode ? gpuact_fmaf(-gpuact_apply_scale(p, scaled), total, dyr[j]) / T
+                          : gpuact_apply_scale(p * (dyr[j] - total) / T, scaled);
     }
 }
 
@@ -317,14 +322,31 @@ static inline void gpuact_softmax_row_bwd16(__global const float *xr, __global c
         gpuact_row_fill16(dxr, cols, NAN);
         return;
     }
+    /* A fully masked row: with 0 for its max every e is 0 rather than e^(-inf - -inf) = NaN, and every p is 0. */
+    int masked = m == -INFINITY;
     float count, rest, dot;
-    gpuact_row_exp16(xr, dyr, dxr, cols, m, T, log_mode, &count, &rest, &dot);
-    float inv_sum = m == -INFINITY ? 0.0f : 1.0f / (count + rest);  /* masked: every p is 0 */
+    gpuact_row_exp16(xr, dyr, dxr, cols, masked ? 0.0f : m, T, log_mode, &count, &rest, &dot);
+    float inv_sum = masked ? 0.0f : 1.0f / (count + rest);
     float total = log_mode ? dot : dot * inv_sum;
+    float scale = T > GPUACT_TWO_126 ? 0.25f : 1.0f;
+    float inv_T = 1.0f / (T * scale);
     for (ulong j = 0; j < cols; j += 16) {
-        float16 p = gpuact_load16(dxr, j, cols, 0.0f) * inv_sum;
+        float16 e = gpuact_load16(dxr, j, cols, 0.0f);
+        float16 p = e * inv_sum;
         float16 g = gpuact_load16(dyr, j, cols, 0.0f);
-        gpuact_store16((log_mode ? fma(-p, (float16) total, g) : p * (g - total)) / T, dxr, j, cols);
+        float16 dx = (log_mode ? fma(-p, (float16) total, g) : p * (g - total)) / T;
+        /* Softmax where p is subnormal: (g - total) / T would magnify its rounding (a soak found 11.8 ULP at
+         * T = 0.26), so e is taken again as e^(q + 128 ln 2) (q + 88.72 is exact there, Sterbenz) and the product
+         * scaled back once. Only chunks holding such a p pay for it. */
+        int16 tiny = (p < FLT_MIN) & (e > 0.0f);
+        if (!log_mode && any(tiny)) {
+            float16 lo;
+            float16 q = gpuact_softmax_exponent16(gpuact_load16(xr, j, cols, -INFINITY), m, T, inv_T, scale, &lo);
+            float16 big = gpuact_exp_hilo16(q + 8.872283935546875e+01f, lo - 2.437957392e-07f);
+            float16 exact = (((big * inv_sum) * (g - total)) / T) * 5.42101086242752217e-20f;
+            dx = select(dx, exact * 5.42101086242752217e-20f, tiny);
+        }
+        gpuact_store16(dx, dxr, j, cols);
     }
 }
 
