@@ -116,6 +116,8 @@ public enum OutputBackward {
         }
     };
 
+    private final WarmUp warmUp = new WarmUp();
+
     /** f' at the output y. */
     abstract double slope(double y, double a, double b);
 
@@ -128,11 +130,14 @@ public enum OutputBackward {
         if (n < 0 || n > y.length || n > dy.length || n > dx.length) {
             throw new IllegalArgumentException("n = " + n + " does not fit the arrays");
         }
-        Parallel.forEachChunk(n, (from, to) -> {
-            for (int i = from; i < to; i++) {
-                dx[i] = (float) (dy[i] * slope(y[i], a, b));
-            }
-        });
+        Parallel.forEachChunk(n, (from, to) -> warmUp.run(to - from,
+                (start, length) -> Vectorization.LOOPS.backwardFromOutput(this, y, dy, dx, from + start, length, a, b),
+                (start, length) -> {
+                    for (int i = from + start; i < from + start + length; i++) {
+                        dx[i] = (float) (dy[i] * slope(y[i], a, b));
+                    }
+                    return length;
+                }));
     }
 
     /**
