@@ -13,7 +13,6 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 
@@ -137,7 +136,7 @@ final class VectorKernels implements VectorLoops {
         if (loop == null) {
             return 0;
         }
-        int end = D.loopBound(n);
+        int end = F.loopBound(n);
         try {
             loop.invokeExact(y, dy, dx, from, from + end);
         } catch (Throwable e) {
@@ -236,109 +235,81 @@ final class VectorKernels implements VectorLoops {
         }
     }
 
-    // The ops computed in double (see DoubleMath), a block at a time: the floats widened into a double[] by a plain
-    // loop (C2 vectorises the conversion), the math on DoubleVectors, each result rounded once to float by another
-    // plain loop. No FloatVector of a shape other than F's is made: once one was (a 256-bit load of 8 floats for 8
-    // double lanes), float kernels compiled afterwards boxed their vectors (softmax rows then allocated 6 bytes per
-    // float, after one gelu call).
+    // The ops computed in double (see DoubleMath), a block at a time: each block of floats copied into a thread's
+    // float block, D.length() of them at a time widened from a vector of F (lanes past D.length() ignored), the math
+    // on DoubleVectors, each result rounded once to float by D2F into a vector of F (lanes past D.length() zero,
+    // overwritten by the next step; the blocks have a vector of slack) and the block copied out. Only F's shape is
+    // used: once a FloatVector of another shape was made (a 256-bit load of 8 floats for 8 double lanes), float
+    // kernels compiled afterwards boxed their vectors (softmax rows allocated 6 bytes per float after a gelu call).
 
     private static final int WIDE_BLOCK = 1024;
-    private static final ThreadLocal<double[][]> WIDE_BLOCKS = ThreadLocal.withInitial(() -> new double[2][WIDE_BLOCK]);
+    private static final ThreadLocal<float[][]> WIDE_BLOCKS =
+            ThreadLocal.withInitial(() -> new float[3][WIDE_BLOCK + LANES]);
 
-    private static void widen(float[] a, int offset, double[] wide, int n) {
-        for (int i = 0; i < n; i++) {
-            wide[i] = a[offset + i];
-        }
-    }
-
-    private static void narrow(double[] wide, float[] a, int offset, int n) {
-        for (int i = 0; i < n; i++) {
-            a[offset + i] = (float) wide[i];
-        }
+    private static DoubleVector widen(float[] block, int i) {
+        return (DoubleVector) FloatVector.fromArray(F, block, i).convertShape(VectorOperators.F2D, D, 0);
     }
 
     private static void forwardGelu(float[] x, int xo, float[] y, int yo, int end, float a, float b) {
-        double[] w = WIDE_BLOCKS.get()[0];
+        float[][] w = WIDE_BLOCKS.get();
         for (int from = 0; from < end; from += WIDE_BLOCK) {
             int n = Math.min(WIDE_BLOCK, end - from);
-            widen(x, xo + from, w, n);
+            System.arraycopy(x, xo + from, w[0], 0, n);
             for (int i = 0; i < n; i += D.length()) {
-                gelu(DoubleVector.fromArray(D, w, i)).intoArray(w, i);
+                ((FloatVector) gelu(widen(w[0], i)).convertShape(VectorOperators.D2F, F, 0)).intoArray(w[2], i);
             }
-            narrow(w, y, yo + from, n);
+            System.arraycopy(w[2], 0, y, yo + from, n);
         }
     }
 
     private static void backwardGelu(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int end, float a, float b) {
-        double[][] w = WIDE_BLOCKS.get();
+        float[][] w = WIDE_BLOCKS.get();
         for (int from = 0; from < end; from += WIDE_BLOCK) {
             int n = Math.min(WIDE_BLOCK, end - from);
-            widen(x, xo + from, w[0], n);
-            widen(dy, dyo + from, w[1], n);
+            System.arraycopy(x, xo + from, w[0], 0, n);
+            System.arraycopy(dy, dyo + from, w[1], 0, n);
             for (int i = 0; i < n; i += D.length()) {
-                DoubleVector.fromArray(D, w[1], i).mul(geluDerivative(DoubleVector.fromArray(D, w[0], i))).intoArray(w[0], i);
+                DoubleVector d = widen(w[1], i).mul(geluDerivative(widen(w[0], i)));
+                ((FloatVector) d.convertShape(VectorOperators.D2F, F, 0)).intoArray(w[2], i);
             }
-            narrow(w[0], dx, dxo + from, n);
+            System.arraycopy(w[2], 0, dx, dxo + from, n);
         }
     }
 
     private static void backwardSilu(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int end, float a, float b) {
-        double[][] w = WIDE_BLOCKS.get();
+        float[][] w = WIDE_BLOCKS.get();
         for (int from = 0; from < end; from += WIDE_BLOCK) {
             int n = Math.min(WIDE_BLOCK, end - from);
-            widen(x, xo + from, w[0], n);
-            widen(dy, dyo + from, w[1], n);
+            System.arraycopy(x, xo + from, w[0], 0, n);
+            System.arraycopy(dy, dyo + from, w[1], 0, n);
             for (int i = 0; i < n; i += D.length()) {
-                DoubleVector.fromArray(D, w[1], i).mul(siluDerivative(DoubleVector.fromArray(D, w[0], i))).intoArray(w[0], i);
+                DoubleVector d = widen(w[1], i).mul(siluDerivative(widen(w[0], i)));
+                ((FloatVector) d.convertShape(VectorOperators.D2F, F, 0)).intoArray(w[2], i);
             }
-            narrow(w[0], dx, dxo + from, n);
+            System.arraycopy(w[2], 0, dx, dxo + from, n);
         }
     }
 
-    // Backward from the output y, in double lanes like OutputBackward's slopes: dx = dy * f'(y) rounded once.
+    // Backward from the output y: float slopes of one rounding (see OutputBackward), dx = dy * slope rounded once.
 
     private static void fromOutputSigmoid(float[] y, float[] dy, float[] dx, int start, int end) {
-        double[][] w = WIDE_BLOCKS.get();
-        for (int from = start; from < end; from += WIDE_BLOCK) {
-            int n = Math.min(WIDE_BLOCK, end - from);
-            widen(y, from, w[0], n);
-            widen(dy, from, w[1], n);
-            for (int i = 0; i < n; i += D.length()) {
-                DoubleVector v = DoubleVector.fromArray(D, w[0], i);
-                DoubleVector.fromArray(D, w[1], i).mul(v.mul(D_ONE.sub(v))).intoArray(w[0], i);
-            }
-            narrow(w[0], dx, from, n);
+        for (int i = start; i < end; i += LANES) {
+            FloatVector v = FloatVector.fromArray(F, y, i);
+            FloatVector.fromArray(F, dy, i).mul(v.neg().fma(v, v)).intoArray(dx, i);
         }
     }
 
     private static void fromOutputTanh(float[] y, float[] dy, float[] dx, int start, int end) {
-        double[][] w = WIDE_BLOCKS.get();
-        for (int from = start; from < end; from += WIDE_BLOCK) {
-            int n = Math.min(WIDE_BLOCK, end - from);
-            widen(y, from, w[0], n);
-            widen(dy, from, w[1], n);
-            for (int i = 0; i < n; i += D.length()) {
-                DoubleVector v = DoubleVector.fromArray(D, w[0], i);
-                DoubleVector.fromArray(D, w[1], i).mul(D_ONE.sub(v).mul(D_ONE.add(v))).intoArray(w[0], i);
-            }
-            narrow(w[0], dx, from, n);
+        for (int i = start; i < end; i += LANES) {
+            FloatVector v = FloatVector.fromArray(F, y, i);
+            FloatVector.fromArray(F, dy, i).mul(v.neg().lanewise(FMA, v, 1f)).intoArray(dx, i);
         }
     }
 
-    /** The slope 1 for y > 0, 0 elsewhere, NaN for NaN. */
+    /** dy times 1 for y > 0, 0 elsewhere, NaN for NaN: exact, so float and double agree. */
     private static void fromOutputRelu(float[] y, float[] dy, float[] dx, int start, int end) {
-        double[][] w = WIDE_BLOCKS.get();
-        for (int from = start; from < end; from += WIDE_BLOCK) {
-            int n = Math.min(WIDE_BLOCK, end - from);
-            widen(y, from, w[0], n);
-            widen(dy, from, w[1], n);
-            for (int i = 0; i < n; i += D.length()) {
-                DoubleVector v = DoubleVector.fromArray(D, w[0], i);
-                DoubleVector slope = D_ZERO.blend(D_ONE, v.compare(VectorOperators.GT, D_ZERO))
-                        .blend(v, v.compare(VectorOperators.NE, v));
-                DoubleVector.fromArray(D, w[1], i).mul(slope).intoArray(w[0], i);
-            }
-            narrow(w[0], dx, from, n);
+        for (int i = start; i < end; i += LANES) {
+            FloatVector.fromArray(F, dy, i).mul(reluDerivative(FloatVector.fromArray(F, y, i))).intoArray(dx, i);
         }
     }
 

@@ -157,19 +157,26 @@ final class VectorMath {
         DoubleVector shifted = x.fma(D_LOG2E, D_ROUNDING_SHIFT);
         DoubleVector q = shifted.sub(D_ROUNDING_SHIFT);
         DoubleVector r = q.fma(D_MINUS_LN2_LO, q.fma(D_MINUS_LN2_HI, x));
-        DoubleVector p = r.fma(D_E10, D_E9).fma(r, D_E8).fma(r, D_E7).fma(r, D_E6).fma(r, D_E5).fma(r, D_E4)
-                .fma(r, D_E3).fma(r, D_E2);
+        DoubleVector r2 = r.mul(r);
+        DoubleVector r4 = r2.mul(r2);
+        DoubleVector low = r.fma(D_E5, D_E4).fma(r2, r.fma(D_E3, D_E2));
+        DoubleVector high = r.fma(D_E9, D_E8).fma(r2, r.fma(D_E7, D_E6));
+        DoubleVector p = r4.mul(r4).fma(D_E10, high.fma(r4, low));
         DoubleVector pow2 = shifted.reinterpretAsLongs().sub(DoubleMath.POW2_BITS_OFFSET)
                 .lanewise(VectorOperators.LSHL, 52).reinterpretAsDoubles();
-        return r.mul(r).fma(p, r).add(D_ONE).mul(pow2);
+        return r2.fma(p, r).add(D_ONE).mul(pow2);
     }
 
     static DoubleVector erfcx(DoubleVector z) {
-        DoubleVector d = z.add(D_ERFCX_K);
-        DoubleVector t = z.sub(D_ERFCX_K).div(d);
-        DoubleVector h = t.fma(D_H12, D_H11).fma(t, D_H10).fma(t, D_H9).fma(t, D_H8).fma(t, D_H7).fma(t, D_H6);
-        h = h.fma(t, D_H5).fma(t, D_H4).fma(t, D_H3).fma(t, D_H2).fma(t, D_H1).fma(t, D_H0);
-        return h.div(d);
+        DoubleVector inverse = D_ONE.div(z.add(D_ERFCX_K));
+        DoubleVector t = z.sub(D_ERFCX_K).mul(inverse);
+        DoubleVector t2 = t.mul(t);
+        DoubleVector t4 = t2.mul(t2);
+        DoubleVector h0 = t.fma(D_H3, D_H2).fma(t2, t.fma(D_H1, D_H0));
+        DoubleVector h4 = t.fma(D_H7, D_H6).fma(t2, t.fma(D_H5, D_H4));
+        DoubleVector h8 = t.fma(D_H11, D_H10).fma(t2, t.fma(D_H9, D_H8));
+        DoubleVector h = t4.fma(D_H12, h8).fma(t4.mul(t4), h4.fma(t4, h0));
+        return h.mul(inverse);
     }
 
     static DoubleVector gaussian(DoubleVector a) {

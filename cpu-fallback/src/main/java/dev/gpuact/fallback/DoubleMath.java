@@ -66,25 +66,35 @@ final class DoubleMath {
         return Double.longBitsToDouble((Double.doubleToRawLongBits(a) & mask) | (Double.doubleToRawLongBits(b) & ~mask));
     }
 
-    /** e^x for |x| <= 700 (the callers clamp): 2^q e^r, one factor. */
+    /**
+     * e^x for |x| <= 700 (the callers clamp): 2^q e^r, one factor. The polynomials here are evaluated in Estrin's
+     * order (powers of r side by side) rather than Horner's: the scalar loop waits on a chain of dependent fmas, and
+     * a shorter chain runs in about half the time; in double the order costs no accuracy that shows in a float.
+     */
     static double exp(double x) {
         double shifted = Math.fma(x, LOG2E, ROUNDING_SHIFT);
         double q = shifted - ROUNDING_SHIFT;
         double r = Math.fma(q, -LN2_LO, Math.fma(q, -LN2_HI, x));
-        double p = Math.fma(Math.fma(Math.fma(Math.fma(Math.fma(Math.fma(Math.fma(Math.fma(E10, r, E9), r, E8), r, E7),
-                r, E6), r, E5), r, E4), r, E3), r, E2);
+        double r2 = r * r;
+        double r4 = r2 * r2;
+        double low = Math.fma(Math.fma(E5, r, E4), r2, Math.fma(E3, r, E2));
+        double high = Math.fma(Math.fma(E9, r, E8), r2, Math.fma(E7, r, E6));
+        double p = Math.fma(E10, r4 * r4, Math.fma(high, r4, low));
         double pow2 = Double.longBitsToDouble((Double.doubleToRawLongBits(shifted) - POW2_BITS_OFFSET) << 52);
-        return (Math.fma(r * r, p, r) + 1) * pow2;
+        return (Math.fma(r2, p, r) + 1) * pow2;
     }
 
     /** erfcx(z) = e^(z^2) erfc(z) for z >= 0. */
     static double erfcx(double z) {
-        double d = z + ERFCX_K;
-        double t = (z - ERFCX_K) / d;
-        double h = Math.fma(Math.fma(Math.fma(Math.fma(Math.fma(Math.fma(H12, t, H11), t, H10), t, H9), t, H8), t, H7),
-                t, H6);
-        h = Math.fma(Math.fma(Math.fma(Math.fma(Math.fma(Math.fma(h, t, H5), t, H4), t, H3), t, H2), t, H1), t, H0);
-        return h / d;
+        double inverse = 1 / (z + ERFCX_K);
+        double t = (z - ERFCX_K) * inverse;
+        double t2 = t * t;
+        double t4 = t2 * t2;
+        double h0 = Math.fma(Math.fma(H3, t, H2), t2, Math.fma(H1, t, H0));
+        double h4 = Math.fma(Math.fma(H7, t, H6), t2, Math.fma(H5, t, H4));
+        double h8 = Math.fma(Math.fma(H11, t, H10), t2, Math.fma(H9, t, H8));
+        double h = Math.fma(Math.fma(H12, t4, h8), t4 * t4, Math.fma(h4, t4, h0));
+        return h * inverse;
     }
 
     /** e^(-a^2/2), a^2 exact for a float a. */

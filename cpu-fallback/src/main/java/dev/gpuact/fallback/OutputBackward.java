@@ -4,7 +4,8 @@ package dev.gpuact.fallback;
  * Backward passes from the saved output y = f(x): {@code dx = dy * f'(y)}, for the elementwise ops of the gpuact
  * catalog whose derivative is a function of y (named like them; gpuact's {@code Op.hasBackwardFromOutput} says
  * which and at what parameters), and softmax / log_softmax rows. Each slope is formed in double from the float y
- * and dy * slope rounds once; the row sums are double.
+ * (sigmoid's and tanh's as a float fma, rounded once) and dy * slope rounds once; the row sums are double. Sigmoid,
+ * tanh and relu have vector loops ({@link VectorLoops#backwardFromOutput}) that give the same bits.
  */
 public enum OutputBackward {
     IDENTITY {
@@ -19,16 +20,23 @@ public enum OutputBackward {
             return nanOr(y, 0);
         }
     },
+    /**
+     * y - y^2 with one rounding (a float fma of the float y): dy * slope is then an exact double product, rounded
+     * once to float, the same bits as the float product the vector loop forms.
+     */
     SIGMOID {
         @Override
         double slope(double y, double a, double b) {
-            return y * (1 - y);
+            float v = (float) y;
+            return Math.fma(-v, v, v);
         }
     },
+    /** 1 - y^2 with one rounding, as {@link #SIGMOID}. */
     TANH {
         @Override
         double slope(double y, double a, double b) {
-            return (1 - y) * (1 + y);
+            float v = (float) y;
+            return Math.fma(-v, v, 1f);
         }
     },
     RELU {
