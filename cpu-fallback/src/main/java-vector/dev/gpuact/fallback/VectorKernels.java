@@ -1,13 +1,18 @@
 package dev.gpuact.fallback;
 
 
+import static dev.gpuact.fallback.FloatFunctions.CLAMP;
+import static dev.gpuact.fallback.FloatFunctions.MISH_SATURATION;
+import static dev.gpuact.fallback.FloatMath.SCALE_BITS;
+import static dev.gpuact.fallback.FloatMath.SCALE_DOWN;
 import static dev.gpuact.fallback.VectorMath.*;
+import static jdk.incubator.vector.VectorOperators.FMA;
 
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
+import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 
@@ -29,13 +34,26 @@ final class VectorKernels implements VectorLoops {
     /** The loop of each op, by ordinal; null where the op has none. */
     private static final MethodHandle[] FORWARD = new MethodHandle[ElementwiseKernel.values().length];
     private static final MethodHandle[] BACKWARD = new MethodHandle[ElementwiseKernel.values().length];
+    private static final MethodHandle[] FROM_OUTPUT = new MethodHandle[OutputBackward.values().length];
+    /**
+     * Loops that evaluate exp for a later loop, kept out of their callers for the reason {@link #forward} gives: a
+     * caller that inlined one would be past C2's node budget before its own helpers (log1p) were reached.
+     */
+    private static final MethodHandle[] PHASES = new MethodHandle[3];
+    private static final int STORE_TERMS = 0;
+    private static final int STORE_LOG_TERMS = 1;
+    private static final int STORE_EXP_OF_MINUS_ABS = 2;
+    /** Floats of e^-|x| per phase call of softplus and logsigmoid: a thread's block stays in the first-level cache. */
+    private static final int EXP_BLOCK = 2048;
+    private static final ThreadLocal<float[]> EXP_BLOCKS = ThreadLocal.withInitial(() -> new float[EXP_BLOCK]);
 
     static {
         ElementwiseKernel[] forward = {ElementwiseKernel.SIGMOID, ElementwiseKernel.TANH, ElementwiseKernel.SILU,
             ElementwiseKernel.MISH, ElementwiseKernel.ELU, ElementwiseKernel.LOGSIGMOID,
-            ElementwiseKernel.RELU, ElementwiseKernel.SOFTPLUS};
+            ElementwiseKernel.RELU, ElementwiseKernel.SOFTPLUS, ElementwiseKernel.GELU};
         ElementwiseKernel[] backward = {ElementwiseKernel.SIGMOID, ElementwiseKernel.TANH, ElementwiseKernel.ELU,
-            ElementwiseKernel.LOGSIGMOID, ElementwiseKernel.RELU, ElementwiseKernel.SOFTPLUS};
+            ElementwiseKernel.LOGSIGMOID, ElementwiseKernel.RELU, ElementwiseKernel.SOFTPLUS, ElementwiseKernel.GELU,
+            ElementwiseKernel.SILU};
         MethodHandles.Lookup lookup = MethodHandles.lookup();
         MethodType forwardType = MethodType.methodType(void.class, float[].class, int.class, float[].class, int.class,
                 int.class, float.class, float.class);
@@ -43,19 +61,33 @@ final class VectorKernels implements VectorLoops {
                 float[].class, int.class, int.class, float.class, float.class);
         try {
             for (ElementwiseKernel op : forward) {
-                FORWARD[op.ordinal()] = lookup.findStatic(VectorKernels.class, "forward" + camel(op), forwardType);
+                FORWARD[op.ordinal()] = lookup.findStatic(VectorKernels.class, "forward" + camel(op.name()), forwardType);
             }
             for (ElementwiseKernel op : backward) {
-                BACKWARD[op.ordinal()] = lookup.findStatic(VectorKernels.class, "backward" + camel(op), backwardType);
+                BACKWARD[op.ordinal()] = lookup.findStatic(VectorKernels.class, "backward" + camel(op.name()), backwardType);
             }
+            MethodType fromOutputType = MethodType.methodType(void.class, float[].class, float[].class, float[].class,
+                    int.class, int.class);
+            for (OutputBackward op : new OutputBackward[] {OutputBackward.SIGMOID, OutputBackward.TANH,
+                OutputBackward.RELU}) {
+                FROM_OUTPUT[op.ordinal()] = lookup.findStatic(VectorKernels.class, "fromOutput" + camel(op.name()),
+                        fromOutputType);
+            }
+            PHASES[STORE_EXP_OF_MINUS_ABS] = lookup.findStatic(VectorKernels.class, "expOfMinusAbsLoop",
+                    MethodType.methodType(void.class, float[].class, int.class, float[].class, int.class));
+            PHASES[STORE_TERMS] = lookup.findStatic(VectorKernels.class, "storeTerms", MethodType.methodType(
+                    void.class, float[].class, int.class, float[].class, int.class, int.class, float.class, float.class));
+            PHASES[STORE_LOG_TERMS] = lookup.findStatic(VectorKernels.class, "storeLogTerms", MethodType.methodType(
+                    void.class, float[].class, int.class, float[].class, int.class, int.class, float.class, float.class,
+                    float.class));
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
     }
 
-    private static String camel(ElementwiseKernel op) {
+    private static String camel(String constant) {
         StringBuilder name = new StringBuilder();
-        for (String word : op.name().toLowerCase(java.util.Locale.ROOT).split("_")) {
+        for (String word : constant.toLowerCase(java.util.Locale.ROOT).split("_")) {
             name.append(Character.toUpperCase(word.charAt(0))).append(word.substring(1));
         }
         return name.toString();
@@ -97,6 +129,22 @@ final class VectorKernels implements VectorLoops {
         return end;
     }
 
+    @Override
+    public int backwardFromOutput(OutputBackward op, float[] y, float[] dy, float[] dx, int from, int n, float a,
+                                  float b) {
+        MethodHandle loop = FROM_OUTPUT[op.ordinal()];
+        if (loop == null) {
+            return 0;
+        }
+        int end = F.loopBound(n);
+        try {
+            loop.invokeExact(y, dy, dx, from, from + end);
+        } catch (Throwable e) {
+            throw rethrow(e);
+        }
+        return end;
+    }
+
     private static RuntimeException rethrow(Throwable e) {
         if (e instanceof RuntimeException r) {
             throw r;
@@ -108,88 +156,196 @@ final class VectorKernels implements VectorLoops {
     }
 
     // One loop per op, each a method of its own: compiled with its own profile, so the math inlines into it.
+    // Loads are FloatVector.fromArray itself, never a helper of ours: C2 (JDK 17) stops inlining our own methods once
+    // a compilation holds 18000 nodes (NodeCountInliningCutoff; the Vector API's methods are inlined later instead),
+    // and a helper that takes or returns a vector and is not inlined boxes that vector on every call.
 
     private static void forwardSigmoid(float[] x, int xo, float[] y, int yo, int end, float a, float b) {
         for (int i = 0; i < end; i += LANES) {
-            sigmoid(load(x, xo + i)).intoArray(y, yo + i);
+            sigmoid(FloatVector.fromArray(F, x, xo + i)).intoArray(y, yo + i);
         }
     }
 
     private static void forwardTanh(float[] x, int xo, float[] y, int yo, int end, float a, float b) {
         for (int i = 0; i < end; i += LANES) {
-            tanh(load(x, xo + i)).intoArray(y, yo + i);
+            tanh(FloatVector.fromArray(F, x, xo + i)).intoArray(y, yo + i);
         }
     }
 
     private static void forwardSilu(float[] x, int xo, float[] y, int yo, int end, float a, float b) {
         for (int i = 0; i < end; i += LANES) {
-            silu(load(x, xo + i)).intoArray(y, yo + i);
+            silu(FloatVector.fromArray(F, x, xo + i)).intoArray(y, yo + i);
         }
     }
 
     private static void forwardMish(float[] x, int xo, float[] y, int yo, int end, float a, float b) {
         for (int i = 0; i < end; i += LANES) {
-            mish(load(x, xo + i)).intoArray(y, yo + i);
+            mish(FloatVector.fromArray(F, x, xo + i)).intoArray(y, yo + i);
         }
     }
 
     private static void forwardElu(float[] x, int xo, float[] y, int yo, int end, float a, float b) {
         for (int i = 0; i < end; i += LANES) {
-            elu(load(x, xo + i), a).intoArray(y, yo + i);
+            elu(FloatVector.fromArray(F, x, xo + i), a).intoArray(y, yo + i);
         }
     }
 
     private static void forwardLogsigmoid(float[] x, int xo, float[] y, int yo, int end, float a, float b) {
-        for (int i = 0; i < end; i += LANES) {
-            logsigmoid(load(x, xo + i)).intoArray(y, yo + i);
+        float[] e = EXP_BLOCKS.get();
+        for (int from = 0; from < end; from += EXP_BLOCK) {
+            int n = Math.min(EXP_BLOCK, end - from);
+            storeExpOfMinusAbs(x, xo + from, e, n);
+            for (int i = 0; i < n; i += LANES) {
+                FloatVector v = FloatVector.fromArray(F, x, xo + from + i);
+                logsigmoid(v, FloatVector.fromArray(F, e, i)).intoArray(y, yo + from + i);
+            }
         }
     }
 
     private static void forwardRelu(float[] x, int xo, float[] y, int yo, int end, float a, float b) {
         for (int i = 0; i < end; i += LANES) {
-            load(x, xo + i).max(ZERO).intoArray(y, yo + i);
+            FloatVector.fromArray(F, x, xo + i).max(0f).intoArray(y, yo + i);
         }
     }
 
     private static void forwardSoftplus(float[] x, int xo, float[] y, int yo, int end, float a, float b) {
-        for (int i = 0; i < end; i += LANES) {
-            softplus(load(x, xo + i), b).intoArray(y, yo + i);
+        float[] e = EXP_BLOCKS.get();
+        for (int from = 0; from < end; from += EXP_BLOCK) {
+            int n = Math.min(EXP_BLOCK, end - from);
+            storeExpOfMinusAbs(x, xo + from, e, n);
+            for (int i = 0; i < n; i += LANES) {
+                FloatVector v = FloatVector.fromArray(F, x, xo + from + i);
+                softplus(v, FloatVector.fromArray(F, e, i), b).intoArray(y, yo + from + i);
+            }
+        }
+    }
+
+    /** e[0, n) = e^-|x| over x[xo, xo + n), by the phase loop. */
+    private static void storeExpOfMinusAbs(float[] x, int xo, float[] e, int n) {
+        try {
+            PHASES[STORE_EXP_OF_MINUS_ABS].invokeExact(x, xo, e, n);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    private static void expOfMinusAbsLoop(float[] x, int xo, float[] e, int n) {
+        for (int i = 0; i < n; i += LANES) {
+            exp(FloatVector.fromArray(F, x, xo + i).abs().neg()).intoArray(e, i);
+        }
+    }
+
+    // The ops computed in double (see DoubleMath), a block at a time: each block of floats copied into a thread's
+    // float block, D.length() of them at a time widened from a vector of F (lanes past D.length() ignored), the math
+    // on DoubleVectors, each result rounded once to float by D2F into a vector of F (lanes past D.length() zero,
+    // overwritten by the next step; the blocks have a vector of slack) and the block copied out. Only F's shape is
+    // used: once a FloatVector of another shape was made (a 256-bit load of 8 floats for 8 double lanes), float
+    // kernels compiled afterwards boxed their vectors (softmax rows allocated 6 bytes per float after a gelu call).
+
+    private static final int WIDE_BLOCK = 1024;
+    private static final ThreadLocal<float[][]> WIDE_BLOCKS =
+            ThreadLocal.withInitial(() -> new float[3][WIDE_BLOCK + LANES]);
+
+    private static DoubleVector widen(float[] block, int i) {
+        return (DoubleVector) FloatVector.fromArray(F, block, i).convertShape(VectorOperators.F2D, D, 0);
+    }
+
+    private static void forwardGelu(float[] x, int xo, float[] y, int yo, int end, float a, float b) {
+        float[][] w = WIDE_BLOCKS.get();
+        for (int from = 0; from < end; from += WIDE_BLOCK) {
+            int n = Math.min(WIDE_BLOCK, end - from);
+            System.arraycopy(x, xo + from, w[0], 0, n);
+            for (int i = 0; i < n; i += D.length()) {
+                ((FloatVector) gelu(widen(w[0], i)).convertShape(VectorOperators.D2F, F, 0)).intoArray(w[2], i);
+            }
+            System.arraycopy(w[2], 0, y, yo + from, n);
+        }
+    }
+
+    private static void backwardGelu(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int end, float a, float b) {
+        float[][] w = WIDE_BLOCKS.get();
+        for (int from = 0; from < end; from += WIDE_BLOCK) {
+            int n = Math.min(WIDE_BLOCK, end - from);
+            System.arraycopy(x, xo + from, w[0], 0, n);
+            System.arraycopy(dy, dyo + from, w[1], 0, n);
+            for (int i = 0; i < n; i += D.length()) {
+                DoubleVector d = widen(w[1], i).mul(geluDerivative(widen(w[0], i)));
+                ((FloatVector) d.convertShape(VectorOperators.D2F, F, 0)).intoArray(w[2], i);
+            }
+            System.arraycopy(w[2], 0, dx, dxo + from, n);
+        }
+    }
+
+    private static void backwardSilu(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int end, float a, float b) {
+        float[][] w = WIDE_BLOCKS.get();
+        for (int from = 0; from < end; from += WIDE_BLOCK) {
+            int n = Math.min(WIDE_BLOCK, end - from);
+            System.arraycopy(x, xo + from, w[0], 0, n);
+            System.arraycopy(dy, dyo + from, w[1], 0, n);
+            for (int i = 0; i < n; i += D.length()) {
+                DoubleVector d = widen(w[1], i).mul(siluDerivative(widen(w[0], i)));
+                ((FloatVector) d.convertShape(VectorOperators.D2F, F, 0)).intoArray(w[2], i);
+            }
+            System.arraycopy(w[2], 0, dx, dxo + from, n);
+        }
+    }
+
+    // Backward from the output y: float slopes of one rounding (see OutputBackward), dx = dy * slope rounded once.
+
+    private static void fromOutputSigmoid(float[] y, float[] dy, float[] dx, int start, int end) {
+        for (int i = start; i < end; i += LANES) {
+            FloatVector v = FloatVector.fromArray(F, y, i);
+            FloatVector.fromArray(F, dy, i).mul(v.neg().fma(v, v)).intoArray(dx, i);
+        }
+    }
+
+    private static void fromOutputTanh(float[] y, float[] dy, float[] dx, int start, int end) {
+        for (int i = start; i < end; i += LANES) {
+            FloatVector v = FloatVector.fromArray(F, y, i);
+            FloatVector.fromArray(F, dy, i).mul(v.neg().lanewise(FMA, v, 1f)).intoArray(dx, i);
+        }
+    }
+
+    /** dy times 1 for y > 0, 0 elsewhere, NaN for NaN: exact, so float and double agree. */
+    private static void fromOutputRelu(float[] y, float[] dy, float[] dx, int start, int end) {
+        for (int i = start; i < end; i += LANES) {
+            FloatVector.fromArray(F, dy, i).mul(reluDerivative(FloatVector.fromArray(F, y, i))).intoArray(dx, i);
         }
     }
 
     private static void backwardSigmoid(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int end, float a, float b) {
         for (int i = 0; i < end; i += LANES) {
-            load(dy, dyo + i).mul(sigmoidDerivative(load(x, xo + i))).intoArray(dx, dxo + i);
+            FloatVector.fromArray(F, dy, dyo + i).mul(sigmoidDerivative(FloatVector.fromArray(F, x, xo + i))).intoArray(dx, dxo + i);
         }
     }
 
     private static void backwardTanh(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int end, float a, float b) {
         for (int i = 0; i < end; i += LANES) {
-            load(dy, dyo + i).mul(tanhDerivative(load(x, xo + i))).intoArray(dx, dxo + i);
+            FloatVector.fromArray(F, dy, dyo + i).mul(tanhDerivative(FloatVector.fromArray(F, x, xo + i))).intoArray(dx, dxo + i);
         }
     }
 
     private static void backwardElu(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int end, float a, float b) {
         for (int i = 0; i < end; i += LANES) {
-            load(dy, dyo + i).mul(eluDerivative(load(x, xo + i), a)).intoArray(dx, dxo + i);
+            FloatVector.fromArray(F, dy, dyo + i).mul(eluDerivative(FloatVector.fromArray(F, x, xo + i), a)).intoArray(dx, dxo + i);
         }
     }
 
     private static void backwardLogsigmoid(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int end, float a, float b) {
         for (int i = 0; i < end; i += LANES) {
-            load(dy, dyo + i).mul(sigmoid(load(x, xo + i).neg())).intoArray(dx, dxo + i);
+            FloatVector.fromArray(F, dy, dyo + i).mul(sigmoid(FloatVector.fromArray(F, x, xo + i).neg())).intoArray(dx, dxo + i);
         }
     }
 
     private static void backwardRelu(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int end, float a, float b) {
         for (int i = 0; i < end; i += LANES) {
-            load(dy, dyo + i).mul(reluDerivative(load(x, xo + i))).intoArray(dx, dxo + i);
+            FloatVector.fromArray(F, dy, dyo + i).mul(reluDerivative(FloatVector.fromArray(F, x, xo + i))).intoArray(dx, dxo + i);
         }
     }
 
     private static void backwardSoftplus(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int end, float a, float b) {
         for (int i = 0; i < end; i += LANES) {
-            load(dy, dyo + i).mul(softplusDerivative(load(x, xo + i), b)).intoArray(dx, dxo + i);
+            FloatVector.fromArray(F, dy, dyo + i).mul(softplusDerivative(FloatVector.fromArray(F, x, xo + i), b)).intoArray(dx, dxo + i);
         }
     }
 
@@ -208,9 +364,9 @@ final class VectorKernels implements VectorLoops {
     public float maxOfPrefix(float[] x, int from, int n) {
         int end = F.loopBound(n);
         float[] acc = ACCUMULATORS.get();
-        V_FLOAT_NEGATIVE_INFINITY.intoArray(acc, 0);
+        FloatVector.broadcast(F, Float.NEGATIVE_INFINITY).intoArray(acc, 0);
         for (int i = 0; i < end; i += LANES) {
-            load(acc, 0).max(load(x, from + i)).intoArray(acc, 0);
+            FloatVector.fromArray(F, acc, 0).max(FloatVector.fromArray(F, x, from + i)).intoArray(acc, 0);
         }
         float max = Float.NEGATIVE_INFINITY;
         for (int lane = 0; lane < LANES; lane++) {
@@ -225,7 +381,11 @@ final class VectorKernels implements VectorLoops {
     @Override
     public boolean softmaxRow(float[] x, int xb, float[] y, int yb, int cols, float m, float t) {
         int end = F.loopBound(cols);
-        storeTerms(x, xb, y, yb, end, m, t);
+        try {
+            PHASES[STORE_TERMS].invokeExact(x, xb, y, yb, end, m, t);
+        } catch (Throwable e) {
+            throw rethrow(e);
+        }
         Rowwise.CompensatedSum sum = sumTerms(y, yb, end);
         for (int i = end; i < cols; i++) {
             float e = Rowwise.term(x[xb + i], m, t);
@@ -247,13 +407,21 @@ final class VectorKernels implements VectorLoops {
             terms = new float[end];
             TERMS.set(terms);
         }
-        storeTerms(x, xb, terms, 0, end, m, t);
+        try {
+            PHASES[STORE_TERMS].invokeExact(x, xb, terms, 0, end, m, t);
+        } catch (Throwable e) {
+            throw rethrow(e);
+        }
         Rowwise.CompensatedSum sum = sumTerms(terms, 0, end);
         for (int i = end; i < cols; i++) {
             sum.add(Rowwise.term(x[xb + i], m, t));
         }
         float logSum = Rowwise.logOfSum(sum);
-        storeLogTerms(x, xb, y, yb, end, m, t, logSum);
+        try {
+            PHASES[STORE_LOG_TERMS].invokeExact(x, xb, y, yb, end, m, t, logSum);
+        } catch (Throwable e) {
+            throw rethrow(e);
+        }
         for (int i = end; i < cols; i++) {
             y[yb + i] = Rowwise.logTerm(x[xb + i], m, t, logSum);
         }
@@ -263,7 +431,7 @@ final class VectorKernels implements VectorLoops {
     private static void storeTerms(float[] x, int xb, float[] y, int yb, int end, float m, float t) {
         // broadcasts in the loop body, not before it: C2 (JDK 17) allocates vectors live across a loop's back edge
         for (int i = 0; i < end; i += LANES) {
-            term(load(x, xb + i), FloatVector.broadcast(F, m), FloatVector.broadcast(F, t)).intoArray(y, yb + i);
+            term(FloatVector.fromArray(F, x, xb + i), FloatVector.broadcast(F, m), FloatVector.broadcast(F, t)).intoArray(y, yb + i);
         }
     }
 
@@ -272,7 +440,7 @@ final class VectorKernels implements VectorLoops {
             FloatVector max = FloatVector.broadcast(F, m);
             FloatVector temperature = FloatVector.broadcast(F, t);
             FloatVector log = FloatVector.broadcast(F, logSum);
-            FloatVector v = load(x, xb + i);
+            FloatVector v = FloatVector.fromArray(F, x, xb + i);
             FloatVector hi = v.sub(max);
             FloatVector zhi = hi.div(temperature);
             zhi.sub(log).add(quotientLow(v, max, hi, zhi, temperature)).intoArray(y, yb + i);
@@ -282,18 +450,18 @@ final class VectorKernels implements VectorLoops {
     /** The compensated sum of terms in (0, 1], per lane, the 1s counted apart (see {@link Rowwise.CompensatedSum}). */
     private static Rowwise.CompensatedSum sumTerms(float[] e, int from, int end) {
         float[] acc = ACCUMULATORS.get();
-        ZERO.intoArray(acc, 0);
-        ZERO.intoArray(acc, LANES);
+        FloatVector.broadcast(F, 0f).intoArray(acc, 0);
+        FloatVector.broadcast(F, 0f).intoArray(acc, LANES);
         long ones = 0;
         for (int i = 0; i < end; i += LANES) {
-            FloatVector v = load(e, from + i);
-            VectorMask<Float> one = v.compare(VectorOperators.EQ, ONE);
+            FloatVector v = FloatVector.fromArray(F, e, from + i);
+            VectorMask<Float> one = v.compare(VectorOperators.EQ, 1f);
             ones += one.trueCount();
-            FloatVector rest = v.blend(ZERO, one);
-            FloatVector high = load(acc, 0);
+            FloatVector rest = v.blend(FloatVector.broadcast(F, 0f), one);
+            FloatVector high = FloatVector.fromArray(F, acc, 0);
             FloatVector s = high.add(rest);
             FloatVector back = s.sub(high);
-            load(acc, LANES).add(high.sub(s.sub(back)).add(rest.sub(back))).intoArray(acc, LANES);
+            FloatVector.fromArray(F, acc, LANES).add(high.sub(s.sub(back)).add(rest.sub(back))).intoArray(acc, LANES);
             s.intoArray(acc, 0);
         }
         Rowwise.CompensatedSum sum = new Rowwise.CompensatedSum();
@@ -309,7 +477,7 @@ final class VectorKernels implements VectorLoops {
 
     private static void scaleRow(float[] y, int yb, int end, float factor) {
         for (int i = 0; i < end; i += LANES) {
-            load(y, yb + i).mul(FloatVector.broadcast(F, factor)).intoArray(y, yb + i);
+            FloatVector.fromArray(F, y, yb + i).mul(FloatVector.broadcast(F, factor)).intoArray(y, yb + i);
         }
     }
 
@@ -317,87 +485,79 @@ final class VectorKernels implements VectorLoops {
     private static FloatVector term(FloatVector v, FloatVector m, FloatVector t) {
         FloatVector hi = v.sub(m);
         FloatVector zhi = hi.div(t);
-        return exp(zhi, quotientLow(v, m, hi, zhi, t), ZERO);
+        return exp(zhi, quotientLow(v, m, hi, zhi, t), FloatVector.zero(F));
     }
 
     /** {@link Rowwise#quotientLow} lane by lane. */
     private static FloatVector quotientLow(FloatVector v, FloatVector m, FloatVector hi, FloatVector zhi, FloatVector t) {
         FloatVector back = hi.sub(v);
         FloatVector lo = v.sub(hi.sub(back)).add(back.neg().sub(m));
-        FloatVector zlo = zhi.neg().fma(t, hi).add(lo).div(t).min(ONE).max(V_MINUS_1F);
-        return zlo.blend(ZERO, hi.compare(VectorOperators.EQ, V_FLOAT_NEGATIVE_INFINITY));
+        FloatVector zlo = zhi.neg().fma(t, hi).add(lo).div(t);
+        zlo = atLeast(atMost(zlo, 1f), -1f);
+        return zlo.blend(FloatVector.broadcast(F, 0f), hi.compare(VectorOperators.EQ, Float.NEGATIVE_INFINITY));
     }
 
-    private static FloatVector load(float[] a, int offset) {
-        return FloatVector.fromArray(F, a, offset);
-    }
 
-    private static VectorMask<Float> negative(FloatVector x) {
-        return x.compare(VectorOperators.LT, ZERO);
-    }
-
-    /** 2^64 where x < 0 (the scaled lanes), 0 elsewhere. */
-    private static FloatVector scaleBits(VectorMask<Float> negative) {
-        return ZERO.blend(V_SCALE_BITS, negative);
-    }
-
-    private static FloatVector scaleDown(VectorMask<Float> negative) {
-        return ONE.blend(V_SCALE_DOWN, negative);
-    }
+    // No helper here takes or returns a VectorMask: C2 (JDK 17) refuses to inline a method whose signature names a
+    // class its holder's loader has not resolved yet ("unloaded signature classes"), and VectorMask is one until
+    // some bytecode of the holder resolves it; the mask is then boxed on every call (silu and mish allocated 140 MB
+    // per 16M-float call that way).
 
     static FloatVector sigmoidDerivative(FloatVector x) {
         FloatVector e = exp(x.abs().neg());
-        FloatVector d = e.add(ONE);
+        FloatVector d = e.add(1f);
         return e.div(d.mul(d));
     }
 
     static FloatVector tanhDerivative(FloatVector x) {
-        FloatVector e = exp(x.abs().mul(V_MINUS_2));
-        FloatVector d = e.add(ONE);
-        return e.mul(V_C4).div(d.mul(d));
+        FloatVector e = exp(x.abs().mul(-2f));
+        FloatVector d = e.add(1f);
+        return e.mul(4f).div(d.mul(d));
     }
 
     static FloatVector silu(FloatVector x) {
-        FloatVector xc = x.min(V_CLAMP).max(V_MINUS_CLAMP);
-        VectorMask<Float> negative = negative(x);
-        FloatVector big = exp(xc.abs().neg(), ZERO, scaleBits(negative));
-        FloatVector e = big.blend(big.mul(V_SCALE_DOWN), negative);
-        return x.blend(xc.mul(big), negative).div(e.add(ONE)).mul(scaleDown(negative));
+        FloatVector xc = atLeast(atMost(x, CLAMP), -CLAMP);
+        VectorMask<Float> negative = x.compare(VectorOperators.LT, 0f);
+        FloatVector big = exp(xc.abs().neg(), FloatVector.zero(F), FloatVector.broadcast(F, 0f).blend(FloatVector.broadcast(F, SCALE_BITS), negative));
+        FloatVector e = big.blend(big.mul(SCALE_DOWN), negative);
+        return x.blend(xc.mul(big), negative).div(e.add(1f)).mul(FloatVector.broadcast(F, 1f).blend(FloatVector.broadcast(F, SCALE_DOWN), negative));
     }
 
     static FloatVector mish(FloatVector x) {
-        FloatVector xc = x.max(V_MINUS_CLAMP);
-        VectorMask<Float> negative = negative(x);
-        FloatVector big = exp(xc.min(V_MISH_SATURATION), ZERO, scaleBits(negative));
-        FloatVector e = big.blend(big.mul(V_SCALE_DOWN), negative);
-        FloatVector ePlus2 = e.add(V_C2);
-        FloatVector d = e.fma(ePlus2, V_C2);
-        return xc.mul(big.mul(ePlus2).div(d)).mul(scaleDown(negative));
+        FloatVector xc = atLeast(x, -CLAMP);
+        VectorMask<Float> negative = x.compare(VectorOperators.LT, 0f);
+        FloatVector big = exp(atMost(xc, MISH_SATURATION), FloatVector.zero(F), FloatVector.broadcast(F, 0f).blend(FloatVector.broadcast(F, SCALE_BITS), negative));
+        FloatVector e = big.blend(big.mul(SCALE_DOWN), negative);
+        FloatVector ePlus2 = e.add(2f);
+        FloatVector d = e.lanewise(FMA, ePlus2, 2f);
+        return xc.mul(big.mul(ePlus2).div(d)).mul(FloatVector.broadcast(F, 1f).blend(FloatVector.broadcast(F, SCALE_DOWN), negative));
     }
 
-    static FloatVector softplus(FloatVector x, float threshold) {
-        FloatVector value = x.max(ZERO).add(log1p(exp(x.abs().neg())));
+    /** Given e = e^-|x|. */
+    static FloatVector softplus(FloatVector x, FloatVector e, float threshold) {
+        FloatVector value = x.max(0f).add(log1p(e));
         return value.blend(x, x.compare(VectorOperators.GT, threshold));
     }
 
     static FloatVector softplusDerivative(FloatVector x, float threshold) {
-        return sigmoid(x).blend(ONE, x.compare(VectorOperators.GT, threshold));
+        return sigmoid(x).blend(FloatVector.broadcast(F, 1f), x.compare(VectorOperators.GT, threshold));
     }
 
-    static FloatVector logsigmoid(FloatVector x) {
-        return x.min(ZERO).sub(log1p(exp(x.abs().neg())));
+    /** Given e = e^-|x|. */
+    static FloatVector logsigmoid(FloatVector x, FloatVector e) {
+        return x.min(0f).sub(log1p(e));
     }
 
     static FloatVector elu(FloatVector x, float alpha) {
-        return expm1(x).mul(alpha).blend(x, x.compare(VectorOperators.GT, ZERO));
+        return expm1(x).mul(alpha).blend(x, x.compare(VectorOperators.GT, 0f));
     }
 
     static FloatVector eluDerivative(FloatVector x, float alpha) {
-        return exp(x).mul(alpha).blend(ONE, x.compare(VectorOperators.GT, ZERO));
+        return exp(x).mul(alpha).blend(FloatVector.broadcast(F, 1f), x.compare(VectorOperators.GT, 0f));
     }
 
     /** 1 for x > 0, 0 for x <= 0, NaN for NaN, as signum(max(x, 0)) in the scalar loop. */
     static FloatVector reluDerivative(FloatVector x) {
-        return ZERO.blend(ONE, x.compare(VectorOperators.GT, ZERO)).blend(x, x.compare(VectorOperators.NE, x));
+        return FloatVector.broadcast(F, 0f).blend(FloatVector.broadcast(F, 1f), x.compare(VectorOperators.GT, 0f)).blend(x, x.compare(VectorOperators.NE, x));
     }
 }

@@ -203,16 +203,14 @@ public enum ElementwiseKernel {
         @Override
         public void forwardSequential(float[] x, int xo, float[] y, int yo, int n, float a, float b) {
             for (int i = 0; i < n; i++) {
-                // Double, as before the float kernels: the float tail (erfcx fit times a Gaussian) reached 5 ULP near
-                // |x| = 3 (found by gpuact soak), over the 4-ULP bound.
-                y[yo + i] = (float) Functions.gelu(x[xo + i]);
+                y[yo + i] = DoubleMath.gelu(x[xo + i]);
             }
         }
 
         @Override
         public void backwardSequential(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n, float a, float b) {
             for (int i = 0; i < n; i++) {
-                dx[dxo + i] = (float) (dy[dyo + i] * Functions.geluDerivative(x[xo + i]));
+                dx[dxo + i] = (float) (dy[dyo + i] * DoubleMath.geluDerivative(x[xo + i]));
             }
         }
     },
@@ -242,7 +240,7 @@ public enum ElementwiseKernel {
         @Override
         public void backwardSequential(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n, float a, float b) {
             for (int i = 0; i < n; i++) {
-                dx[dxo + i] = (float) (dy[dyo + i] * Functions.swishDerivative(x[xo + i], 1));
+                dx[dxo + i] = (float) (dy[dyo + i] * DoubleMath.siluDerivative(x[xo + i]));
             }
         }
     },
@@ -490,58 +488,24 @@ public enum ElementwiseKernel {
         Parallel.forEachChunk(n, (from, to) -> forwardChunk(x, xo + from, y, yo + from, to - from, a, b));
     }
 
-    /**
-     * Calls of the vector loops on one vector each, per op and direction, before they take whole chunks: Vector API
-     * code runs hundreds of times slower until C2 has compiled it, so a first large call would take seconds. Until
-     * then each block gets one vector from the vector loop (which C2 counts towards compiling it) and the rest from
-     * the scalar loop. Racy counts are fine: the switch only has to happen at about this many. The test build sets
-     * -Dgpuact.cpu.vector.warmUpCalls=0, so that its checks run the vector loops on whole inputs.
-     */
-    static final int WARM_UP_CALLS = Integer.getInteger("gpuact.cpu.vector.warmUpCalls", 8_000);
-    private static final int WARM_UP_BLOCK = 2048;
-    /** One 512-bit vector of floats (two of 256 bits): what a warm-up block gives the vector loop. */
-    private static final int WARM_UP_VECTOR = 16;
-    private int forwardWarmUp;
-    private int backwardWarmUp;
-
-    /**
-     * Below this many floats the scalar loop does the whole call: same bits, and a small call on a JVM that has not
-     * compiled the vector loops yet would wait for them. Without warm-up (the test build) the vector loops take all.
-     */
-    static final int VECTOR_MIN_ELEMENTS = 8192;
+    private final WarmUp forwardWarmUp = new WarmUp();
+    private final WarmUp backwardWarmUp = new WarmUp();
 
     /** The vector loops where they cover this op, the scalar loop for the rest. */
     public final void forwardChunk(float[] x, int xo, float[] y, int yo, int n, float a, float b) {
-        if (n < VECTOR_MIN_ELEMENTS && WARM_UP_CALLS > 0) {
-            forwardSequential(x, xo, y, yo, n, a, b);
-            return;
-        }
-        int from = 0;
-        for (; from < n && forwardWarmUp < WARM_UP_CALLS; from += WARM_UP_BLOCK, forwardWarmUp++) {
-            int length = Math.min(WARM_UP_BLOCK, n - from);
-            int done = Vectorization.LOOPS.forward(this, x, xo + from, y, yo + from, Math.min(length, WARM_UP_VECTOR), a, b);
-            forwardSequential(x, xo + from + done, y, yo + from + done, length - done, a, b);
-        }
-        from = Math.min(from, n);
-        int done = Vectorization.LOOPS.forward(this, x, xo + from, y, yo + from, n - from, a, b);
-        forwardSequential(x, xo + from + done, y, yo + from + done, n - from - done, a, b);
+        forwardWarmUp.run(n, (from, length) -> Vectorization.LOOPS.forward(this, x, xo + from, y, yo + from, length, a, b),
+                (from, length) -> {
+                    forwardSequential(x, xo + from, y, yo + from, length, a, b);
+                    return length;
+                });
     }
 
     public final void backwardChunk(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n, float a, float b) {
-        if (n < VECTOR_MIN_ELEMENTS && WARM_UP_CALLS > 0) {
-            backwardSequential(x, xo, dy, dyo, dx, dxo, n, a, b);
-            return;
-        }
-        int from = 0;
-        for (; from < n && backwardWarmUp < WARM_UP_CALLS; from += WARM_UP_BLOCK, backwardWarmUp++) {
-            int length = Math.min(WARM_UP_BLOCK, n - from);
-            int done = Vectorization.LOOPS.backward(this, x, xo + from, dy, dyo + from, dx, dxo + from,
-                    Math.min(length, WARM_UP_VECTOR), a, b);
-            backwardSequential(x, xo + from + done, dy, dyo + from + done, dx, dxo + from + done, length - done, a, b);
-        }
-        from = Math.min(from, n);
-        int done = Vectorization.LOOPS.backward(this, x, xo + from, dy, dyo + from, dx, dxo + from, n - from, a, b);
-        backwardSequential(x, xo + from + done, dy, dyo + from + done, dx, dxo + from + done, n - from - done, a, b);
+        backwardWarmUp.run(n, (from, length) -> Vectorization.LOOPS.backward(this, x, xo + from, dy, dyo + from, dx,
+                dxo + from, length, a, b), (from, length) -> {
+                    backwardSequential(x, xo + from, dy, dyo + from, dx, dxo + from, length, a, b);
+                    return length;
+                });
     }
 
     /** dx[dxo..dxo+n) = dy * f'(x), on all cores when n is large. */

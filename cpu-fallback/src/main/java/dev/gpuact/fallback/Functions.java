@@ -44,23 +44,6 @@ final class Functions {
         return nanOr(x, sp + vanishing(bx, sp * sigmoid(-bx)));
     }
 
-    /** Past |x| = 40, Phi(-|x|) is 0 even in double. */
-    private static final double GELU_TAIL_START = 40;
-    private static final double SQRT_HALF = 0.70710678118654752440084436210485;
-
-    /**
-     * x Phi(x) = max(x, 0) - |x| Phi(-|x|) with Phi(-a) = erfc(a / sqrt 2) / 2: one formula for both signs, so
-     * the loop has no data-dependent branch; for x > 0 it is x (1 - Phi(-x)), which cannot cancel.
-     */
-    static double gelu(double x) {
-        double a = Math.min(Math.abs(x), GELU_TAIL_START);
-        return Math.max(x, 0) - a * (0.5 * FastMath.erfcOfNonNegative(a * SQRT_HALF));
-    }
-
-    static double geluDerivative(double x) {
-        return FastMath.normalCdf(x) + vanishing(x, FastMath.normalPdf(x));
-    }
-
     private static double geluTanhInner(double x) {
         return SQRT_2_OVER_PI * (x + GELU_TANH_C * x * x * x);
     }

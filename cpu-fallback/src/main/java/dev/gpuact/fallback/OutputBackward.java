@@ -4,7 +4,8 @@ package dev.gpuact.fallback;
  * Backward passes from the saved output y = f(x): {@code dx = dy * f'(y)}, for the elementwise ops of the gpuact
  * catalog whose derivative is a function of y (named like them; gpuact's {@code Op.hasBackwardFromOutput} says
  * which and at what parameters), and softmax / log_softmax rows. Each slope is formed in double from the float y
- * and dy * slope rounds once; the row sums are double.
+ * (sigmoid's and tanh's as a float fma, rounded once) and dy * slope rounds once; the row sums are double. Sigmoid,
+ * tanh and relu have vector loops ({@link VectorLoops#backwardFromOutput}) that give the same bits.
  */
 public enum OutputBackward {
     IDENTITY {
@@ -19,16 +20,23 @@ public enum OutputBackward {
             return nanOr(y, 0);
         }
     },
+    /**
+     * y - y^2 with one rounding (a float fma of the float y): dy * slope is then an exact double product, rounded
+     * once to float, the same bits as the float product the vector loop forms.
+     */
     SIGMOID {
         @Override
         double slope(double y, double a, double b) {
-            return y * (1 - y);
+            float v = (float) y;
+            return Math.fma(-v, v, v);
         }
     },
+    /** 1 - y^2 with one rounding, as {@link #SIGMOID}. */
     TANH {
         @Override
         double slope(double y, double a, double b) {
-            return (1 - y) * (1 + y);
+            float v = (float) y;
+            return Math.fma(-v, v, 1f);
         }
     },
     RELU {
@@ -116,6 +124,8 @@ public enum OutputBackward {
         }
     };
 
+    private final WarmUp warmUp = new WarmUp();
+
     /** f' at the output y. */
     abstract double slope(double y, double a, double b);
 
@@ -128,11 +138,14 @@ public enum OutputBackward {
         if (n < 0 || n > y.length || n > dy.length || n > dx.length) {
             throw new IllegalArgumentException("n = " + n + " does not fit the arrays");
         }
-        Parallel.forEachChunk(n, (from, to) -> {
-            for (int i = from; i < to; i++) {
-                dx[i] = (float) (dy[i] * slope(y[i], a, b));
-            }
-        });
+        Parallel.forEachChunk(n, (from, to) -> warmUp.run(to - from,
+                (start, length) -> Vectorization.LOOPS.backwardFromOutput(this, y, dy, dx, from + start, length, a, b),
+                (start, length) -> {
+                    for (int i = from + start; i < from + start + length; i++) {
+                        dx[i] = (float) (dy[i] * slope(y[i], a, b));
+                    }
+                    return length;
+                }));
     }
 
     /**

@@ -13,6 +13,9 @@ interface VectorLoops {
     int backward(ElementwiseKernel op, float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n, float a,
                  float b);
 
+    /** {@link OutputBackward#backward} on [from, from + done), done returned; the same bits as its scalar loop. */
+    int backwardFromOutput(OutputBackward op, float[] y, float[] dy, float[] dx, int from, int n, float a, float b);
+
     /** How many leading elements of x[from, from + n) {@link #maxOfPrefix} covers. */
     int maxPrefix(int n);
 

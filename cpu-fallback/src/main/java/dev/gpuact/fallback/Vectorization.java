@@ -30,6 +30,12 @@ public final class Vectorization {
         }
 
         @Override
+        public int backwardFromOutput(OutputBackward op, float[] y, float[] dy, float[] dx, int from, int n, float a,
+                                      float b) {
+            return 0;
+        }
+
+        @Override
         public int maxPrefix(int n) {
             return 0;
         }
