@@ -528,9 +528,17 @@ final class VectorKernels implements VectorLoops {
         VectorMask<Float> negative = x.compare(VectorOperators.LT, 0f);
         FloatVector big = exp(atMost(xc, MISH_SATURATION), FloatVector.zero(F), FloatVector.broadcast(F, 0f).blend(FloatVector.broadcast(F, SCALE_BITS), negative));
         FloatVector e = big.blend(big.mul(SCALE_DOWN), negative);
-        FloatVector ePlus2 = e.add(2f);
-        FloatVector d = e.lanewise(FMA, ePlus2, 2f);
-        return xc.mul(big.mul(ePlus2).div(d)).mul(FloatVector.broadcast(F, 1f).blend(FloatVector.broadcast(F, SCALE_DOWN), negative));
+        FloatVector t = e.add(2f);
+        FloatVector tb = t.sub(e);
+        FloatVector tlo = e.sub(t.sub(tb)).add(FloatVector.broadcast(F, 2f).sub(tb));
+        FloatVector n = big.mul(t);
+        FloatVector nlo = big.lanewise(FMA, t, n.neg()).add(big.mul(tlo));
+        FloatVector d = e.lanewise(FMA, t, e.lanewise(FMA, tlo, 2f));
+        FloatVector inverse = FloatVector.broadcast(F, 1f).div(d);
+        FloatVector q = n.mul(inverse);
+        FloatVector residual = q.neg().lanewise(FMA, d, n).add(nlo).mul(inverse);
+        return xc.lanewise(FMA, q, xc.mul(residual))
+                .mul(FloatVector.broadcast(F, 1f).blend(FloatVector.broadcast(F, SCALE_DOWN), negative));
     }
 
     /** Given e = e^-|x|. */
