@@ -50,7 +50,7 @@ public enum Op {
             facts().sample(0.5).sample(3).sample(0.15).kinks((a, b) -> new double[] {a, -a}).cpuStrips(true, false),
             Param.of("alpha", 1.0, POSITIVE, "scale of the negative part")),
     GELU("gelu", Reference::gelu, Reference::geluDerivative, Reference::geluDerivativeScale,
-            facts().cpuStrips(true, false)),
+            facts().cpuStrips(false, false)),
     GELU_TANH("gelu_tanh", Reference::geluTanh, Reference::geluTanhDerivative, Reference::geluTanhDerivativeScale,
             facts().cpuStrips(true, false)),
     SILU("silu", Reference::silu, Reference::siluDerivative, Reference::siluDerivativeScale,
@@ -63,7 +63,7 @@ public enum Op {
     // a beta that is not a power of two makes the division by beta round (found by a soak at these values)
     SOFTPLUS("softplus", Reference::softplus, Reference::softplusDerivative,
             facts().sample(2, 10).sample(0.5, 5).sample(0.5292891, 2.110737).kinks((a, b) -> new double[] {b / a})
-                    .cpuStrips(true, true),
+                    .cpuStrips(false, true),
             Param.of("beta", 1.0, POSITIVE, "log1p(exp(beta * x)) / beta"),
             Param.of("threshold", 20.0, FINITE, "above beta * x > threshold the result is x")),
     SOFTSIGN("softsign", Reference::softsign, Reference::softsignDerivative, facts().cpuStrips(true, true)),

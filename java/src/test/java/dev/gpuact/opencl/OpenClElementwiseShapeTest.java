@@ -82,11 +82,11 @@ class OpenClElementwiseShapeTest {
                     .isEqualTo(backward ? ElementwiseShape.STRIP : ElementwiseShape.ITEM);
             assertThat(ElementwiseShape.choose(gpu, Op.RELU, backward)).isEqualTo(ElementwiseShape.ITEM);
         }
-        assertThat(ElementwiseShape.choose(cpu, Op.GELU, false)).isEqualTo(ElementwiseShape.STRIP);
+        assertThat(ElementwiseShape.choose(cpu, Op.GELU, false)).isEqualTo(ElementwiseShape.ITEM);
         assertThat(ElementwiseShape.choose(cpu, Op.GELU, true)).isEqualTo(ElementwiseShape.ITEM);
         assertThat(ElementwiseShape.choose(cpu, Op.GELU_TANH, false)).isEqualTo(ElementwiseShape.STRIP);
         assertThat(ElementwiseShape.choose(cpu, Op.GELU_TANH, true)).isEqualTo(ElementwiseShape.ITEM);
-        assertThat(ElementwiseShape.choose(cpu, Op.SOFTPLUS, false)).isEqualTo(ElementwiseShape.STRIP);
+        assertThat(ElementwiseShape.choose(cpu, Op.SOFTPLUS, false)).isEqualTo(ElementwiseShape.ITEM);
         assertThat(ElementwiseShape.choose(cpu, Op.SOFTPLUS, true)).isEqualTo(ElementwiseShape.STRIP);
         assertThat(ElementwiseShape.STRIP.kernel(Op.LEAKY_RELU, true)).isEqualTo("gpuact_leaky_relu_bwd_strip");
         assertThat(ElementwiseShape.ITEM.kernel(Op.LEAKY_RELU, false)).isEqualTo("gpuact_leaky_relu_fwd");
