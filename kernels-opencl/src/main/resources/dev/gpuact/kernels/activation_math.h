@@ -100,6 +100,19 @@ GPUACT_FN float gpuact_log1p_hilo(float v, float *lo) {
     return hi;
 }
 
+/* expm1(r) for a reduced argument (|r| about ln2/2 at most): its Taylor series to r^8 (truncation below 1e-9
+ * relative) with r kept exact as the leading term. */
+GPUACT_FN float gpuact_expm1_reduced(float r) {
+    float p = 2.48015873e-5f;
+    p = gpuact_fmaf(p, r, 1.98412698e-4f);
+    p = gpuact_fmaf(p, r, 1.38888889e-3f);
+    p = gpuact_fmaf(p, r, 8.33333333e-3f);
+    p = gpuact_fmaf(p, r, 4.16666667e-2f);
+    p = gpuact_fmaf(p, r, 1.66666667e-1f);
+    p = gpuact_fmaf(p, r, 0.5f);
+    return gpuact_fmaf(p * r, r, r);
+}
+
 #if defined(GPUACT_OCL_MATH)
 /* exp(hi + lo) 2^bias, bias 0 or 128 (|lo| << 1): PoCL's exp alone took 2.3x the time of a copy on a CPU device;
  * this one is fma and integer work only, and takes lo into its reduced argument, which exp(hi) cannot. x = k ln2 + r,
@@ -137,14 +150,7 @@ GPUACT_FN float gpuact_ocl_expm1(float x) {
     float k = fmin(rint(xc * 1.44269504f), 128.0f);
     float r = fma(-k, GPUACT_LN2_HI, xc);
     r = fma(-k, GPUACT_LN2_LO, r);
-    float p = 2.48015873e-5f;
-    p = fma(p, r, 1.98412698e-4f);
-    p = fma(p, r, 1.38888889e-3f);
-    p = fma(p, r, 8.33333333e-3f);
-    p = fma(p, r, 4.16666667e-2f);
-    p = fma(p, r, 1.66666667e-1f);
-    p = fma(p, r, 0.5f);
-    p = fma(p * r, r, r);
+    float p = gpuact_expm1_reduced(r);
     float s = as_float(((int) k + 127) << 23);
     return isnan(x) ? x : fma(s, p, s - 1.0f);
 }
@@ -302,14 +308,7 @@ GPUACT_FN float gpuact_normal_tail_times(float x, float m) {
     float k = gpuact_rintf((hi > -120.0f ? hi : -120.0f) * 1.44269504f);
     float r = gpuact_fmaf(-k, GPUACT_LN2_HI, hi < -120.0f ? -120.0f : hi);
     r = gpuact_fmaf(-k, GPUACT_LN2_LO, r) - 0.5f * gpuact_fmaf(x, x, -h);
-    float pe = 2.48015873e-5f;
-    pe = gpuact_fmaf(pe, r, 1.98412698e-4f);
-    pe = gpuact_fmaf(pe, r, 1.38888889e-3f);
-    pe = gpuact_fmaf(pe, r, 8.33333333e-3f);
-    pe = gpuact_fmaf(pe, r, 4.16666667e-2f);
-    pe = gpuact_fmaf(pe, r, 1.66666667e-1f);
-    pe = gpuact_fmaf(pe, r, 0.5f);
-    pe = gpuact_fmaf(pe * r, r, r);
+    float pe = gpuact_expm1_reduced(r);
     float both = gpuact_fmaf(poly, pe, poly + pe);
     float c = gpuact_fmaf(corr, 1.0f + both, both);
     int k1 = ((int) k) / 2;
