@@ -11,28 +11,45 @@ import java.util.StringJoiner;
 import java.util.stream.Collectors;
 
 /**
- * What is written from {@link Op} rather than by hand: the README's function table, and {@value #DUMP}, the
- * catalog as JSON for the mpmath golden values ({@code java/src/test/python/make_golden.py}: the ops, their
- * parameters, the settings they are checked at and the kinks those put). Tests fail when either differs from
- * what this writes; {@link #REGENERATE} rewrites both.
+ * What is written from {@link Op} rather than by hand: the README's function table, {@value #KERNEL_LIST}, the
+ * X-macro list of elementwise ops the CUDA and OpenCL kernels are generated from (the op code is the position),
+ * and {@value #DUMP}, the catalog as JSON for the mpmath golden values ({@code
+ * java/src/test/python/make_golden.py}: the ops, their parameters, the settings they are checked at and the kinks
+ * those put). Tests fail when any differs from what this writes; {@link #REGENERATE} rewrites all three.
  */
 final class CatalogExport {
     static final String REGENERATE = "mvn -B -ntp -q -pl java -am package -DskipTests"
             + " && java -cp java/target/classes dev.gpuact.CatalogExport .";
     /** The dump, relative to the repository root. */
     static final String DUMP = "java/src/test/resources/golden/catalog.json";
+    /** The kernels' op list, relative to the repository root. */
+    static final String KERNEL_LIST = "kernels-opencl/src/main/resources/dev/gpuact/kernels/activations.def";
     static final String TABLE_START = "<!-- The table below is written by dev.gpuact.CatalogExport from Op. -->";
     static final String TABLE_END = "<!-- End of the generated table. -->";
 
     private CatalogExport() {
     }
 
-    /** Rewrites the README table and the dump under the repository root given (default: the working directory). */
+    /** Rewrites the README table, the kernels' op list and the dump under the repository root given (default: .). */
     public static void main(String[] args) throws IOException {
         Path root = Path.of(args.length > 0 ? args[0] : ".");
         Path readme = root.resolve("README.md");
         Files.writeString(readme, withTable(Files.readString(readme, StandardCharsets.UTF_8)), StandardCharsets.UTF_8);
+        Files.writeString(root.resolve(KERNEL_LIST), kernelList(), StandardCharsets.UTF_8);
         Files.writeString(root.resolve(DUMP), json(), StandardCharsets.UTF_8);
+    }
+
+    /** activations.def: one {@code GPUACT_OP(NAME, id)} per elementwise op, in catalog order. */
+    static String kernelList() {
+        StringBuilder sb = new StringBuilder("""
+                /* Written by dev.gpuact.CatalogExport from dev.gpuact.Op: edit Op, then regenerate (see README).
+                 * The elementwise activations in catalog order: the op code is the position, from 0. The CUDA and
+                 * OpenCL kernels are generated from this list: define GPUACT_OP(NAME, id) and include it. */
+                """);
+        for (Op op : Op.ELEMENTWISE) {
+            sb.append("GPUACT_OP(").append(op.name()).append(", ").append(op.id()).append(")\n");
+        }
+        return sb.toString();
     }
 
     /** The markdown table of every op: id, kind, parameters with defaults and meaning. */

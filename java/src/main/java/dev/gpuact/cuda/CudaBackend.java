@@ -414,17 +414,21 @@ public final class CudaBackend extends AbstractBackend<CudaBackend.Target> {
     @Override
     protected void computeBackward(Target t, Activation activation, AbstractBuffer x, AbstractBuffer dy,
                                    AbstractBuffer dx, long n) {
-        DeviceRanges.requireApartOrSame(x, "x", dx, "dx");
-        DeviceRanges.requireApartOrSame(dy, "dy", dx, "dx");
-        elementwise(t, KernelNames.backward(activation.op()), activation, n, addr(x), addr(dy), addr(dx));
+        backward(t, KernelNames.backward(activation.op()), activation, x, "x", dy, dx, n);
     }
 
     @Override
     protected void computeBackwardFromOutput(Target t, Activation activation, AbstractBuffer y, AbstractBuffer dy,
                                              AbstractBuffer dx, long n) {
-        DeviceRanges.requireApartOrSame(y, "y", dx, "dx");
+        backward(t, KernelNames.backwardFromOutput(activation.op()), activation, y, "y", dy, dx, n);
+    }
+
+    /** dx from dy and the saved forward input or output, which may each be dx itself (in place). */
+    private void backward(Target t, String kernel, Activation activation, AbstractBuffer saved, String savedName,
+                          AbstractBuffer dy, AbstractBuffer dx, long n) {
+        DeviceRanges.requireApartOrSame(saved, savedName, dx, "dx");
         DeviceRanges.requireApartOrSame(dy, "dy", dx, "dx");
-        elementwise(t, KernelNames.backwardFromOutput(activation.op()), activation, n, addr(y), addr(dy), addr(dx));
+        elementwise(t, kernel, activation, n, addr(saved), addr(dy), addr(dx));
     }
 
     /** One warp per row (from_output.cuh), eight rows to a block. */
