@@ -11,8 +11,9 @@ import picocli.CommandLine.Option;
 
 /** {@code gpuact apply}: y = f(x) for a .npy array. */
 @Command(name = "apply", mixinStandardHelpOptions = true,
-        header = "Applies an activation to a float32 .npy array and writes the result as .npy.",
-        description = "Applies an activation to a float32 .npy array and writes the result as .npy. Elementwise ops act on "
+        header = "Applies an activation to a .npy array and writes the result as .npy.",
+        description = "Applies an activation to a float32 or float16 .npy array (either byte order) and writes the result "
+                + "as .npy of the same type: float16 is computed in float32 and rounded once. Elementwise ops act on "
                 + "every element; softmax, log_softmax and maxout on the last axis.")
 final class ApplyCommand extends OpCommand {
     @Option(names = "--out", required = true, paramLabel = "Y.npy", description = "Where y goes; written only on success.")
@@ -36,7 +37,7 @@ final class ApplyCommand extends OpCommand {
                     case ROWWISE -> b.applyRows(activation, x, y, g.rows());
                     case CHANNELWISE -> b.prelu(x, w, y, g.channels(), g.inner());
                 }
-                outputs.write("--out", out, g.output(), y);
+                outputs.write("--out", out, g.output(), xFile.type(), y);
                 outputs.commit();
             }
         }

@@ -19,7 +19,8 @@ import picocli.CommandLine.Option;
                 + "apply), writes dx shaped like x; for prelu also the weight gradient. With --from-output, --in is the "
                 + "forward output y instead (as autograd saves it), for the functions whose derivative is a function of "
                 + "y: sigmoid, tanh, the relu family, elu/selu/celu, hardtanh, softsign, logsigmoid, softmax, "
-                + "log_softmax and a few more (gpuact says so for the others).")
+                + "log_softmax and a few more (gpuact says so for the others). Files may be float32 or float16; dx is "
+                + "written in the type of --in, the weight gradient in that of --weight.")
 final class GradCommand extends OpCommand {
     @Option(names = "--grad", required = true, paramLabel = "DY.npy", description = "The upstream gradient dy, shaped like f(x).")
     Path grad;
@@ -79,9 +80,9 @@ final class GradCommand extends OpCommand {
                     }
                     case CHANNELWISE -> b.preluBackward(x, w, dy, dx, dw, g.channels(), g.inner());
                 }
-                outputs.write("--out", out, g.input(), dx);
+                outputs.write("--out", out, g.input(), xFile.type(), dx);
                 if (outWeightGrad != null) {
-                    outputs.write("--out-weight-grad", outWeightGrad, wFile.shape(), dw);
+                    outputs.write("--out-weight-grad", outWeightGrad, wFile.shape(), wFile.type(), dw);
                 }
                 outputs.commit();
             }

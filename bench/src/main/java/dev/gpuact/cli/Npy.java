@@ -1,11 +1,13 @@
 package dev.gpuact.cli;
 
+import dev.gpuact.fallback.HalfFloats;
 import java.io.Closeable;
 import java.io.IOException;
 import java.math.BigInteger;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
+import java.nio.ShortBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
@@ -20,15 +22,44 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * NumPy {@code .npy} files of little-endian float32 in C order, format versions 1.0, 2.0 and 3.0.
+ * NumPy {@code .npy} files of float32 or float16 in C order, either byte order, format versions 1.0, 2.0 and 3.0.
+ * float16 data is widened to float32 exactly as it is read and rounded once (to nearest, ties to even) as it is
+ * written, so the math between runs in float32.
  *
  * <p>The header is checked against the file size before anything is allocated for the data, and the data moves
  * through a {@link FileChannel} in fixed-size chunks, so a file of any size (or a lying header) costs at most
  * one chunk of memory here. See numpy's {@code numpy/lib/format.py} for the format.
  */
 public final class Npy {
-    /** The only dtype read or written: little-endian float32. */
+    /** Little-endian float32, numpy's default and what is written unless float16 is asked for. */
     public static final String FLOAT32 = "<f4";
+
+    /** The element types read and written. */
+    public enum FloatType {
+        FLOAT32("f4", Float.BYTES), FLOAT16("f2", Short.BYTES);
+
+        private final String code;
+        private final int bytes;
+
+        FloatType(String code, int bytes) {
+            this.code = code;
+            this.bytes = bytes;
+        }
+
+        /** The little-endian numpy type string, as written. */
+        public String descr() {
+            return "<" + code;
+        }
+
+        public int bytes() {
+            return bytes;
+        }
+
+        @Override
+        public String toString() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
 
     private static final byte[] MAGIC = {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y'};
     /** Far above any real header (numpy itself refuses more than 10000 bytes by default). */
@@ -63,7 +94,7 @@ public final class Npy {
         }
     }
 
-    /** Writes {@code data} (C order) with {@code shape}; its length must be the shape's element count. */
+    /** Writes {@code data} (C order) with {@code shape} as float32; its length must be the shape's element count. */
     public static void write(Path path, Shape shape, float[] data) throws IOException {
         if (data.length != shape.count()) {
             throw new IllegalArgumentException("data holds " + data.length + " floats but shape " + shape + " needs "
@@ -72,18 +103,30 @@ public final class Npy {
         write(path, shape, (offset, chunk) -> chunk.put(data, (int) offset, chunk.remaining()));
     }
 
-    /** Writes a file of {@code shape}, pulling the data from {@code source} chunk by chunk. */
+    /** Writes a float32 file of {@code shape}, pulling the data from {@code source} chunk by chunk. */
     public static void write(Path path, Shape shape, FloatSource source) throws IOException {
+        write(path, shape, FloatType.FLOAT32, source);
+    }
+
+    /** Writes a file of {@code shape} and element {@code type}, pulling float32 data from {@code source}. */
+    public static void write(Path path, Shape shape, FloatType type, FloatSource source) throws IOException {
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.WRITE, StandardOpenOption.CREATE,
                 StandardOpenOption.TRUNCATE_EXISTING)) {
-            writeFully(ch, ByteBuffer.wrap(header(shape)));
+            writeFully(ch, ByteBuffer.wrap(header(shape, type)));
             ByteBuffer bytes = chunkBuffer(shape.count());
-            FloatBuffer floats = bytes.asFloatBuffer();
+            FloatBuffer floats = type == FloatType.FLOAT32 ? bytes.asFloatBuffer()
+                    : FloatBuffer.allocate(bytes.capacity() / type.bytes());
+            ShortBuffer halves = bytes.asShortBuffer();
             for (long done = 0; done < shape.count(); ) {
                 int n = (int) Math.min(floats.capacity(), shape.count() - done);
                 floats.clear().limit(n);
                 source.read(done, floats);
-                bytes.clear().limit(n * Float.BYTES);
+                if (type == FloatType.FLOAT16) {
+                    for (int i = 0; i < n; i++) {
+                        halves.put(i, HalfFloats.floatToFloat16(floats.get(i)));
+                    }
+                }
+                bytes.clear().limit(n * type.bytes());
                 writeFully(ch, bytes);
                 done += n;
             }
@@ -91,8 +134,8 @@ public final class Npy {
     }
 
     /** The magic, version, header length and the header dict, padded so that the data starts aligned. */
-    static byte[] header(Shape shape) {
-        String dict = "{'descr': '" + FLOAT32 + "', 'fortran_order': False, 'shape': " + shape + ", }";
+    static byte[] header(Shape shape, FloatType type) {
+        String dict = "{'descr': '" + type.descr() + "', 'fortran_order': False, 'shape': " + shape + ", }";
         int version = dict.length() + 1 + 10 <= 0xffff ? 1 : 2;
         int prefix = version == 1 ? 10 : 12;
         int total = (prefix + dict.length() + 1 + ALIGNMENT - 1) / ALIGNMENT * ALIGNMENT;
@@ -135,10 +178,12 @@ public final class Npy {
         }
     }
 
-    /** An open float32 .npy file whose header has been validated against its size; the data is read on request. */
+    /** An open .npy file whose header has been validated against its size; the data is read on request. */
     public static final class Reader implements Closeable {
         private final Path path;
         private final FileChannel channel;
+        private FloatType type;
+        private ByteOrder order;
         private final Shape shape;
         private final long dataOffset;
 
@@ -187,11 +232,11 @@ public final class Npy {
             }
             this.shape = checkHeader(dict);
             this.dataOffset = headerStart + headerLength;
-            long needed = shape.count() * Float.BYTES; // Shape guarantees this fits
+            long needed = shape.count() * type.bytes(); // Shape guarantees this fits for float32
             long held = size - dataOffset;
             if (held != needed) {
                 throw fail((held < needed ? "truncated: " : "trailing bytes: ") + "shape " + shape + " needs " + needed
-                        + " bytes of float32 data but the file holds " + held + " after the header");
+                        + " bytes of " + type + " data but the file holds " + held + " after the header");
             }
         }
 
@@ -237,14 +282,26 @@ public final class Npy {
             return shape;
         }
 
-        /** Passes the data to {@code sink} in chunks, in order, with each chunk's element offset. */
+        /** The file's element type (float16 data reaches sinks widened to float32). */
+        public FloatType type() {
+            return type;
+        }
+
+        /** Passes the data, as float32, to {@code sink} in chunks, in order, with each chunk's element offset. */
         public void readTo(FloatSink sink) throws IOException {
-            ByteBuffer bytes = chunkBuffer(shape.count());
-            FloatBuffer floats = bytes.asFloatBuffer();
+            ByteBuffer bytes = chunkBuffer(shape.count()).order(order);
+            FloatBuffer floats = type == FloatType.FLOAT32 ? bytes.asFloatBuffer()
+                    : FloatBuffer.allocate(bytes.capacity() / type.bytes());
+            ShortBuffer halves = bytes.asShortBuffer();
             for (long done = 0; done < shape.count(); ) {
                 int n = (int) Math.min(floats.capacity(), shape.count() - done);
-                bytes.clear().limit(n * Float.BYTES);
-                readFully(dataOffset + done * Float.BYTES, bytes);
+                bytes.clear().limit(n * type.bytes());
+                readFully(dataOffset + done * type.bytes(), bytes);
+                if (type == FloatType.FLOAT16) {
+                    for (int i = 0; i < n; i++) {
+                        floats.put(i, HalfFloats.float16ToFloat(halves.get(i)));
+                    }
+                }
                 floats.clear().limit(n);
                 sink.write(done, floats);
                 done += n;
@@ -278,13 +335,21 @@ public final class Npy {
                 }
             }
             if (!(dict.get("descr") instanceof String descr)) {
-                throw fail("dtype " + dict.get("descr") + " is not supported: only little-endian float32 ('"
-                        + FLOAT32 + "') is read, not structured dtypes");
+                throw fail("dtype " + dict.get("descr") + " is not supported: only float32 and float16 ('<f4', '>f4',"
+                        + " '<f2', '>f2') are read, not structured dtypes");
             }
-            if (!descr.equals(FLOAT32)) {
-                throw fail("dtype '" + descr + "'" + describeDtype(descr) + " is not supported: only little-endian"
-                        + " float32 ('" + FLOAT32 + "') is read");
+            Matcher m = NUMERIC_DTYPE.matcher(descr);
+            type = !m.matches() ? null : switch (m.group(2) + m.group(3)) {
+                case "f4" -> FloatType.FLOAT32;
+                case "f2" -> FloatType.FLOAT16;
+                default -> null;
+            };
+            if (type == null || m.group(1).equals("|")) {
+                throw fail("dtype '" + descr + "'" + describeDtype(descr) + " is not supported: only float32 and"
+                        + " float16 ('<f4', '>f4', '<f2', '>f2') are read");
             }
+            order = m.group(1).equals(">") ? ByteOrder.BIG_ENDIAN
+                    : m.group(1).equals("<") ? ByteOrder.LITTLE_ENDIAN : ByteOrder.nativeOrder();
             if (!(dict.get("fortran_order") instanceof Boolean fortran)) {
                 throw fail("'fortran_order' must be True or False, got " + dict.get("fortran_order"));
             }

@@ -31,6 +31,11 @@ final class NpyInput implements AutoCloseable {
         return reader.shape();
     }
 
+    /** The file's element type: outputs computed from it are written in the same one. */
+    Npy.FloatType type() {
+        return reader.type();
+    }
+
     /** A new buffer on {@code backend} holding the file's data; the caller closes it. */
     DeviceBuffer upload(Backend backend) {
         DeviceBuffer buffer;

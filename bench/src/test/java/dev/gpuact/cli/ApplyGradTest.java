@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.offset;
 import dev.gpuact.Activation;
 import dev.gpuact.Op;
 import dev.gpuact.Param;
+import dev.gpuact.fallback.HalfFloats;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -252,6 +253,38 @@ class ApplyGradTest {
         Cli.run("apply", "--backend", "cpu", "--op", "relu", "--in", xFile.toString(), "--out", out.toString()).succeeded();
         assertThat(Npy.readAll(out)).containsExactly(0, 0, 2);
         assertThat(Cli.files(dir)).containsExactly("x.npy", "y.npy");
+    }
+
+    @Test
+    void float16InIsComputedInFloat32AndWrittenAsFloat16RoundedOnce() throws IOException {
+        float[] x = inputs(48);
+        Path xFile = dir.resolve("x16.npy");
+        Npy.write(xFile, Shape.of(4, 12), Npy.FloatType.FLOAT16, (offset, chunk) -> chunk.put(x, (int) offset,
+                chunk.remaining()));
+        float[] xStored = Npy.readAll(xFile);
+        Path yFile = dir.resolve("y16.npy");
+        Cli.run("apply", "--backend", "cpu", "--op", "gelu", "--in", xFile.toString(), "--out", yFile.toString())
+                .succeeded();
+        Path dyFile = save("dy.npy", Shape.of(4, 12), upstream(48));
+        Path dxFile = dir.resolve("dx16.npy");
+        Cli.run("grad", "--backend", "cpu", "--op", "gelu", "--in", xFile.toString(), "--grad", dyFile.toString(),
+                "--out", dxFile.toString()).succeeded();
+        float[] dy = upstream(48);
+        for (Path out : List.of(yFile, dxFile)) {
+            try (Npy.Reader r = Npy.Reader.open(out)) {
+                assertThat(r.type()).as("%s follows --in's type", out).isEqualTo(Npy.FloatType.FLOAT16);
+                assertThat(r.shape()).isEqualTo(Shape.of(4, 12));
+                float[] got = r.readAll();
+                for (int i = 0; i < got.length; i++) {
+                    double exact = out == yFile ? Op.GELU.reference(xStored[i], 0, 0)
+                            : dy[i] * Op.GELU.referenceDerivative(xStored[i], 0, 0);
+                    float nearest = HalfFloats.float16ToFloat(HalfFloats.floatToFloat16((float) exact));
+                    double ulp = Math.ulp(HalfFloats.float16ToFloat(HalfFloats.floatToFloat16(Math.abs(got[i]))));
+                    assertThat((double) got[i]).as("%s[%d] at x = %s", out.getFileName(), i, xStored[i])
+                            .isCloseTo(nearest, offset(Math.max(ulp * 0x1p13, 0x1p-24)));
+                }
+            }
+        }
     }
 
     record Result(Shape shape, float[] data) {

@@ -3,6 +3,7 @@ package dev.gpuact.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.gpuact.fallback.HalfFloats;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URISyntaxException;
@@ -52,6 +53,58 @@ class NpyTest {
         assertRead("f4_v3_4x6.npy", Shape.of(4, 6), grid(24));
         assertRead("f4_scalar.npy", Shape.of(), new float[] {3.5f});
         assertRead("f4_empty_0x3.npy", Shape.of(0, 3), new float[0]);
+    }
+
+    @Test
+    void readsBigEndianFloat32() throws IOException {
+        assertRead("f4_big_endian.npy", Shape.of(24), grid(24));
+    }
+
+    @Test
+    void readsFloat16OfEitherByteOrderWidenedExactly() throws IOException {
+        assertRead("f2_2x3x4.npy", Shape.of(2, 3, 4), grid(24));
+        float[] want = {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, -0.0f, 0x1p-24f, 65504f,
+                0.333251953125f, -2.5f};
+        for (String name : new String[] {"f2_specials.npy", "f2_big_endian.npy"}) {
+            try (Npy.Reader r = Npy.Reader.open(fixture(name))) {
+                assertThat(r.type()).isEqualTo(Npy.FloatType.FLOAT16);
+                assertThat(bits(r.readAll())).as(name).containsExactly(bits(want));
+            }
+        }
+    }
+
+    @Test
+    void writesFloat16AsNumpyDoesRoundingOnce() throws IOException {
+        Path numpyMade = fixture("f2_2x3x4.npy");
+        Path ours = dir.resolve("f2.npy");
+        Npy.write(ours, Shape.of(2, 3, 4), Npy.FloatType.FLOAT16,
+                (offset, chunk) -> chunk.put(grid(24), (int) offset, chunk.remaining()));
+        assertThat(Files.readAllBytes(ours)).isEqualTo(Files.readAllBytes(numpyMade));
+
+        // 1 + 2^-11 is the tie between 1 and 1 + 2^-10: to even, 1; just above it rounds up; 70000 overflows
+        float[] data = {1 + 0x1p-11f, Math.nextUp(1 + 0x1p-11f), 70000f, -1e-9f, Float.NaN};
+        Npy.write(ours, Shape.of(data.length), Npy.FloatType.FLOAT16,
+                (offset, chunk) -> chunk.put(data, (int) offset, chunk.remaining()));
+        assertThat(Files.size(ours)).isEqualTo(128 + 2L * data.length);
+        float[] back = Npy.readAll(ours);
+        assertThat(bits(back)).containsExactly(bits(new float[] {1f, 1 + 0x1p-10f, Float.POSITIVE_INFINITY, -0.0f,
+                Float.NaN}));
+    }
+
+    @Test
+    void streamsFloat16LargerThanOneChunk() throws IOException {
+        float[] data = new float[3 * 262_144 + 12_345];
+        Random random = new Random(7);
+        for (int i = 0; i < data.length; i++) {
+            data[i] = (float) random.nextGaussian() * 100;
+        }
+        Path file = dir.resolve("big16.npy");
+        Npy.write(file, Shape.of(data.length), Npy.FloatType.FLOAT16,
+                (offset, chunk) -> chunk.put(data, (int) offset, chunk.remaining()));
+        float[] back = Npy.readAll(file);
+        for (int i = 0; i < data.length; i++) {
+            assertThat(back[i]).isEqualTo(HalfFloats.float16ToFloat(HalfFloats.floatToFloat16(data[i])));
+        }
     }
 
     @Test
@@ -110,7 +163,6 @@ class NpyTest {
 
     @ParameterizedTest
     @CsvSource(delimiter = '|', quoteCharacter = '"', value = {
-        "f4_big_endian.npy  | dtype '>f4' (big-endian float32) is not supported",
         "f8.npy             | dtype '<f8' (float64) is not supported",
         "i4.npy             | dtype '<i4' (int32) is not supported",
         "structured.npy     | not structured dtypes",
