@@ -13,8 +13,9 @@ import java.util.concurrent.Executors;
  *
  * <p>Providers come from {@link ServiceLoader}; each is probed once per JVM, on first need and under a lock, and
  * the answer is kept: opening a backend by name probes that one alone, so {@code Backends.get("cpu")} loads no
- * native code. A provider that fails to load or to probe is listed as unusable with the reason. {@link #best()} honours {@code -Dgpuact.backend=NAME} and then {@code GPUACT_BACKEND=NAME};
- * a named backend that cannot run is an error that says why, never a silent fallback.
+ * native code. A provider that fails to load or to probe is listed as unusable with the reason. {@link #best()}
+ * honours {@code -Dgpuact.backend=NAME} and then {@code GPUACT_BACKEND=NAME}; a named backend that cannot run is an
+ * error that says why, never a silent fallback.
  */
 public final class Backends {
     /** System property naming the backend to use instead of the best one. */
@@ -104,7 +105,6 @@ public final class Backends {
         }
         return entry.open();
     }
-
 
     /**
      * The backend the measured cost model predicts fastest for {@code elements} of {@code activation} on data that
