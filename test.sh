@@ -61,14 +61,21 @@ fi
 # install: the example project below builds on the installed artifacts, as a user's project would.
 mvn -B -ntp install -Dgpuact.requireBackends="$required" "$@"
 
-# Every jar names its module (Automatic-Module-Name) rather than leaving the JVM to derive one from its file name.
+# Every jar names its module (Automatic-Module-Name) rather than leaving the JVM to derive one from its file name,
+# the core and each backend artifact among them.
+modules=""
 for jar in $(sed -n 's|^ *<module>\(.*\)</module>$|\1/target/gpuact*.jar|p' pom.xml); do
-    case "$jar" in *-sources.jar|*-javadoc.jar) continue ;; esac
-    jar --describe-module --file "$jar" | grep -E '^dev\.gpuact\.[a-z.]+(@[^ ]+)? automatic$' >/dev/null \
-        || { echo "test.sh: $jar has no Automatic-Module-Name of dev.gpuact" >&2; exit 1; }
+    case "$jar" in *-sources.jar|*-javadoc.jar|*-tests.jar) continue ;; esac
+    module=$(jar --describe-module --file "$jar" | sed -nE 's/^(dev\.gpuact\.[a-z.]+)(@[^ ]+)? automatic$/\1/p')
+    [ -n "$module" ] || { echo "test.sh: $jar has no Automatic-Module-Name of dev.gpuact" >&2; exit 1; }
+    modules="$modules $module"
+done
+for module in dev.gpuact.core dev.gpuact.opencl dev.gpuact.cuda; do
+    [[ " $modules " == *" $module "* ]] || { echo "test.sh: no jar has the module name $module (found:$modules)" >&2; exit 1; }
 done
 
-# The README's library example, compiled and run on the Java backend, and on OpenCL where OpenCL is required.
+# The README's library example, compiled and run on the Java backend with the core artifact alone (a class path under
+# 1 MiB, no native library loaded), and with the OpenCL artifact added on OpenCL where OpenCL is required.
 if [[ "$required" == *opencl* ]]; then
     examples/run.sh cpu opencl
 else
@@ -76,8 +83,8 @@ else
 fi
 
 if [[ "$required" == *cuda-emu* ]]; then
-    kernels-cuda/emulator/sanitize.sh java/target/surefire-reports
-    kernels-cuda/emulator/summary.sh java/target/surefire-reports
+    kernels-cuda/emulator/sanitize.sh java/cuda/target/surefire-reports
+    kernels-cuda/emulator/summary.sh java/cuda/target/surefire-reports
 fi
 
 # A one-minute soak of the Java backend, and of OpenCL where it is required: random checked calls from several

@@ -12,10 +12,12 @@ repo=${MAVEN_REPO:-$HOME/.m2/repository}
 limit=$((64 << 20))
 
 bench/make-bundle.sh
-mvn -B -ntp -q -o test-compile dependency:build-classpath -pl java -am \
+# The tests of core and of both backend modules, each module's test class path beside them.
+test_modules=(java java/opencl java/cuda)
+mvn -B -ntp -q -o test-compile dependency:build-classpath -pl "$(IFS=,; echo "${test_modules[*]}")" -am \
     -Dmdep.includeScope=test -Dmdep.outputFile=target/test-classpath.txt
 version=$(unzip -p bench/target/gpuact.jar META-INF/MANIFEST.MF | sed -n 's/^Implementation-Version: *//p' | tr -d '\r')
-classpath=$(tr ':' '\n' < java/target/test-classpath.txt)
+classpath=$(for m in "${test_modules[@]}"; do tr ':' '\n' < "$m/target/test-classpath.txt"; echo; done | sort -u)
 platform=$(sed -n 's#.*/junit-platform-engine-\([0-9.]*\)\.jar$#\1#p' <<<"$classpath")
 console=$repo/org/junit/platform/junit-platform-console-standalone/$platform/junit-platform-console-standalone-$platform.jar
 if [[ ! -f "$console" ]]; then
@@ -27,7 +29,8 @@ fi
 rm -rf "$kit"
 mkdir -p "$kit/lib"
 cp "dist/gpuact-$version-linux-x64.tar.gz" "$kit/"
-cp -r java/target/test-classes "$kit/test-classes"
+mkdir -p "$kit/test-classes"
+for m in "${test_modules[@]}"; do cp -r "$m/target/test-classes/." "$kit/test-classes/"; done
 cp "$console" "$kit/junit-platform-console-standalone.jar"
 # Test-only jars. Left out: module folders, JOCL and JCuda (all inside the bundle's shaded jar, which is what the
 # tests then run against) and JUnit itself (inside the console launcher).

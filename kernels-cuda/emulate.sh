@@ -13,8 +13,8 @@ root="$here/.."
 "$here/emulator/build.sh" release >/dev/null
 tests="ConformanceTest,CudaEmulatorTest,CudaEmulatorCoverageTest,CudaHostFaultsTest,EmulatorMutationsTest"
 status=0
-(cd "$root" && mvn -B -ntp -pl java -am verify -Dtest="$tests" -Dsurefire.failIfNoSpecifiedTests=false \
+(cd "$root" && mvn -B -ntp -pl java/cuda -am verify -Dtest="$tests" -Dsurefire.failIfNoSpecifiedTests=false \
     -Dgpuact.requireBackends=cpu,cuda-emu "$@") || status=$?
-"$here/emulator/sanitize.sh" "$root/java/target/surefire-reports" || status=1
-"$here/emulator/summary.sh" "$root/java/target/surefire-reports"
+"$here/emulator/sanitize.sh" "$root/java/cuda/target/surefire-reports" || status=1
+"$here/emulator/summary.sh" "$root/java/cuda/target/surefire-reports"
 exit "$status"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs EmulatedKernelsProbe (every kind of kernel against the cpu backend) over the emulator built with
 # AddressSanitizer and UndefinedBehaviorSanitizer; fails on any report. Needs the test class path of a finished
-# Surefire run, read from its report in $1 (java/target/surefire-reports).
+# Surefire run, read from its report in $1 (java/cuda/target/surefire-reports).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 report="$(ls "$1"/TEST-dev.gpuact.cuda.*.xml 2>/dev/null | head -1)"

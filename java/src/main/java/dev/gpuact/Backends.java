@@ -1,7 +1,5 @@
 package dev.gpuact;
 
-import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
@@ -13,9 +11,11 @@ import java.util.concurrent.Executors;
 /**
  * Finds the backends on this machine and picks one.
  *
- * <p>Providers come from {@link ServiceLoader}; each is probed once per JVM, lazily and under a lock, and the
- * answer is kept. {@link #best()} honours {@code -Dgpuact.backend=NAME} and then {@code GPUACT_BACKEND=NAME};
- * a named backend that cannot run is an error that says why, never a silent fallback.
+ * <p>Providers come from {@link ServiceLoader}; each is probed once per JVM, on first need and under a lock, and
+ * the answer is kept: opening a backend by name probes that one alone, so {@code Backends.get("cpu")} loads no
+ * native code. A provider that fails to load or to probe is listed as unusable with the reason. {@link #best()}
+ * honours {@code -Dgpuact.backend=NAME} and then {@code GPUACT_BACKEND=NAME}; a named backend that cannot run is an
+ * error that says why, never a silent fallback.
  */
 public final class Backends {
     /** System property naming the backend to use instead of the best one. */
@@ -30,11 +30,8 @@ public final class Backends {
         }
     }
 
-    private static List<Entry> entries;
+    private static Providers providers;
     private static WorkChooser chooser;
-
-    record Entry(BackendProvider provider, Probe probe) {
-    }
 
     private static final System.Logger LOG = System.getLogger("dev.gpuact");
     /** Calibrates for {@link #forWorkAsync}: one daemon thread, so a program may exit while it measures. */
@@ -47,40 +44,31 @@ public final class Backends {
     private Backends() {
     }
 
-    private static synchronized List<Entry> entries() {
-        if (entries == null) {
-            List<Entry> found = new ArrayList<>();
-            for (BackendProvider p : ServiceLoader.load(BackendProvider.class, Backends.class.getClassLoader())) {
-                found.add(new Entry(p, safeProbe(p)));
-            }
-            found.sort(Comparator.comparingInt((Entry e) -> e.probe.rank()).thenComparing(e -> e.provider.name()));
-            entries = List.copyOf(found);
+    private static synchronized Providers providers() {
+        if (providers == null) {
+            providers = Providers.load(Backends.class.getClassLoader());
         }
-        return entries;
+        return providers;
     }
 
-    private static Probe safeProbe(BackendProvider p) {
-        try {
-            return p.probe();
-        } catch (RuntimeException | LinkageError e) {
-            return Probe.unusable("probe failed: " + e, List.of());
-        }
-    }
-
-    /** Every backend found, usable ones first in order of preference, each with why it is or is not usable. */
+    /**
+     * Every backend found, usable ones first in order of preference, each with why it is or is not usable (probing
+     * every one); a provider that failed to load is listed as {@value Providers#UNLOADABLE} with the error.
+     */
     public static List<Status> statuses() {
-        return entries().stream().map(e -> new Status(e.provider.name(), e.probe)).toList();
+        return providers().probed().stream().map(e -> new Status(e.name(), e.probe())).toList();
     }
 
     /** The names of the usable backends, best first. */
     public static List<String> usableNames() {
-        return entries().stream().filter(e -> e.probe.usable()).map(e -> e.provider.name()).toList();
+        return providers().probed().stream().filter(e -> e.probe().usable()).map(Providers.Entry::name).toList();
     }
 
     /** The usable backends automatic selection and {@link #forWork} consider: those not opened by name only. */
     public static List<String> selectableNames() {
-        return entries().stream().filter(e -> e.probe.usable() && e.probe.rank() < Probe.RANK_BY_NAME_ONLY)
-                .map(e -> e.provider.name()).toList();
+        return providers().probed().stream()
+                .filter(e -> e.probe().usable() && e.probe().rank() < Probe.RANK_BY_NAME_ONLY)
+                .map(Providers.Entry::name).toList();
     }
 
     /** The backend named by the property or environment variable, else the best usable one. */
@@ -106,18 +94,16 @@ public final class Backends {
             wanted = "cpu";
         }
         if (wanted.equals("auto")) {
-            return openBest(entries());
+            return openBest(providers().probed());
         }
-        for (Entry e : entries()) {
-            if (e.provider.name().equals(wanted)) {
-                if (!e.probe.usable()) {
-                    throw new BackendUnavailableException("backend '" + wanted + "' is not usable: " + e.probe.reason());
-                }
-                return e.provider.open();
-            }
+        Providers.Entry entry = providers().named(wanted).orElseThrow(() -> new IllegalArgumentException(
+                "unknown backend '" + name + "'; known: auto, " + String.join(", ", providers().names())
+                        + providers().loadErrors().stream().map(error -> "; " + Providers.UNLOADABLE + ": " + error)
+                                .reduce("", String::concat)));
+        if (!entry.probe().usable()) {
+            throw new BackendUnavailableException("backend '" + wanted + "' is not usable: " + entry.probe().reason());
         }
-        throw new IllegalArgumentException("unknown backend '" + name + "'; known: auto, "
-                + String.join(", ", entries().stream().map(e -> e.provider.name()).toList()));
+        return entry.open();
     }
 
     /**
@@ -165,23 +151,24 @@ public final class Backends {
      * The first usable backend that opens: one that probes usable but fails to open (a driver that lists a device
      * and then cannot create a context on it) is logged and passed over for the next.
      */
-    static Backend openBest(List<Entry> candidates) {
+    static Backend openBest(List<Providers.Entry> candidates) {
         StringBuilder why = new StringBuilder();
-        for (Entry e : candidates) {
-            if (e.probe.rank() >= Probe.RANK_BY_NAME_ONLY && e.probe.usable()) {
-                why.append(e.provider.name()).append(": opened by name only; ");
+        for (Providers.Entry e : candidates) {
+            Probe probe = e.probe();
+            if (probe.rank() >= Probe.RANK_BY_NAME_ONLY && probe.usable()) {
+                why.append(e.name()).append(": opened by name only; ");
                 continue;
             }
-            if (!e.probe.usable()) {
-                why.append(e.provider.name()).append(": ").append(e.probe.reason()).append("; ");
+            if (!probe.usable()) {
+                why.append(e.name()).append(": ").append(probe.reason()).append("; ");
                 continue;
             }
             try {
-                return e.provider.open();
+                return e.open();
             } catch (RuntimeException | LinkageError failure) {
-                LOG.log(System.Logger.Level.WARNING, "gpuact: auto: backend '" + e.provider.name()
+                LOG.log(System.Logger.Level.WARNING, "gpuact: auto: backend '" + e.name()
                         + "' probed usable but failed to open (" + failure + "); trying the next");
-                why.append(e.provider.name()).append(": failed to open: ").append(failure).append("; ");
+                why.append(e.name()).append(": failed to open: ").append(failure).append("; ");
             }
         }
         throw new BackendUnavailableException("no backend is usable: " + why);

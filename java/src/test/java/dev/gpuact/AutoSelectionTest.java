@@ -32,8 +32,8 @@ class AutoSelectionTest {
         };
     }
 
-    private static Backends.Entry entry(BackendProvider p) {
-        return new Backends.Entry(p, p.probe());
+    private static Providers.Entry entry(BackendProvider p) {
+        return Providers.Entry.of(p);
     }
 
     @Test

@@ -2,6 +2,7 @@ package dev.gpuact;
 
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import com.tngtech.archunit.core.domain.JavaClass;
 import com.tngtech.archunit.core.domain.JavaClasses;
@@ -15,7 +16,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Dependencies between the packages of gpuact-core's main code point one way: no package is part of a cycle, and
- * the API uses none of the packages that implement it, so a backend is written against the API and spi alone.
+ * the API uses none of the packages that implement it, so a backend is written against the API and spi alone. Core
+ * uses no native binding and no device backend: those are artifacts of their own (gpuact-opencl, gpuact-cuda).
  */
 class PackageCyclesTest {
     /** Every package its own slice, the root package dev.gpuact included. */
@@ -49,6 +51,14 @@ class PackageCyclesTest {
         noClasses().that().resideInAPackage("dev.gpuact").should().dependOnClassesThat()
                 .resideInAnyPackage("dev.gpuact.spi..", "dev.gpuact.cpu..", "dev.gpuact.opencl..",
                         "dev.gpuact.cuda..", "dev.gpuact.measure..", "dev.gpuact.conformance..")
+                .check(main);
+    }
+
+    @Test
+    void coreUsesNoNativeBindingAndNoDeviceBackend() {
+        assertThat(main.containPackage("dev.gpuact.cpu")).as("core's classes imported").isTrue();
+        noClasses().should().dependOnClassesThat()
+                .resideInAnyPackage("org.jocl..", "jcuda..", "dev.gpuact.opencl..", "dev.gpuact.cuda..")
                 .check(main);
     }
 }

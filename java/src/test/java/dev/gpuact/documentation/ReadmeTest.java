@@ -77,12 +77,13 @@ class ReadmeTest {
         List<String> maven = new ArrayList<>();
         Matcher xml = Pattern.compile("```xml\n(.*?)```", Pattern.DOTALL).matcher(readme);
         while (xml.find()) {
-            Element dependency = parse(xml.group(1));
-            if (!dependency.getTagName().equals("dependency")) {
-                continue;
+            Element block = parse(xml.group(1));
+            List<Element> dependencies = block.getTagName().equals("dependencies") ? children(block, "dependency")
+                    : block.getTagName().equals("dependency") ? List.of(block) : List.of();
+            for (Element dependency : dependencies) {
+                maven.add(child(dependency, "groupId") + ":" + child(dependency, "artifactId") + ":"
+                        + child(dependency, "version"));
             }
-            maven.add(child(dependency, "groupId") + ":" + child(dependency, "artifactId") + ":"
-                    + child(dependency, "version"));
         }
         List<String> gradle = new ArrayList<>();
         Matcher implementation = GRADLE_DEPENDENCY.matcher(readme);
@@ -90,6 +91,9 @@ class ReadmeTest {
             gradle.add(implementation.group(1));
         }
         assertThat(maven).as("%s: the Maven dependency blocks", README).isNotEmpty();
+        assertThat(maven).as("%s: the Maven dependency blocks name the core and each backend", README)
+                .contains(groupId + ":gpuact-core:" + version, groupId + ":gpuact-opencl:" + version,
+                        groupId + ":gpuact-cuda:" + version);
         assertThat(coordinates).as("%s: the Maven dependency blocks name artifacts of this build", README)
                 .containsAll(maven);
         assertThat(gradle).as("%s: the Gradle dependencies, as the Maven ones", README).isEqualTo(maven);
@@ -167,6 +171,17 @@ class ReadmeTest {
         } catch (Exception e) {
             throw new AssertionError("not XML: " + xml, e);
         }
+    }
+
+    /** The element's own children named {@code name}. */
+    private static List<Element> children(Element element, String name) {
+        List<Element> found = new ArrayList<>();
+        for (Node node = element.getFirstChild(); node != null; node = node.getNextSibling()) {
+            if (node instanceof Element e && e.getTagName().equals(name)) {
+                found.add(e);
+            }
+        }
+        return found;
     }
 
     /** The text of the element's own child {@code name} (not a descendant's: a pom's parent has a version too). */

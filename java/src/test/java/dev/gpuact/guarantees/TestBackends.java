@@ -13,9 +13,9 @@ final class TestBackends {
     private TestBackends() {
     }
 
-    /** Names of every backend found, usable or not (a @MethodSource). */
+    /** Names of every backend found that this module tests, usable or not (a @MethodSource). */
     static Stream<String> names() {
-        return Backends.statuses().stream().map(Backends.Status::name);
+        return Backends.statuses().stream().map(Backends.Status::name).filter(RequiredBackends::tested);
     }
 
     /**
