@@ -74,7 +74,7 @@ public final class OpInfo {
     /**
      * Which kernels of this op a CPU OpenCL device runs faster with a strip of consecutive elements per work-item
      * than with one element per work-item: measured, not guessed (see bench/RESULTS.md and
-     * dev.gpuact.opencl.ElementwiseShape). Formulas without branches vectorise in strips (with the device math's
+     * gpuact-opencl's ElementwiseShape). Formulas without branches vectorise in strips (with the device math's
      * own exp, mish and ricker forward too); branchy ones (gelu, gelu_tanh, mish and ricker backward, tanhshrink
      * forward) run 2x to 30x slower there, and so do gelu and softplus forward since they carry their roundings
      * as hi + lo (3x slower in strips, PoCL 3.1, 16M floats).

@@ -44,7 +44,8 @@ final class Providers {
         /** A provider that failed to load, unusable for {@code error}. */
         static Entry unloadable(Throwable error) {
             return new Entry(UNLOADABLE, null, Probe.unusable("the provider failed to load: " + describe(error),
-                    List.of("a gpuact backend artifact without its dependencies (JOCL, JCuda) on the class path?")));
+                    List.of("a backend artifact needs its binding on the class path: JOCL for gpuact-opencl, JCuda for "
+                            + "gpuact-cuda")));
         }
 
         String name() {
