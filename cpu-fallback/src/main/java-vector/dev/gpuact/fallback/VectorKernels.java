@@ -504,7 +504,7 @@ final class VectorKernels implements VectorLoops {
     }
 
     static FloatVector elu(FloatVector x, float alpha) {
-        return expm1(x).mul(alpha).blend(x, x.compare(VectorOperators.GT, 0f));
+        return expm1OfNonPositive(x).mul(alpha).blend(x, x.compare(VectorOperators.GT, 0f));
     }
 
     static FloatVector eluDerivative(FloatVector x, float alpha) {

@@ -5,7 +5,7 @@ import static dev.gpuact.fallback.FloatMath.SCALE_DOWN;
 import static dev.gpuact.fallback.FloatMath.atLeast;
 import static dev.gpuact.fallback.FloatMath.atMost;
 import static dev.gpuact.fallback.FloatMath.exp;
-import static dev.gpuact.fallback.FloatMath.expm1;
+import static dev.gpuact.fallback.FloatMath.expm1OfNonPositive;
 import static dev.gpuact.fallback.FloatMath.log1p;
 import static dev.gpuact.fallback.FloatMath.select;
 
@@ -86,7 +86,7 @@ final class FloatFunctions {
     }
 
     static float elu(float x, float alpha) {
-        float negative = alpha * expm1(x);
+        float negative = alpha * expm1OfNonPositive(x);
         return select(x > 0, x, negative);
     }
 

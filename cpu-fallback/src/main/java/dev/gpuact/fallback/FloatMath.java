@@ -25,8 +25,6 @@ final class FloatMath {
     static final float EXP_NORMAL_MAX = 88f;
     /** Below this, e^x - 1 rounds to -1. */
     static final float EXPM1_MIN = -30f;
-    /** Above this many powers of two, e^x - 1 is e^x and is scaled in two steps to overflow correctly. */
-    static final int EXPM1_LARGE_EXPONENT = 100;
     static final int SCALE_BITS = 64;
     static final float SCALE_DOWN = 0x1p-64f;
     /** expm1(r) = r + r^2 (1/2! + r/3! + ... + r^6/8!): Taylor's coefficients; |r| <= ln2/2 gives 2e-9 relative. */
@@ -115,16 +113,17 @@ final class FloatMath {
         return exp(x, 0, 0);
     }
 
-    /** e^x - 1 = 2^q expm1(r) + (2^q - 1), one fused rounding; for large q, e^x scaled in two steps. */
-    static float expm1(float x) {
-        float xc = atLeast(atMost(x, EXP_MAX), EXPM1_MIN);
+    /**
+     * e^x - 1 for x <= 0 (and NaN), the only arguments elu and tanh need: 2^q expm1(r) + (2^q - 1), one fused
+     * rounding, with q in [-44, 0] so 2^q is one normal factor. Positive x give an unspecified value (elu discards it).
+     */
+    static float expm1OfNonPositive(float x) {
+        float xc = atLeast(x, EXPM1_MIN);
         float shifted = Math.fma(xc, LOG2E, ROUNDING_SHIFT);
         float q = shifted - ROUNDING_SHIFT;
         float r = Math.fma(q, -LN2_LO, Math.fma(q, -LN2_HI, xc));
-        float m = expm1Reduced(r);
-        int n = Float.floatToRawIntBits(shifted) - ROUNDING_SHIFT_BITS;
-        float s = pow2(Math.min(n, 127));
-        return select(n > EXPM1_LARGE_EXPONENT, scale(1 + m, n), Math.fma(s, m, s - 1));
+        float s = pow2(Float.floatToRawIntBits(shifted) - ROUNDING_SHIFT_BITS);
+        return Math.fma(s, expm1Reduced(r), s - 1);
     }
 
     /**
@@ -146,7 +145,7 @@ final class FloatMath {
 
     /** tanh x = -m / (2 + m), m = expm1(-2|x|), with the sign of x: no cancellation anywhere. */
     static float tanh(float x) {
-        float m = expm1(-2 * Math.abs(x));
+        float m = expm1OfNonPositive(-2 * Math.abs(x));
         float t = -m / (2 + m);
         return select(x < 0, -t, t);
     }
