@@ -3,7 +3,6 @@ package dev.gpuact.fallback;
 
 import static dev.gpuact.fallback.FloatFunctions.CLAMP;
 import static dev.gpuact.fallback.FloatFunctions.MISH_SATURATION;
-import static dev.gpuact.fallback.FloatMath.SCALE_BITS;
 import static dev.gpuact.fallback.FloatMath.SCALE_DOWN;
 import static dev.gpuact.fallback.VectorMath.*;
 import static jdk.incubator.vector.VectorOperators.FMA;
@@ -432,7 +431,7 @@ final class VectorKernels implements VectorLoops {
     private static FloatVector term(FloatVector v, FloatVector m, FloatVector t) {
         FloatVector hi = v.sub(m);
         FloatVector zhi = hi.div(t);
-        return exp(zhi, quotientLow(v, m, hi, zhi, t), FloatVector.zero(F));
+        return expScaledUp(zhi, quotientLow(v, m, hi, zhi, t)).mul(SCALE_DOWN);
     }
 
     /** {@link Rowwise#quotientLow} lane by lane. */
@@ -465,16 +464,17 @@ final class VectorKernels implements VectorLoops {
     static FloatVector silu(FloatVector x) {
         FloatVector xc = atLeast(atMost(x, CLAMP), -CLAMP);
         VectorMask<Float> negative = x.compare(VectorOperators.LT, 0f);
-        FloatVector big = exp(xc.abs().neg(), FloatVector.zero(F), FloatVector.broadcast(F, 0f).blend(FloatVector.broadcast(F, SCALE_BITS), negative));
-        FloatVector e = big.blend(big.mul(SCALE_DOWN), negative);
+        FloatVector big = expScaledUp(xc.abs().neg(), FloatVector.zero(F));
+        FloatVector e = big.mul(SCALE_DOWN);
         return x.blend(xc.mul(big), negative).div(e.add(1f)).mul(FloatVector.broadcast(F, 1f).blend(FloatVector.broadcast(F, SCALE_DOWN), negative));
     }
 
     static FloatVector mish(FloatVector x) {
         FloatVector xc = atLeast(x, -CLAMP);
         VectorMask<Float> negative = x.compare(VectorOperators.LT, 0f);
-        FloatVector big = exp(atMost(xc, MISH_SATURATION), FloatVector.zero(F), FloatVector.broadcast(F, 0f).blend(FloatVector.broadcast(F, SCALE_BITS), negative));
-        FloatVector e = big.blend(big.mul(SCALE_DOWN), negative);
+        FloatVector scaled = expScaledUp(atMost(xc, MISH_SATURATION), FloatVector.zero(F));
+        FloatVector e = scaled.mul(SCALE_DOWN);
+        FloatVector big = e.blend(scaled, negative);
         FloatVector t = e.add(2f);
         FloatVector tb = t.sub(e);
         FloatVector tlo = e.sub(t.sub(tb)).add(FloatVector.broadcast(F, 2f).sub(tb));

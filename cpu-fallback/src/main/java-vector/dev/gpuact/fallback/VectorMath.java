@@ -42,27 +42,20 @@ final class VectorMath {
     // as its fmas): C2 (JDK 17) stops inlining our own methods once a compilation holds 18000 nodes, and a kernel's
     // last call of ours has to come before that (see VectorKernels), which a chain of small helpers made too late.
 
-    /**
-     * {@link FloatMath#exp(float, float, int)}, k per lane as a float (0 or 64): it is added to the shifted float,
-     * whose low bits hold q, so no int vector has to be made (C2 in JDK 17 does not always make them in registers).
-     * The result 2^n e^r is scaled as 2^half 2^(n - half), rounded once.
-     */
-    static FloatVector exp(FloatVector hi, FloatVector lo, FloatVector k) {
-        FloatVector x = hi.blend(FloatVector.broadcast(F, EXP_MAX), hi.compare(VectorOperators.GT, EXP_MAX));
-        x = x.blend(FloatVector.broadcast(F, EXP_MIN), x.compare(VectorOperators.LT, EXP_MIN));
+    /** {@link FloatMath#expScaledUp}: one factor 2^(q + 64), spelled out as the bits (q + 64 + 127) << 23. */
+    static FloatVector expScaledUp(FloatVector hi, FloatVector lo) {
+        FloatVector x = hi.blend(FloatVector.broadcast(F, EXP_MIN), hi.compare(VectorOperators.LT, EXP_MIN));
         FloatVector shifted = x.fma(LOG2E, ROUNDING_SHIFT);
         FloatVector q = shifted.sub(ROUNDING_SHIFT);
         FloatVector r = q.lanewise(FMA, -LN2_LO, q.lanewise(FMA, -LN2_HI, x)).add(lo);
-        IntVector n = shifted.add(k).reinterpretAsInts().sub(ROUNDING_SHIFT_BITS);
-        IntVector half = n.lanewise(VectorOperators.ASHR, 1);
-        FloatVector low = half.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-        FloatVector high = n.sub(half).add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+        FloatVector factor = shifted.reinterpretAsInts().sub(ROUNDING_SHIFT_BITS - 127 - SCALE_BITS)
+                .lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
         FloatVector p = r.fma(E8, E7).lanewise(FMA, r, E6).lanewise(FMA, r, E5).lanewise(FMA, r, E4).lanewise(FMA, r, E3).lanewise(FMA, r, E2);
-        return r.mul(r).fma(p, r).add(1f).mul(low).mul(high);
+        return r.mul(r).fma(p, r).add(1f).mul(factor);
     }
 
     static FloatVector exp(FloatVector x) {
-        return exp(x, FloatVector.zero(F), FloatVector.zero(F));
+        return expScaledUp(x, FloatVector.zero(F)).mul(SCALE_DOWN);
     }
 
     /** {@link FloatMath#expm1OfNonPositive}: 2^q expm1(r) + (2^q - 1) in one fma. */
