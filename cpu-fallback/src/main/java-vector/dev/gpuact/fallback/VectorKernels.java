@@ -462,7 +462,7 @@ final class VectorKernels implements VectorLoops {
     }
 
     static FloatVector silu(FloatVector x) {
-        FloatVector xc = atLeast(atMost(x, CLAMP), -CLAMP);
+        FloatVector xc = atLeast(x, -CLAMP);
         VectorMask<Float> negative = x.compare(VectorOperators.LT, 0f);
         FloatVector big = expScaledUp(xc.abs().neg(), FloatVector.zero(F));
         FloatVector e = big.mul(SCALE_DOWN);

@@ -41,7 +41,7 @@ final class FloatFunctions {
 
     /** x / (1 + e^-x) for x >= 0; x e^x / (1 + e^x) below, scaled. */
     static float silu(float x) {
-        float xc = atLeast(atMost(x, CLAMP), -CLAMP);
+        float xc = atLeast(x, -CLAMP);
         boolean negative = x < 0;
         float big = expScaledUp(-Math.abs(xc), 0);
         float e = big * SCALE_DOWN;
