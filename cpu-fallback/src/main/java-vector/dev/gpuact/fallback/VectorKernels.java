@@ -40,7 +40,7 @@ final class VectorKernels implements VectorLoops {
         SeparateCompilation.neverInline(VectorKernels.class, "*Loop");
     }
 
-    /** Floats of e^-|x| per phase call of softplus and logsigmoid: a thread's block stays in the first-level cache. */
+    /** Floats of e^-|x| per expOfMinusAbsLoop call (softplus, logsigmoid): a thread's block stays in L1. */
     private static final int EXP_BLOCK = 2048;
     private static final ThreadLocal<float[]> EXP_BLOCKS = ThreadLocal.withInitial(() -> new float[EXP_BLOCK]);
 
