@@ -15,8 +15,9 @@ rm -rf "$stage" && mkdir -p "$stage/bin" "$stage/lib"
 # java.logging: JOCL and JCuda log through it, and jdeps cannot see that through their native loaders.
 modules=$(jdeps --ignore-missing-deps --multi-release 17 --print-module-deps "$jar")
 case ",$modules," in *,java.logging,*) ;; *) modules=$modules,java.logging ;; esac
-# jdk.incubator.vector: the cpu backend's vectorised kernels, loaded by name (jdeps cannot see it either).
-modules=$modules,jdk.incubator.vector
+# jdk.incubator.vector: the cpu backend's vectorised kernels, loaded by name (jdeps cannot see it either);
+# jdk.management: the DiagnosticCommand MBean through which they keep their loops compiled on their own.
+modules=$modules,jdk.incubator.vector,jdk.management
 jlink --add-modules "$modules" --strip-debug --no-header-files --no-man-pages --compress=2 --output "$stage/runtime"
 cp "$jar" "$stage/lib/gpuact.jar"
 cp bench/signal-chaining.sh "$stage/lib/signal-chaining.sh"

@@ -3,14 +3,10 @@ package dev.gpuact.fallback;
 
 import static dev.gpuact.fallback.FloatFunctions.CLAMP;
 import static dev.gpuact.fallback.FloatFunctions.MISH_SATURATION;
-import static dev.gpuact.fallback.FloatMath.SCALE_BITS;
 import static dev.gpuact.fallback.FloatMath.SCALE_DOWN;
 import static dev.gpuact.fallback.VectorMath.*;
 import static jdk.incubator.vector.VectorOperators.FMA;
 
-import java.lang.invoke.MethodHandle;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.MethodType;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
@@ -31,84 +27,44 @@ final class VectorKernels implements VectorLoops {
         return F.vectorBitSize() + "-bit vectors, " + LANES + " float lanes";
     }
 
-    /** The loop of each op, by ordinal; null where the op has none. */
-    private static final MethodHandle[] FORWARD = new MethodHandle[ElementwiseKernel.values().length];
-    private static final MethodHandle[] BACKWARD = new MethodHandle[ElementwiseKernel.values().length];
-    private static final MethodHandle[] FROM_OUTPUT = new MethodHandle[OutputBackward.values().length];
-    /**
-     * Loops that evaluate exp for a later loop, kept out of their callers for the reason {@link #forward} gives: a
-     * caller that inlined one would be past C2's node budget before its own helpers (log1p) were reached.
+    /*
+     * Every vector loop is a method of its own whose name ends in "Loop", and the JIT is told never to inline those
+     * into a caller (SeparateCompilation): each loop is compiled as the root of its own compilation, with its own
+     * profile, node budget and inlining depth, wherever it is called from. Inlined into a caller, a loop lost the
+     * intrinsics that keep its vectors in registers now and then, and the whole call ran several times slower for
+     * the rest of the run: elu forward, inlined into the method handle form the JDK customises after 127 calls or
+     * ten levels deep into the parallel chunk lambda, boxed 7 to 80 bytes per float and took 50 ms to 3 s a call
+     * where it had taken 10 ms.
      */
-    private static final MethodHandle[] PHASES = new MethodHandle[3];
-    private static final int STORE_TERMS = 0;
-    private static final int STORE_LOG_TERMS = 1;
-    private static final int STORE_EXP_OF_MINUS_ABS = 2;
-    /** Floats of e^-|x| per phase call of softplus and logsigmoid: a thread's block stays in the first-level cache. */
+    static {
+        SeparateCompilation.neverInline(VectorKernels.class, "*Loop");
+    }
+
+    /** Floats of e^-|x| per expOfMinusAbsLoop call (softplus, logsigmoid): a thread's block stays in L1. */
     private static final int EXP_BLOCK = 2048;
     private static final ThreadLocal<float[]> EXP_BLOCKS = ThreadLocal.withInitial(() -> new float[EXP_BLOCK]);
 
-    static {
-        ElementwiseKernel[] forward = {ElementwiseKernel.SIGMOID, ElementwiseKernel.TANH, ElementwiseKernel.SILU,
-            ElementwiseKernel.MISH, ElementwiseKernel.ELU, ElementwiseKernel.LOGSIGMOID,
-            ElementwiseKernel.RELU, ElementwiseKernel.SOFTPLUS, ElementwiseKernel.GELU};
-        ElementwiseKernel[] backward = {ElementwiseKernel.SIGMOID, ElementwiseKernel.TANH, ElementwiseKernel.ELU,
-            ElementwiseKernel.LOGSIGMOID, ElementwiseKernel.RELU, ElementwiseKernel.SOFTPLUS, ElementwiseKernel.GELU,
-            ElementwiseKernel.SILU};
-        MethodHandles.Lookup lookup = MethodHandles.lookup();
-        MethodType forwardType = MethodType.methodType(void.class, float[].class, int.class, float[].class, int.class,
-                int.class, float.class, float.class);
-        MethodType backwardType = MethodType.methodType(void.class, float[].class, int.class, float[].class, int.class,
-                float[].class, int.class, int.class, float.class, float.class);
-        try {
-            for (ElementwiseKernel op : forward) {
-                FORWARD[op.ordinal()] = lookup.findStatic(VectorKernels.class, "forward" + camel(op.name()), forwardType);
-            }
-            for (ElementwiseKernel op : backward) {
-                BACKWARD[op.ordinal()] = lookup.findStatic(VectorKernels.class, "backward" + camel(op.name()), backwardType);
-            }
-            MethodType fromOutputType = MethodType.methodType(void.class, float[].class, float[].class, float[].class,
-                    int.class, int.class);
-            for (OutputBackward op : new OutputBackward[] {OutputBackward.SIGMOID, OutputBackward.TANH,
-                OutputBackward.RELU}) {
-                FROM_OUTPUT[op.ordinal()] = lookup.findStatic(VectorKernels.class, "fromOutput" + camel(op.name()),
-                        fromOutputType);
-            }
-            PHASES[STORE_EXP_OF_MINUS_ABS] = lookup.findStatic(VectorKernels.class, "expOfMinusAbsLoop",
-                    MethodType.methodType(void.class, float[].class, int.class, float[].class, int.class));
-            PHASES[STORE_TERMS] = lookup.findStatic(VectorKernels.class, "storeTerms", MethodType.methodType(
-                    void.class, float[].class, int.class, float[].class, int.class, int.class, float.class, float.class));
-            PHASES[STORE_LOG_TERMS] = lookup.findStatic(VectorKernels.class, "storeLogTerms", MethodType.methodType(
-                    void.class, float[].class, int.class, float[].class, int.class, int.class, float.class, float.class,
-                    float.class));
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
-
-    private static String camel(String constant) {
-        StringBuilder name = new StringBuilder();
-        for (String word : constant.toLowerCase(java.util.Locale.ROOT).split("_")) {
-            name.append(Character.toUpperCase(word.charAt(0))).append(word.substring(1));
-        }
-        return name.toString();
-    }
-
-    /**
-     * The loops are called through method handles read from an array, which C2 cannot inline: inlined into this
-     * dispatcher, which is hot for every op, a loop would share one compilation's node budget with the others and
-     * lose the intrinsics that keep its vectors out of the heap.
-     */
     @Override
     public int forward(ElementwiseKernel op, float[] x, int xo, float[] y, int yo, int n, float a, float b) {
-        MethodHandle loop = FORWARD[op.ordinal()];
-        if (loop == null || (op == ElementwiseKernel.SOFTPLUS && a != 1)) {
-            return 0;
-        }
         int end = F.loopBound(n);
-        try {
-            loop.invokeExact(x, xo, y, yo, end, a, b);
-        } catch (Throwable e) {
-            throw rethrow(e);
+        switch (op) {
+            case SIGMOID -> forwardSigmoidLoop(x, xo, y, yo, end, a, b);
+            case TANH -> forwardTanhLoop(x, xo, y, yo, end, a, b);
+            case SILU -> forwardSiluLoop(x, xo, y, yo, end, a, b);
+            case MISH -> forwardMishLoop(x, xo, y, yo, end, a, b);
+            case ELU -> forwardEluLoop(x, xo, y, yo, end, a, b);
+            case LOGSIGMOID -> forwardLogsigmoidLoop(x, xo, y, yo, end, a, b);
+            case RELU -> forwardReluLoop(x, xo, y, yo, end, a, b);
+            case GELU -> forwardGeluLoop(x, xo, y, yo, end, a, b);
+            case SOFTPLUS -> {
+                if (a != 1) {
+                    return 0;
+                }
+                forwardSoftplusLoop(x, xo, y, yo, end, a, b);
+            }
+            default -> {
+                return 0;
+            }
         }
         return end;
     }
@@ -116,15 +72,24 @@ final class VectorKernels implements VectorLoops {
     @Override
     public int backward(ElementwiseKernel op, float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n,
                         float a, float b) {
-        MethodHandle loop = BACKWARD[op.ordinal()];
-        if (loop == null || (op == ElementwiseKernel.SOFTPLUS && a != 1)) {
-            return 0;
-        }
         int end = F.loopBound(n);
-        try {
-            loop.invokeExact(x, xo, dy, dyo, dx, dxo, end, a, b);
-        } catch (Throwable e) {
-            throw rethrow(e);
+        switch (op) {
+            case SIGMOID -> backwardSigmoidLoop(x, xo, dy, dyo, dx, dxo, end, a, b);
+            case TANH -> backwardTanhLoop(x, xo, dy, dyo, dx, dxo, end, a, b);
+            case ELU -> backwardEluLoop(x, xo, dy, dyo, dx, dxo, end, a, b);
+            case LOGSIGMOID -> backwardLogsigmoidLoop(x, xo, dy, dyo, dx, dxo, end, a, b);
+            case RELU -> backwardReluLoop(x, xo, dy, dyo, dx, dxo, end, a, b);
+            case GELU -> backwardGeluLoop(x, xo, dy, dyo, dx, dxo, end, a, b);
+            case SILU -> backwardSiluLoop(x, xo, dy, dyo, dx, dxo, end, a, b);
+            case SOFTPLUS -> {
+                if (a != 1) {
+                    return 0;
+                }
+                backwardSoftplusLoop(x, xo, dy, dyo, dx, dxo, end, a, b);
+            }
+            default -> {
+                return 0;
+            }
         }
         return end;
     }
@@ -132,69 +97,59 @@ final class VectorKernels implements VectorLoops {
     @Override
     public int backwardFromOutput(OutputBackward op, float[] y, float[] dy, float[] dx, int from, int n, float a,
                                   float b) {
-        MethodHandle loop = FROM_OUTPUT[op.ordinal()];
-        if (loop == null) {
-            return 0;
-        }
         int end = F.loopBound(n);
-        try {
-            loop.invokeExact(y, dy, dx, from, from + end);
-        } catch (Throwable e) {
-            throw rethrow(e);
+        switch (op) {
+            case SIGMOID -> fromOutputSigmoidLoop(y, dy, dx, from, from + end);
+            case TANH -> fromOutputTanhLoop(y, dy, dx, from, from + end);
+            case RELU -> fromOutputReluLoop(y, dy, dx, from, from + end);
+            default -> {
+                return 0;
+            }
         }
         return end;
     }
 
-    private static RuntimeException rethrow(Throwable e) {
-        if (e instanceof RuntimeException r) {
-            throw r;
-        }
-        if (e instanceof Error error) {
-            throw error;
-        }
-        throw new IllegalStateException(e);
-    }
+    // One loop per op, each a method of its own that is never inlined (see the static block above): compiled with its
+    // own profile, so the math inlines into it. Loads are FloatVector.fromArray itself, never a helper of ours: C2 (JDK 17)
+    // stops inlining our own methods once a compilation holds 18000 nodes (NodeCountInliningCutoff; the Vector API's
+    // methods are inlined later instead), and a helper that takes or returns a vector and is not inlined boxes that
+    // vector on every call.
 
-    // One loop per op, each a method of its own: compiled with its own profile, so the math inlines into it.
-    // Loads are FloatVector.fromArray itself, never a helper of ours: C2 (JDK 17) stops inlining our own methods once
-    // a compilation holds 18000 nodes (NodeCountInliningCutoff; the Vector API's methods are inlined later instead),
-    // and a helper that takes or returns a vector and is not inlined boxes that vector on every call.
-
-    private static void forwardSigmoid(float[] x, int xo, float[] y, int yo, int end, float a, float b) {
+    private static void forwardSigmoidLoop(float[] x, int xo, float[] y, int yo, int end, float a, float b) {
         for (int i = 0; i < end; i += LANES) {
             sigmoid(FloatVector.fromArray(F, x, xo + i)).intoArray(y, yo + i);
         }
     }
 
-    private static void forwardTanh(float[] x, int xo, float[] y, int yo, int end, float a, float b) {
+    private static void forwardTanhLoop(float[] x, int xo, float[] y, int yo, int end, float a, float b) {
         for (int i = 0; i < end; i += LANES) {
             tanh(FloatVector.fromArray(F, x, xo + i)).intoArray(y, yo + i);
         }
     }
 
-    private static void forwardSilu(float[] x, int xo, float[] y, int yo, int end, float a, float b) {
+    private static void forwardSiluLoop(float[] x, int xo, float[] y, int yo, int end, float a, float b) {
         for (int i = 0; i < end; i += LANES) {
             silu(FloatVector.fromArray(F, x, xo + i)).intoArray(y, yo + i);
         }
     }
 
-    private static void forwardMish(float[] x, int xo, float[] y, int yo, int end, float a, float b) {
+    private static void forwardMishLoop(float[] x, int xo, float[] y, int yo, int end, float a, float b) {
         for (int i = 0; i < end; i += LANES) {
             mish(FloatVector.fromArray(F, x, xo + i)).intoArray(y, yo + i);
         }
     }
 
-    private static void forwardElu(float[] x, int xo, float[] y, int yo, int end, float a, float b) {
+    private static void forwardEluLoop(float[] x, int xo, float[] y, int yo, int end, float a, float b) {
         for (int i = 0; i < end; i += LANES) {
             elu(FloatVector.fromArray(F, x, xo + i), a).intoArray(y, yo + i);
         }
     }
 
-    private static void forwardLogsigmoid(float[] x, int xo, float[] y, int yo, int end, float a, float b) {
+    private static void forwardLogsigmoidLoop(float[] x, int xo, float[] y, int yo, int end, float a, float b) {
         float[] e = EXP_BLOCKS.get();
         for (int from = 0; from < end; from += EXP_BLOCK) {
             int n = Math.min(EXP_BLOCK, end - from);
-            storeExpOfMinusAbs(x, xo + from, e, n);
+            expOfMinusAbsLoop(x, xo + from, e, n);
             for (int i = 0; i < n; i += LANES) {
                 FloatVector v = FloatVector.fromArray(F, x, xo + from + i);
                 logsigmoid(v, FloatVector.fromArray(F, e, i)).intoArray(y, yo + from + i);
@@ -202,30 +157,21 @@ final class VectorKernels implements VectorLoops {
         }
     }
 
-    private static void forwardRelu(float[] x, int xo, float[] y, int yo, int end, float a, float b) {
+    private static void forwardReluLoop(float[] x, int xo, float[] y, int yo, int end, float a, float b) {
         for (int i = 0; i < end; i += LANES) {
             FloatVector.fromArray(F, x, xo + i).max(0f).intoArray(y, yo + i);
         }
     }
 
-    private static void forwardSoftplus(float[] x, int xo, float[] y, int yo, int end, float a, float b) {
+    private static void forwardSoftplusLoop(float[] x, int xo, float[] y, int yo, int end, float a, float b) {
         float[] e = EXP_BLOCKS.get();
         for (int from = 0; from < end; from += EXP_BLOCK) {
             int n = Math.min(EXP_BLOCK, end - from);
-            storeExpOfMinusAbs(x, xo + from, e, n);
+            expOfMinusAbsLoop(x, xo + from, e, n);
             for (int i = 0; i < n; i += LANES) {
                 FloatVector v = FloatVector.fromArray(F, x, xo + from + i);
                 softplus(v, FloatVector.fromArray(F, e, i), b).intoArray(y, yo + from + i);
             }
-        }
-    }
-
-    /** e[0, n) = e^-|x| over x[xo, xo + n), by the phase loop. */
-    private static void storeExpOfMinusAbs(float[] x, int xo, float[] e, int n) {
-        try {
-            PHASES[STORE_EXP_OF_MINUS_ABS].invokeExact(x, xo, e, n);
-        } catch (Throwable t) {
-            throw rethrow(t);
         }
     }
 
@@ -250,7 +196,7 @@ final class VectorKernels implements VectorLoops {
         return (DoubleVector) FloatVector.fromArray(F, block, i).convertShape(VectorOperators.F2D, D, 0);
     }
 
-    private static void forwardGelu(float[] x, int xo, float[] y, int yo, int end, float a, float b) {
+    private static void forwardGeluLoop(float[] x, int xo, float[] y, int yo, int end, float a, float b) {
         float[][] w = WIDE_BLOCKS.get();
         for (int from = 0; from < end; from += WIDE_BLOCK) {
             int n = Math.min(WIDE_BLOCK, end - from);
@@ -262,7 +208,8 @@ final class VectorKernels implements VectorLoops {
         }
     }
 
-    private static void backwardGelu(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int end, float a, float b) {
+    private static void backwardGeluLoop(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int end, float a,
+                                     float b) {
         float[][] w = WIDE_BLOCKS.get();
         for (int from = 0; from < end; from += WIDE_BLOCK) {
             int n = Math.min(WIDE_BLOCK, end - from);
@@ -276,7 +223,8 @@ final class VectorKernels implements VectorLoops {
         }
     }
 
-    private static void backwardSilu(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int end, float a, float b) {
+    private static void backwardSiluLoop(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int end, float a,
+                                     float b) {
         float[][] w = WIDE_BLOCKS.get();
         for (int from = 0; from < end; from += WIDE_BLOCK) {
             int n = Math.min(WIDE_BLOCK, end - from);
@@ -292,14 +240,14 @@ final class VectorKernels implements VectorLoops {
 
     // Backward from the output y: float slopes of one rounding (see OutputBackward), dx = dy * slope rounded once.
 
-    private static void fromOutputSigmoid(float[] y, float[] dy, float[] dx, int start, int end) {
+    private static void fromOutputSigmoidLoop(float[] y, float[] dy, float[] dx, int start, int end) {
         for (int i = start; i < end; i += LANES) {
             FloatVector v = FloatVector.fromArray(F, y, i);
             FloatVector.fromArray(F, dy, i).mul(v.neg().fma(v, v)).intoArray(dx, i);
         }
     }
 
-    private static void fromOutputTanh(float[] y, float[] dy, float[] dx, int start, int end) {
+    private static void fromOutputTanhLoop(float[] y, float[] dy, float[] dx, int start, int end) {
         for (int i = start; i < end; i += LANES) {
             FloatVector v = FloatVector.fromArray(F, y, i);
             FloatVector.fromArray(F, dy, i).mul(v.neg().lanewise(FMA, v, 1f)).intoArray(dx, i);
@@ -307,43 +255,49 @@ final class VectorKernels implements VectorLoops {
     }
 
     /** dy times 1 for y > 0, 0 elsewhere, NaN for NaN: exact, so float and double agree. */
-    private static void fromOutputRelu(float[] y, float[] dy, float[] dx, int start, int end) {
+    private static void fromOutputReluLoop(float[] y, float[] dy, float[] dx, int start, int end) {
         for (int i = start; i < end; i += LANES) {
             FloatVector.fromArray(F, dy, i).mul(reluDerivative(FloatVector.fromArray(F, y, i))).intoArray(dx, i);
         }
     }
 
-    private static void backwardSigmoid(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int end, float a, float b) {
+    private static void backwardSigmoidLoop(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int end,
+                                        float a, float b) {
         for (int i = 0; i < end; i += LANES) {
             FloatVector.fromArray(F, dy, dyo + i).mul(sigmoidDerivative(FloatVector.fromArray(F, x, xo + i))).intoArray(dx, dxo + i);
         }
     }
 
-    private static void backwardTanh(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int end, float a, float b) {
+    private static void backwardTanhLoop(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int end, float a,
+                                     float b) {
         for (int i = 0; i < end; i += LANES) {
             FloatVector.fromArray(F, dy, dyo + i).mul(tanhDerivative(FloatVector.fromArray(F, x, xo + i))).intoArray(dx, dxo + i);
         }
     }
 
-    private static void backwardElu(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int end, float a, float b) {
+    private static void backwardEluLoop(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int end, float a,
+                                    float b) {
         for (int i = 0; i < end; i += LANES) {
             FloatVector.fromArray(F, dy, dyo + i).mul(eluDerivative(FloatVector.fromArray(F, x, xo + i), a)).intoArray(dx, dxo + i);
         }
     }
 
-    private static void backwardLogsigmoid(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int end, float a, float b) {
+    private static void backwardLogsigmoidLoop(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int end,
+                                           float a, float b) {
         for (int i = 0; i < end; i += LANES) {
             FloatVector.fromArray(F, dy, dyo + i).mul(sigmoid(FloatVector.fromArray(F, x, xo + i).neg())).intoArray(dx, dxo + i);
         }
     }
 
-    private static void backwardRelu(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int end, float a, float b) {
+    private static void backwardReluLoop(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int end, float a,
+                                     float b) {
         for (int i = 0; i < end; i += LANES) {
             FloatVector.fromArray(F, dy, dyo + i).mul(reluDerivative(FloatVector.fromArray(F, x, xo + i))).intoArray(dx, dxo + i);
         }
     }
 
-    private static void backwardSoftplus(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int end, float a, float b) {
+    private static void backwardSoftplusLoop(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int end,
+                                         float a, float b) {
         for (int i = 0; i < end; i += LANES) {
             FloatVector.fromArray(F, dy, dyo + i).mul(softplusDerivative(FloatVector.fromArray(F, x, xo + i), b)).intoArray(dx, dxo + i);
         }
@@ -362,17 +316,21 @@ final class VectorKernels implements VectorLoops {
 
     @Override
     public float maxOfPrefix(float[] x, int from, int n) {
-        int end = F.loopBound(n);
         float[] acc = ACCUMULATORS.get();
-        FloatVector.broadcast(F, Float.NEGATIVE_INFINITY).intoArray(acc, 0);
-        for (int i = 0; i < end; i += LANES) {
-            FloatVector.fromArray(F, acc, 0).max(FloatVector.fromArray(F, x, from + i)).intoArray(acc, 0);
-        }
+        maxLoop(x, from, F.loopBound(n), acc);
         float max = Float.NEGATIVE_INFINITY;
         for (int lane = 0; lane < LANES; lane++) {
             max = Math.max(max, acc[lane]);
         }
         return max;
+    }
+
+    /** acc[0, LANES) = the lane-wise maximum of x[from, from + end) and -inf. */
+    private static void maxLoop(float[] x, int from, int end, float[] acc) {
+        FloatVector.broadcast(F, Float.NEGATIVE_INFINITY).intoArray(acc, 0);
+        for (int i = 0; i < end; i += LANES) {
+            FloatVector.fromArray(F, acc, 0).max(FloatVector.fromArray(F, x, from + i)).intoArray(acc, 0);
+        }
     }
 
     /** The terms of a log-softmax row, kept apart from x (which may be the output). */
@@ -381,18 +339,14 @@ final class VectorKernels implements VectorLoops {
     @Override
     public boolean softmaxRow(float[] x, int xb, float[] y, int yb, int cols, float m, float t) {
         int end = F.loopBound(cols);
-        try {
-            PHASES[STORE_TERMS].invokeExact(x, xb, y, yb, end, m, t);
-        } catch (Throwable e) {
-            throw rethrow(e);
-        }
-        Rowwise.CompensatedSum sum = sumTerms(y, yb, end);
+        storeTermsLoop(x, xb, y, yb, end, m, t);
+        Rowwise.CompensatedSum sum = sumTermsLoop(y, yb, end);
         for (int i = end; i < cols; i++) {
             float e = Rowwise.term(x[xb + i], m, t);
             y[yb + i] = e;
             sum.add(e);
         }
-        scaleRow(y, yb, end, 1 / sum.value());
+        scaleRowLoop(y, yb, end, 1 / sum.value());
         for (int i = end; i < cols; i++) {
             y[yb + i] *= 1 / sum.value();
         }
@@ -407,35 +361,27 @@ final class VectorKernels implements VectorLoops {
             terms = new float[end];
             TERMS.set(terms);
         }
-        try {
-            PHASES[STORE_TERMS].invokeExact(x, xb, terms, 0, end, m, t);
-        } catch (Throwable e) {
-            throw rethrow(e);
-        }
-        Rowwise.CompensatedSum sum = sumTerms(terms, 0, end);
+        storeTermsLoop(x, xb, terms, 0, end, m, t);
+        Rowwise.CompensatedSum sum = sumTermsLoop(terms, 0, end);
         for (int i = end; i < cols; i++) {
             sum.add(Rowwise.term(x[xb + i], m, t));
         }
         float logSum = Rowwise.logOfSum(sum);
-        try {
-            PHASES[STORE_LOG_TERMS].invokeExact(x, xb, y, yb, end, m, t, logSum);
-        } catch (Throwable e) {
-            throw rethrow(e);
-        }
+        storeLogTermsLoop(x, xb, y, yb, end, m, t, logSum);
         for (int i = end; i < cols; i++) {
             y[yb + i] = Rowwise.logTerm(x[xb + i], m, t, logSum);
         }
         return true;
     }
 
-    private static void storeTerms(float[] x, int xb, float[] y, int yb, int end, float m, float t) {
+    private static void storeTermsLoop(float[] x, int xb, float[] y, int yb, int end, float m, float t) {
         // broadcasts in the loop body, not before it: C2 (JDK 17) allocates vectors live across a loop's back edge
         for (int i = 0; i < end; i += LANES) {
             term(FloatVector.fromArray(F, x, xb + i), FloatVector.broadcast(F, m), FloatVector.broadcast(F, t)).intoArray(y, yb + i);
         }
     }
 
-    private static void storeLogTerms(float[] x, int xb, float[] y, int yb, int end, float m, float t, float logSum) {
+    private static void storeLogTermsLoop(float[] x, int xb, float[] y, int yb, int end, float m, float t, float logSum) {
         for (int i = 0; i < end; i += LANES) {
             FloatVector max = FloatVector.broadcast(F, m);
             FloatVector temperature = FloatVector.broadcast(F, t);
@@ -448,7 +394,7 @@ final class VectorKernels implements VectorLoops {
     }
 
     /** The compensated sum of terms in (0, 1], per lane, the 1s counted apart (see {@link Rowwise.CompensatedSum}). */
-    private static Rowwise.CompensatedSum sumTerms(float[] e, int from, int end) {
+    private static Rowwise.CompensatedSum sumTermsLoop(float[] e, int from, int end) {
         float[] acc = ACCUMULATORS.get();
         FloatVector.broadcast(F, 0f).intoArray(acc, 0);
         FloatVector.broadcast(F, 0f).intoArray(acc, LANES);
@@ -475,7 +421,7 @@ final class VectorKernels implements VectorLoops {
         return sum;
     }
 
-    private static void scaleRow(float[] y, int yb, int end, float factor) {
+    private static void scaleRowLoop(float[] y, int yb, int end, float factor) {
         for (int i = 0; i < end; i += LANES) {
             FloatVector.fromArray(F, y, yb + i).mul(FloatVector.broadcast(F, factor)).intoArray(y, yb + i);
         }
@@ -485,7 +431,7 @@ final class VectorKernels implements VectorLoops {
     private static FloatVector term(FloatVector v, FloatVector m, FloatVector t) {
         FloatVector hi = v.sub(m);
         FloatVector zhi = hi.div(t);
-        return exp(zhi, quotientLow(v, m, hi, zhi, t), FloatVector.zero(F));
+        return expScaledUp(zhi, quotientLow(v, m, hi, zhi, t)).mul(SCALE_DOWN);
     }
 
     /** {@link Rowwise#quotientLow} lane by lane. */
@@ -516,18 +462,19 @@ final class VectorKernels implements VectorLoops {
     }
 
     static FloatVector silu(FloatVector x) {
-        FloatVector xc = atLeast(atMost(x, CLAMP), -CLAMP);
+        FloatVector xc = atLeast(x, -CLAMP);
         VectorMask<Float> negative = x.compare(VectorOperators.LT, 0f);
-        FloatVector big = exp(xc.abs().neg(), FloatVector.zero(F), FloatVector.broadcast(F, 0f).blend(FloatVector.broadcast(F, SCALE_BITS), negative));
-        FloatVector e = big.blend(big.mul(SCALE_DOWN), negative);
+        FloatVector big = expScaledUp(xc.abs().neg(), FloatVector.zero(F));
+        FloatVector e = big.mul(SCALE_DOWN);
         return x.blend(xc.mul(big), negative).div(e.add(1f)).mul(FloatVector.broadcast(F, 1f).blend(FloatVector.broadcast(F, SCALE_DOWN), negative));
     }
 
     static FloatVector mish(FloatVector x) {
         FloatVector xc = atLeast(x, -CLAMP);
         VectorMask<Float> negative = x.compare(VectorOperators.LT, 0f);
-        FloatVector big = exp(atMost(xc, MISH_SATURATION), FloatVector.zero(F), FloatVector.broadcast(F, 0f).blend(FloatVector.broadcast(F, SCALE_BITS), negative));
-        FloatVector e = big.blend(big.mul(SCALE_DOWN), negative);
+        FloatVector scaled = expScaledUp(atMost(xc, MISH_SATURATION), FloatVector.zero(F));
+        FloatVector e = scaled.mul(SCALE_DOWN);
+        FloatVector big = e.blend(scaled, negative);
         FloatVector t = e.add(2f);
         FloatVector tb = t.sub(e);
         FloatVector tlo = e.sub(t.sub(tb)).add(FloatVector.broadcast(F, 2f).sub(tb));
@@ -557,7 +504,7 @@ final class VectorKernels implements VectorLoops {
     }
 
     static FloatVector elu(FloatVector x, float alpha) {
-        return expm1(x).mul(alpha).blend(x, x.compare(VectorOperators.GT, 0f));
+        return expm1OfNonPositive(x).mul(alpha).blend(x, x.compare(VectorOperators.GT, 0f));
     }
 
     static FloatVector eluDerivative(FloatVector x, float alpha) {

@@ -42,48 +42,33 @@ final class VectorMath {
     // as its fmas): C2 (JDK 17) stops inlining our own methods once a compilation holds 18000 nodes, and a kernel's
     // last call of ours has to come before that (see VectorKernels), which a chain of small helpers made too late.
 
-    /**
-     * {@link FloatMath#exp(float, float, int)}, k per lane as a float (0 or 64): it is added to the shifted float,
-     * whose low bits hold q, so no int vector has to be made (C2 in JDK 17 does not always make them in registers).
-     * The result 2^n e^r is scaled as 2^half 2^(n - half), rounded once.
-     */
-    static FloatVector exp(FloatVector hi, FloatVector lo, FloatVector k) {
-        FloatVector x = hi.blend(FloatVector.broadcast(F, EXP_MAX), hi.compare(VectorOperators.GT, EXP_MAX));
-        x = x.blend(FloatVector.broadcast(F, EXP_MIN), x.compare(VectorOperators.LT, EXP_MIN));
+    /** {@link FloatMath#expScaledUp}: one factor 2^(q + 64), spelled out as the bits (q + 64 + 127) << 23. */
+    static FloatVector expScaledUp(FloatVector hi, FloatVector lo) {
+        FloatVector x = hi.blend(FloatVector.broadcast(F, EXP_MIN), hi.compare(VectorOperators.LT, EXP_MIN));
         FloatVector shifted = x.fma(LOG2E, ROUNDING_SHIFT);
         FloatVector q = shifted.sub(ROUNDING_SHIFT);
         FloatVector r = q.lanewise(FMA, -LN2_LO, q.lanewise(FMA, -LN2_HI, x)).add(lo);
-        IntVector n = shifted.add(k).reinterpretAsInts().sub(ROUNDING_SHIFT_BITS);
-        IntVector half = n.lanewise(VectorOperators.ASHR, 1);
-        FloatVector low = half.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-        FloatVector high = n.sub(half).add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+        FloatVector factor = shifted.reinterpretAsInts().sub(ROUNDING_SHIFT_BITS - 127 - SCALE_BITS)
+                .lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
         FloatVector p = r.fma(E8, E7).lanewise(FMA, r, E6).lanewise(FMA, r, E5).lanewise(FMA, r, E4).lanewise(FMA, r, E3).lanewise(FMA, r, E2);
-        return r.mul(r).fma(p, r).add(1f).mul(low).mul(high);
+        return r.mul(r).fma(p, r).add(1f).mul(factor);
     }
 
     static FloatVector exp(FloatVector x) {
-        return exp(x, FloatVector.zero(F), FloatVector.zero(F));
+        return expScaledUp(x, FloatVector.zero(F)).mul(SCALE_DOWN);
     }
 
-    /** {@link FloatMath#expm1}: 2^q expm1(r) + (2^q - 1) in one fma, e^x scaled in two steps past the large exponent. */
-    static FloatVector expm1(FloatVector x) {
-        FloatVector xc = x.blend(FloatVector.broadcast(F, EXP_MAX), x.compare(VectorOperators.GT, EXP_MAX));
-        xc = xc.blend(FloatVector.broadcast(F, EXPM1_MIN), xc.compare(VectorOperators.LT, EXPM1_MIN));
+    /** {@link FloatMath#expm1OfNonPositive}: 2^q expm1(r) + (2^q - 1) in one fma. */
+    static FloatVector expm1OfNonPositive(FloatVector x) {
+        FloatVector xc = x.blend(FloatVector.broadcast(F, EXPM1_MIN), x.compare(VectorOperators.LT, EXPM1_MIN));
         FloatVector shifted = xc.fma(LOG2E, ROUNDING_SHIFT);
         FloatVector q = shifted.sub(ROUNDING_SHIFT);
         FloatVector r = q.lanewise(FMA, -LN2_LO, q.lanewise(FMA, -LN2_HI, xc));
         FloatVector p = r.fma(E8, E7).lanewise(FMA, r, E6).lanewise(FMA, r, E5).lanewise(FMA, r, E4).lanewise(FMA, r, E3).lanewise(FMA, r, E2);
         FloatVector m = r.mul(r).fma(p, r);
-        IntVector n = shifted.reinterpretAsInts().sub(ROUNDING_SHIFT_BITS);
-        // min(n, 127) and n > limit taken on the float shifted = 1.5 2^23 + n: mask casts between shapes allocate
-        FloatVector capped = shifted.blend(FloatVector.broadcast(F, ROUNDING_SHIFT + 127), shifted.compare(VectorOperators.GT, ROUNDING_SHIFT + 127));
-        FloatVector s = capped.reinterpretAsInts().sub(ROUNDING_SHIFT_BITS - 127).lanewise(VectorOperators.LSHL, 23)
+        FloatVector s = shifted.reinterpretAsInts().sub(ROUNDING_SHIFT_BITS - 127).lanewise(VectorOperators.LSHL, 23)
                 .reinterpretAsFloats();
-        FloatVector small = s.fma(m, s.sub(1f));
-        IntVector half = n.lanewise(VectorOperators.ASHR, 1);
-        FloatVector low = half.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-        FloatVector high = n.sub(half).add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-        return small.blend(m.add(1f).mul(low).mul(high), q.compare(VectorOperators.GT, EXPM1_LARGE_EXPONENT));
+        return s.fma(m, s.sub(1f));
     }
 
     static FloatVector log1p(FloatVector x) {
@@ -102,7 +87,7 @@ final class VectorMath {
     }
 
     static FloatVector tanh(FloatVector x) {
-        FloatVector m = expm1(x.abs().mul(-2f));
+        FloatVector m = expm1OfNonPositive(x.abs().mul(-2f));
         FloatVector t = m.neg().div(m.add(2f));
         return t.blend(t.neg(), x.compare(VectorOperators.LT, 0f));
     }

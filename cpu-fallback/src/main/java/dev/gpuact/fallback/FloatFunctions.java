@@ -1,11 +1,11 @@
 package dev.gpuact.fallback;
 
-import static dev.gpuact.fallback.FloatMath.SCALE_BITS;
 import static dev.gpuact.fallback.FloatMath.SCALE_DOWN;
 import static dev.gpuact.fallback.FloatMath.atLeast;
 import static dev.gpuact.fallback.FloatMath.atMost;
 import static dev.gpuact.fallback.FloatMath.exp;
-import static dev.gpuact.fallback.FloatMath.expm1;
+import static dev.gpuact.fallback.FloatMath.expScaledUp;
+import static dev.gpuact.fallback.FloatMath.expm1OfNonPositive;
 import static dev.gpuact.fallback.FloatMath.log1p;
 import static dev.gpuact.fallback.FloatMath.select;
 
@@ -41,10 +41,10 @@ final class FloatFunctions {
 
     /** x / (1 + e^-x) for x >= 0; x e^x / (1 + e^x) below, scaled. */
     static float silu(float x) {
-        float xc = atLeast(atMost(x, CLAMP), -CLAMP);
+        float xc = atLeast(x, -CLAMP);
         boolean negative = x < 0;
-        float big = exp(-Math.abs(xc), 0, negative ? SCALE_BITS : 0);
-        float e = select(negative, big * SCALE_DOWN, big);
+        float big = expScaledUp(-Math.abs(xc), 0);
+        float e = big * SCALE_DOWN;
         return select(negative, xc * big, x) / (1 + e) * select(negative, SCALE_DOWN, 1);
     }
 
@@ -56,8 +56,9 @@ final class FloatFunctions {
     static float mish(float x) {
         float xc = atLeast(x, -CLAMP);
         boolean negative = x < 0;
-        float big = exp(atMost(xc, MISH_SATURATION), 0, negative ? SCALE_BITS : 0);
-        float e = select(negative, big * SCALE_DOWN, big);
+        float scaled = expScaledUp(atMost(xc, MISH_SATURATION), 0);
+        float e = scaled * SCALE_DOWN;
+        float big = select(negative, scaled, e);
         float t = e + 2;
         float tb = t - e;
         float tlo = (e - (t - tb)) + (2 - tb);
@@ -86,7 +87,7 @@ final class FloatFunctions {
     }
 
     static float elu(float x, float alpha) {
-        float negative = alpha * expm1(x);
+        float negative = alpha * expm1OfNonPositive(x);
         return select(x > 0, x, negative);
     }
 

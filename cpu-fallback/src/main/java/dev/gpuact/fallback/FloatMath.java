@@ -17,16 +17,13 @@ final class FloatMath {
     /** Adding and subtracting 1.5 * 2^23 rounds a float of magnitude below 2^22 to an integer, branch-free. */
     static final float ROUNDING_SHIFT = 0x1.8p23f;
     static final int ROUNDING_SHIFT_BITS = Float.floatToRawIntBits(ROUNDING_SHIFT);
-    /** e^89 overflows float; e^-150 times the largest scale below is still below half the smallest subnormal. */
-    static final float EXP_MAX = 89f;
-    static final float EXP_MIN = -150f;
-    /** Where e^x, and e^x 2^64 for x <= 0, is a normal float: the scalar exp's fast path. */
-    static final float EXP_NORMAL_MIN = -87f;
-    static final float EXP_NORMAL_MAX = 88f;
+    /**
+     * exp's lower clamp: e^-130 (and |x| e^x there) is far below half the smallest subnormal, and e^-130 2^64 still
+     * has a normal factor 2^(q + 64).
+     */
+    static final float EXP_MIN = -130f;
     /** Below this, e^x - 1 rounds to -1. */
     static final float EXPM1_MIN = -30f;
-    /** Above this many powers of two, e^x - 1 is e^x and is scaled in two steps to overflow correctly. */
-    static final int EXPM1_LARGE_EXPONENT = 100;
     static final int SCALE_BITS = 64;
     static final float SCALE_DOWN = 0x1p-64f;
     /** expm1(r) = r + r^2 (1/2! + r/3! + ... + r^6/8!): Taylor's coefficients; |r| <= ln2/2 gives 2e-9 relative. */
@@ -74,12 +71,6 @@ final class FloatMath {
         return Float.intBitsToFloat((n + 127) << 23);
     }
 
-    /** v 2^n for n in [-252, 254], rounded once: v 2^(n/2) is exact, the second factor rounds. */
-    static float scale(float v, int n) {
-        int half = n >> 1;
-        return v * pow2(half) * pow2(n - half);
-    }
-
     /** e^r - 1 for |r| <= ln2/2. */
     static float expm1Reduced(float r) {
         float p = Math.fma(Math.fma(Math.fma(Math.fma(Math.fma(Math.fma(E8, r, E7), r, E6), r, E5), r, E4), r, E3), r, E2);
@@ -87,44 +78,39 @@ final class FloatMath {
     }
 
     /**
-     * e^(hi + lo) 2^k, for |lo| at most a few ULPs of hi and k in {0, {@value #SCALE_BITS}}: x = q ln2 + r, e^x =
-     * 2^q e^r, with lo added to the reduced argument, where it counts.
+     * e^(hi + lo) 2^{@value #SCALE_BITS}, for hi <= 43 (every caller's argument is at most 40) and |lo| at most a
+     * few ULPs of hi: x = q ln2 + r, e^x = 2^q e^r, with lo added to the reduced argument, where it counts. The
+     * factor 2^(q + 64) is a normal float from the clamp up to 43, so the product is rounded once; scaled back by
+     * {@link #SCALE_DOWN} it is e^x rounded once, subnormal or not, with no second scaling step or upper clamp.
      */
-    static float exp(float hi, float lo, int k) {
-        if (!(hi >= EXP_NORMAL_MIN && hi <= EXP_NORMAL_MAX)) {
-            return expAnywhere(hi, lo, k);
-        }
-        // Inside the normal range (and k = 64 only for hi <= 0) the result is 2^n e^r with n in [-126, 127]: one
-        // factor, no clamps; the same bits as expAnywhere, which the vector loops run for every lane.
-        float shifted = Math.fma(hi, LOG2E, ROUNDING_SHIFT);
-        float q = shifted - ROUNDING_SHIFT;
-        float r = Math.fma(q, -LN2_LO, Math.fma(q, -LN2_HI, hi)) + lo;
-        return (1 + expm1Reduced(r)) * pow2(Float.floatToRawIntBits(shifted) - ROUNDING_SHIFT_BITS + k);
-    }
-
-    /** {@link #exp(float, float, int)} for any argument: clamped, scaled in two steps for overflow and subnormals. */
-    static float expAnywhere(float hi, float lo, int k) {
-        float x = atLeast(atMost(hi, EXP_MAX), EXP_MIN);
+    static float expScaledUp(float hi, float lo) {
+        float x = atLeast(hi, EXP_MIN);
         float shifted = Math.fma(x, LOG2E, ROUNDING_SHIFT);
         float q = shifted - ROUNDING_SHIFT;
         float r = Math.fma(q, -LN2_LO, Math.fma(q, -LN2_HI, x)) + lo;
-        return scale(1 + expm1Reduced(r), Float.floatToRawIntBits(shifted) - ROUNDING_SHIFT_BITS + k);
+        return (1 + expm1Reduced(r)) * pow2(Float.floatToRawIntBits(shifted) - ROUNDING_SHIFT_BITS + SCALE_BITS);
+    }
+
+    /** e^(hi + lo) for hi <= 43, rounded once. */
+    static float exp(float hi, float lo) {
+        return expScaledUp(hi, lo) * SCALE_DOWN;
     }
 
     static float exp(float x) {
-        return exp(x, 0, 0);
+        return exp(x, 0);
     }
 
-    /** e^x - 1 = 2^q expm1(r) + (2^q - 1), one fused rounding; for large q, e^x scaled in two steps. */
-    static float expm1(float x) {
-        float xc = atLeast(atMost(x, EXP_MAX), EXPM1_MIN);
+    /**
+     * e^x - 1 for x <= 0 (and NaN), the only arguments elu and tanh need: 2^q expm1(r) + (2^q - 1), one fused
+     * rounding, with q in [-44, 0] so 2^q is one normal factor. Positive x give an unspecified value (elu discards it).
+     */
+    static float expm1OfNonPositive(float x) {
+        float xc = atLeast(x, EXPM1_MIN);
         float shifted = Math.fma(xc, LOG2E, ROUNDING_SHIFT);
         float q = shifted - ROUNDING_SHIFT;
         float r = Math.fma(q, -LN2_LO, Math.fma(q, -LN2_HI, xc));
-        float m = expm1Reduced(r);
-        int n = Float.floatToRawIntBits(shifted) - ROUNDING_SHIFT_BITS;
-        float s = pow2(Math.min(n, 127));
-        return select(n > EXPM1_LARGE_EXPONENT, scale(1 + m, n), Math.fma(s, m, s - 1));
+        float s = pow2(Float.floatToRawIntBits(shifted) - ROUNDING_SHIFT_BITS);
+        return Math.fma(s, expm1Reduced(r), s - 1);
     }
 
     /**
@@ -146,7 +132,7 @@ final class FloatMath {
 
     /** tanh x = -m / (2 + m), m = expm1(-2|x|), with the sign of x: no cancellation anywhere. */
     static float tanh(float x) {
-        float m = expm1(-2 * Math.abs(x));
+        float m = expm1OfNonPositive(-2 * Math.abs(x));
         float t = -m / (2 + m);
         return select(x < 0, -t, t);
     }

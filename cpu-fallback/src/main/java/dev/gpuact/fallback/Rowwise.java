@@ -229,7 +229,7 @@ public final class Rowwise {
     static float term(float v, float m, float t) {
         float hi = v - m;
         float zhi = hi / t;
-        return FloatMath.exp(zhi, quotientLow(v, m, hi, zhi, t), 0);
+        return FloatMath.exp(zhi, quotientLow(v, m, hi, zhi, t));
     }
 
     /** (v - m) / T - logSum, from the same exact pieces as {@link #term}. */
