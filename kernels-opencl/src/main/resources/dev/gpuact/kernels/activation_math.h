@@ -36,7 +36,7 @@
  * 475 against a threshold of 225) wherever a kernel has two call sites, as a strip kernel has, and its strip loop
  * then ran scalar, 10x slower than items. */
 #define GPUACT_FN static inline __attribute__((always_inline))
-#define gpuact_expf(v) gpuact_ocl_exp_biased(v, 0.0f, 0)
+#define gpuact_expf(v) gpuact_ocl_exp_biased(v, -0.0f, 0)
 /* expm1 and log1p are our own (gpuact_ocl_*, below): PoCL's are 6x (expm1) and 20x (log1p) slower than its exp
  * on a CPU device, because they are not vectorised; ours are straight-line code from exp-free polynomials. */
 #define gpuact_expm1f(v) gpuact_ocl_expm1(v)
@@ -131,7 +131,8 @@ GPUACT_FN float gpuact_ocl_exp_biased(float hi, float lo, int bias) {
     float k = z - 12582912.0f;
     int ki = as_int(z) - 0x4b400000 + bias;
     float r = fma(-k, 6.93145752e-1f, x);
-    r = fma(-k, 1.42860677e-6f, r) + (x == hi ? lo : 0.0f); /* a clamped hi has no use for lo (inf - inf) */
+    /* a clamped hi has no use for lo (inf - inf); -0.0f adds nothing, so a constant lo = -0.0f costs nothing */
+    r = fma(-k, 1.42860677e-6f, r) + (x == hi ? lo : -0.0f);
     float p = 1.9875691500e-4f;
     p = fma(p, r, 1.3981999507e-3f);
     p = fma(p, r, 8.3334519073e-3f);
@@ -244,15 +245,24 @@ GPUACT_FN float gpuact_dy_times_exp(float dy, float hi, float lo, float m, float
     return gpuact_dy_times_scaled(dy, e, scaled, m, x);
 }
 
+/* The low part of -|t + tlo| for a t rounded from t + tlo: what the exponentials of the sigmoids below take. An
+ * op whose t is exact passes -0.0f instead, which the compiler drops from the exp (a select of +-0 it cannot). */
+GPUACT_FN float gpuact_neg_abs_lo(float t, float tlo) { return t >= 0.0f ? -tlo : tlo; }
+
 /* m * sigma(t + tlo) without overflow or cancellation on either side, one exp and one division: e = exp(-|t|)
- * (scaled where it would be subnormal), sigma = 1/(1 + e) for t >= 0 and e/(1 + e) below. The numerator is
- * selected before the division: a vectorised select computes both sides, which made two divisions per element. */
-GPUACT_FN float gpuact_sigmoid_hilo_times(float t, float tlo, float m) {
+ * (scaled where it would be subnormal), sigma = 1/(1 + e) for t >= 0 and e/(1 + e) below; elo is
+ * gpuact_neg_abs_lo(t, tlo). The numerator is selected before the division: a vectorised select computes both
+ * sides, which made two divisions per element. A scaled e is below 2^-125, so 1 + e is 1 there. */
+GPUACT_FN float gpuact_sigmoid_exp_times(float t, float elo, float m) {
     int scaled;
-    float e = gpuact_exp_scaled(-gpuact_fabsf(t), t >= 0.0f ? -tlo : tlo, &scaled);
-    float d = 1.0f + gpuact_apply_scale(e, scaled);
+    float e = gpuact_exp_scaled(-gpuact_fabsf(t), elo, &scaled);
+    float d = 1.0f + (scaled ? 0.0f : e);
     int upper = t >= 0.0f;
     return gpuact_apply_scale((upper ? m : gpuact_vanishing(m, e)) / d, scaled && !upper);
+}
+
+GPUACT_FN float gpuact_sigmoid_hilo_times(float t, float tlo, float m) {
+    return gpuact_sigmoid_exp_times(t, gpuact_neg_abs_lo(t, tlo), m);
 }
 
 GPUACT_FN float gpuact_sigmoid_hilo(float t, float tlo) { return gpuact_sigmoid_hilo_times(t, tlo, 1.0f); }
@@ -370,15 +380,19 @@ GPUACT_FN float gpuact_tanhshrink_small(float x) {
 }
 
 /* d/dt [t sigma(t)] = sigma(t)(1 + t sigma(-t)), zero at t = -1.2785, one exp: with e = exp(-|t|) and
- * r = 1/(1 + e), it is r (1 + t e r) for t >= 0 and e r (1 + t r) below (e scaled where it would be subnormal). */
-GPUACT_FN float gpuact_silu_slope(float t, float tlo) {
+ * r = 1/(1 + e), it is r (1 + t e r) for t >= 0 and e r (1 + t r) below (e scaled where it would be subnormal;
+ * elo as for gpuact_sigmoid_exp_times). Where e is scaled (|t| > 87), e and t e r are far below an ulp of 1. */
+GPUACT_FN float gpuact_silu_slope_exp(float t, float elo) {
     int scaled;
-    float e = gpuact_exp_scaled(-gpuact_fabsf(t), t >= 0.0f ? -tlo : tlo, &scaled);
-    float r = 1.0f / (1.0f + gpuact_apply_scale(e, scaled));
-    float upper = r * (1.0f + gpuact_vanishing(t, gpuact_apply_scale(e, scaled) * r));
+    float e = gpuact_exp_scaled(-gpuact_fabsf(t), elo, &scaled);
+    float e_unscaled = scaled ? 0.0f : e;
+    float r = 1.0f / (1.0f + e_unscaled);
+    float upper = r * (1.0f + gpuact_vanishing(t, e_unscaled * r));
     float lower = gpuact_apply_scale(gpuact_vanishing(gpuact_fmaf(t, r, 1.0f), e * r), scaled);
     return t >= 0.0f ? upper : lower;
 }
+
+GPUACT_FN float gpuact_silu_slope(float t, float tlo) { return gpuact_silu_slope_exp(t, gpuact_neg_abs_lo(t, tlo)); }
 
 /* tanh(softplus x) = n/(n + 2), n = e (e + 2), e = e^x: no log, no cancellation; 1 - t = 2/(n + 2) and
  * 1 - t^2 = 4 (e + 1)^2/(n + 2)^2. e is scaled where it would be subnormal (*scaled) and *q = 1/(n + 2). */
@@ -508,9 +522,9 @@ GPUACT_FN float gpuact_bwd_GELU_TANH(float x, float dy, float a, float b) {
     return u2 >= 0.0f ? upper : lower;
 }
 
-GPUACT_FN float gpuact_fwd_SILU(float x, float a, float b) { return gpuact_sigmoid_hilo_times(x, 0.0f, x); }
+GPUACT_FN float gpuact_fwd_SILU(float x, float a, float b) { return gpuact_sigmoid_exp_times(x, -0.0f, x); }
 GPUACT_FN float gpuact_bwd_SILU(float x, float dy, float a, float b) {
-    return dy * gpuact_nan_or(x, gpuact_silu_slope(x, 0.0f));
+    return dy * gpuact_nan_or(x, gpuact_silu_slope_exp(x, -0.0f));
 }
 
 GPUACT_FN float gpuact_fwd_SWISH(float x, float a, float b) {
