@@ -165,18 +165,6 @@ class CatalogTest {
     }
 
     @Test
-    void onlyElementwiseOpsHaveKernelShapeHints() {
-        for (Op op : Op.values()) {
-            if (op.kind() != Op.Kind.ELEMENTWISE) {
-                assertThat(op.info().cpuStrips(false) || op.info().cpuStrips(true)).as(op.id()).isFalse();
-            }
-        }
-        assertThat(Op.RELU.info().cpuStrips(false)).isTrue();
-        assertThat(Op.TANHSHRINK.info().cpuStrips(false)).isFalse();
-        assertThat(Op.SOFTPLUS.info().cpuStrips(true)).isTrue();
-    }
-
-    @Test
     void maxoutHasAConstantLikeTheOtherRowWiseOps() {
         assertThat(Activation.MAXOUT).isEqualTo(Activation.maxout(2));
         assertThat(Op.MAXOUT.isRowwise()).isTrue();

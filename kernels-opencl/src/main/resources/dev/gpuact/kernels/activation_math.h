@@ -31,9 +31,12 @@
 #define GPUACT_KERNEL_NAME_OF(id_pass) gpuact_##id_pass
 
 #if defined(__OPENCL_VERSION__)
-/* static: C99 inline semantics would leave an external reference wherever the compiler declines to inline. */
-#define GPUACT_FN static inline
-#define gpuact_expf(v) gpuact_ocl_exp_biased(v, 0.0f, 0)
+/* static: C99 inline semantics would leave an external reference wherever the compiler declines to inline.
+ * always_inline: a kernel whose loop calls a function is not vectorised; PoCL's inliner declined gelu's (its cost
+ * 475 against a threshold of 225) wherever a kernel has two call sites, as a strip kernel has, and its strip loop
+ * then ran scalar, 10x slower than items. */
+#define GPUACT_FN static inline __attribute__((always_inline))
+#define gpuact_expf(v) gpuact_ocl_exp_biased(v, -0.0f, 0)
 /* expm1 and log1p are our own (gpuact_ocl_*, below): PoCL's are 6x (expm1) and 20x (log1p) slower than its exp
  * on a CPU device, because they are not vectorised; ours are straight-line code from exp-free polynomials. */
 #define gpuact_expm1f(v) gpuact_ocl_expm1(v)
@@ -41,7 +44,7 @@
 #define gpuact_tanhf(v) tanh(v)
 #define gpuact_fmaf(p, q, r) fma(p, q, r)
 #define gpuact_fabsf(v) fabs(v)
-#define gpuact_rintf(v) rint(v)
+#define gpuact_rintf(v) gpuact_ocl_rint(v)
 #define gpuact_int_as_float(i) as_float(i)
 #define GPUACT_OCL_MATH 1
 #elif defined(__CUDACC__)
@@ -128,7 +131,8 @@ GPUACT_FN float gpuact_ocl_exp_biased(float hi, float lo, int bias) {
     float k = z - 12582912.0f;
     int ki = as_int(z) - 0x4b400000 + bias;
     float r = fma(-k, 6.93145752e-1f, x);
-    r = fma(-k, 1.42860677e-6f, r) + (x == hi ? lo : 0.0f); /* a clamped hi has no use for lo (inf - inf) */
+    /* a clamped hi has no use for lo (inf - inf); -0.0f adds nothing, so a constant lo = -0.0f costs nothing */
+    r = fma(-k, 1.42860677e-6f, r) + (x == hi ? lo : -0.0f);
     float p = 1.9875691500e-4f;
     p = fma(p, r, 1.3981999507e-3f);
     p = fma(p, r, 8.3334519073e-3f);
@@ -141,13 +145,18 @@ GPUACT_FN float gpuact_ocl_exp_biased(float hi, float lo, int bias) {
     return (p * as_float((k1 + 127) << 23)) * as_float((ki - k1 + 127) << 23);
 }
 
+/* rint(v) for |v| <= 2^22 (every caller's range, or a caller that clamps the result: larger v come back within an
+ * ulp of v, infinities and NaN unchanged): adding and taking away 1.5 * 2^23 rounds to an integer in the current
+ * (nearest-even) mode. PoCL's rint is about 20 vector instructions on a CPU device; this is two. */
+GPUACT_FN float gpuact_ocl_rint(float v) { return (v + 12582912.0f) - 12582912.0f; }
+
 /* expm1(x) = 2^k expm1(r) + (2^k - 1), x = k ln2 + r with |r| <= ln2/2 (ln2 in two parts, Cody-Waite);
  * expm1(r) is its Taylor series to r^8 (truncation below 1e-9 relative) with r kept exact as the leading term, and
  * 2^k - 1 is exact, so one fma rounds the sum: within 1 ULP where k = 0 and 2 ULP elsewhere. Below -30 the
  * result is -1 to float precision (so -inf is taken as -30); k stops at 128, where 2^k is already +inf. */
 GPUACT_FN float gpuact_ocl_expm1(float x) {
     float xc = x < -30.0f ? -30.0f : x;
-    float k = fmin(rint(xc * 1.44269504f), 128.0f);
+    float k = fmin(gpuact_ocl_rint(xc * 1.44269504f), 128.0f);
     float r = fma(-k, GPUACT_LN2_HI, xc);
     r = fma(-k, GPUACT_LN2_LO, r);
     float p = gpuact_expm1_reduced(r);
@@ -236,15 +245,24 @@ GPUACT_FN float gpuact_dy_times_exp(float dy, float hi, float lo, float m, float
     return gpuact_dy_times_scaled(dy, e, scaled, m, x);
 }
 
+/* The low part of -|t + tlo| for a t rounded from t + tlo: what the exponentials of the sigmoids below take. An
+ * op whose t is exact passes -0.0f instead, which the compiler drops from the exp (a select of +-0 it cannot). */
+GPUACT_FN float gpuact_neg_abs_lo(float t, float tlo) { return t >= 0.0f ? -tlo : tlo; }
+
 /* m * sigma(t + tlo) without overflow or cancellation on either side, one exp and one division: e = exp(-|t|)
- * (scaled where it would be subnormal), sigma = 1/(1 + e) for t >= 0 and e/(1 + e) below. The numerator is
- * selected before the division: a vectorised select computes both sides, which made two divisions per element. */
-GPUACT_FN float gpuact_sigmoid_hilo_times(float t, float tlo, float m) {
+ * (scaled where it would be subnormal), sigma = 1/(1 + e) for t >= 0 and e/(1 + e) below; elo is
+ * gpuact_neg_abs_lo(t, tlo). The numerator is selected before the division: a vectorised select computes both
+ * sides, which made two divisions per element. A scaled e is below 2^-125, so 1 + e is 1 there. */
+GPUACT_FN float gpuact_sigmoid_exp_times(float t, float elo, float m) {
     int scaled;
-    float e = gpuact_exp_scaled(-gpuact_fabsf(t), t >= 0.0f ? -tlo : tlo, &scaled);
-    float d = 1.0f + gpuact_apply_scale(e, scaled);
+    float e = gpuact_exp_scaled(-gpuact_fabsf(t), elo, &scaled);
+    float d = 1.0f + (scaled ? 0.0f : e);
     int upper = t >= 0.0f;
     return gpuact_apply_scale((upper ? m : gpuact_vanishing(m, e)) / d, scaled && !upper);
+}
+
+GPUACT_FN float gpuact_sigmoid_hilo_times(float t, float tlo, float m) {
+    return gpuact_sigmoid_exp_times(t, gpuact_neg_abs_lo(t, tlo), m);
 }
 
 GPUACT_FN float gpuact_sigmoid_hilo(float t, float tlo) { return gpuact_sigmoid_hilo_times(t, tlo, 1.0f); }
@@ -262,10 +280,11 @@ GPUACT_FN float gpuact_exp_neg_half_square_times(float x, float m) {
 }
 
 /* erfcx(a) = exp(a^2) erfc(a) for a >= 0 (smooth, about 1/(a sqrt(pi))): (1 + 2a) erfcx(a) - 1 is a degree-12
- * polynomial P in q = (a - 2)/(a + 2), fitted on [-1, 1] (relative error 4e-9). Returns P: erfcx = (1 + P)/(1 + 2a). */
-GPUACT_FN float gpuact_erfcx_poly(float a) {
+ * polynomial P in q = (a - 2)/(a + 2), fitted on [-1, 1] (relative error 4e-9). Returns P: erfcx = (1 + P)/(1 + 2a).
+ * r is 1/(a + 2) to a few ULP: the Newton step corrects q for it, so a caller that also needs 1/(1 + 2a) takes
+ * both reciprocals from one division (gpuact_erfcx_reciprocals). */
+GPUACT_FN float gpuact_erfcx_poly_r(float a, float r) {
     float m = a - 2.0f;
-    float r = 1.0f / (a + 2.0f);
     float q = m * r;
     /* one Newton step makes q nearly correctly rounded: the polynomial is steep near q = -1 */
     float t = gpuact_fmaf(q + 1.0f, -2.0f, a);
@@ -285,22 +304,34 @@ GPUACT_FN float gpuact_erfcx_poly(float a) {
     return gpuact_fmaf(p, q, 2.769783814e-01f);
 }
 
+GPUACT_FN float gpuact_erfcx_poly(float a) { return gpuact_erfcx_poly_r(a, 1.0f / (a + 2.0f)); }
+
+/* 1/(a + 2) (returned) and 1/den (*recip_den; den = 1 + 2a as rounded) to a few ULP each, from one division: a
+ * division costs several multiplications on a CPU's vector unit and on a GPU. Above a = 1e19 the product
+ * overflows and both are 0, finite still; the callers select another result beyond |x| = 20. */
+GPUACT_FN float gpuact_erfcx_reciprocals(float a, float den, float *recip_den) {
+    float s = a + 2.0f;
+    float both = 1.0f / (s * den);
+    *recip_den = s * both;
+    return den * both;
+}
+
 GPUACT_FN float gpuact_erfcxf(float a) { return (gpuact_erfcx_poly(a) + 1.0f) / gpuact_fmaf(2.0f, a, 1.0f); }
 
 /* m Phi(-|x|) = (m/2) e^{-x^2/2} erfcx(|x|/sqrt 2) for |m| <= 2^20: relative accuracy all the way into the subnormals,
  * where erfc(|x|/sqrt 2) would amplify the rounding of its argument by x^2. A forward pass has 4 ULP for all of
  * it, so its factors are kept unrounded and meet in one fma, where rounding each (1 + P, 1 + 2a, the division, the
  * exp builtin and the product) reached 5-6 ULP near x = -2.2 and -2.6: e^{-x^2/2} = 2^k (1 + pe), pe = expm1 of
- * the reduced exponent (as gpuact_ocl_expm1's series); 1/(1 + 2a) = R (1 + corr), where R is its rounded
- * reciprocal and corr the exact errors of 1 + 2a and of R to first order; then (m/2) R 2^k times
+ * the reduced exponent (as gpuact_ocl_expm1's series); 1/(1 + 2a) = R (1 + corr), where R is its reciprocal to a
+ * few ULP (gpuact_erfcx_reciprocals) and corr the exact errors of 1 + 2a and of R to first order; then (m/2) R 2^k times
  * (1 + P)(1 + pe)(1 + corr) = 1 + c is fma(t, c, t). Below -x^2/2 = -120 the result is 0; 2^k is applied
  * in two halves, so that a subnormal result is rounded once more at most. */
 GPUACT_FN float gpuact_normal_tail_times(float x, float m) {
     float a = gpuact_fabsf(x) * GPUACT_SQRT_HALF;
-    float poly = gpuact_erfcx_poly(a);
     float den = gpuact_fmaf(2.0f, a, 1.0f);
     float den_lo = gpuact_fmaf(2.0f, a, 1.0f - den);
-    float recip = 1.0f / den;
+    float recip;
+    float poly = gpuact_erfcx_poly_r(a, gpuact_erfcx_reciprocals(a, den, &recip));
     float corr = gpuact_fmaf(-den_lo, recip, gpuact_fmaf(-recip, den, 1.0f));
     float h = x * x;
     float hi = -0.5f * h;
@@ -349,15 +380,19 @@ GPUACT_FN float gpuact_tanhshrink_small(float x) {
 }
 
 /* d/dt [t sigma(t)] = sigma(t)(1 + t sigma(-t)), zero at t = -1.2785, one exp: with e = exp(-|t|) and
- * r = 1/(1 + e), it is r (1 + t e r) for t >= 0 and e r (1 + t r) below (e scaled where it would be subnormal). */
-GPUACT_FN float gpuact_silu_slope(float t, float tlo) {
+ * r = 1/(1 + e), it is r (1 + t e r) for t >= 0 and e r (1 + t r) below (e scaled where it would be subnormal;
+ * elo as for gpuact_sigmoid_exp_times). Where e is scaled (|t| > 87), e and t e r are far below an ulp of 1. */
+GPUACT_FN float gpuact_silu_slope_exp(float t, float elo) {
     int scaled;
-    float e = gpuact_exp_scaled(-gpuact_fabsf(t), t >= 0.0f ? -tlo : tlo, &scaled);
-    float r = 1.0f / (1.0f + gpuact_apply_scale(e, scaled));
-    float upper = r * (1.0f + gpuact_vanishing(t, gpuact_apply_scale(e, scaled) * r));
+    float e = gpuact_exp_scaled(-gpuact_fabsf(t), elo, &scaled);
+    float e_unscaled = scaled ? 0.0f : e;
+    float r = 1.0f / (1.0f + e_unscaled);
+    float upper = r * (1.0f + gpuact_vanishing(t, e_unscaled * r));
     float lower = gpuact_apply_scale(gpuact_vanishing(gpuact_fmaf(t, r, 1.0f), e * r), scaled);
     return t >= 0.0f ? upper : lower;
 }
+
+GPUACT_FN float gpuact_silu_slope(float t, float tlo) { return gpuact_silu_slope_exp(t, gpuact_neg_abs_lo(t, tlo)); }
 
 /* tanh(softplus x) = n/(n + 2), n = e (e + 2), e = e^x: no log, no cancellation; 1 - t = 2/(n + 2) and
  * 1 - t^2 = 4 (e + 1)^2/(n + 2)^2. e is scaled where it would be subnormal (*scaled) and *q = 1/(n + 2). */
@@ -487,9 +522,9 @@ GPUACT_FN float gpuact_bwd_GELU_TANH(float x, float dy, float a, float b) {
     return u2 >= 0.0f ? upper : lower;
 }
 
-GPUACT_FN float gpuact_fwd_SILU(float x, float a, float b) { return gpuact_sigmoid_hilo_times(x, 0.0f, x); }
+GPUACT_FN float gpuact_fwd_SILU(float x, float a, float b) { return gpuact_sigmoid_exp_times(x, -0.0f, x); }
 GPUACT_FN float gpuact_bwd_SILU(float x, float dy, float a, float b) {
-    return dy * gpuact_nan_or(x, gpuact_silu_slope(x, 0.0f));
+    return dy * gpuact_nan_or(x, gpuact_silu_slope_exp(x, -0.0f));
 }
 
 GPUACT_FN float gpuact_fwd_SWISH(float x, float a, float b) {

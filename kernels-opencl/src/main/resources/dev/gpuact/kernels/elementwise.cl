@@ -1,9 +1,8 @@
 /* Elementwise kernels, generated from activations.def: one kernel per op, direction and shape, so the op is a
- * compile-time choice and the per-element code has no switch. The host picks the shape per op and device
+ * compile-time choice and the per-element code has no switch. The host picks the shape per device
  * (dev.gpuact.opencl.ElementwiseShape):
- *   gpuact_<id>_fwd, _bwd              one element per work-item: a GPU's coalesced launch; on a CPU device PoCL
- *                                      vectorises across the work-items of a group, which suits branchy math;
- *   gpuact_<id>_fwd_strip, _bwd_strip  GPUACT_STRIP consecutive elements per work-item: on a CPU device the strip
+ *   gpuact_<id>_fwd, _bwd              one element per work-item: a GPU's coalesced launch;
+ *   gpuact_<id>_fwd_strip, _bwd_strip  GPUACT_STRIP consecutive elements per work-item, on a CPU device: the strip
  *                                      loop becomes vector code and the work-group count (PoCL's per-group cost)
  *                                      drops by GPUACT_STRIP, which takes cheap ops to the copy limit.
  * gpuact_<id>_bwdy and _bwdy_strip take the saved output y in place of x (the ops of GPUACT_FROM_OUTPUT_OPS).

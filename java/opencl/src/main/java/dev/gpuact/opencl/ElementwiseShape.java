@@ -4,16 +4,13 @@ import dev.gpuact.Op;
 import dev.gpuact.spi.KernelName;
 
 /**
- * How an elementwise op maps onto work-items (the kernels of elementwise.cl), per op and direction. A GPU takes
- * one element per work-item. On a CPU device PoCL vectorises across the work-items of a group, which suits the
- * formulas that branch (gelu, silu, ...); the cheap ones and some built on a plain exp or tanh run faster, up to
- * the copy limit, when each work-item takes a strip of consecutive elements that the compiler turns into vector
- * code. Which formula is which was measured, not guessed: each op's {@link dev.gpuact.OpInfo#cpuStrips} says it.
- * Measured with PoCL 3.1 on AVX-512 at 16M floats, both shapes (see bench/RESULTS.md): forward 1.3x (identity) to
- * 3x (softshrink) faster in strips, sigmoid, tanh and the elu family 2x; silu, swish and gelu_tanh 2-3x since their
- * sigmoid is one exp and selects (no branch); gelu, mish, softplus, tanhshrink and ricker 2x (mish) to 10x (gelu)
- * slower in strips, where the compiler leaves their loop scalar. Backward (other formulas): 1.2x (sigmoid) to 3x
- * faster, tanh, silu, swish, elu and selu among them; gelu, gelu_tanh and mish 5x-30x slower, ricker slower.
+ * How an elementwise op maps onto work-items (the kernels of elementwise.cl). A GPU takes one element per
+ * work-item. A CPU device takes a strip of consecutive elements per work-item, whose loop the compiler turns into
+ * vector code, for every op and direction: with the device math inlined into every kernel (activation_math.h),
+ * every strip loop vectorises, and each op ran 1.1x (softplus forward) to 7x (softsign forward) faster in strips
+ * than as items, measured with PoCL 3.1 on AVX-512 at 16M floats (see bench/RESULTS.md). Before the math was
+ * inlined, PoCL left the strip loops of its longest formulas (gelu, mish backward, ...) scalar, and those ran as
+ * items.
  */
 enum ElementwiseShape {
     /** One element per work-item: kernels {@code gpuact_<id>_fwd}, {@code gpuact_<id>_bwd}. */
@@ -47,12 +44,8 @@ enum ElementwiseShape {
         return KernelName.of(op, KernelName.FROM_OUTPUT, variant);
     }
 
-    /** Every backward formula from y is a few flops without a branch: strips on a CPU device, as the cheap ops. */
-    static ElementwiseShape fromOutput(OpenClDevice device) {
+    /** The shape of every elementwise kernel on {@code device}, forward, backward and from the output. */
+    static ElementwiseShape of(OpenClDevice device) {
         return device.isCpu() ? STRIP : ITEM;
-    }
-
-    static ElementwiseShape choose(OpenClDevice device, Op op, boolean backward) {
-        return device.isCpu() && op.info().cpuStrips(backward) ? STRIP : ITEM;
     }
 }

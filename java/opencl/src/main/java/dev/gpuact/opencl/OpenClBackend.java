@@ -411,9 +411,9 @@ public final class OpenClBackend extends AbstractBackend<OpenClQueue> {
         forcedElementwiseShape = shape;
     }
 
-    ElementwiseShape elementwiseShape(Op op, boolean backward) {
+    ElementwiseShape elementwiseShape() {
         ElementwiseShape forced = forcedElementwiseShape;
-        return forced != null ? forced : ElementwiseShape.choose(device, op, backward);
+        return forced != null ? forced : ElementwiseShape.of(device);
     }
 
     private OpenClKernel kernel(String name) {
@@ -440,14 +440,14 @@ public final class OpenClBackend extends AbstractBackend<OpenClQueue> {
 
     @Override
     protected void computeForward(OpenClQueue on, Activation activation, AbstractBuffer x, AbstractBuffer y, long n) {
-        ElementwiseShape shape = elementwiseShape(activation.op(), false);
+        ElementwiseShape shape = elementwiseShape();
         run(on, shape.kernel(activation.op(), false), shape.items(n), mem(x), mem(y), n, activation.a(), activation.b());
     }
 
     @Override
     protected void computeBackward(OpenClQueue on, Activation activation, AbstractBuffer x, AbstractBuffer dy,
                                    AbstractBuffer dx, long n) {
-        ElementwiseShape shape = elementwiseShape(activation.op(), true);
+        ElementwiseShape shape = elementwiseShape();
         run(on, shape.kernel(activation.op(), true), shape.items(n), mem(x), mem(dy), mem(dx), n, activation.a(),
                 activation.b());
     }
@@ -455,7 +455,7 @@ public final class OpenClBackend extends AbstractBackend<OpenClQueue> {
     @Override
     protected void computeBackwardFromOutput(OpenClQueue on, Activation activation, AbstractBuffer y, AbstractBuffer dy,
                                              AbstractBuffer dx, long n) {
-        ElementwiseShape shape = ElementwiseShape.fromOutput(device);
+        ElementwiseShape shape = elementwiseShape();
         run(on, shape.kernelFromOutput(activation.op()), shape.items(n), mem(y), mem(dy), mem(dx), n, activation.a(),
                 activation.b());
     }

@@ -73,21 +73,9 @@ class OpenClElementwiseShapeTest {
     }
 
     @Test
-    void cpuDevicesRunCheapOpsInStripsPerDirectionAndGpusOneElementPerItem() {
-        OpenClDevice cpu = device(CL_DEVICE_TYPE_CPU);
-        OpenClDevice gpu = device(CL_DEVICE_TYPE_GPU);
-        for (boolean backward : new boolean[] {false, true}) {
-            assertThat(ElementwiseShape.choose(cpu, Op.RELU, backward)).isEqualTo(ElementwiseShape.STRIP);
-            assertThat(ElementwiseShape.choose(cpu, Op.TANHSHRINK, backward))
-                    .isEqualTo(backward ? ElementwiseShape.STRIP : ElementwiseShape.ITEM);
-            assertThat(ElementwiseShape.choose(gpu, Op.RELU, backward)).isEqualTo(ElementwiseShape.ITEM);
-        }
-        assertThat(ElementwiseShape.choose(cpu, Op.GELU, false)).isEqualTo(ElementwiseShape.ITEM);
-        assertThat(ElementwiseShape.choose(cpu, Op.GELU, true)).isEqualTo(ElementwiseShape.ITEM);
-        assertThat(ElementwiseShape.choose(cpu, Op.GELU_TANH, false)).isEqualTo(ElementwiseShape.STRIP);
-        assertThat(ElementwiseShape.choose(cpu, Op.GELU_TANH, true)).isEqualTo(ElementwiseShape.ITEM);
-        assertThat(ElementwiseShape.choose(cpu, Op.SOFTPLUS, false)).isEqualTo(ElementwiseShape.ITEM);
-        assertThat(ElementwiseShape.choose(cpu, Op.SOFTPLUS, true)).isEqualTo(ElementwiseShape.STRIP);
+    void cpuDevicesRunStripsAndGpusOneElementPerItem() {
+        assertThat(ElementwiseShape.of(device(CL_DEVICE_TYPE_CPU))).isEqualTo(ElementwiseShape.STRIP);
+        assertThat(ElementwiseShape.of(device(CL_DEVICE_TYPE_GPU))).isEqualTo(ElementwiseShape.ITEM);
         assertThat(ElementwiseShape.STRIP.kernel(Op.LEAKY_RELU, true)).isEqualTo("gpuact_leaky_relu_bwd_strip");
         assertThat(ElementwiseShape.ITEM.kernel(Op.LEAKY_RELU, false)).isEqualTo("gpuact_leaky_relu_fwd");
         assertThat(ElementwiseShape.STRIP.items(33)).isEqualTo(3);
