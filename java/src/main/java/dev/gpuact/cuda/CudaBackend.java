@@ -6,6 +6,7 @@ import dev.gpuact.DeviceBuffer;
 import dev.gpuact.HostBuffer;
 import dev.gpuact.Op;
 import dev.gpuact.RowLayout;
+import dev.gpuact.RowMask;
 import dev.gpuact.Stream;
 import dev.gpuact.spi.AbstractBackend;
 import dev.gpuact.spi.AbstractBuffer;
@@ -676,5 +677,18 @@ public final class CudaBackend extends AbstractBackend<CudaBackend.Target> {
             }
         }
         return failure;
+    }
+
+    @Override
+    protected void computeMaskedRows(Target on, Activation activation, AbstractBuffer x, AbstractBuffer y,
+                                     RowLayout layout, RowMask mask, AbstractBuffer additive) {
+        throw new UnsupportedOperationException("TODO masked");
+    }
+
+    @Override
+    protected void computeMaskedRowsBackward(Target on, Activation activation, AbstractBuffer x, AbstractBuffer dy,
+                                             AbstractBuffer dx, RowLayout layout, RowMask mask,
+                                             AbstractBuffer additive) {
+        throw new UnsupportedOperationException("TODO masked");
     }
 }

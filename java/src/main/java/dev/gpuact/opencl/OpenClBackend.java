@@ -13,6 +13,7 @@ import dev.gpuact.HostBuffer;
 import dev.gpuact.NativeCallException;
 import dev.gpuact.Op;
 import dev.gpuact.RowLayout;
+import dev.gpuact.RowMask;
 import dev.gpuact.spi.AbstractBackend;
 import dev.gpuact.spi.AbstractBuffer;
 import dev.gpuact.spi.BackendHostBuffer;
@@ -577,5 +578,18 @@ public final class OpenClBackend extends AbstractBackend<OpenClQueue> {
         if (ownsContext) {
             CL.clReleaseContext(context);
         }
+    }
+
+    @Override
+    protected void computeMaskedRows(OpenClQueue on, Activation activation, AbstractBuffer x, AbstractBuffer y,
+                                     RowLayout layout, RowMask mask, AbstractBuffer additive) {
+        throw new UnsupportedOperationException("TODO masked");
+    }
+
+    @Override
+    protected void computeMaskedRowsBackward(OpenClQueue on, Activation activation, AbstractBuffer x, AbstractBuffer dy,
+                                             AbstractBuffer dx, RowLayout layout, RowMask mask,
+                                             AbstractBuffer additive) {
+        throw new UnsupportedOperationException("TODO masked");
     }
 }
