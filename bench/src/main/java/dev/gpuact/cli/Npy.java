@@ -29,6 +29,9 @@ import java.util.regex.Pattern;
 public final class Npy {
     /** The only dtype read or written: little-endian float32. */
     public static final String FLOAT32 = "<f4";
+    /** The integer dtypes read as lengths: little-endian int32 and int64. */
+    public static final String INT32 = "<i4";
+    public static final String INT64 = "<i8";
 
     private static final byte[] MAGIC = {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y'};
     /** Far above any real header (numpy itself refuses more than 10000 bytes by default). */
@@ -141,10 +144,13 @@ public final class Npy {
         private final FileChannel channel;
         private final Shape shape;
         private final long dataOffset;
+        private final List<String> dtypes;
+        private String dtype;
 
-        private Reader(Path path, FileChannel channel) throws IOException {
+        private Reader(Path path, FileChannel channel, List<String> dtypes) throws IOException {
             this.path = path;
             this.channel = channel;
+            this.dtypes = dtypes;
             long size = channel.size();
             ByteBuffer prefix = readAt(0, (int) Math.min(size, 12));
             byte[] magic = new byte[Math.min(prefix.remaining(), MAGIC.length)];
@@ -187,11 +193,15 @@ public final class Npy {
             }
             this.shape = checkHeader(dict);
             this.dataOffset = headerStart + headerLength;
-            long needed = shape.count() * Float.BYTES; // Shape guarantees this fits
+            int elementBytes = dtype.equals(INT64) ? Long.BYTES : Float.BYTES;
+            if (shape.count() > Long.MAX_VALUE / elementBytes) {
+                throw fail("shape " + shape + " holds more bytes than a file can");
+            }
+            long needed = shape.count() * elementBytes;
             long held = size - dataOffset;
             if (held != needed) {
                 throw fail((held < needed ? "truncated: " : "trailing bytes: ") + "shape " + shape + " needs " + needed
-                        + " bytes of float32 data but the file holds " + held + " after the header");
+                        + " bytes of " + describe(dtype) + " data but the file holds " + held + " after the header");
             }
         }
 
@@ -217,12 +227,21 @@ public final class Npy {
 
         /** Opens and validates {@code path}; the data is not read yet. */
         public static Reader open(Path path) throws IOException {
+            return open(path, List.of(FLOAT32));
+        }
+
+        /** Opens and validates an int32 or int64 .npy file, for {@link #readIntegers()}. */
+        public static Reader openIntegers(Path path) throws IOException {
+            return open(path, List.of(INT32, INT64));
+        }
+
+        private static Reader open(Path path, List<String> dtypes) throws IOException {
             if (Files.isDirectory(path)) {
                 throw new NpyFormatException(path, "is a directory, not a .npy file");
             }
             FileChannel channel = FileChannel.open(path, StandardOpenOption.READ);
             try {
-                return new Reader(path, channel);
+                return new Reader(path, channel, dtypes);
             } catch (IOException | RuntimeException e) {
                 channel.close();
                 throw e;
@@ -249,6 +268,22 @@ public final class Npy {
                 sink.write(done, floats);
                 done += n;
             }
+        }
+
+        /** The data of an int32 or int64 file ({@link #openIntegers}); the element count must fit in an array. */
+        public long[] readIntegers() throws IOException {
+            if (shape.count() > MAX_ARRAY) {
+                throw fail("shape " + shape + " holds " + shape.count() + " elements, more than a Java array can");
+            }
+            int elementBytes = dtype.equals(INT64) ? Long.BYTES : Integer.BYTES;
+            ByteBuffer bytes = ByteBuffer.allocate((int) shape.count() * elementBytes).order(ByteOrder.LITTLE_ENDIAN);
+            readFully(dataOffset, bytes);
+            bytes.flip();
+            long[] values = new long[(int) shape.count()];
+            for (int i = 0; i < values.length; i++) {
+                values[i] = elementBytes == Long.BYTES ? bytes.getLong() : bytes.getInt();
+            }
+            return values;
         }
 
         /** All the data in one array; the element count must fit in one. */
@@ -278,13 +313,14 @@ public final class Npy {
                 }
             }
             if (!(dict.get("descr") instanceof String descr)) {
-                throw fail("dtype " + dict.get("descr") + " is not supported: only little-endian float32 ('"
-                        + FLOAT32 + "') is read, not structured dtypes");
+                throw fail("dtype " + dict.get("descr") + " is not supported: only " + accepted()
+                        + " is read, not structured dtypes");
             }
-            if (!descr.equals(FLOAT32)) {
-                throw fail("dtype '" + descr + "'" + describeDtype(descr) + " is not supported: only little-endian"
-                        + " float32 ('" + FLOAT32 + "') is read");
+            if (!dtypes.contains(descr)) {
+                throw fail("dtype '" + descr + "'" + describeDtype(descr) + " is not supported: only " + accepted()
+                        + " is read");
             }
+            dtype = descr;
             if (!(dict.get("fortran_order") instanceof Boolean fortran)) {
                 throw fail("'fortran_order' must be True or False, got " + dict.get("fortran_order"));
             }
@@ -312,6 +348,19 @@ public final class Npy {
             } catch (IllegalArgumentException e) {
                 throw fail("bad shape: " + e.getMessage());
             }
+        }
+
+        /** "little-endian float32 ('<f4')", or the integer pair. */
+        private String accepted() {
+            return "little-endian " + String.join(" or ", dtypes.stream().map(d -> describe(d) + " ('" + d + "')").toList());
+        }
+
+        private static String describe(String dtype) {
+            return switch (dtype) {
+                case INT32 -> "int32";
+                case INT64 -> "int64";
+                default -> "float32";
+            };
         }
 
         private ByteBuffer readAt(long position, int length) throws IOException {
