@@ -380,8 +380,13 @@ static inline void gpuact_softmax_row_bwd16(__global const float *xr, __global c
         }
         gpuact_store16(dx, dxr, j, valid);
     }
-    for (ulong j = valid; j < cols; j++) {  /* masked columns: p = 0 */
-        dxr[j] = log_mode ? dyr[j] / T : 0.0f;
+    /* masked columns: p = 0 */
+    if (log_mode) {
+        for (ulong j = 0; j < cols - valid; j += 16) {
+            gpuact_store16(gpuact_load16(dyr + valid, j, cols - valid, 0.0f) / T, dxr + valid, j, cols - valid);
+        }
+    } else {
+        gpuact_row_fill16(dxr + valid, cols - valid, 0.0f);
     }
 }
 
