@@ -160,4 +160,18 @@ public interface Backend extends AutoCloseable {
     /** What a backend holds. */
     record MemoryStats(long liveBuffers, long bytesInUse) {
     }
+    /**
+     * Softmax or log_softmax of each row under a mask ({@link RowMask}: additive, valid lengths, causal); the
+     * masked columns are written too (0, or -inf for log_softmax). {@link RowMask#none()} is {@link
+     * #applyRows(Activation, DeviceBuffer, DeviceBuffer, RowLayout)}. y may be x's buffer with equal strides, never the
+     * mask's.
+     */
+    void applyRows(Activation activation, DeviceBuffer x, DeviceBuffer y, RowLayout layout, RowMask mask);
+
+    /**
+     * The backward pass of the masked forward from x: the unmasked gradient at z = x + mask (0 in a masked column
+     * for softmax, dy / T for log_softmax). From the saved output, {@link #applyRowsBackwardFromOutput} needs no mask.
+     */
+    void applyRowsBackward(Activation activation, DeviceBuffer x, DeviceBuffer dy, DeviceBuffer dx, RowLayout layout,
+                           RowMask mask);
 }

@@ -56,4 +56,11 @@ public interface Stream extends AutoCloseable {
     /** Waits for the enqueued work, then releases the stream; a second close does nothing. */
     @Override
     void close();
+
+    /** Enqueues a masked softmax or log_softmax ({@link Backend#applyRows(Activation, DeviceBuffer, DeviceBuffer, RowLayout, RowMask)}). */
+    void applyRows(Activation activation, DeviceBuffer x, DeviceBuffer y, RowLayout layout, RowMask mask);
+
+    /** Enqueues its backward pass from x. */
+    void applyRowsBackward(Activation activation, DeviceBuffer x, DeviceBuffer dy, DeviceBuffer dx, RowLayout layout,
+                           RowMask mask);
 }

@@ -14,7 +14,8 @@ import picocli.CommandLine.Option;
         header = "Applies an activation to a .npy array and writes the result as .npy.",
         description = "Applies an activation to a float32 or float16 .npy array (either byte order) and writes the result "
                 + "as .npy of the same type: float16 is computed in float32 and rounded once. Elementwise ops act on "
-                + "every element; softmax, log_softmax and maxout on the last axis.")
+                + "every element; softmax, log_softmax and maxout on the last axis, softmax and log_softmax under "
+                + "--mask, --lengths and --causal if given.")
 final class ApplyCommand extends OpCommand {
     @Option(names = "--out", required = true, paramLabel = "Y.npy", description = "Where y goes; written only on success.")
     Path out;
@@ -23,18 +24,21 @@ final class ApplyCommand extends OpCommand {
     public Integer call() throws IOException {
         Activation activation = activation();
         rejectPreluOptionsUnlessPrelu();
+        masked();
         StagedOutputs.checkWritable("--out", out);
         try (NpyInput xFile = NpyInput.open("--in", in);
-             NpyInput wFile = op == Op.PRELU ? NpyInput.open("--weight", weight) : null) {
+             NpyInput wFile = op == Op.PRELU ? NpyInput.open("--weight", weight) : null;
+             NpyInput maskFile = openMask()) {
             Geometry g = geometry(activation, xFile.shape(), wFile == null ? null : wFile.shape());
             try (Backend b = backend.open();
                  DeviceBuffer x = xFile.upload(b);
                  DeviceBuffer w = wFile == null ? null : wFile.upload(b);
                  DeviceBuffer y = allocateOutput(b, "--out", out, g.output());
+                 DeviceBuffer m = maskFile == null ? null : maskFile.upload(b);
                  StagedOutputs outputs = new StagedOutputs()) {
                 switch (op.kind()) {
                     case ELEMENTWISE -> b.apply(activation, x, y);
-                    case ROWWISE -> b.applyRows(activation, x, y, g.rows());
+                    case ROWWISE -> b.applyRows(activation, x, y, g.rows(), rowMask(g.input(), g.rows(), maskFile, m));
                     case CHANNELWISE -> b.prelu(x, w, y, g.channels(), g.inner());
                 }
                 outputs.write("--out", out, g.output(), xFile.type(), y);

@@ -38,6 +38,10 @@ final class GradCommand extends OpCommand {
     public Integer call() throws IOException {
         Activation activation = activation();
         rejectPreluOptionsUnlessPrelu("--out-weight-grad");
+        if (masked() && fromOutput) {
+            throw new BadInputException("--from-output takes no --mask, --lengths or --causal: the saved output y "
+                    + "already carries the mask");
+        }
         if (fromOutput && !activation.hasBackwardFromOutput()) {
             throw new BadInputException("--from-output: " + activation + " has no backward pass from its output (its "
                     + "derivative is not a function of y); give x as --in without --from-output");
@@ -49,7 +53,8 @@ final class GradCommand extends OpCommand {
         }
         try (NpyInput xFile = NpyInput.open("--in", in);
              NpyInput dyFile = NpyInput.open("--grad", grad);
-             NpyInput wFile = op == Op.PRELU ? NpyInput.open("--weight", weight) : null) {
+             NpyInput wFile = op == Op.PRELU ? NpyInput.open("--weight", weight) : null;
+             NpyInput maskFile = openMask()) {
             Geometry g = geometry(activation, xFile.shape(), wFile == null ? null : wFile.shape());
             if (!dyFile.shape().equals(g.output())) {
                 throw new BadInputException("--grad " + grad + " has shape " + dyFile.shape() + " but " + op.id()
@@ -62,6 +67,7 @@ final class GradCommand extends OpCommand {
                  DeviceBuffer dw = wFile == null ? null : allocateOutput(b, "--out-weight-grad", outWeightGrad,
                          wFile.shape());
                  DeviceBuffer dx = allocateOutput(b, "--out", out, g.input());
+                 DeviceBuffer m = maskFile == null ? null : maskFile.upload(b);
                  StagedOutputs outputs = new StagedOutputs()) {
                 switch (op.kind()) {
                     case ELEMENTWISE -> {
@@ -75,7 +81,8 @@ final class GradCommand extends OpCommand {
                         if (fromOutput) {
                             b.applyRowsBackwardFromOutput(activation, x, dy, dx, g.rows());
                         } else {
-                            b.applyRowsBackward(activation, x, dy, dx, g.rows());
+                            b.applyRowsBackward(activation, x, dy, dx, g.rows(),
+                                    rowMask(g.input(), g.rows(), maskFile, m));
                         }
                     }
                     case CHANNELWISE -> b.preluBackward(x, w, dy, dx, dw, g.channels(), g.inner());

@@ -31,17 +31,17 @@ import java.util.regex.Pattern;
  * one chunk of memory here. See numpy's {@code numpy/lib/format.py} for the format.
  */
 public final class Npy {
-    /** Little-endian float32, numpy's default and what is written unless float16 is asked for. */
-    public static final String FLOAT32 = "<f4";
+    /** The element types read (in either byte order) and written (little-endian): floats as data, integers as lengths. */
+    public enum ElementType {
+        FLOAT32("f4", Float.BYTES), FLOAT16("f2", Short.BYTES), INT32("i4", Integer.BYTES), INT64("i8", Long.BYTES);
 
-    /** The element types read and written. */
-    public enum FloatType {
-        FLOAT32("f4", Float.BYTES), FLOAT16("f2", Short.BYTES);
+        static final Set<ElementType> FLOATS = Set.of(FLOAT32, FLOAT16);
+        static final Set<ElementType> INTEGERS = Set.of(INT32, INT64);
 
         private final String code;
         private final int bytes;
 
-        FloatType(String code, int bytes) {
+        ElementType(String code, int bytes) {
             this.code = code;
             this.bytes = bytes;
         }
@@ -53,6 +53,22 @@ public final class Npy {
 
         public int bytes() {
             return bytes;
+        }
+
+        static ElementType ofCode(String code) {
+            for (ElementType t : values()) {
+                if (t.code.equals(code)) {
+                    return t;
+                }
+            }
+            return null;
+        }
+
+        /** "float32 or float16 ('<f4', '>f4', '<f2', '>f2')" for a set of types. */
+        static String describe(Set<ElementType> types) {
+            List<ElementType> sorted = types.stream().sorted().toList();
+            return String.join(" or ", sorted.stream().map(ElementType::toString).toList()) + " (" + String.join(", ",
+                    sorted.stream().map(t -> "'<" + t.code + "', '>" + t.code + "'").toList()) + ")";
         }
 
         @Override
@@ -105,23 +121,23 @@ public final class Npy {
 
     /** Writes a float32 file of {@code shape}, pulling the data from {@code source} chunk by chunk. */
     public static void write(Path path, Shape shape, FloatSource source) throws IOException {
-        write(path, shape, FloatType.FLOAT32, source);
+        write(path, shape, ElementType.FLOAT32, source);
     }
 
     /** Writes a file of {@code shape} and element {@code type}, pulling float32 data from {@code source}. */
-    public static void write(Path path, Shape shape, FloatType type, FloatSource source) throws IOException {
+    public static void write(Path path, Shape shape, ElementType type, FloatSource source) throws IOException {
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.WRITE, StandardOpenOption.CREATE,
                 StandardOpenOption.TRUNCATE_EXISTING)) {
             writeFully(ch, ByteBuffer.wrap(header(shape, type)));
             ByteBuffer bytes = chunkBuffer(shape.count());
-            FloatBuffer floats = type == FloatType.FLOAT32 ? bytes.asFloatBuffer()
+            FloatBuffer floats = type == ElementType.FLOAT32 ? bytes.asFloatBuffer()
                     : FloatBuffer.allocate(bytes.capacity() / type.bytes());
             ShortBuffer halves = bytes.asShortBuffer();
             for (long done = 0; done < shape.count(); ) {
                 int n = (int) Math.min(floats.capacity(), shape.count() - done);
                 floats.clear().limit(n);
                 source.read(done, floats);
-                if (type == FloatType.FLOAT16) {
+                if (type == ElementType.FLOAT16) {
                     for (int i = 0; i < n; i++) {
                         halves.put(i, HalfFloats.floatToFloat16(floats.get(i)));
                     }
@@ -134,7 +150,7 @@ public final class Npy {
     }
 
     /** The magic, version, header length and the header dict, padded so that the data starts aligned. */
-    static byte[] header(Shape shape, FloatType type) {
+    static byte[] header(Shape shape, ElementType type) {
         String dict = "{'descr': '" + type.descr() + "', 'fortran_order': False, 'shape': " + shape + ", }";
         int version = dict.length() + 1 + 10 <= 0xffff ? 1 : 2;
         int prefix = version == 1 ? 10 : 12;
@@ -182,14 +198,16 @@ public final class Npy {
     public static final class Reader implements Closeable {
         private final Path path;
         private final FileChannel channel;
-        private FloatType type;
+        private final Set<ElementType> accepted;
+        private ElementType type;
         private ByteOrder order;
         private final Shape shape;
         private final long dataOffset;
 
-        private Reader(Path path, FileChannel channel) throws IOException {
+        private Reader(Path path, FileChannel channel, Set<ElementType> accepted) throws IOException {
             this.path = path;
             this.channel = channel;
+            this.accepted = accepted;
             long size = channel.size();
             ByteBuffer prefix = readAt(0, (int) Math.min(size, 12));
             byte[] magic = new byte[Math.min(prefix.remaining(), MAGIC.length)];
@@ -232,7 +250,10 @@ public final class Npy {
             }
             this.shape = checkHeader(dict);
             this.dataOffset = headerStart + headerLength;
-            long needed = shape.count() * type.bytes(); // Shape guarantees this fits for float32
+            if (shape.count() > Long.MAX_VALUE / type.bytes()) {
+                throw fail("shape " + shape + " holds more bytes than a file can");
+            }
+            long needed = shape.count() * type.bytes();
             long held = size - dataOffset;
             if (held != needed) {
                 throw fail((held < needed ? "truncated: " : "trailing bytes: ") + "shape " + shape + " needs " + needed
@@ -260,14 +281,23 @@ public final class Npy {
             return deepest;
         }
 
-        /** Opens and validates {@code path}; the data is not read yet. */
+        /** Opens and validates a float32 or float16 file {@code path}; the data is not read yet. */
         public static Reader open(Path path) throws IOException {
+            return open(path, ElementType.FLOATS);
+        }
+
+        /** Opens and validates an int32 or int64 .npy file, for {@link #readIntegers()}. */
+        public static Reader openIntegers(Path path) throws IOException {
+            return open(path, ElementType.INTEGERS);
+        }
+
+        private static Reader open(Path path, Set<ElementType> accepted) throws IOException {
             if (Files.isDirectory(path)) {
                 throw new NpyFormatException(path, "is a directory, not a .npy file");
             }
             FileChannel channel = FileChannel.open(path, StandardOpenOption.READ);
             try {
-                return new Reader(path, channel);
+                return new Reader(path, channel, accepted);
             } catch (IOException | RuntimeException e) {
                 channel.close();
                 throw e;
@@ -283,21 +313,21 @@ public final class Npy {
         }
 
         /** The file's element type (float16 data reaches sinks widened to float32). */
-        public FloatType type() {
+        public ElementType type() {
             return type;
         }
 
         /** Passes the data, as float32, to {@code sink} in chunks, in order, with each chunk's element offset. */
         public void readTo(FloatSink sink) throws IOException {
             ByteBuffer bytes = chunkBuffer(shape.count()).order(order);
-            FloatBuffer floats = type == FloatType.FLOAT32 ? bytes.asFloatBuffer()
+            FloatBuffer floats = type == ElementType.FLOAT32 ? bytes.asFloatBuffer()
                     : FloatBuffer.allocate(bytes.capacity() / type.bytes());
             ShortBuffer halves = bytes.asShortBuffer();
             for (long done = 0; done < shape.count(); ) {
                 int n = (int) Math.min(floats.capacity(), shape.count() - done);
                 bytes.clear().limit(n * type.bytes());
                 readFully(dataOffset + done * type.bytes(), bytes);
-                if (type == FloatType.FLOAT16) {
+                if (type == ElementType.FLOAT16) {
                     for (int i = 0; i < n; i++) {
                         floats.put(i, HalfFloats.float16ToFloat(halves.get(i)));
                     }
@@ -306,6 +336,21 @@ public final class Npy {
                 sink.write(done, floats);
                 done += n;
             }
+        }
+
+        /** The data of an int32 or int64 file ({@link #openIntegers}); the element count must fit in an array. */
+        public long[] readIntegers() throws IOException {
+            if (shape.count() > MAX_ARRAY) {
+                throw fail("shape " + shape + " holds " + shape.count() + " elements, more than a Java array can");
+            }
+            ByteBuffer bytes = ByteBuffer.allocate((int) shape.count() * type.bytes()).order(order);
+            readFully(dataOffset, bytes);
+            bytes.flip();
+            long[] values = new long[(int) shape.count()];
+            for (int i = 0; i < values.length; i++) {
+                values[i] = type == ElementType.INT64 ? bytes.getLong() : bytes.getInt();
+            }
+            return values;
         }
 
         /** All the data in one array; the element count must fit in one. */
@@ -335,18 +380,14 @@ public final class Npy {
                 }
             }
             if (!(dict.get("descr") instanceof String descr)) {
-                throw fail("dtype " + dict.get("descr") + " is not supported: only float32 and float16 ('<f4', '>f4',"
-                        + " '<f2', '>f2') are read, not structured dtypes");
+                throw fail("dtype " + dict.get("descr") + " is not supported: only " + ElementType.describe(accepted)
+                        + " is read, not structured dtypes");
             }
             Matcher m = NUMERIC_DTYPE.matcher(descr);
-            type = !m.matches() ? null : switch (m.group(2) + m.group(3)) {
-                case "f4" -> FloatType.FLOAT32;
-                case "f2" -> FloatType.FLOAT16;
-                default -> null;
-            };
-            if (type == null || m.group(1).equals("|")) {
-                throw fail("dtype '" + descr + "'" + describeDtype(descr) + " is not supported: only float32 and"
-                        + " float16 ('<f4', '>f4', '<f2', '>f2') are read");
+            type = m.matches() && !m.group(1).equals("|") ? ElementType.ofCode(m.group(2) + m.group(3)) : null;
+            if (type == null || !accepted.contains(type)) {
+                throw fail("dtype '" + descr + "'" + describeDtype(descr) + " is not supported: only "
+                        + ElementType.describe(accepted) + " is read");
             }
             order = m.group(1).equals(">") ? ByteOrder.BIG_ENDIAN
                     : m.group(1).equals("<") ? ByteOrder.LITTLE_ENDIAN : ByteOrder.nativeOrder();

@@ -32,7 +32,7 @@ final class NpyInput implements AutoCloseable {
     }
 
     /** The file's element type: outputs computed from it are written in the same one. */
-    Npy.FloatType type() {
+    Npy.ElementType type() {
         return reader.type();
     }
 

@@ -7,6 +7,8 @@ import dev.gpuact.Op;
 import dev.gpuact.OutOfDeviceMemoryException;
 import dev.gpuact.Param;
 import dev.gpuact.RowLayout;
+import dev.gpuact.RowMask;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -173,5 +175,106 @@ abstract class OpCommand implements Callable<Integer> {
         // An empty array has inner 0 somewhere; any inner >= 1 then describes its zero elements.
         long inner = Math.max(1, x.product(axis + 1, x.rank()));
         return new Geometry(x, x, null, channels, inner);
+    }
+
+    // ---- masks of softmax and log_softmax ------------------------------------------------------------------------
+
+    @Option(names = "--mask", paramLabel = "M.npy",
+            description = "softmax/log_softmax: an additive float32 mask over the last axis, x's shape with trailing row "
+                    + "axes of size 1 allowed (e.g. [B, 1, 1, K] for x of [B, H, Q, K]): one mask row per group of rows.")
+    Path mask;
+
+    @Option(names = "--lengths", paramLabel = "L.npy",
+            description = "softmax/log_softmax: valid lengths (key padding), 1-D int32 or int64, one per group of "
+                    + "rows / len(L) consecutive rows; the columns from a row's length on are masked.")
+    Path lengths;
+
+    @Option(names = "--causal", description = "softmax/log_softmax: row i of each [Q, K] matrix (the last two axes) "
+            + "sees the columns j <= i + offset.")
+    boolean causal;
+
+    @Option(names = "--offset", paramLabel = "N", description = "With --causal: keys before the first query (default 0).")
+    Long offset;
+
+    /** Whether any mask option was given; they are only for softmax and log_softmax, and --offset needs --causal. */
+    boolean masked() {
+        boolean any = mask != null || lengths != null || causal;
+        if (offset != null && !causal) {
+            throw new BadInputException("--offset is only used with --causal");
+        }
+        if (any && op != Op.SOFTMAX && op != Op.LOG_SOFTMAX) {
+            throw new BadInputException("--mask, --lengths and --causal are only for softmax and log_softmax, not "
+                    + op.id());
+        }
+        return any;
+    }
+
+    /** The --mask file, or null without one. */
+    NpyInput openMask() {
+        return mask == null ? null : NpyInput.open("--mask", mask);
+    }
+
+    /** The {@link RowMask} of the options for x of shape {@code x}; {@code maskBuffer} holds --mask's data. */
+    RowMask rowMask(Shape x, RowLayout rows, NpyInput maskFile, DeviceBuffer maskBuffer) {
+        RowMask rowMask = RowMask.none();
+        if (maskFile != null) {
+            long maskRows = maskRows(x, maskFile.shape());
+            rowMask = rowMask.add(maskBuffer, maskRows == 0 ? 1 : rows.rows() / maskRows);
+        }
+        if (lengths != null) {
+            long[] values = readLengths(rows);
+            rowMask = rowMask.lengths(values, values.length == 0 ? 1 : rows.rows() / values.length);
+        }
+        if (causal) {
+            rowMask = rowMask.causal(offset == null ? 0 : offset, x.rank() >= 2 ? x.dim(x.rank() - 2) : 0);
+        }
+        return rowMask;
+    }
+
+    /**
+     * Rows of the mask: its shape is x's, except that trailing row axes (before the last) may be 1, so that each
+     * mask row serves a block of consecutive rows.
+     */
+    private long maskRows(Shape x, Shape m) {
+        int rank = x.rank();
+        boolean fits = m.rank() == rank && m.dim(rank - 1) == x.dim(rank - 1);
+        int axis = rank - 2;
+        while (fits && axis >= 0 && m.dim(axis) == 1) {
+            axis--;
+        }
+        for (; fits && axis >= 0; axis--) {
+            fits = m.dim(axis) == x.dim(axis);
+        }
+        if (!fits) {
+            throw new BadInputException("--mask " + mask + " has shape " + m + " but --in " + in + " has shape " + x
+                    + ": the mask must have x's shape, with trailing row axes of size 1 for a mask shared by those rows");
+        }
+        return m.product(0, rank - 1);
+    }
+
+    /** The lengths, 1-D int32 or int64, one per group of rows, none beyond the last axis. */
+    private long[] readLengths(RowLayout rows) {
+        long[] values;
+        Shape shape;
+        try (Npy.Reader reader = Npy.Reader.openIntegers(lengths)) {
+            shape = reader.shape();
+            if (shape.rank() != 1) {
+                throw new BadInputException("--lengths " + lengths + " has shape " + shape + "; it must be 1-D");
+            }
+            values = reader.readIntegers();
+        } catch (IOException e) {
+            throw NpyInput.badFile("--lengths", lengths, e);
+        }
+        if (values.length == 0 ? rows.rows() != 0 : rows.rows() % values.length != 0) {
+            throw new BadInputException("--lengths " + lengths + " holds " + values.length + " lengths, which do not "
+                    + "divide the " + rows.rows() + " rows of --in " + in + " into equal groups");
+        }
+        for (int i = 0; i < values.length; i++) {
+            if (values[i] < 0 || values[i] > rows.cols()) {
+                throw new BadInputException("--lengths " + lengths + ": length " + i + " is " + values[i]
+                        + ", outside 0.." + rows.cols() + " (the last axis of --in " + in + ")");
+            }
+        }
+        return values;
     }
 }

@@ -102,11 +102,11 @@ final class StagedOutputs implements AutoCloseable {
 
     /** Writes {@code data} as a float32 .npy file of {@code shape}. */
     void write(String option, Path target, Shape shape, DeviceBuffer data) {
-        write(option, target, shape, Npy.FloatType.FLOAT32, data);
+        write(option, target, shape, Npy.ElementType.FLOAT32, data);
     }
 
     /** Writes {@code data} as a .npy file of {@code shape} and element {@code type}. */
-    void write(String option, Path target, Shape shape, Npy.FloatType type, DeviceBuffer data) {
+    void write(String option, Path target, Shape shape, Npy.ElementType type, DeviceBuffer data) {
         write(option, target, file -> Npy.write(file, shape, type, data::read));
     }
 

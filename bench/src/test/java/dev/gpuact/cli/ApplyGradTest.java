@@ -259,7 +259,7 @@ class ApplyGradTest {
     void float16InIsComputedInFloat32AndWrittenAsFloat16RoundedOnce() throws IOException {
         float[] x = inputs(48);
         Path xFile = dir.resolve("x16.npy");
-        Npy.write(xFile, Shape.of(4, 12), Npy.FloatType.FLOAT16, (offset, chunk) -> chunk.put(x, (int) offset,
+        Npy.write(xFile, Shape.of(4, 12), Npy.ElementType.FLOAT16, (offset, chunk) -> chunk.put(x, (int) offset,
                 chunk.remaining()));
         float[] xStored = Npy.readAll(xFile);
         Path yFile = dir.resolve("y16.npy");
@@ -272,7 +272,7 @@ class ApplyGradTest {
         float[] dy = upstream(48);
         for (Path out : List.of(yFile, dxFile)) {
             try (Npy.Reader r = Npy.Reader.open(out)) {
-                assertThat(r.type()).as("%s follows --in's type", out).isEqualTo(Npy.FloatType.FLOAT16);
+                assertThat(r.type()).as("%s follows --in's type", out).isEqualTo(Npy.ElementType.FLOAT16);
                 assertThat(r.shape()).isEqualTo(Shape.of(4, 12));
                 float[] got = r.readAll();
                 for (int i = 0; i < got.length; i++) {

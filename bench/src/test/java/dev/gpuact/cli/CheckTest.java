@@ -14,7 +14,10 @@ class CheckTest {
         assertThat(out).containsPattern("(?m)^relu +\\d+\\.\\d\\d +\\d+\\.\\d\\d +[1-9]\\d* +PASS$");
         assertThat(out).containsPattern("(?m)^softmax +\\d+\\.\\d\\d +\\d+\\.\\d\\d +[1-9]\\d* +PASS$");
         assertThat(out).containsPattern("(?m)^maxout +\\d+\\.\\d\\d +\\d+\\.\\d\\d +[1-9]\\d* +PASS$");
-        assertThat(out).endsWith("3 of 3 passed\n");
+        assertThat(out).as("softmax under masks, listed after the ops")
+                .containsPattern("(?m)^softmax\\+mask +\\d+\\.\\d\\d +\\d+\\.\\d\\d +[1-9]\\d* +PASS$");
+        assertThat(out).doesNotContain("log_softmax+mask");
+        assertThat(out).endsWith("4 of 4 passed\n");
     }
 
     @Test

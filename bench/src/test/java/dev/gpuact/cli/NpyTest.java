@@ -67,7 +67,7 @@ class NpyTest {
                 0.333251953125f, -2.5f};
         for (String name : new String[] {"f2_specials.npy", "f2_big_endian.npy"}) {
             try (Npy.Reader r = Npy.Reader.open(fixture(name))) {
-                assertThat(r.type()).isEqualTo(Npy.FloatType.FLOAT16);
+                assertThat(r.type()).isEqualTo(Npy.ElementType.FLOAT16);
                 assertThat(bits(r.readAll())).as(name).containsExactly(bits(want));
             }
         }
@@ -77,13 +77,13 @@ class NpyTest {
     void writesFloat16AsNumpyDoesRoundingOnce() throws IOException {
         Path numpyMade = fixture("f2_2x3x4.npy");
         Path ours = dir.resolve("f2.npy");
-        Npy.write(ours, Shape.of(2, 3, 4), Npy.FloatType.FLOAT16,
+        Npy.write(ours, Shape.of(2, 3, 4), Npy.ElementType.FLOAT16,
                 (offset, chunk) -> chunk.put(grid(24), (int) offset, chunk.remaining()));
         assertThat(Files.readAllBytes(ours)).isEqualTo(Files.readAllBytes(numpyMade));
 
         // 1 + 2^-11 is the tie between 1 and 1 + 2^-10: to even, 1; just above it rounds up; 70000 overflows
         float[] data = {1 + 0x1p-11f, Math.nextUp(1 + 0x1p-11f), 70000f, -1e-9f, Float.NaN};
-        Npy.write(ours, Shape.of(data.length), Npy.FloatType.FLOAT16,
+        Npy.write(ours, Shape.of(data.length), Npy.ElementType.FLOAT16,
                 (offset, chunk) -> chunk.put(data, (int) offset, chunk.remaining()));
         assertThat(Files.size(ours)).isEqualTo(128 + 2L * data.length);
         float[] back = Npy.readAll(ours);
@@ -99,7 +99,7 @@ class NpyTest {
             data[i] = (float) random.nextGaussian() * 100;
         }
         Path file = dir.resolve("big16.npy");
-        Npy.write(file, Shape.of(data.length), Npy.FloatType.FLOAT16,
+        Npy.write(file, Shape.of(data.length), Npy.ElementType.FLOAT16,
                 (offset, chunk) -> chunk.put(data, (int) offset, chunk.remaining()));
         float[] back = Npy.readAll(file);
         for (int i = 0; i < data.length; i++) {

@@ -9,6 +9,7 @@ import dev.gpuact.DeviceBuffer;
 import dev.gpuact.Op;
 import dev.gpuact.Probe;
 import dev.gpuact.RowLayout;
+import dev.gpuact.RowMask;
 import dev.gpuact.Stream;
 import java.util.List;
 
@@ -137,6 +138,17 @@ final class TestProviders {
         @Override
         public void applyRowsBackward(Activation activation, DeviceBuffer x, DeviceBuffer dy, DeviceBuffer dx, RowLayout layout) {
             cpu.applyRowsBackward(activation, x, dy, dx, layout);
+        }
+
+        @Override
+        public void applyRows(Activation activation, DeviceBuffer x, DeviceBuffer y, RowLayout layout, RowMask mask) {
+            cpu.applyRows(activation, x, y, layout, mask);
+        }
+
+        @Override
+        public void applyRowsBackward(Activation activation, DeviceBuffer x, DeviceBuffer dy, DeviceBuffer dx,
+                                      RowLayout layout, RowMask mask) {
+            cpu.applyRowsBackward(activation, x, dy, dx, layout, mask);
         }
 
         @Override

@@ -3,6 +3,7 @@ package dev.gpuact.fallback;
 import static dev.gpuact.fallback.FastMath.exp;
 
 import java.util.Objects;
+import java.util.function.IntUnaryOperator;
 
 /**
  * The row-wise activations on a {@code rows x cols} matrix held in a float array: row r of the input starts at
@@ -42,6 +43,12 @@ public final class Rowwise {
         void run(int xBase, int yBase);
     }
 
+    /** One row's work, knowing which row it is (masks depend on it). */
+    @FunctionalInterface
+    private interface IndexedRowBody {
+        void run(int row, int xBase, int yBase);
+    }
+
     public static void softmax(float[] x, float[] y, Layout layout, double temperature, boolean maskedNan) {
         check(x, "x", layout, true, layout.cols);
         check(y, "y", layout, false, layout.cols);
@@ -78,22 +85,7 @@ public final class Rowwise {
         check(dy, "dy", layout, false, layout.cols);
         check(dx, "dx", layout, true, layout.cols);
         int cols = layout.cols;
-        forEachRow(layout, (xb, yb) -> {
-            float m = rowMax(x, xb, cols);
-            if (!Float.isFinite(m)) {
-                fill(dx, xb, cols, special(m, 0, maskedNan));
-                return;
-            }
-            double sum = 1 + sumOfOthers(x, xb, cols, m, temperature);
-            double dot = 0;
-            for (int i = 0; i < cols; i++) {
-                dot += dy[yb + i] * (exp(((double) x[xb + i] - m) / temperature) / sum);
-            }
-            for (int i = 0; i < cols; i++) {
-                double yi = exp(((double) x[xb + i] - m) / temperature) / sum;
-                dx[xb + i] = (float) (yi * (dy[yb + i] - dot) / temperature);
-            }
-        });
+        forEachRow(layout, (xb, yb) -> softmaxBackwardRow(x, xb, dy, yb, dx, xb, cols, cols, temperature, maskedNan));
     }
 
     /** dx_i = (dy_i - e^(y_i) sum_j dy_j) / T with y recomputed from x in double. */
@@ -103,23 +95,7 @@ public final class Rowwise {
         check(dy, "dy", layout, false, layout.cols);
         check(dx, "dx", layout, true, layout.cols);
         int cols = layout.cols;
-        forEachRow(layout, (xb, yb) -> {
-            float m = rowMax(x, xb, cols);
-            double dySum = 0;
-            for (int i = 0; i < cols; i++) {
-                dySum += dy[yb + i];
-            }
-            if (m != m || m == Float.POSITIVE_INFINITY || (m == Float.NEGATIVE_INFINITY && maskedNan)) {
-                fill(dx, xb, cols, Float.NaN);
-                return;
-            }
-            // A fully masked row has y = -inf, e^y = 0: the formula gives dx = dy / T.
-            double sum = m == Float.NEGATIVE_INFINITY ? 1 : 1 + sumOfOthers(x, xb, cols, m, temperature);
-            for (int i = 0; i < cols; i++) {
-                double softmax = m == Float.NEGATIVE_INFINITY ? 0 : exp(((double) x[xb + i] - m) / temperature) / sum;
-                dx[xb + i] = (float) ((dy[yb + i] - softmax * dySum) / temperature);
-            }
-        });
+        forEachRow(layout, (xb, yb) -> logSoftmaxBackwardRow(x, xb, dy, yb, dx, xb, cols, cols, temperature, maskedNan));
     }
 
     /** dy[r, j] goes to the first position of the maximum of its group (the first NaN if there is one). */
@@ -155,6 +131,11 @@ public final class Rowwise {
             fill(y, yb, cols, special(m, 0, maskedNan));
             return;
         }
+        softmaxRow(x, xb, y, yb, cols, m, temperature);
+    }
+
+    /** Softmax of a row whose (finite) maximum is m. */
+    private static void softmaxRow(float[] x, int xb, float[] y, int yb, int cols, float m, double temperature) {
         if (m >= MAY_OVERFLOW) {
             rowInDouble(x, xb, y, yb, cols, m, temperature, false);
             return;
@@ -179,6 +160,11 @@ public final class Rowwise {
             fill(y, yb, cols, special(m, Float.NEGATIVE_INFINITY, maskedNan));
             return;
         }
+        logSoftmaxRow(x, xb, y, yb, cols, m, temperature);
+    }
+
+    /** Log-softmax of a row whose (finite) maximum is m. */
+    private static void logSoftmaxRow(float[] x, int xb, float[] y, int yb, int cols, float m, double temperature) {
         if (m >= MAY_OVERFLOW) {
             rowInDouble(x, xb, y, yb, cols, m, temperature, true);
             return;
@@ -194,6 +180,55 @@ public final class Rowwise {
         float logSum = logOfSum(sum);
         for (int i = 0; i < cols; i++) {
             y[yb + i] = logTerm(x[xb + i], m, t, logSum);
+        }
+    }
+
+    /**
+     * Softmax backward of one row of z (at zb; it may be dx's own row, each z_i read before dx_i is written) over
+     * its first {@code valid} columns; the columns after them are masked (dx = 0).
+     */
+    private static void softmaxBackwardRow(float[] z, int zb, float[] dy, int yb, float[] dx, int dxb, int valid,
+                                           int cols, double temperature, boolean maskedNan) {
+        float m = valid == 0 ? Float.NEGATIVE_INFINITY : rowMax(z, zb, valid);
+        if (!Float.isFinite(m)) {
+            fill(dx, dxb, cols, special(m, 0, maskedNan));
+            return;
+        }
+        double sum = 1 + sumOfOthers(z, zb, valid, m, temperature);
+        double dot = 0;
+        for (int i = 0; i < valid; i++) {
+            dot += dy[yb + i] * (exp(((double) z[zb + i] - m) / temperature) / sum);
+        }
+        for (int i = 0; i < valid; i++) {
+            double yi = exp(((double) z[zb + i] - m) / temperature) / sum;
+            dx[dxb + i] = (float) (yi * (dy[yb + i] - dot) / temperature);
+        }
+        fill(dx, dxb + valid, cols - valid, 0);
+    }
+
+    /**
+     * Log-softmax backward of one row of z as {@link #softmaxBackwardRow}; dy is summed over the whole row, and a
+     * masked column (p = 0) gets dy / T.
+     */
+    private static void logSoftmaxBackwardRow(float[] z, int zb, float[] dy, int yb, float[] dx, int dxb, int valid,
+                                              int cols, double temperature, boolean maskedNan) {
+        float m = valid == 0 ? Float.NEGATIVE_INFINITY : rowMax(z, zb, valid);
+        double dySum = 0;
+        for (int i = 0; i < cols; i++) {
+            dySum += dy[yb + i];
+        }
+        if (m != m || m == Float.POSITIVE_INFINITY || (m == Float.NEGATIVE_INFINITY && maskedNan)) {
+            fill(dx, dxb, cols, Float.NaN);
+            return;
+        }
+        // A fully masked row has y = -inf, e^y = 0: the formula gives dx = dy / T.
+        double sum = m == Float.NEGATIVE_INFINITY ? 1 : 1 + sumOfOthers(z, zb, valid, m, temperature);
+        for (int i = 0; i < valid; i++) {
+            double softmax = m == Float.NEGATIVE_INFINITY ? 0 : exp(((double) z[zb + i] - m) / temperature) / sum;
+            dx[dxb + i] = (float) ((dy[yb + i] - softmax * dySum) / temperature);
+        }
+        for (int i = valid; i < cols; i++) {
+            dx[dxb + i] = (float) (dy[yb + i] / temperature);
         }
     }
 
@@ -315,16 +350,101 @@ public final class Rowwise {
         java.util.Arrays.fill(a, from, from + count, value);
     }
 
+    // ---- masked rows ----------------------------------------------------------------------------------------------
+
+    /**
+     * What a masked row op leaves out: row r takes part over its first {@code validColumns(r)} columns, where
+     * {@code additive} (if not null) adds its row {@code r / rowsPerMaskRow} (dense rows of cols) to x in float
+     * first; every other column counts as -inf.
+     */
+    public record Mask(float[] additive, int rowsPerMaskRow, IntUnaryOperator validColumns) {
+        public Mask {
+            Objects.requireNonNull(validColumns, "validColumns");
+            if (rowsPerMaskRow < 1) {
+                throw new IllegalArgumentException("rowsPerMaskRow must be >= 1, got " + rowsPerMaskRow);
+            }
+        }
+    }
+
+    /**
+     * Softmax (or log-softmax, {@code log}) of each row of x + mask over its valid columns; the masked columns get
+     * 0 (-inf). Only the valid columns are read and computed, so a causal mask halves the work.
+     */
+    public static void maskedSoftmax(float[] x, float[] y, Layout layout, Mask mask, double temperature,
+                                     boolean maskedNan, boolean log) {
+        check(x, "x", layout, true, layout.cols);
+        check(y, "y", layout, false, layout.cols);
+        int cols = layout.cols;
+        forEachRow(layout, (r, xb, yb) -> {
+            int valid = mask.validColumns.applyAsInt(r);
+            float[] z = x;
+            int zb = xb;
+            if (mask.additive != null && valid > 0) {
+                addMask(x, xb, mask, r, cols, valid, y, yb);
+                z = y;
+                zb = yb;
+            }
+            float m = valid == 0 ? Float.NEGATIVE_INFINITY : rowMax(z, zb, valid);
+            float maskedValue = log ? Float.NEGATIVE_INFINITY : 0;
+            if (!Float.isFinite(m)) {
+                fill(y, yb, cols, special(m, maskedValue, maskedNan));
+                return;
+            }
+            if (log) {
+                logSoftmaxRow(z, zb, y, yb, valid, m, temperature);
+            } else {
+                softmaxRow(z, zb, y, yb, valid, m, temperature);
+            }
+            fill(y, yb + valid, cols - valid, maskedValue);
+        });
+    }
+
+    /** The backward pass of {@link #maskedSoftmax} from x: the unmasked one at z = x + mask. */
+    public static void maskedSoftmaxBackward(float[] x, float[] dy, float[] dx, Layout layout, Mask mask,
+                                             double temperature, boolean maskedNan, boolean log) {
+        check(x, "x", layout, true, layout.cols);
+        check(dy, "dy", layout, false, layout.cols);
+        check(dx, "dx", layout, true, layout.cols);
+        int cols = layout.cols;
+        forEachRow(layout, (r, xb, yb) -> {
+            int valid = mask.validColumns.applyAsInt(r);
+            float[] z = x;
+            if (mask.additive != null && valid > 0) {
+                // dx is laid out as x and is a buffer of its own: z lives there until the gradient replaces it
+                addMask(x, xb, mask, r, cols, valid, dx, xb);
+                z = dx;
+            }
+            if (log) {
+                logSoftmaxBackwardRow(z, xb, dy, yb, dx, xb, valid, cols, temperature, maskedNan);
+            } else {
+                softmaxBackwardRow(z, xb, dy, yb, dx, xb, valid, cols, temperature, maskedNan);
+            }
+        });
+    }
+
+    /** z = x + mask over the valid columns of row r, rounded to float, into z at zb (which may be x's row). */
+    private static void addMask(float[] x, int xb, Mask mask, int r, int cols, int valid, float[] z, int zb) {
+        int mb = r / mask.rowsPerMaskRow * cols;
+        float[] add = mask.additive;
+        for (int i = 0; i < valid; i++) {
+            z[zb + i] = x[xb + i] + add[mb + i];
+        }
+    }
+
     // ---- scheduling and checks ------------------------------------------------------------------------------------
 
     private static void forEachRow(Layout layout, RowBody body) {
+        forEachRow(layout, (r, xb, yb) -> body.run(xb, yb));
+    }
+
+    private static void forEachRow(Layout layout, IndexedRowBody body) {
         if (layout.isEmpty()) {
             return;
         }
         int rowsPerChunk = Parallel.balancedChunk(layout.rows, Math.max(1, Parallel.CHUNK_ELEMENTS / layout.cols));
         Parallel.forEachChunk(layout.rows, rowsPerChunk, (long) layout.rows * layout.cols, (from, to) -> {
             for (int r = from; r < to; r++) {
-                body.run(layout.xo + r * layout.xStride, layout.yo + r * layout.yStride);
+                body.run(r, layout.xo + r * layout.xStride, layout.yo + r * layout.yStride);
             }
         });
     }

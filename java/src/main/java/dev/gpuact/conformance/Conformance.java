@@ -91,6 +91,22 @@ public final class Conformance {
         return tally.report();
     }
 
+    /** The ops that take a {@link dev.gpuact.RowMask}, each checked masked by {@link #checkMasked}. */
+    public static final List<Op> MASKABLE = List.of(Op.SOFTMAX, Op.LOG_SOFTMAX);
+
+    /**
+     * Masked and causal rows of softmax or log_softmax (additive masks, valid lengths, causal limits, with
+     * temperatures and strides) against the unfused definition, reported as {@code <op>+mask}.
+     */
+    public static OpReport checkMasked(Backend backend, Op op) {
+        if (!MASKABLE.contains(op)) {
+            throw new IllegalArgumentException(op.id() + " takes no mask; the maskable ops are " + MASKABLE);
+        }
+        Tally tally = new Tally(op.id() + "+mask");
+        MaskedSoftmaxChecks.run(backend, op, tally);
+        return tally.report();
+    }
+
     /** {@link #check} for every op, in catalog order. */
     public static List<OpReport> checkAll(Backend backend) {
         return Arrays.stream(Op.values()).map(op -> check(backend, op)).toList();

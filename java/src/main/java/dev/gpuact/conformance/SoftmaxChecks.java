@@ -23,7 +23,7 @@ final class SoftmaxChecks {
     private final Tally tally;
     private final SplittableRandom random;
 
-    private SoftmaxChecks(Backend backend, Op op, Tally tally) {
+    SoftmaxChecks(Backend backend, Op op, Tally tally) {
         this.backend = backend;
         this.op = op;
         this.log = op == Op.LOG_SOFTMAX;
@@ -96,7 +96,7 @@ final class SoftmaxChecks {
     }
 
     /** Compares every element with the double reference; {@code rules} names the contract rule of each row. */
-    private void checkForward(Activation activation, RowLayout layout, float[] x, float[] y, String[] rules) {
+    void checkForward(Activation activation, RowLayout layout, float[] x, float[] y, String[] rules) {
         int cols = (int) layout.cols();
         double temperature = activation.param("temperature");
         boolean maskedNaN = activation.param("masked_nan") != 0;
@@ -135,10 +135,19 @@ final class SoftmaxChecks {
     }
 
     private void checkBackward(Activation activation, RowLayout layout, float[] x) {
+        float[] dy = randomGradient(layout);
+        compareBackward(activation, layout, x, dy, Conformance.rowsBackward(backend, activation, x, dy, layout));
+    }
+
+    /** A dy laid out as the output, uniform-ish around 0, NaN in the padding. */
+    float[] randomGradient(RowLayout layout) {
+        return randomRows(layout, layout.yStride(), layout.yExtent(layout.cols()), 1, 0);
+    }
+
+    /** dx (laid out as x, sentinels outside the rows) against the reference gradient of the rows of x. */
+    void compareBackward(Activation activation, RowLayout layout, float[] x, float[] dy, float[] dx) {
         int cols = (int) layout.cols();
         double temperature = activation.param("temperature");
-        float[] dy = randomRows(layout, layout.yStride(), layout.yExtent(cols), 1, 0);
-        float[] dx = Conformance.rowsBackward(backend, activation, x, dy, layout);
         for (int r = 0; r < layout.rows(); r++) {
             double[] p = RowReference.softmax(x, (int) (r * layout.xStride()), cols, temperature, false, false);
             RowReference.Gradient g = RowReference.softmaxBackward(p, dy, (int) (r * layout.yStride()), cols,

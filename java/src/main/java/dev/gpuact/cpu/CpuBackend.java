@@ -4,6 +4,7 @@ import dev.gpuact.Activation;
 import dev.gpuact.DType;
 import dev.gpuact.Op;
 import dev.gpuact.RowLayout;
+import dev.gpuact.RowMask;
 import dev.gpuact.fallback.ElementwiseKernel;
 import dev.gpuact.fallback.OutputBackward;
 import dev.gpuact.fallback.Prelu;
@@ -181,6 +182,29 @@ public final class CpuBackend extends AbstractBackend<WorkQueue> {
 
     private static int pieces(Activation activation) {
         return (int) activation.param("pieces");
+    }
+
+    @Override
+    protected void computeMaskedRows(WorkQueue queue, Activation activation, AbstractBuffer x, AbstractBuffer y,
+                                     RowLayout layout, RowMask mask, AbstractBuffer additive) {
+        Rowwise.maskedSoftmax(array(x), array(y), rows(layout), mask(mask, additive, layout),
+                activation.param("temperature"), maskedNan(activation), activation.op() == Op.LOG_SOFTMAX);
+    }
+
+    @Override
+    protected void computeMaskedRowsBackward(WorkQueue queue, Activation activation, AbstractBuffer x,
+                                             AbstractBuffer dy, AbstractBuffer dx, RowLayout layout, RowMask mask,
+                                             AbstractBuffer additive) {
+        Rowwise.maskedSoftmaxBackward(array(x), array(dy), array(dx), rows(layout), mask(mask, additive, layout),
+                activation.param("temperature"), maskedNan(activation), activation.op() == Op.LOG_SOFTMAX);
+    }
+
+    /** Group sizes beyond the rows change nothing, so they are capped to fit an int. */
+    private static Rowwise.Mask mask(RowMask mask, AbstractBuffer additive, RowLayout layout) {
+        long cols = layout.cols();
+        return new Rowwise.Mask(additive == null ? null : array(additive),
+                (int) Math.min(mask.rowsPerMaskRow(), Integer.MAX_VALUE),
+                row -> (int) mask.validColumns(row, cols));
     }
 
     /** A buffer backed by one float array. */

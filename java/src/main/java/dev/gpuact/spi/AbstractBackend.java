@@ -9,6 +9,7 @@ import dev.gpuact.NativeCallException;
 import dev.gpuact.Op;
 import dev.gpuact.OutOfDeviceMemoryException;
 import dev.gpuact.RowLayout;
+import dev.gpuact.RowMask;
 import dev.gpuact.Stream;
 import java.lang.ref.Cleaner;
 import java.lang.ref.Reference;
@@ -864,6 +865,125 @@ public abstract class AbstractBackend<Q extends WorkQueue> implements Backend {
             computeWrite(queue, dst, at, chunk, 0, count);
         }
     }
+
+    // ---- masked and causal softmax / log_softmax ----------------------------------------------------------------
+
+    @Override
+    public final void applyRows(Activation activation, DeviceBuffer x, DeviceBuffer y, RowLayout layout,
+                                RowMask mask) {
+        applyRows(ownQueue(), activation, x, y, layout, mask);
+    }
+
+    final void applyRows(Q queue, Activation activation, DeviceBuffer x, DeviceBuffer y, RowLayout layout,
+                         RowMask mask) {
+        if (Objects.requireNonNull(mask, "mask").isNone()) {
+            applyRows(queue, activation, x, y, layout);
+            return;
+        }
+        guarded(() -> {
+            maskable(activation, "applyRows");
+            Objects.requireNonNull(layout, "layout");
+            AbstractBuffer bx = own(x, "x");
+            AbstractBuffer by = own(y, "y");
+            checkRows(layout, bx, "x", layout.xExtent(), by, "y", layout.cols());
+            if (bx.aliases(by) && layout.xStride() != layout.yStride()) {
+                throw new IllegalArgumentException(activation.op().id() + ": y may be the same buffer as x only with "
+                        + "equal strides");
+            }
+            AbstractBuffer additive = checkMask(mask, layout, by, "y");
+            if (!layout.isEmpty()) {
+                computeMaskedRows(queue, activation, bx, by, layout, mask, additive);
+            }
+        }, x, y, mask.additive());
+    }
+
+    @Override
+    public final void applyRowsBackward(Activation activation, DeviceBuffer x, DeviceBuffer dy, DeviceBuffer dx,
+                                        RowLayout layout, RowMask mask) {
+        applyRowsBackward(ownQueue(), activation, x, dy, dx, layout, mask);
+    }
+
+    final void applyRowsBackward(Q queue, Activation activation, DeviceBuffer x, DeviceBuffer dy, DeviceBuffer dx,
+                                 RowLayout layout, RowMask mask) {
+        if (Objects.requireNonNull(mask, "mask").isNone()) {
+            applyRowsBackward(queue, activation, x, dy, dx, layout);
+            return;
+        }
+        guarded(() -> {
+            maskable(activation, "applyRowsBackward");
+            Objects.requireNonNull(layout, "layout");
+            AbstractBuffer bx = own(x, "x");
+            AbstractBuffer bdy = own(dy, "dy");
+            AbstractBuffer bdx = own(dx, "dx");
+            checkRows(layout, bx, "x", layout.xExtent(), bdy, "dy", layout.cols());
+            if (bdx.length() < layout.xExtent()) {
+                throw new IllegalArgumentException("dx holds " + bdx.length() + " elements but " + layout
+                        + " needs " + layout.xExtent());
+            }
+            if (bdx.aliases(bx) || bdx.aliases(bdy)) {
+                throw new IllegalArgumentException("dx must be a buffer of its own, not x or dy, for a row-wise "
+                        + "backward pass");
+            }
+            AbstractBuffer additive = checkMask(mask, layout, bdx, "dx");
+            if (!layout.isEmpty()) {
+                computeMaskedRowsBackward(queue, activation, bx, bdy, bdx, layout, mask, additive);
+            }
+        }, x, dy, dx, mask.additive());
+    }
+
+    private static void maskable(Activation activation, String method) {
+        Op op = rowwise(activation, method);
+        if (op != Op.SOFTMAX && op != Op.LOG_SOFTMAX) {
+            throw new IllegalArgumentException(method + ": only softmax and log_softmax take a RowMask, not " + op.id());
+        }
+    }
+
+    /**
+     * The mask against the layout: the additive buffer (returned, or null) holds exactly one row of cols per group
+     * of rows and is not the output; there is one length per group of rows, none beyond cols.
+     */
+    private AbstractBuffer checkMask(RowMask mask, RowLayout layout, AbstractBuffer out, String outName) {
+        AbstractBuffer additive = null;
+        if (mask.additive() != null) {
+            additive = own(mask.additive(), "mask");
+            long groups = RowMask.groups(layout.rows(), mask.rowsPerMaskRow());
+            if (additive.length() != groups * layout.cols()) {
+                throw new IllegalArgumentException("mask holds " + additive.length() + " elements but " + layout.rows()
+                        + " rows in groups of " + mask.rowsPerMaskRow() + " need " + groups + " rows of " + layout.cols()
+                        + " (" + groups * layout.cols() + ")");
+            }
+            if (additive.aliases(out)) {
+                throw new IllegalArgumentException(outName + " must not be the mask buffer");
+            }
+        }
+        int[] lengths = mask.lengths();
+        if (lengths != null) {
+            long groups = RowMask.groups(layout.rows(), mask.rowsPerLength());
+            if (lengths.length != groups) {
+                throw new IllegalArgumentException("lengths holds " + lengths.length + " values but " + layout.rows()
+                        + " rows in groups of " + mask.rowsPerLength() + " need " + groups);
+            }
+            for (int i = 0; i < lengths.length; i++) {
+                if (lengths[i] > layout.cols()) {
+                    throw new IllegalArgumentException("lengths[" + i + "] is " + lengths[i] + ", more than the "
+                            + layout.cols() + " columns of a row");
+                }
+            }
+        }
+        return additive;
+    }
+
+    /**
+     * Softmax or log_softmax of each row of x + mask over its valid columns ({@link RowMask}); every column of a
+     * row is written. The additive mask, if any, is {@code additive}, of the checked size.
+     */
+    protected abstract void computeMaskedRows(Q queue, Activation activation, AbstractBuffer x, AbstractBuffer y,
+                                              RowLayout layout, RowMask mask, AbstractBuffer additive);
+
+    /** The backward pass of {@link #computeMaskedRows} from x: the unmasked one at z = x + mask. */
+    protected abstract void computeMaskedRowsBackward(Q queue, Activation activation, AbstractBuffer x,
+                                                      AbstractBuffer dy, AbstractBuffer dx, RowLayout layout,
+                                                      RowMask mask, AbstractBuffer additive);
 
     @Override
     public String toString() {

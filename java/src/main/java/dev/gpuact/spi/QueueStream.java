@@ -4,6 +4,7 @@ import dev.gpuact.Activation;
 import dev.gpuact.Backend;
 import dev.gpuact.DeviceBuffer;
 import dev.gpuact.RowLayout;
+import dev.gpuact.RowMask;
 import dev.gpuact.Stream;
 import java.nio.Buffer;
 import java.nio.FloatBuffer;
@@ -155,5 +156,16 @@ final class QueueStream<Q extends WorkQueue> implements Stream {
             throw new IllegalArgumentException(role + " belongs to backend '" + buffer.backend().name()
                     + "', not to this stream's '" + backend.name() + "' backend");
         }
+    }
+
+    @Override
+    public void applyRows(Activation activation, DeviceBuffer x, DeviceBuffer y, RowLayout layout, RowMask mask) {
+        enqueue(() -> backend.applyRows(queue, activation, x, y, layout, mask));
+    }
+
+    @Override
+    public void applyRowsBackward(Activation activation, DeviceBuffer x, DeviceBuffer dy, DeviceBuffer dx,
+                                  RowLayout layout, RowMask mask) {
+        enqueue(() -> backend.applyRowsBackward(queue, activation, x, dy, dx, layout, mask));
     }
 }

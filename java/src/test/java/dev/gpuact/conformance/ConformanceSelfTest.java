@@ -71,4 +71,22 @@ class ConformanceSelfTest {
                     .doesNotHaveDuplicates().first().isEqualTo(op.defaults());
         }
     }
+
+    @Test
+    void maskedRowsPassOnADoublePrecisionBackendAndAnOffByOneCausalLimitIsCaught() {
+        try (DoubleBackend exact = new DoubleBackend(Defect.NONE);
+             DoubleBackend offByOne = new DoubleBackend(Defect.CAUSAL_ONE_TOO_MANY)) {
+            for (Op op : Conformance.MASKABLE) {
+                OpReport report = Conformance.checkMasked(exact, op);
+                assertThat(report.name()).isEqualTo(op.id() + "+mask");
+                assertThat(report.failures()).as(report.name()).isEmpty();
+                assertThat(report.points()).isGreaterThan(10_000);
+                assertThat(report.maxUlpForward()).isLessThanOrEqualTo(1);
+                assertThat(report.maxUlpBackward()).isLessThanOrEqualTo(1);
+                assertThat(Conformance.checkMasked(offByOne, op).failures())
+                        .anySatisfy(line -> assertThat(line).contains("causal(0, 0)"));
+            }
+            assertThat(exact.memory().liveBuffers()).as("buffers left open by the checks").isZero();
+        }
+    }
 }

@@ -5,6 +5,7 @@ import dev.gpuact.DType;
 import dev.gpuact.Op;
 import dev.gpuact.Reference;
 import dev.gpuact.RowLayout;
+import dev.gpuact.RowMask;
 import dev.gpuact.spi.AbstractBackend;
 import dev.gpuact.spi.AbstractBuffer;
 import dev.gpuact.spi.WorkQueue;
@@ -36,6 +37,8 @@ final class DoubleBackend extends AbstractBackend<WorkQueue> {
         GELU_BACKWARD_NONDETERMINISTIC,
         /** sigmoid backward from y as y - y^2 in float: cancels where y is near 1. */
         SIGMOID_FROM_OUTPUT_IN_FLOAT,
+        /** causal rows see one column beyond i + offset. */
+        CAUSAL_ONE_TOO_MANY,
     }
 
     private final Defect defect;
@@ -180,8 +183,10 @@ final class DoubleBackend extends AbstractBackend<WorkQueue> {
     @Override
     protected void computeRows(WorkQueue queue, Activation activation, AbstractBuffer x, AbstractBuffer y,
                                RowLayout layout) {
-        float[] in = data(x);
-        float[] out = data(y);
+        rows(activation, data(x), data(y), layout);
+    }
+
+    private void rows(Activation activation, float[] in, float[] out, RowLayout layout) {
         int cols = (int) layout.cols();
         for (int r = 0; r < layout.rows(); r++) {
             int xBase = (int) (r * layout.xStride());
@@ -228,9 +233,10 @@ final class DoubleBackend extends AbstractBackend<WorkQueue> {
     @Override
     protected void computeRowsBackward(WorkQueue queue, Activation activation, AbstractBuffer x, AbstractBuffer dy,
                                        AbstractBuffer dx, RowLayout layout) {
-        float[] in = data(x);
-        float[] g = data(dy);
-        float[] out = data(dx);
+        rowsBackward(activation, data(x), data(dy), data(dx), layout);
+    }
+
+    private void rowsBackward(Activation activation, float[] in, float[] g, float[] out, RowLayout layout) {
         int cols = (int) layout.cols();
         for (int r = 0; r < layout.rows(); r++) {
             int xBase = (int) (r * layout.xStride());
@@ -289,5 +295,33 @@ final class DoubleBackend extends AbstractBackend<WorkQueue> {
         for (int i = 0; i < n; i++) {
             out[i] = (float) (g[i] * Op.PRELU.referenceDerivative(in[i], w[(int) ((i / inner) % channels)], 0));
         }
+    }
+
+    @Override
+    protected void computeMaskedRows(WorkQueue queue, Activation activation, AbstractBuffer x, AbstractBuffer y,
+                                     RowLayout layout, RowMask mask, AbstractBuffer additive) {
+        rows(activation, unfused(data(x), layout, mask, additive), data(y), layout);
+    }
+
+    @Override
+    protected void computeMaskedRowsBackward(WorkQueue queue, Activation activation, AbstractBuffer x,
+                                             AbstractBuffer dy, AbstractBuffer dx, RowLayout layout, RowMask mask,
+                                             AbstractBuffer additive) {
+        rowsBackward(activation, unfused(data(x), layout, mask, additive), data(dy), data(dx), layout);
+    }
+
+    /** x + mask in the valid columns, -inf in the others: the masked op as the plain one on this input. */
+    private float[] unfused(float[] x, RowLayout layout, RowMask mask, AbstractBuffer additive) {
+        float[] z = java.util.Arrays.copyOf(x, (int) layout.xExtent());
+        int cols = (int) layout.cols();
+        for (int r = 0; r < layout.rows(); r++) {
+            int base = (int) (r * layout.xStride());
+            long valid = mask.validColumns(r, cols) + (defect == Defect.CAUSAL_ONE_TOO_MANY && mask.isCausal() ? 1 : 0);
+            for (int j = 0; j < cols; j++) {
+                float add = additive == null ? 0 : data(additive)[(int) (r / mask.rowsPerMaskRow() * cols + j)];
+                z[base + j] = j < valid ? x[base + j] + add : Float.NEGATIVE_INFINITY;
+            }
+        }
+        return z;
     }
 }

@@ -10,6 +10,7 @@ import dev.gpuact.DType;
 import dev.gpuact.DeviceBuffer;
 import dev.gpuact.Op;
 import dev.gpuact.RowLayout;
+import dev.gpuact.RowMask;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -44,6 +45,7 @@ class ApiBadInputTest {
             rowwise(cases, b, f);
             prelu(cases, b, f);
             bufferAccess(cases, f);
+            masked(cases, b, f);
             for (Case c : cases) {
                 assertThatThrownBy(c.call()).as(c.what()).isInstanceOf(c.type()).message().as(c.what())
                         .contains(c.fragments());
@@ -325,6 +327,57 @@ class ApiBadInputTest {
      * Buffers of every role, each filled with its own sentinel pattern, plus host arrays a failed read must not
      * touch: a closed buffer, one of another backend instance of the same kind, and one no backend made.
      */
+    /** Masks that do not fit the layout, or ops that take none; f.dy serves as an 8 x 8 mask. */
+    private static void masked(List<Case> cases, Backend b, Fixture f) {
+        Activation softmax = Activation.SOFTMAX;
+        RowLayout square = RowLayout.of(8, 8);
+        RowMask mask = RowMask.none().add(f.dy);
+        cases.add(new Case("applyRows: null mask", NullPointerException.class,
+                () -> b.applyRows(softmax, f.x, f.y, square, null), "mask"));
+        cases.add(new Case("applyRows: maxout with a mask", IllegalArgumentException.class,
+                () -> b.applyRows(Activation.maxout(2), f.x, f.y, square, mask), "only softmax and log_softmax take a RowMask"));
+        cases.add(new Case("applyRows: mask one short", IllegalArgumentException.class,
+                () -> b.applyRows(softmax, f.x, f.y, square, RowMask.none().add(f.shorter)), "mask holds 63 elements",
+                "8 rows in groups of 1 need 8 rows of 8 (64)"));
+        cases.add(new Case("applyRows: mask for groups of 2 is too long", IllegalArgumentException.class,
+                () -> b.applyRows(softmax, f.x, f.y, square, RowMask.none().add(f.dy, 2)), "mask holds 64 elements",
+                "need 4 rows of 8 (32)"));
+        cases.add(new Case("applyRows: y is the mask", IllegalArgumentException.class,
+                () -> b.applyRows(softmax, f.x, f.dy, square, mask), "y must not be the mask buffer"));
+        cases.add(new Case("applyRows: closed mask", IllegalStateException.class,
+                () -> b.applyRows(softmax, f.x, f.y, square, RowMask.none().add(f.closed)), "mask is a closed buffer"));
+        cases.add(new Case("applyRows: mask of another instance", IllegalArgumentException.class,
+                () -> b.applyRows(softmax, f.x, f.y, square, RowMask.none().add(f.foreign)), "mask belongs to another"));
+        cases.add(new Case("applyRows: too few lengths", IllegalArgumentException.class,
+                () -> b.applyRows(softmax, f.x, f.y, square, RowMask.none().lengths(new int[7])),
+                "lengths holds 7 values but 8 rows in groups of 1 need 8"));
+        cases.add(new Case("applyRows: a length beyond cols", IllegalArgumentException.class,
+                () -> b.applyRows(softmax, f.x, f.y, square, RowMask.none().lengths(new int[] {8, 9}, 4)),
+                "lengths[1] is 9, more than the 8 columns of a row"));
+        cases.add(new Case("applyRows: masked in place with different strides", IllegalArgumentException.class,
+                () -> b.applyRows(softmax, f.x, f.x, new RowLayout(4, 8, 16, 8), RowMask.none().causal(0)),
+                "y may be the same buffer as x only with equal strides"));
+        cases.add(new Case("applyRows: masked, x too short", IllegalArgumentException.class,
+                () -> b.applyRows(softmax, f.x, f.y, RowLayout.of(8, 9), RowMask.none().causal(0)), "x holds 64 elements"));
+        cases.add(new Case("applyRowsBackward: masked, dx is x", IllegalArgumentException.class,
+                () -> b.applyRowsBackward(softmax, f.x, f.dy, f.x, square, RowMask.none().causal(0)),
+                "dx must be a buffer of its own"));
+        cases.add(new Case("applyRowsBackward: dx is the mask", IllegalArgumentException.class,
+                () -> b.applyRowsBackward(softmax, f.x, f.y, f.dx, square, RowMask.none().add(f.dx)),
+                "dx must not be the mask buffer"));
+        cases.add(new Case("applyRowsBackward: maxout with a mask", IllegalArgumentException.class,
+                () -> b.applyRowsBackward(Activation.maxout(2), f.x, f.dy, f.dx, square, mask),
+                "only softmax and log_softmax take a RowMask"));
+        cases.add(new Case("RowMask: negative length", IllegalArgumentException.class,
+                () -> RowMask.none().lengths(new int[] {3, -1}), "lengths[1] is -1; a valid length is >= 0"));
+        cases.add(new Case("RowMask: int64 length past int", IllegalArgumentException.class,
+                () -> RowMask.none().lengths(new long[] {1L << 40}, 1), "lengths[0] is " + (1L << 40)));
+        cases.add(new Case("RowMask: zero rows per mask row", IllegalArgumentException.class,
+                () -> RowMask.none().add(f.dy, 0), "rowsPerMaskRow must be >= 1, got 0"));
+        cases.add(new Case("RowMask: negative rows per query", IllegalArgumentException.class,
+                () -> RowMask.none().causal(0, -1), "rowsPerQuery must be >= 0"));
+    }
+
     static final class Fixture implements AutoCloseable {
         final List<DeviceBuffer> buffers = new ArrayList<>();
         final DeviceBuffer x;

@@ -6,6 +6,7 @@ import dev.gpuact.DeviceBuffer;
 import dev.gpuact.HostBuffer;
 import dev.gpuact.Op;
 import dev.gpuact.RowLayout;
+import dev.gpuact.RowMask;
 import dev.gpuact.Stream;
 import dev.gpuact.spi.AbstractBackend;
 import dev.gpuact.spi.AbstractBuffer;
@@ -40,6 +41,8 @@ import jcuda.driver.CUstream;
  * from and to directly.
  */
 public final class CudaBackend extends AbstractBackend<CudaBackend.Target> {
+    /** Threads per row of the masked softmax kernels (their __launch_bounds__). */
+    static final int MASKED_BLOCK = 256;
 
     private final CudaDeviceInfo info;
     private final CudaDriver driver;
@@ -680,5 +683,55 @@ public final class CudaBackend extends AbstractBackend<CudaBackend.Target> {
             }
         }
         return failure;
+    }
+
+    @Override
+    protected void computeMaskedRows(Target t, Activation activation, AbstractBuffer x, AbstractBuffer y,
+                                     RowLayout layout, RowMask mask, AbstractBuffer additive) {
+        DeviceRanges.requireApartOrSame(x, "x", y, "y");
+        maskedRows(t, activation, layout, mask, additive, false, addr(x), 0, addr(y));
+    }
+
+    @Override
+    protected void computeMaskedRowsBackward(Target t, Activation activation, AbstractBuffer x, AbstractBuffer dy,
+                                             AbstractBuffer dx, RowLayout layout, RowMask mask,
+                                             AbstractBuffer additive) {
+        DeviceRanges.requireApart(x, "x", dx, "dx");
+        DeviceRanges.requireApart(dy, "dy", dx, "dx");
+        maskedRows(t, activation, layout, mask, additive, true, addr(x), addr(dy), addr(dx));
+    }
+
+    /**
+     * gpuact_&lt;op&gt;_&lt;fwd|bwd&gt;_masked, a block per row: the plain row arguments, then the mask (0 for none), the
+     * lengths (copied into the stream's scratch, which the call holds until its kernel is ordered) and the causal
+     * limit.
+     */
+    private void maskedRows(Target t, Activation activation, RowLayout layout, RowMask mask, AbstractBuffer additive,
+                            boolean backward, long x, long dy, long out) {
+        int[] lengths = mask.lengths();
+        try (Current c = current()) {
+            synchronized (t.scratch()) {
+                long lengthsAddress = 0;
+                if (lengths != null) {
+                    ByteBuffer bytes = ByteBuffer.allocateDirect(lengths.length * Integer.BYTES)
+                            .order(ByteOrder.nativeOrder());
+                    bytes.asIntBuffer().put(lengths);
+                    lengthsAddress = t.scratch().reserveCopy(bytes, t.stream());
+                }
+                KernelArgs args = args().i64(x);
+                if (backward) {
+                    args.i64(dy);
+                }
+                args.i64(out).i64(layout.rows()).i64(layout.cols()).i64(layout.xStride()).i64(layout.yStride())
+                        .f32(activation.a()).i32(activation.b() != 0 ? 1 : 0)
+                        .i64(additive == null ? 0 : addr(additive)).i64(mask.rowsPerMaskRow())
+                        .i64(lengthsAddress).i64(mask.rowsPerLength())
+                        .i32(mask.isCausal() ? 1 : 0).i64(mask.offset()).i64(mask.rowsPerQuery());
+                int grid = LaunchGeometry.grid(layout.rows() * MASKED_BLOCK, MASKED_BLOCK, info.multiprocessors());
+                launch(t, KernelNames.softmax(activation.op(), backward, KernelNames.MASKED),
+                        new Launch(grid, MASKED_BLOCK, 0));
+                finish(t);
+            }
+        }
     }
 }

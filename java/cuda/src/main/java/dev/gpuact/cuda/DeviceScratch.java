@@ -1,5 +1,7 @@
 package dev.gpuact.cuda;
 
+import java.nio.ByteBuffer;
+import jcuda.Pointer;
 import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUstream;
 
@@ -32,6 +34,13 @@ final class DeviceScratch {
             bytes = wanted;
         }
         return DeviceAddress.of(memory);
+    }
+
+    /** The address of a copy of {@code bytes} (a direct buffer, its remaining bytes) at the start of the scratch. */
+    long reserveCopy(ByteBuffer bytes, CUstream stream) {
+        long address = reserve((bytes.remaining() + Double.BYTES - 1) / Double.BYTES, stream);
+        driver.copyHostToDevice(memory, Pointer.toBuffer(bytes), bytes.remaining(), stream);
+        return address;
     }
 
     /** Bytes of {@code doubles} doubles; refuses counts a device could never hold rather than wrapping around. */

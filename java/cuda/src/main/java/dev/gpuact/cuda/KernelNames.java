@@ -15,6 +15,8 @@ final class KernelNames {
     static final String MAXOUT_BACKWARD = KernelName.of(Op.MAXOUT, KernelName.BACKWARD);
     /** Per-chunk statistics of the long softmax path; the same for softmax and log_softmax. */
     static final String SOFTMAX_ROW_STATS = KernelName.of(Op.SOFTMAX, "row_stats");
+    /** The variant of the masked softmax kernels (masked_softmax.cuh), a block per row. */
+    static final String MASKED = "masked";
 
     // Built once: a launch looks its kernel up by name and should not build a string to do it.
     private static final String[] FORWARD = names(KernelName.FORWARD);
@@ -74,6 +76,8 @@ final class KernelNames {
                 names.add(softmax(op, true, variant));
             }
             names.add(softmaxLongDot(op));
+            names.add(softmax(op, false, MASKED));
+            names.add(softmax(op, true, MASKED));
         }
         names.addAll(List.of(SOFTMAX_ROW_STATS, PRELU_FORWARD, PRELU_BACKWARD, PRELU_DWEIGHT_PARTIAL,
                 PRELU_DWEIGHT_FINISH, MAXOUT_FORWARD, MAXOUT_BACKWARD));

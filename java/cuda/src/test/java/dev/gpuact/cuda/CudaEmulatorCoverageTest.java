@@ -6,6 +6,7 @@ import dev.gpuact.Activation;
 import dev.gpuact.DeviceBuffer;
 import dev.gpuact.Op;
 import dev.gpuact.RowLayout;
+import dev.gpuact.RowMask;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -45,6 +46,9 @@ class CudaEmulatorCoverageTest {
                 }
                 for (Activation act : List.of(Activation.SOFTMAX, Activation.LOG_SOFTMAX)) {
                     cuda.applyRowsBackwardFromOutput(act, bx, dy, out, RowLayout.of(3, 40));
+                    RowMask causal = RowMask.none().lengths(new int[] {40, 7, 0}).causal(2);
+                    cuda.applyRows(act, bx, out, RowLayout.of(3, 40), causal);
+                    cuda.applyRowsBackward(act, bx, dy, out, RowLayout.of(3, 40), causal);
                 }
                 try (DeviceBuffer dw = cuda.allocate(3)) {
                     cuda.prelu(few, w, fewOut, 3, 7);

@@ -30,8 +30,9 @@ class KernelNamesTest {
         assertThat(KernelNames.softmaxLongDot(Op.SOFTMAX)).isEqualTo("gpuact_softmax_bwd_long_dot");
         assertThat(KernelNames.softmaxFromOutput(Op.LOG_SOFTMAX)).isEqualTo("gpuact_log_softmax_bwdy");
         assertThat(KernelNames.backwardFromOutput(Op.TANH)).isEqualTo("gpuact_tanh_bwdy");
-        // 28 ops x 2 + 17 from the output + 2 ops x (7 variants x 2 + long_dot + from the output) + row stats,
-        // PReLU x 4, maxout x 2.
-        assertThat(KernelNames.all()).hasSize(28 * 2 + 17 + 2 * 16 + 1 + 4 + 2).doesNotHaveDuplicates();
+        assertThat(KernelNames.softmax(Op.SOFTMAX, false, KernelNames.MASKED)).isEqualTo("gpuact_softmax_fwd_masked");
+        // 28 ops x 2 + 17 from the output + 2 ops x (7 variants x 2 + long_dot + from the output + masked x 2) + row
+        // stats, PReLU x 4, maxout x 2.
+        assertThat(KernelNames.all()).hasSize(28 * 2 + 17 + 2 * 18 + 1 + 4 + 2).doesNotHaveDuplicates();
     }
 }

@@ -13,6 +13,7 @@ import dev.gpuact.HostBuffer;
 import dev.gpuact.NativeCallException;
 import dev.gpuact.Op;
 import dev.gpuact.RowLayout;
+import dev.gpuact.RowMask;
 import dev.gpuact.spi.AbstractBackend;
 import dev.gpuact.spi.AbstractBuffer;
 import dev.gpuact.spi.BackendHostBuffer;
@@ -576,6 +577,49 @@ public final class OpenClBackend extends AbstractBackend<OpenClQueue> {
         queue.release();
         if (ownsContext) {
             CL.clReleaseContext(context);
+        }
+    }
+
+    @Override
+    protected void computeMaskedRows(OpenClQueue on, Activation activation, AbstractBuffer x, AbstractBuffer y,
+                                     RowLayout layout, RowMask mask, AbstractBuffer additive) {
+        maskedRows(on, activation, KernelName.FORWARD, layout, mask, additive, mem(x), mem(y));
+    }
+
+    @Override
+    protected void computeMaskedRowsBackward(OpenClQueue on, Activation activation, AbstractBuffer x,
+                                             AbstractBuffer dy, AbstractBuffer dx, RowLayout layout, RowMask mask,
+                                             AbstractBuffer additive) {
+        maskedRows(on, activation, KernelName.BACKWARD, layout, mask, additive, mem(x), mem(dy), mem(dx));
+    }
+
+    /**
+     * The *_masked_* row kernels: the plain ones' arguments, then the mask (NULL for none), the lengths copied to a
+     * buffer of ints for the call (released once enqueued: OpenCL keeps it until the kernel is done) and the causal
+     * limit.
+     */
+    private void maskedRows(OpenClQueue on, Activation activation, String direction, RowLayout layout, RowMask mask,
+                            AbstractBuffer additive, cl_mem... buffers) {
+        int[] lengths = mask.lengths();
+        cl_mem lengthsMem = lengths == null ? null : CL.clCreateBuffer(context,
+                CL.CL_MEM_READ_ONLY | CL.CL_MEM_COPY_HOST_PTR, (long) lengths.length * Sizeof.cl_int,
+                Pointer.to(lengths), null);
+        try {
+            Object[] args = arguments(buffers, layout.rows(), layout.cols(), layout.xStride(), layout.yStride(),
+                    activation.a(), activation.b(), additive == null ? OpenClKernel.NULL_BUFFER : mem(additive),
+                    mask.rowsPerMaskRow(), lengthsMem == null ? OpenClKernel.NULL_BUFFER : lengthsMem,
+                    mask.rowsPerLength(), mask.isCausal() ? 1 : 0, mask.offset(), mask.rowsPerQuery());
+            RowKernelShape shape = rowShape(layout.cols());
+            String kernel = KernelName.of(activation.op(), direction, "masked_" + shape.suffix());
+            if (shape == RowKernelShape.ITEM) {
+                run(on, kernel, layout.rows(), args);
+            } else {
+                launch(on, kernel, layout.rows() * workGroup, args);
+            }
+        } finally {
+            if (lengthsMem != null) {
+                CL.clReleaseMemObject(lengthsMem);
+            }
         }
     }
 }

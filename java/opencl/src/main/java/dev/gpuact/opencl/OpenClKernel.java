@@ -12,6 +12,9 @@ import org.jocl.cl_mem;
  * arguments, so two threads launching the same kernel must not interleave (OpenCL 1.2, appendix A.2).
  */
 final class OpenClKernel {
+    /** An argument that passes a NULL global pointer (an optional buffer left out). */
+    static final Object NULL_BUFFER = new Object();
+
     private final String name;
     private final cl_kernel kernel;
 
@@ -25,13 +28,15 @@ final class OpenClKernel {
     }
 
     /**
-     * Sets the arguments (cl_mem, Long as ulong, Float, Integer) and enqueues {@code global} work-items in groups
+     * Sets the arguments (cl_mem, {@link #NULL_BUFFER}, Long as ulong, Float, Integer) and enqueues {@code global} work-items in groups
      * of {@code local} on {@code queue}, after what is already on it (in-order queues).
      */
     synchronized OpenClEvent launch(OpenClQueue queue, long global, long local, Object... args) {
         for (int i = 0; i < args.length; i++) {
             Object arg = args[i];
-            if (arg instanceof cl_mem mem) {
+            if (arg == NULL_BUFFER) {
+                CL.clSetKernelArg(kernel, i, Sizeof.cl_mem, null);
+            } else if (arg instanceof cl_mem mem) {
                 CL.clSetKernelArg(kernel, i, Sizeof.cl_mem, Pointer.to(mem));
             } else if (arg instanceof Long v) {
                 CL.clSetKernelArg(kernel, i, Sizeof.cl_ulong, Pointer.to(new long[] {v}));

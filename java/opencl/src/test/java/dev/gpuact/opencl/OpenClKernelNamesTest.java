@@ -30,6 +30,8 @@ class OpenClKernelNamesTest {
             for (RowKernelShape shape : RowKernelShape.values()) {
                 names.add(KernelName.of(op, KernelName.FORWARD, shape.suffix()));
                 names.add(KernelName.of(op, KernelName.BACKWARD, shape.suffix()));
+                names.add(KernelName.of(op, KernelName.FORWARD, "masked_" + shape.suffix()));
+                names.add(KernelName.of(op, KernelName.BACKWARD, "masked_" + shape.suffix()));
             }
         }
         for (String pass : List.of(KernelName.FORWARD, KernelName.BACKWARD)) {

@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.gpuact.Activation;
 import dev.gpuact.DeviceBuffer;
+import dev.gpuact.Op;
+import dev.gpuact.conformance.Conformance;
+import dev.gpuact.conformance.OpReport;
 import dev.gpuact.conformance.Ulp;
 import dev.gpuact.RowLayout;
 import java.util.Arrays;
@@ -196,6 +199,17 @@ class OpenClRowwiseTest {
              DeviceBuffer bdx = backend.allocate(x.length)) {
             backend.applyRowsBackward(act, bx, bdy, bdx, layout);
             return bdx.toArray();
+        }
+    }
+
+    /** The masked conformance checks in each row shape (a CPU device picks only the item one by itself). */
+    @ParameterizedTest
+    @EnumSource(RowKernelShape.class)
+    void maskedRowsConformInBothShapes(RowKernelShape shape) {
+        backend.forceRowShape(shape);
+        for (Op op : Conformance.MASKABLE) {
+            OpReport report = Conformance.checkMasked(backend, op);
+            assertThat(report.failures()).as("%s in %s rows", report.name(), shape).isEmpty();
         }
     }
 }
