@@ -56,4 +56,14 @@ public interface Stream extends AutoCloseable {
     /** Waits for the enqueued work, then releases the stream; a second close does nothing. */
     @Override
     void close();
+
+    // ---- bias and activation ------------------------------------------------------------------------------
+
+    /** Enqueues bias and activation ({@link Backend#applyBias}). */
+    void applyBias(Activation activation, DeviceBuffer x, DeviceBuffer bias, DeviceBuffer y, long channels,
+                   long inner);
+
+    /** Enqueues the backward pass of bias and activation ({@link Backend#applyBiasBackward}). */
+    void applyBiasBackward(Activation activation, DeviceBuffer x, DeviceBuffer bias, DeviceBuffer dy, DeviceBuffer dx,
+                           DeviceBuffer dbias, long channels, long inner);
 }

@@ -47,6 +47,11 @@ enum ElementwiseShape {
         return KernelName.of(op, KernelName.FROM_OUTPUT, variant);
     }
 
+    /** The bias-and-activation forward kernel of {@code op} in this shape ({@code gpuact_<id>_bias_fwd}, ...). */
+    String biasKernel(Op op) {
+        return KernelName.of(op, KernelName.BIAS_FORWARD, variant);
+    }
+
     /** Every backward formula from y is a few flops without a branch: strips on a CPU device, as the cheap ops. */
     static ElementwiseShape fromOutput(OpenClDevice device) {
         return device.isCpu() ? STRIP : ITEM;

@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BiFunction;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
@@ -22,7 +23,7 @@ import org.junit.jupiter.api.TestFactory;
 
 /**
  * The conformance suite: every backend found on the class path times every op, each a test named like
- * "cpu / gelu". A backend that cannot run here is skipped with its reason, unless the system property
+ * "cpu / gelu", and bias and activation for every elementwise op ("cpu / gelu+bias"). A backend that cannot run here is skipped with its reason, unless the system property
  * {@link RequiredBackends} names it: then it fails.
  */
 class ConformanceTest {
@@ -37,17 +38,19 @@ class ConformanceTest {
                         + "' is required by -D" + RequiredBackends.PROPERTY
                         + " but no provider of that name is on the class path; found " + found)));
         Stream<DynamicNode> perBackend = statuses.stream().map(status -> DynamicContainer.dynamicContainer(status.name(),
-                Arrays.stream(Op.values()).map(op -> DynamicTest.dynamicTest(status.name() + " / " + op.id(),
-                        () -> checkOp(status, op)))));
+                Stream.concat(Arrays.stream(Op.values()).map(op -> DynamicTest.dynamicTest(status.name() + " / "
+                                + op.id(), () -> checkOp(status, op, Conformance::check))),
+                        Op.ELEMENTWISE.stream().map(op -> DynamicTest.dynamicTest(status.name() + " / " + op.id()
+                                + "+bias", () -> checkOp(status, op, Conformance::checkBias))))));
         return Stream.concat(missing, perBackend);
     }
 
-    private static void checkOp(Backends.Status status, Op op) {
+    private static void checkOp(Backends.Status status, Op op, BiFunction<Backend, Op, OpReport> check) {
         Backend backend = open(status);
-        OpReport report = Conformance.check(backend, op);
+        OpReport report = check.apply(backend, op);
         assertThat(report.failures())
                 .as("%s / %s on %s: %d points, max forward %s ULP, max backward %s ULP; failures:%n%s", status.name(),
-                        op.id(), backend.device(), report.points(), Conformance.formatUlps(report.maxUlpForward()),
+                        report.name(), backend.device(), report.points(), Conformance.formatUlps(report.maxUlpForward()),
                         Conformance.formatUlps(report.maxUlpBackward()), String.join("\n", report.failures()))
                 .isEmpty();
         assertThat(backend.memory().liveBuffers()).as("buffers the checks left open").isZero();

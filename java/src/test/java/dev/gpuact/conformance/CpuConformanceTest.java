@@ -29,11 +29,16 @@ class CpuConformanceTest {
     @TestFactory
     Stream<DynamicTest> everyOpOnTheCpuBackend() {
         String path = Vectorization.description();
-        return Arrays.stream(Op.values()).map(op -> DynamicTest.dynamicTest("cpu (" + path + ") / " + op.id(), () -> {
-            OpReport report = Conformance.check(cpu, op);
-            assertThat(report.failures()).as("%s on %s, %s", op.id(), path, String.join("\n", report.failures()))
-                    .isEmpty();
-        }));
+        Stream<DynamicTest> plain = Arrays.stream(Op.values()).map(op -> DynamicTest.dynamicTest(
+                "cpu (" + path + ") / " + op.id(), () -> assertPassed(Conformance.check(cpu, op), path)));
+        Stream<DynamicTest> withBias = Op.ELEMENTWISE.stream().map(op -> DynamicTest.dynamicTest(
+                "cpu (" + path + ") / " + op.id() + "+bias", () -> assertPassed(Conformance.checkBias(cpu, op), path)));
+        return Stream.concat(plain, withBias);
+    }
+
+    private static void assertPassed(OpReport report, String path) {
+        assertThat(report.failures()).as("%s on %s, %s", report.name(), path, String.join("\n", report.failures()))
+                .isEmpty();
     }
 
     @AfterAll
