@@ -17,8 +17,9 @@ import picocli.CommandLine.Spec;
 /** {@code gpuact check}: the conformance suite of ACTIVATIONS.md on one backend, as a table; exit 1 on a failure. */
 @Command(name = "check", mixinStandardHelpOptions = true,
         header = "Measures a backend's error against the reference for every activation: PASS or FAIL.",
-        description = "Checks a backend against the double-precision reference of every activation (or the chosen ones): "
-                + "the largest error forward and backward in ULPs, and PASS or FAIL. Exits 1 if any failed.")
+        description = "Checks a backend against the double-precision reference of every activation (or the chosen ones), "
+                + "and of bias and activation for each elementwise one (listed as <op>+bias): the largest error forward "
+                + "and backward in ULPs, and PASS or FAIL. Exits 1 if any failed.")
 final class CheckCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -33,25 +34,33 @@ final class CheckCommand implements Callable<Integer> {
     public Integer call() {
         List<Op> selected = ops.isEmpty() ? List.of(Op.values()) : ops;
         PrintWriter out = spec.commandLine().getOut();
-        List<OpReport> failed = new ArrayList<>();
+        List<OpReport> reports = new ArrayList<>();
         try (Backend b = backend.open()) {
             out.printf("conformance on %s: forward <= %.0f ULP, backward <= %.0f ULP%n", b, Conformance.FORWARD_ULP,
                     Conformance.BACKWARD_ULP);
-            out.printf("%-12s %12s %12s %12s  %s%n", "op", "fwd max ULP", "bwd max ULP", "points", "result");
+            out.printf("%-16s %12s %12s %12s  %s%n", "op", "fwd max ULP", "bwd max ULP", "points", "result");
             for (Op op : selected) {
-                OpReport r = Conformance.check(b, op);
-                out.printf("%-12s %12.2f %12.2f %12d  %s%n", r.name(), r.maxUlpForward(), r.maxUlpBackward(), r.points(),
-                        r.passed() ? "PASS" : "FAIL");
-                out.flush();
-                if (!r.passed()) {
-                    failed.add(r);
+                reports.add(print(out, Conformance.check(b, op)));
+            }
+            // bias and activation: each elementwise op again, as <op>+bias
+            for (Op op : selected) {
+                if (op.kind() == Op.Kind.ELEMENTWISE) {
+                    reports.add(print(out, Conformance.checkBias(b, op)));
                 }
             }
         }
+        List<OpReport> failed = reports.stream().filter(r -> !r.passed()).toList();
         for (OpReport r : failed) {
             r.failures().forEach(line -> out.println(r.name() + ": " + line));
         }
-        out.printf("%d of %d passed%n", selected.size() - failed.size(), selected.size());
+        out.printf("%d of %d passed%n", reports.size() - failed.size(), reports.size());
         return failed.isEmpty() ? 0 : 1;
+    }
+
+    private static OpReport print(PrintWriter out, OpReport r) {
+        out.printf("%-16s %12.2f %12.2f %12d  %s%n", r.name(), r.maxUlpForward(), r.maxUlpBackward(), r.points(),
+                r.passed() ? "PASS" : "FAIL");
+        out.flush();
+        return r;
     }
 }
