@@ -9,7 +9,8 @@ import java.nio.ByteOrder;
  * order) selects the cached native parameter array built over these slots.
  */
 final class KernelArgs {
-    static final int MAX_ARGS = 12;
+    /** Bias and activation's kernels take 13. */
+    static final int MAX_ARGS = 16;
     /** Size of the {@code LongArgs} struct of softmax.cuh: five 64-bit fields, a float, two ints, padded to 8. */
     static final int LONG_ARGS_BYTES = 56;
 

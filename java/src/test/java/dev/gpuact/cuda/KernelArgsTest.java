@@ -64,7 +64,7 @@ class KernelArgsTest {
         for (int i = 0; i < KernelArgs.MAX_ARGS; i++) {
             args.i32(i);
         }
-        assertThatThrownBy(() -> args.i32(0)).isInstanceOf(IllegalStateException.class).hasMessageContaining("at most 12");
+        assertThatThrownBy(() -> args.i32(0)).isInstanceOf(IllegalStateException.class).hasMessageContaining("at most 16");
         KernelArgs twice = new KernelArgs().reset().longArgs(1, 1, 1, 1, 1, 1, 0, 1);
         assertThatThrownBy(() -> twice.longArgs(1, 1, 1, 1, 1, 1, 0, 1)).hasMessageContaining("only one LongArgs");
     }
