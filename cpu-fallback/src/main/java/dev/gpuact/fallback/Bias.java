@@ -12,9 +12,12 @@ import static dev.gpuact.fallback.ElementwiseKernel.checkRange;
  * partials added in chunk order.
  */
 public final class Bias {
-    /** Sums per block: small enough to stay in the first-level cache between the add and f. */
-    private static final int BLOCK = 2048;
-    private static final ThreadLocal<float[]> SUMS = ThreadLocal.withInitial(() -> new float[BLOCK]);
+    /**
+     * Sums per block: small enough to stay in cache between the add and f, and no smaller than the calls the
+     * kernels hand to their vector loops (a shorter call runs scalar while the JVM warms up, see WarmUp).
+     */
+    private static final int BLOCK = 8192;
+    private static final ThreadLocal<float[]> SUMS = ThreadLocal.withInitial(() -> new float[2 * BLOCK]);
 
     private Bias() {
     }
@@ -25,8 +28,8 @@ public final class Bias {
         Prelu.checkArguments(x, 0, bias, n, channels, inner);
         checkRange("y", y, 0, n);
         Parallel.forEachChunk(n, (from, to) -> {
-            for (int i = from; i < to; i += BLOCK) {
-                int len = Math.min(BLOCK, to - i);
+            for (int i = from, len; i < to; i += len) {
+                len = blockLength(to - i);
                 // y holds the sums, then f runs on them in place: one pass over a block in cache.
                 addBias(x, i, bias, channels, inner, y, i, len);
                 f.forwardChunk(y, i, y, i, len, a, b);
@@ -49,8 +52,8 @@ public final class Bias {
         Parallel.forEachChunk(n, chunk, n, (from, to) -> {
             float[] sums = SUMS.get();
             int partialBase = from / chunk * channels;
-            for (int i = from; i < to; i += BLOCK) {
-                int len = Math.min(BLOCK, to - i);
+            for (int i = from, len; i < to; i += len) {
+                len = blockLength(to - i);
                 addBias(x, i, bias, channels, inner, sums, 0, len);
                 f.backwardChunk(sums, 0, dy, i, dx, i, len, a, b);
                 addPerChannel(dx, i, len, channels, inner, partials, partialBase);
@@ -63,6 +66,11 @@ public final class Bias {
             }
             dbias[c] = (float) total;
         }
+    }
+
+    /** A block, or all that is left when less than two blocks are: no short tail block. */
+    private static int blockLength(int left) {
+        return left < 2 * BLOCK ? left : BLOCK;
     }
 
     /** out[o..o+len) = x[i..i+len) + bias of each element's channel, in runs the loops can vectorise. */
@@ -95,6 +103,19 @@ public final class Bias {
     /** partials[base + c] += dx of channel c over dx[i..i+len), in index order. */
     private static void addPerChannel(float[] dx, int i, int len, int channels, long inner, double[] partials,
                                       int base) {
+        if (inner == 1) {
+            // consecutive elements add to consecutive channels, without a division per element
+            int c = (int) (i % channels);
+            for (int k = 0; k < len; ) {
+                int run = Math.min(len - k, channels - c);
+                for (int j = 0; j < run; j++) {
+                    partials[base + c + j] += dx[i + k + j];
+                }
+                k += run;
+                c = 0;
+            }
+            return;
+        }
         for (int k = 0; k < len; ) {
             long block = (i + k) / inner;
             int run = (int) Math.min(len - k, (block + 1) * inner - (i + k));
