@@ -8,3 +8,4 @@
 #include "softmax.cuh"
 #include "from_output.cuh"
 #include "masked_softmax.cuh"
+#include "bias.cuh"

@@ -92,27 +92,47 @@ GPUACT_KERNEL_NAME(prelu, bwd)(const float* x, const float* weight, const float*
     map_binary(x, dy, dx, n, vec4, PreluBackward{weight, GPUACT_CHANNEL_OF});
 }
 
-// Block b sums slice (b % slices) of channel (b / slices). A channel's elements are numbered
-// t = k * inner + j for i = (k * channels + c) * inner + j; slice s takes t = s * blockDim + tid + m * slices * blockDim.
-GPUACT_KERNEL void __launch_bounds__(256)
-GPUACT_KERNEL_NAME(prelu, dweight_partial)(const float* x, const float* dy, double* partials, long long n,
-                                           long long channels, long long inner, int slices) {
-    __shared__ double scratch[32];
+// A per-channel sum over a fixed grid (PReLU's dweight, the bias gradient): block b sums slice (b % slices) of
+// channel (b / slices) into partials[b], in double. A channel's elements are numbered t = k * inner + j for
+// i = (k * channels + c) * inner + j; slice s takes t = s * blockDim + tid + m * slices * blockDim. term(i, c)
+// gives element i's term. scratch is the kernel's __shared__ double[32]. t / inner is a multiply-high (byInner):
+// a 64-bit division per element would be a subroutine call.
+template <typename Term>
+__device__ __forceinline__ void channel_partial_sums(double* partials, long long n, long long channels,
+                                                     long long inner, FastDiv byInner, int slices,
+                                                     const Term& term, double* scratch) {
     const long long perChannel = ((n + channels * inner - 1) / (channels * inner)) * inner;
     for (long long b = blockIdx.x; b < channels * slices; b += gridDim.x) {
         const long long c = b / slices, s = b % slices;
         double acc = 0.0;
         for (long long t = s * blockDim.x + threadIdx.x; t < perChannel; t += (long long)slices * blockDim.x) {
-            const long long i = ((t / inner) * channels + c) * inner + t % inner;
-            if (i < n && x[i] <= 0.0f) {
-                acc += (double)dy[i] * (double)x[i];
-            }
+            const long long k = byInner(t);
+            const long long i = (k * channels + c) * inner + (t - k * inner);
+            if (i < n) acc += term(i, c);
         }
         acc = block_sum(acc, scratch);
         if (threadIdx.x == 0) partials[b] = acc;
     }
 }
 
+// dweight's term: dy x where x <= 0 (NaN in x or dy propagates).
+struct PreluWeightTerm {
+    const float *x, *dy;
+    __device__ __forceinline__ double operator()(long long i, long long) const {
+        return x[i] <= 0.0f ? (double)dy[i] * (double)x[i] : 0.0;
+    }
+};
+
+GPUACT_KERNEL void __launch_bounds__(256)
+GPUACT_KERNEL_NAME(prelu, dweight_partial)(const float* x, const float* dy, double* partials, long long n,
+                                           long long channels, long long inner, unsigned long long innerMagic,
+                                           int innerShift, int slices) {
+    __shared__ double scratch[32];
+    channel_partial_sums(partials, n, channels, inner, FastDiv(innerMagic, innerShift), slices,
+                         PreluWeightTerm{x, dy}, scratch);
+}
+
+// Stage 2 of a per-channel sum: one thread per channel adds its slices in order.
 GPUACT_KERNEL void __launch_bounds__(256)
 GPUACT_KERNEL_NAME(prelu, dweight_finish)(const double* partials, float* dweight, long long channels, int slices) {
     for (long long c = global_thread(); c < channels; c += global_threads()) {

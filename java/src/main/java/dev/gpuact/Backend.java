@@ -174,4 +174,23 @@ public interface Backend extends AutoCloseable {
      */
     void applyRowsBackward(Activation activation, DeviceBuffer x, DeviceBuffer dy, DeviceBuffer dx, RowLayout layout,
                            RowMask mask);
+
+    // ---- bias and activation ------------------------------------------------------------------------------
+
+    /**
+     * Bias and activation fused: y[i] = f(x[i] + bias[c]) with c = (i / inner) % channels, as {@link #prelu} finds
+     * a channel ({@code inner} 1 for [N, C] or a bias per last-axis column, H*W for NCHW). The sum is rounded to
+     * float first, then f is applied with its usual accuracy. y may be x's buffer, not the bias's. Elementwise ops
+     * only.
+     */
+    void applyBias(Activation activation, DeviceBuffer x, DeviceBuffer bias, DeviceBuffer y, long channels,
+                   long inner);
+
+    /**
+     * The backward pass of {@link #applyBias}: dx = dy * f'(x + bias[c]), and dbias[c] = the sum of dx over channel
+     * c (overwritten, not added to; the same bits on every call). dx may be x's or dy's buffer; dbias is a buffer
+     * of its own.
+     */
+    void applyBiasBackward(Activation activation, DeviceBuffer x, DeviceBuffer bias, DeviceBuffer dy, DeviceBuffer dx,
+                           DeviceBuffer dbias, long channels, long inner);
 }

@@ -63,4 +63,14 @@ public interface Stream extends AutoCloseable {
     /** Enqueues its backward pass from x. */
     void applyRowsBackward(Activation activation, DeviceBuffer x, DeviceBuffer dy, DeviceBuffer dx, RowLayout layout,
                            RowMask mask);
+
+    // ---- bias and activation ------------------------------------------------------------------------------
+
+    /** Enqueues bias and activation ({@link Backend#applyBias}). */
+    void applyBias(Activation activation, DeviceBuffer x, DeviceBuffer bias, DeviceBuffer y, long channels,
+                   long inner);
+
+    /** Enqueues the backward pass of bias and activation ({@link Backend#applyBiasBackward}). */
+    void applyBiasBackward(Activation activation, DeviceBuffer x, DeviceBuffer bias, DeviceBuffer dy, DeviceBuffer dx,
+                           DeviceBuffer dbias, long channels, long inner);
 }

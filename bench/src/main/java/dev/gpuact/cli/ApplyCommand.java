@@ -3,19 +3,18 @@ package dev.gpuact.cli;
 import dev.gpuact.Activation;
 import dev.gpuact.Backend;
 import dev.gpuact.DeviceBuffer;
-import dev.gpuact.Op;
 import java.io.IOException;
 import java.nio.file.Path;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code gpuact apply}: y = f(x) for a .npy array. */
+/** {@code gpuact apply}: y = f(x), or f(x + b) with {@code --bias}, for a .npy array. */
 @Command(name = "apply", mixinStandardHelpOptions = true,
         header = "Applies an activation to a .npy array and writes the result as .npy.",
         description = "Applies an activation to a float32 or float16 .npy array (either byte order) and writes the result "
                 + "as .npy of the same type: float16 is computed in float32 and rounded once. Elementwise ops act on "
-                + "every element; softmax, log_softmax and maxout on the last axis, softmax and log_softmax under "
-                + "--mask, --lengths and --causal if given.")
+                + "every element (after adding --bias, if given); softmax, log_softmax and maxout on the last axis, "
+                + "softmax and log_softmax under --mask, --lengths and --causal if given.")
 final class ApplyCommand extends OpCommand {
     @Option(names = "--out", required = true, paramLabel = "Y.npy", description = "Where y goes; written only on success.")
     Path out;
@@ -23,11 +22,11 @@ final class ApplyCommand extends OpCommand {
     @Override
     public Integer call() throws IOException {
         Activation activation = activation();
-        rejectPreluOptionsUnlessPrelu();
+        rejectChannelOptionsOutOfPlace(null, null);
         masked();
         StagedOutputs.checkWritable("--out", out);
         try (NpyInput xFile = NpyInput.open("--in", in);
-             NpyInput wFile = op == Op.PRELU ? NpyInput.open("--weight", weight) : null;
+             NpyInput wFile = openPerChannel();
              NpyInput maskFile = openMask()) {
             Geometry g = geometry(activation, xFile.shape(), wFile == null ? null : wFile.shape());
             try (Backend b = backend.open();
@@ -37,7 +36,13 @@ final class ApplyCommand extends OpCommand {
                  DeviceBuffer m = maskFile == null ? null : maskFile.upload(b);
                  StagedOutputs outputs = new StagedOutputs()) {
                 switch (op.kind()) {
-                    case ELEMENTWISE -> b.apply(activation, x, y);
+                    case ELEMENTWISE -> {
+                        if (w == null) {
+                            b.apply(activation, x, y);
+                        } else {
+                            b.applyBias(activation, x, w, y, g.channels(), g.inner());
+                        }
+                    }
                     case ROWWISE -> b.applyRows(activation, x, y, g.rows(), rowMask(g.input(), g.rows(), maskFile, m));
                     case CHANNELWISE -> b.prelu(x, w, y, g.channels(), g.inner());
                 }

@@ -17,9 +17,10 @@ import picocli.CommandLine.Spec;
 /** {@code gpuact check}: the conformance suite of ACTIVATIONS.md on one backend, as a table; exit 1 on a failure. */
 @Command(name = "check", mixinStandardHelpOptions = true,
         header = "Measures a backend's error against the reference for every activation: PASS or FAIL.",
-        description = "Checks a backend against the double-precision reference of every activation (or the chosen ones): "
-                + "the largest error forward and backward in ULPs, and PASS or FAIL; softmax and log_softmax also under masks "
-                + "(<op>+mask: additive, valid lengths, causal). Exits 1 if any failed.")
+        description = "Checks a backend against the double-precision reference of every activation (or the chosen ones), "
+                + "of softmax and log_softmax under masks (<op>+mask: additive, valid lengths, causal) and of bias and "
+                + "activation for each elementwise one (<op>+bias): the largest error forward and backward in ULPs, and "
+                + "PASS or FAIL. Exits 1 if any failed.")
 final class CheckCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -35,33 +36,37 @@ final class CheckCommand implements Callable<Integer> {
         List<Op> selected = ops.isEmpty() ? List.of(Op.values()) : ops;
         List<Op> masked = selected.stream().filter(Conformance.MASKABLE::contains).toList();
         PrintWriter out = spec.commandLine().getOut();
-        List<OpReport> failed = new ArrayList<>();
+        List<OpReport> reports = new ArrayList<>();
         try (Backend b = backend.open()) {
             out.printf("conformance on %s: forward <= %.0f ULP, backward <= %.0f ULP%n", b, Conformance.FORWARD_ULP,
                     Conformance.BACKWARD_ULP);
             out.printf("%-16s %12s %12s %12s  %s%n", "op", "fwd max ULP", "bwd max ULP", "points", "result");
             for (Op op : selected) {
-                print(out, Conformance.check(b, op), failed);
+                reports.add(print(out, Conformance.check(b, op)));
             }
             for (Op op : masked) {  // the same op under masks: additive, valid lengths, causal
-                print(out, Conformance.checkMasked(b, op), failed);
+                reports.add(print(out, Conformance.checkMasked(b, op)));
+            }
+            // bias and activation: each elementwise op again, as <op>+bias
+            for (Op op : selected) {
+                if (op.kind() == Op.Kind.ELEMENTWISE) {
+                    reports.add(print(out, Conformance.checkBias(b, op)));
+                }
             }
         }
+        List<OpReport> failed = reports.stream().filter(r -> !r.passed()).toList();
         for (OpReport r : failed) {
             r.failures().forEach(line -> out.println(r.name() + ": " + line));
         }
-        int checked = selected.size() + masked.size();
-        out.printf("%d of %d passed%n", checked - failed.size(), checked);
+        out.printf("%d of %d passed%n", reports.size() - failed.size(), reports.size());
         return failed.isEmpty() ? 0 : 1;
     }
 
     /** One line of the table; a failed report is kept for the failure lines after it. */
-    private static void print(PrintWriter out, OpReport r, List<OpReport> failed) {
+    private static OpReport print(PrintWriter out, OpReport r) {
         out.printf("%-16s %12.2f %12.2f %12d  %s%n", r.name(), r.maxUlpForward(), r.maxUlpBackward(), r.points(),
                 r.passed() ? "PASS" : "FAIL");
         out.flush();
-        if (!r.passed()) {
-            failed.add(r);
-        }
+        return r;
     }
 }

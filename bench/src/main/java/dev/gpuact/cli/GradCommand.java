@@ -3,20 +3,20 @@ package dev.gpuact.cli;
 import dev.gpuact.Activation;
 import dev.gpuact.Backend;
 import dev.gpuact.DeviceBuffer;
-import dev.gpuact.Op;
 import java.io.IOException;
 import java.nio.file.Path;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code gpuact grad}: the backward pass dx = dy * f'(x) (and PReLU's weight gradient), from x or, with
+ * {@code gpuact grad}: the backward pass dx = dy * f'(x) (and PReLU's weight gradient; with {@code --bias},
+ * dx = dy * f'(x + b) and the bias gradient), from x or, with
  * {@code --from-output}, from the saved output y (softmax and elementwise ops have the same shape in and out).
  */
 @Command(name = "grad", mixinStandardHelpOptions = true,
         header = "The backward pass: dx = dy * f'(x) from .npy files.",
         description = "The backward pass: from the forward input x and the upstream gradient dy (shaped like the output of "
-                + "apply), writes dx shaped like x; for prelu also the weight gradient. With --from-output, --in is the "
+                + "apply), writes dx shaped like x; for prelu also the weight gradient, with --bias also the bias gradient. With --from-output, --in is the "
                 + "forward output y instead (as autograd saves it), for the functions whose derivative is a function of "
                 + "y: sigmoid, tanh, the relu family, elu/selu/celu, hardtanh, softsign, logsigmoid, softmax, "
                 + "log_softmax and a few more (gpuact says so for the others). Files may be float32 or float16; dx is "
@@ -34,10 +34,17 @@ final class GradCommand extends OpCommand {
     @Option(names = "--out-weight-grad", paramLabel = "DW.npy", description = "prelu only: where the weight gradient goes.")
     Path outWeightGrad;
 
+    @Option(names = "--out-bias-grad", paramLabel = "DB.npy", description = "--bias only: where the bias gradient goes "
+            + "(dx summed per channel).")
+    Path outBiasGrad;
+
     @Override
     public Integer call() throws IOException {
         Activation activation = activation();
-        rejectPreluOptionsUnlessPrelu("--out-weight-grad");
+        rejectChannelOptionsOutOfPlace("--out-weight-grad", "--out-bias-grad");
+        if (fromOutput && bias != null) {
+            throw new BadInputException("--from-output: the backward pass of --bias takes the forward input x as --in");
+        }
         if (masked() && fromOutput) {
             throw new BadInputException("--from-output takes no --mask, --lengths or --causal: the saved output y "
                     + "already carries the mask");
@@ -47,13 +54,15 @@ final class GradCommand extends OpCommand {
                     + "derivative is not a function of y); give x as --in without --from-output");
         }
         StagedOutputs.checkWritable("--out", out);
-        if (outWeightGrad != null) {
-            StagedOutputs.checkWritable("--out-weight-grad", outWeightGrad);
-            StagedOutputs.checkDistinct("--out", out, "--out-weight-grad", outWeightGrad);
+        Path perChannelOut = outWeightGrad != null ? outWeightGrad : outBiasGrad;
+        String perChannelOption = outWeightGrad != null ? "--out-weight-grad" : "--out-bias-grad";
+        if (perChannelOut != null) {
+            StagedOutputs.checkWritable(perChannelOption, perChannelOut);
+            StagedOutputs.checkDistinct("--out", out, perChannelOption, perChannelOut);
         }
         try (NpyInput xFile = NpyInput.open("--in", in);
              NpyInput dyFile = NpyInput.open("--grad", grad);
-             NpyInput wFile = op == Op.PRELU ? NpyInput.open("--weight", weight) : null;
+             NpyInput wFile = openPerChannel();
              NpyInput maskFile = openMask()) {
             Geometry g = geometry(activation, xFile.shape(), wFile == null ? null : wFile.shape());
             if (!dyFile.shape().equals(g.output())) {
@@ -64,14 +73,16 @@ final class GradCommand extends OpCommand {
                  DeviceBuffer x = xFile.upload(b);
                  DeviceBuffer dy = dyFile.upload(b);
                  DeviceBuffer w = wFile == null ? null : wFile.upload(b);
-                 DeviceBuffer dw = wFile == null ? null : allocateOutput(b, "--out-weight-grad", outWeightGrad,
+                 DeviceBuffer dw = wFile == null ? null : allocateOutput(b, perChannelOption, perChannelOut,
                          wFile.shape());
                  DeviceBuffer dx = allocateOutput(b, "--out", out, g.input());
                  DeviceBuffer m = maskFile == null ? null : maskFile.upload(b);
                  StagedOutputs outputs = new StagedOutputs()) {
                 switch (op.kind()) {
                     case ELEMENTWISE -> {
-                        if (fromOutput) {
+                        if (w != null) {
+                            b.applyBiasBackward(activation, x, w, dy, dx, dw, g.channels(), g.inner());
+                        } else if (fromOutput) {
                             b.applyBackwardFromOutput(activation, x, dy, dx);
                         } else {
                             b.applyBackward(activation, x, dy, dx);
@@ -88,8 +99,8 @@ final class GradCommand extends OpCommand {
                     case CHANNELWISE -> b.preluBackward(x, w, dy, dx, dw, g.channels(), g.inner());
                 }
                 outputs.write("--out", out, g.input(), xFile.type(), dx);
-                if (outWeightGrad != null) {
-                    outputs.write("--out-weight-grad", outWeightGrad, wFile.shape(), wFile.type(), dw);
+                if (perChannelOut != null) {
+                    outputs.write(perChannelOption, perChannelOut, wFile.shape(), wFile.type(), dw);
                 }
                 outputs.commit();
             }

@@ -9,6 +9,7 @@ import dev.gpuact.Param;
 import dev.gpuact.RowLayout;
 import dev.gpuact.RowMask;
 import java.io.IOException;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -22,8 +23,8 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * What {@code apply} and {@code grad} share: the op and its parameters, the input, PReLU's weight and channel axis,
- * and how an array's shape maps onto a backend call.
+ * What {@code apply} and {@code grad} share: the op and its parameters, the input, PReLU's weight or an elementwise
+ * op's bias and their channel axis, and how an array's shape maps onto a backend call.
  */
 abstract class OpCommand implements Callable<Integer> {
     @Spec
@@ -47,8 +48,13 @@ abstract class OpCommand implements Callable<Integer> {
     Path weight;
 
     @Option(names = "--channel-axis", paramLabel = "N", defaultValue = "1",
-            description = "prelu only: the axis of x that indexes the weight (default ${DEFAULT-VALUE}; negative counts from the end).")
+            description = "prelu and --bias only: the axis of x that indexes the weight or the bias (default "
+                    + "${DEFAULT-VALUE}; negative counts from the end, -1 for a bias per last-axis column).")
     int channelAxis;
+
+    @Option(names = "--bias", paramLabel = "B.npy", description = "Elementwise ops only: y = f(x + b), the bias added "
+            + "in float32 first; 1-D, one per channel along --channel-axis (or one for all).")
+    Path bias;
 
     /** How the input's shape maps onto the backend call, and the shape of the result. */
     record Geometry(Shape input, Shape output, RowLayout rows, long channels, long inner) {
@@ -111,27 +117,46 @@ abstract class OpCommand implements Callable<Integer> {
         }
     }
 
-    /** Options that belong to PReLU alone are an error with any other op, rather than silently ignored. */
-    void rejectPreluOptionsUnlessPrelu(String... extraOptions) {
-        if (op == Op.PRELU) {
-            if (weight == null) {
-                throw new BadInputException("prelu needs --weight W.npy (1-D: one slope per channel, or one for all)");
-            }
-            return;
+    /**
+     * Options that belong to PReLU or to a bias alone are an error anywhere else, rather than silently ignored;
+     * {@code preluOutput} and {@code biasOutput} are the command's own such options, or null.
+     */
+    void rejectChannelOptionsOutOfPlace(String preluOutput, String biasOutput) {
+        if (op == Op.PRELU && weight == null) {
+            throw new BadInputException("prelu needs --weight W.npy (1-D: one slope per channel, or one for all)");
         }
-        List<String> options = new ArrayList<>(List.of("--weight", "--channel-axis"));
-        options.addAll(List.of(extraOptions));
+        if (bias != null && op.kind() != Op.Kind.ELEMENTWISE) {
+            throw new BadInputException("--bias is only for elementwise ops, not " + op.id()
+                    + (op == Op.PRELU ? "" : " (" + op.kind().toString().toLowerCase(Locale.ROOT) + ")"));
+        }
+        if (op != Op.PRELU) {
+            rejectGiven(" is only for prelu, not " + op.id(), "--weight", preluOutput);
+        }
+        if (op != Op.PRELU && bias == null) {
+            rejectGiven(" is only for prelu and --bias, not " + op.id() + " without --bias", "--channel-axis");
+        }
+        if (bias == null) {
+            rejectGiven(" is only for --bias", biasOutput);
+        }
+    }
+
+    private void rejectGiven(String why, String... options) {
         for (String option : options) {
-            if (spec.commandLine().getParseResult().hasMatchedOption(option)) {
-                throw new BadInputException(option + " is only for prelu, not " + op.id());
+            if (option != null && spec.commandLine().getParseResult().hasMatchedOption(option)) {
+                throw new BadInputException(option + why);
             }
         }
     }
 
-    /** Checks that {@code activation} can run on {@code x} (and {@code w} for PReLU) and works out how. */
+    /** The per-channel input, PReLU's --weight or the --bias, or null when the call takes none. */
+    NpyInput openPerChannel() throws IOException {
+        return op == Op.PRELU ? NpyInput.open("--weight", weight) : bias != null ? NpyInput.open("--bias", bias) : null;
+    }
+
+    /** Checks that {@code activation} can run on {@code x} (and {@code w}, PReLU's weight or the bias) and works out how. */
     Geometry geometry(Activation activation, Shape x, Shape w) {
         return switch (op.kind()) {
-            case ELEMENTWISE -> new Geometry(x, x, null, 0, 0);
+            case ELEMENTWISE -> w == null ? new Geometry(x, x, null, 0, 0) : channelGeometry(x, w);
             case ROWWISE -> rowGeometry(activation, x);
             case CHANNELWISE -> channelGeometry(x, w);
         };
@@ -155,9 +180,12 @@ abstract class OpCommand implements Callable<Integer> {
         return new Geometry(x, x.withLast(outCols), RowLayout.of(x.product(0, x.rank() - 1), cols, outCols), 0, 0);
     }
 
+    /** The channel and inner sizes of PReLU's weight or the bias ({@code w}) along --channel-axis. */
     private Geometry channelGeometry(Shape x, Shape w) {
+        String option = op == Op.PRELU ? "--weight " + weight : "--bias " + bias;
         if (w.rank() != 1 || w.dim(0) == 0) {
-            throw new BadInputException("--weight " + weight + " must be 1-D with at least one slope, but has shape " + w);
+            throw new BadInputException(option + " must be 1-D with at least one " + (op == Op.PRELU ? "slope" : "value")
+                    + ", but has shape " + w);
         }
         long channels = w.dim(0);
         if (channels == 1) {
@@ -169,7 +197,7 @@ abstract class OpCommand implements Callable<Integer> {
                     + x + (x.rank() == 1 ? "; use --channel-axis 0 for a 1-D input" : ""));
         }
         if (x.dim(axis) != channels) {
-            throw new BadInputException("--weight " + weight + " has " + channels + " channels but axis " + axis
+            throw new BadInputException(option + " has " + channels + " channels but axis " + axis
                     + " of --in " + in + " (shape " + x + ") has " + x.dim(axis));
         }
         // An empty array has inner 0 somewhere; any inner >= 1 then describes its zero elements.

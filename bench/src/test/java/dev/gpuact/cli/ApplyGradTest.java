@@ -236,6 +236,65 @@ class ApplyGradTest {
         assertClose(Npy.readAll(dir.resolve("pdw.npy")), i -> dw[i], what + " dweight");
     }
 
+    @ParameterizedTest
+    @MethodSource("elementwiseOps")
+    void biasIsAddedPerChannelBeforeEveryElementwiseOp(Op op) throws IOException {
+        checkBias(op, Shape.of(2, 3, 4), new float[] {0.25f, -1.5f, 0.125f}, List.of(), 4);
+    }
+
+    @Test
+    void biasFollowsTheChosenChannelAxis() throws IOException {
+        float[] b = {0.5f, -0.75f, 1.25f};
+        checkBias(Op.GELU, Shape.of(2, 4, 3), b, List.of("--channel-axis", "-1"), 1);
+        checkBias(Op.TANH, Shape.of(3), b, List.of("--channel-axis", "0"), 1);
+        checkBias(Op.SILU, Shape.of(2, 3, 2, 2), new float[] {-0.5f}, List.of(), 1);
+    }
+
+    /** Forward, dx and dbias of bias and activation, with channel (i / inner) % C and x + b rounded to float. */
+    private void checkBias(Op op, Shape shape, float[] b, List<String> axisOption, int inner) throws IOException {
+        int n = (int) shape.count();
+        int channels = b.length;
+        float[] x = inputs(n);
+        float[] dy = upstream(n);
+        Path xFile = save("bx.npy", shape, x);
+        Path bFile = save("bb.npy", Shape.of(channels), b);
+        Path dyFile = save("bdy.npy", shape, dy);
+        List<String> common = new ArrayList<>(List.of("--backend", "cpu", "--op", op.id(), "--in", xFile.toString(),
+                "--bias", bFile.toString()));
+        common.addAll(axisOption);
+
+        List<String> applyArgs = new ArrayList<>(List.of("apply", "--out", dir.resolve("by.npy").toString()));
+        applyArgs.addAll(common);
+        Cli.run(applyArgs.toArray(String[]::new)).succeeded();
+        float[] y = Npy.readAll(dir.resolve("by.npy"));
+
+        List<String> gradArgs = new ArrayList<>(List.of("grad", "--grad", dyFile.toString(), "--out",
+                dir.resolve("bdx.npy").toString(), "--out-bias-grad", dir.resolve("bdb.npy").toString()));
+        gradArgs.addAll(common);
+        Cli.run(gradArgs.toArray(String[]::new)).succeeded();
+        float[] dx = Npy.readAll(dir.resolve("bdx.npy"));
+
+        Activation f = op.defaults();
+        IntToDoubleFunction t = i -> x[i] + b[(i / inner) % channels];
+        double[] db = new double[channels];
+        double[] magnitude = new double[channels];
+        for (int i = 0; i < n; i++) {
+            double term = dy[i] * f.referenceDerivative((float) t.applyAsDouble(i));
+            db[(i / inner) % channels] += term;
+            magnitude[(i / inner) % channels] += Math.abs(term);
+        }
+        String what = op.id() + "+bias " + shape + " " + axisOption;
+        assertThat(y).hasSize(n);
+        assertClose(y, i -> f.reference((float) t.applyAsDouble(i)), what + " forward");
+        assertClose(dx, i -> dy[i] * f.referenceDerivative((float) t.applyAsDouble(i)), what + " dx");
+        float[] gotDb = Npy.readAll(dir.resolve("bdb.npy"));
+        for (int c = 0; c < channels; c++) {
+            // a sum whose terms may cancel: its error is relative to the terms, not to the sum
+            assertThat((double) gotDb[c]).as("%s dbias at %d", what, c)
+                    .isCloseTo(db[c], offset(RELATIVE * magnitude[c] + ABSOLUTE));
+        }
+    }
+
     @Test
     void preluWeightGradientIsOptional() throws IOException {
         Path xFile = save("x.npy", Shape.of(2, 3), inputs(6));

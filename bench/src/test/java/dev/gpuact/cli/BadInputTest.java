@@ -107,9 +107,45 @@ class BadInputTest {
         run("grad", "--op", "prelu", "--in", x23, "--weight", w4, "--grad", dy23, "--out", y)
                 .rejected("has 4 channels");
         run("apply", "--op", "relu", "--in", x23, "--weight", w3, "--out", y).rejected("--weight is only for prelu, not relu");
-        run("apply", "--op", "relu", "--in", x23, "--channel-axis", "0", "--out", y).rejected("--channel-axis is only for prelu");
+        run("apply", "--op", "relu", "--in", x23, "--channel-axis", "0", "--out", y)
+                .rejected("--channel-axis is only for prelu and --bias, not relu without --bias");
         run("grad", "--op", "relu", "--in", x23, "--grad", dy23, "--out", y, "--out-weight-grad", dir.resolve("dw.npy"))
                 .rejected("--out-weight-grad is only for prelu");
+    }
+
+    @Test
+    void biasProblems() throws IOException {
+        Path b4 = save("b4.npy", Shape.of(4), new float[4]);
+        Path b2d = save("b2d.npy", Shape.of(1, 3), new float[3]);
+        Path b0 = save("b0.npy", Shape.of(0), new float[0]);
+        Path f8 = NpyTest.fixture("f8.npy");
+        before = Cli.files(dir);
+        run("apply", "--op", "gelu", "--in", x23, "--bias", b4, "--out", y)
+                .rejected("--bias " + b4 + " has 4 channels but axis 1 of --in " + x23 + " (shape (2, 3)) has 3");
+        run("apply", "--op", "gelu", "--in", x23, "--bias", b4, "--channel-axis", "-1", "--out", y)
+                .rejected("--bias " + b4 + " has 4 channels but axis 1 of --in");
+        run("apply", "--op", "gelu", "--in", x23, "--bias", b2d, "--out", y)
+                .rejected("--bias " + b2d + " must be 1-D with at least one value, but has shape (1, 3)");
+        run("apply", "--op", "gelu", "--in", x23, "--bias", b0, "--out", y)
+                .rejected("--bias " + b0 + " must be 1-D with at least one value, but has shape (0,)");
+        run("apply", "--op", "gelu", "--in", x23, "--bias", f8, "--out", y)
+                .rejected("--bias " + f8 + ": dtype '<f8' (float64) is not supported");
+        run("apply", "--op", "gelu", "--in", x23, "--bias", w3, "--channel-axis", "2", "--out", y)
+                .rejected("--channel-axis 2 is out of range for --in " + x23);
+        run("apply", "--op", "softmax", "--in", x23, "--bias", w3, "--out", y)
+                .rejected("--bias is only for elementwise ops, not softmax (rowwise)");
+        run("apply", "--op", "prelu", "--in", x23, "--weight", w3, "--bias", w3, "--out", y)
+                .rejected("--bias is only for elementwise ops, not prelu");
+        run("grad", "--op", "gelu", "--in", x23, "--bias", b4, "--grad", dy23, "--out", y)
+                .rejected("has 4 channels");
+        run("grad", "--op", "sigmoid", "--from-output", "--in", x23, "--bias", w3, "--grad", dy23, "--out", y)
+                .rejected("--from-output: the backward pass of --bias takes the forward input x as --in");
+        run("grad", "--op", "gelu", "--in", x23, "--grad", dy23, "--out", y, "--out-bias-grad", dir.resolve("db.npy"))
+                .rejected("--out-bias-grad is only for --bias");
+        run("grad", "--op", "gelu", "--in", x23, "--bias", w3, "--grad", dy23, "--out", y, "--out-bias-grad", y)
+                .rejected("--out-bias-grad");
+        run("grad", "--op", "gelu", "--in", x23, "--bias", w3, "--grad", dy23, "--out", y,
+                "--out-weight-grad", dir.resolve("dw.npy")).rejected("--out-weight-grad is only for prelu, not gelu");
     }
 
     @Test

@@ -17,7 +17,9 @@ class CheckTest {
         assertThat(out).as("softmax under masks, listed after the ops")
                 .containsPattern("(?m)^softmax\\+mask +\\d+\\.\\d\\d +\\d+\\.\\d\\d +[1-9]\\d* +PASS$");
         assertThat(out).doesNotContain("log_softmax+mask");
-        assertThat(out).endsWith("4 of 4 passed\n");
+        assertThat(out).containsPattern("(?m)^relu\\+bias +\\d+\\.\\d\\d +\\d+\\.\\d\\d +[1-9]\\d* +PASS$");
+        assertThat(out).doesNotContain("softmax+bias", "maxout+bias");
+        assertThat(out).endsWith("5 of 5 passed\n");
     }
 
     @Test
@@ -28,7 +30,8 @@ class CheckTest {
         assertThat(r.out()).containsPattern("(?m)^sigmoid +\\d+\\.\\d\\d +\\d+\\.\\d\\d +\\d+ +FAIL$");
         assertThat(r.out()).containsPattern("(?m)^relu .* PASS$");
         assertThat(r.out()).containsPattern("(?m)^sigmoid: .*ULP > 4");
-        assertThat(r.out()).endsWith("1 of 2 passed\n");
+        assertThat(r.out()).containsPattern("(?m)^sigmoid\\+bias .* PASS$");
+        assertThat(r.out()).endsWith("3 of 4 passed\n");
     }
 
     @Test

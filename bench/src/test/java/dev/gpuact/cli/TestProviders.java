@@ -163,6 +163,18 @@ final class TestProviders {
         }
 
         @Override
+        public void applyBias(Activation activation, DeviceBuffer x, DeviceBuffer bias, DeviceBuffer y, long channels,
+                              long inner) {
+            cpu.applyBias(activation, x, bias, y, channels, inner);
+        }
+
+        @Override
+        public void applyBiasBackward(Activation activation, DeviceBuffer x, DeviceBuffer bias, DeviceBuffer dy,
+                                      DeviceBuffer dx, DeviceBuffer dbias, long channels, long inner) {
+            cpu.applyBiasBackward(activation, x, bias, dy, dx, dbias, channels, inner);
+        }
+
+        @Override
         public MemoryStats memory() {
             return cpu.memory();
         }

@@ -78,13 +78,13 @@ public final class Prelu {
     }
 
     /** Depends on n and channels only; never on the number of threads. */
-    private static int chunkSize(int n, int channels) {
+    static int chunkSize(int n, int channels) {
         int maxChunks = Math.max(1, MAX_PARTIALS / channels);
         int chunks = Math.max(1, Math.min(Parallel.chunkCount(n, Parallel.CHUNK_ELEMENTS), maxChunks));
         return Math.max(1, Parallel.chunkCount(n, chunks));
     }
 
-    private static void checkArguments(float[] x, int xo, float[] weight, int n, int channels, long inner) {
+    static void checkArguments(float[] x, int xo, float[] weight, int n, int channels, long inner) {
         if (n < 0) {
             throw new IllegalArgumentException("n must be >= 0, got " + n);
         }

@@ -32,6 +32,9 @@ import java.util.SplittableRandom;
  * <li>PReLU's weight gradient is a reduction whose float result depends on the summation order: it must be
  *     within {@link #REDUCTION_ULP} ULPs of sum |dy x| over the channel's terms (a pairwise or blocked float
  *     sum is far inside; a sequential one over a few thousand terms usually is).</li>
+ * <li>Bias and activation is read as its unfused definition: x + bias rounded to float, then f, held to f's
+ *     bounds there; dbias (a reduction of dx) within {@link #REDUCTION_ULP} ULPs of the exact sum of dy f'(x + bias)
+ *     over the channel, measured in ULPs of the sum of the terms' magnitudes as PReLU's weight gradient is.</li>
  * <li>Softmax rows sum to 1 within {@link #SOFTMAX_SUM_TOLERANCE} (summed in double), up to 2^20 columns.</li>
  * <li>Determinism: the same call twice gives the same bits, any NaN counting as one value (elementwise forward
  *     and backward, softmax and log_softmax over 65536 columns, PReLU's weight gradient).</li>
@@ -105,6 +108,17 @@ public final class Conformance {
         Tally tally = new Tally(op.id() + "+mask");
         MaskedSoftmaxChecks.run(backend, op, tally);
         return tally.report();
+    }
+
+    /**
+     * Bias and activation ({@link Backend#applyBias}) for an elementwise op, a report named {@code <id>+bias}: y and
+     * dx against f and f' at the float sum x + bias, dbias as a channel reduction ({@link BiasChecks}).
+     */
+    public static OpReport checkBias(Backend backend, Op op) {
+        if (op.kind() != Op.Kind.ELEMENTWISE) {
+            throw new IllegalArgumentException("bias and activation take an elementwise op, got " + op.id());
+        }
+        return BiasChecks.run(backend, op);
     }
 
     /** {@link #check} for every op, in catalog order. */
@@ -184,19 +198,25 @@ public final class Conformance {
         Op op = activation.op();
         float[] dx = backward(backend, activation, x, dy);
         for (int i = 0; i < x.length; i++) {
-            double derivative = op.referenceDerivative(x[i], activation.a(), activation.b());
-            double derivativeScale = op.referenceDerivativeScale(x[i], activation.a(), activation.b());
-            double want = dy[i] * derivative;
-            double ulps = Float.isInfinite(dy[i]) && Ulp.distance(0f, derivative, derivativeScale) <= BACKWARD_ULP
-                    ? (Float.isFinite(dx[i]) ? Double.POSITIVE_INFINITY : 0)
-                    : Ulp.distance(dx[i], want, Math.abs(dy[i]) * derivativeScale);
+            double ulps = backwardUlps(activation, x[i], dy[i], dx[i]);
             tally.backward(ulps);
             if (!(ulps <= BACKWARD_ULP)) {
-                tally.fail(elementFailure("backward (dy=" + dy[i] + ")", activation, x[i], dx[i], (float) want, ulps,
+                float want = (float) (dy[i] * op.referenceDerivative(x[i], activation.a(), activation.b()));
+                tally.fail(elementFailure("backward (dy=" + dy[i] + ")", activation, x[i], dx[i], want, ulps,
                         BACKWARD_ULP));
             }
         }
         return dx;
+    }
+
+    /** The error of dx = dy * f'(x) at one element, read as the class comment says (term scale, infinite dy). */
+    static double backwardUlps(Activation activation, float x, float dy, float dx) {
+        Op op = activation.op();
+        double derivative = op.referenceDerivative(x, activation.a(), activation.b());
+        double derivativeScale = op.referenceDerivativeScale(x, activation.a(), activation.b());
+        return Float.isInfinite(dy) && Ulp.distance(0f, derivative, derivativeScale) <= BACKWARD_ULP
+                ? (Float.isFinite(dx) ? Double.POSITIVE_INFINITY : 0)
+                : Ulp.distance(dx, dy * derivative, Math.abs(dy) * derivativeScale);
     }
 
     /** "forward at x=-0.0075 (0xbbf5c28f) a=0.01: got 1.2 want 1.3, 17 ULP > 4", naming the rule for NaN/inf. */

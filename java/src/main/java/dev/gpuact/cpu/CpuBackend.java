@@ -5,6 +5,7 @@ import dev.gpuact.DType;
 import dev.gpuact.Op;
 import dev.gpuact.RowLayout;
 import dev.gpuact.RowMask;
+import dev.gpuact.fallback.Bias;
 import dev.gpuact.fallback.ElementwiseKernel;
 import dev.gpuact.fallback.OutputBackward;
 import dev.gpuact.fallback.Prelu;
@@ -205,6 +206,23 @@ public final class CpuBackend extends AbstractBackend<WorkQueue> {
         return new Rowwise.Mask(additive == null ? null : array(additive),
                 (int) Math.min(mask.rowsPerMaskRow(), Integer.MAX_VALUE),
                 row -> (int) mask.validColumns(row, cols));
+    }
+
+    // ---- bias and activation ------------------------------------------------------------------------------
+
+    @Override
+    protected void computeBias(WorkQueue queue, Activation activation, AbstractBuffer x, AbstractBuffer bias,
+                               AbstractBuffer y, long n, long channels, long inner) {
+        Bias.forward(kernel(activation.op()), array(x), array(bias), array(y), (int) n, (int) channels, inner,
+                activation.a(), activation.b());
+    }
+
+    @Override
+    protected void computeBiasBackward(WorkQueue queue, Activation activation, AbstractBuffer x, AbstractBuffer bias,
+                                       AbstractBuffer dy, AbstractBuffer dx, AbstractBuffer dbias, long n,
+                                       long channels, long inner) {
+        Bias.backward(kernel(activation.op()), array(x), array(bias), array(dy), array(dx), array(dbias), (int) n,
+                (int) channels, inner, activation.a(), activation.b());
     }
 
     /** A buffer backed by one float array. */

@@ -582,7 +582,7 @@ public abstract class AbstractBackend<Q extends WorkQueue> implements Backend {
             AbstractBuffer bw = own(weight, "weight");
             AbstractBuffer by = own(y, "y");
             sameLength(bx, "x", by, "y");
-            checkChannels(bw, channels, inner);
+            checkChannels(bw, "weight", channels, inner);
             if (bw.aliases(by)) {
                 throw new IllegalArgumentException("y must not be the weight buffer");
             }
@@ -608,7 +608,7 @@ public abstract class AbstractBackend<Q extends WorkQueue> implements Backend {
             AbstractBuffer bdw = own(dweight, "dweight");
             sameLength(bx, "x", bdy, "dy");
             sameLength(bx, "x", bdx, "dx");
-            checkChannels(bw, channels, inner);
+            checkChannels(bw, "weight", channels, inner);
             sameLength(bw, "weight", bdw, "dweight");
             if (bdx.aliases(bx) || bdx.aliases(bw) || bdw.aliases(bx) || bdw.aliases(bw) || bdw.aliases(bdy)
                     || bdw.aliases(bdx)) {
@@ -751,15 +751,17 @@ public abstract class AbstractBackend<Q extends WorkQueue> implements Backend {
         }
     }
 
-    private static void checkChannels(AbstractBuffer weight, long channels, long inner) {
+    /** channels and inner of a per-channel layout, and the per-channel buffer ({@code role}) against channels. */
+    private static void checkChannels(AbstractBuffer perChannel, String role, long channels, long inner) {
         if (channels < 1) {
             throw new IllegalArgumentException("channels must be >= 1, got " + channels);
         }
         if (inner < 1) {
             throw new IllegalArgumentException("inner must be >= 1, got " + inner);
         }
-        if (weight.length() != channels) {
-            throw new IllegalArgumentException("weight holds " + weight.length() + " elements but channels is " + channels);
+        if (perChannel.length() != channels) {
+            throw new IllegalArgumentException(role + " holds " + perChannel.length() + " elements but channels is "
+                    + channels);
         }
     }
 
@@ -989,4 +991,69 @@ public abstract class AbstractBackend<Q extends WorkQueue> implements Backend {
     public String toString() {
         return name + " (" + device() + ")";
     }
+
+    // ---- bias and activation ------------------------------------------------------------------------------
+
+    @Override
+    public final void applyBias(Activation activation, DeviceBuffer x, DeviceBuffer bias, DeviceBuffer y,
+                                long channels, long inner) {
+        applyBias(ownQueue(), activation, x, bias, y, channels, inner);
+    }
+
+    final void applyBias(Q queue, Activation activation, DeviceBuffer x, DeviceBuffer bias, DeviceBuffer y,
+                         long channels, long inner) {
+        guarded(() -> {
+            elementwise(activation, "applyBias");
+            AbstractBuffer bx = own(x, "x");
+            AbstractBuffer bb = own(bias, "bias");
+            AbstractBuffer by = own(y, "y");
+            sameLength(bx, "x", by, "y");
+            checkChannels(bb, "bias", channels, inner);
+            if (bb.aliases(by)) {
+                throw new IllegalArgumentException("applyBias: y must not be the bias buffer");
+            }
+            if (bx.length() > 0) {
+                computeBias(queue, activation, bx, bb, by, bx.length(), channels, inner);
+            }
+        }, x, bias, y);
+    }
+
+    @Override
+    public final void applyBiasBackward(Activation activation, DeviceBuffer x, DeviceBuffer bias, DeviceBuffer dy,
+                                        DeviceBuffer dx, DeviceBuffer dbias, long channels, long inner) {
+        applyBiasBackward(ownQueue(), activation, x, bias, dy, dx, dbias, channels, inner);
+    }
+
+    final void applyBiasBackward(Q queue, Activation activation, DeviceBuffer x, DeviceBuffer bias, DeviceBuffer dy,
+                                 DeviceBuffer dx, DeviceBuffer dbias, long channels, long inner) {
+        guarded(() -> {
+            elementwise(activation, "applyBiasBackward");
+            AbstractBuffer bx = own(x, "x");
+            AbstractBuffer bb = own(bias, "bias");
+            AbstractBuffer bdy = own(dy, "dy");
+            AbstractBuffer bdx = own(dx, "dx");
+            AbstractBuffer bdb = own(dbias, "dbias");
+            sameLength(bx, "x", bdy, "dy");
+            sameLength(bx, "x", bdx, "dx");
+            checkChannels(bb, "bias", channels, inner);
+            sameLength(bb, "bias", bdb, "dbias");
+            if (bdx.aliases(bb) || bdb.aliases(bx) || bdb.aliases(bb) || bdb.aliases(bdy) || bdb.aliases(bdx)) {
+                throw new IllegalArgumentException("applyBiasBackward: dx and dbias must be buffers of their own "
+                        + "(dx may only share x's or dy's buffer)");
+            }
+            computeBiasBackward(queue, activation, bx, bb, bdy, bdx, bdb, bx.length(), channels, inner);
+        }, x, bias, dy, dx, dbias);
+    }
+
+    /** y = f(x + bias[c]) on n > 0 elements; the sum is rounded to float before f. */
+    protected abstract void computeBias(Q queue, Activation activation, AbstractBuffer x, AbstractBuffer bias,
+                                        AbstractBuffer y, long n, long channels, long inner);
+
+    /**
+     * dx = dy * f'(x + bias[c]) and dbias[c] = the sum of dx over channel c, the same bits on every call. Also
+     * called for n = 0, where dbias must still be set to zeros. dx may be x's or dy's buffer.
+     */
+    protected abstract void computeBiasBackward(Q queue, Activation activation, AbstractBuffer x, AbstractBuffer bias,
+                                                AbstractBuffer dy, AbstractBuffer dx, AbstractBuffer dbias, long n,
+                                                long channels, long inner);
 }

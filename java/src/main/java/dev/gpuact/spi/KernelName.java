@@ -13,6 +13,9 @@ public final class KernelName {
     public static final String FORWARD = "fwd";
     public static final String BACKWARD = "bwd";
     public static final String FROM_OUTPUT = "bwdy";
+    /** Bias and activation: {@code gpuact_<op id>_bias_fwd}, and {@code _bias_bwd} (dx and the bias gradient's stage 1). */
+    public static final String BIAS_FORWARD = "bias_fwd";
+    public static final String BIAS_BACKWARD = "bias_bwd";
 
     private KernelName() {
     }

@@ -168,4 +168,18 @@ final class QueueStream<Q extends WorkQueue> implements Stream {
                                   RowLayout layout, RowMask mask) {
         enqueue(() -> backend.applyRowsBackward(queue, activation, x, dy, dx, layout, mask));
     }
+
+    // ---- bias and activation ------------------------------------------------------------------------------
+
+    @Override
+    public void applyBias(Activation activation, DeviceBuffer x, DeviceBuffer bias, DeviceBuffer y, long channels,
+                          long inner) {
+        enqueue(() -> backend.applyBias(queue, activation, x, bias, y, channels, inner));
+    }
+
+    @Override
+    public void applyBiasBackward(Activation activation, DeviceBuffer x, DeviceBuffer bias, DeviceBuffer dy,
+                                  DeviceBuffer dx, DeviceBuffer dbias, long channels, long inner) {
+        enqueue(() -> backend.applyBiasBackward(queue, activation, x, bias, dy, dx, dbias, channels, inner));
+    }
 }

@@ -1,6 +1,7 @@
 package dev.gpuact.conformance;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.gpuact.Activation;
 import dev.gpuact.Op;
@@ -27,6 +28,43 @@ class ConformanceSelfTest {
                 assertThat(r.maxUlpBackward()).as(r.name()).isLessThanOrEqualTo(1);
             }
             assertThat(backend.memory().liveBuffers()).as("buffers left open by the checks").isZero();
+        }
+    }
+
+    @Test
+    void aDoublePrecisionBackendPassesBiasAndActivationForEveryElementwiseOp() {
+        try (DoubleBackend backend = new DoubleBackend(Defect.NONE)) {
+            for (Op op : Op.ELEMENTWISE) {
+                OpReport r = Conformance.checkBias(backend, op);
+                assertThat(r.name()).isEqualTo(op.id() + "+bias");
+                assertThat(r.failures()).as(r.name()).isEmpty();
+                assertThat(r.points()).as(r.name()).isGreaterThan(1000);
+                assertThat(r.maxUlpForward()).as(r.name()).isLessThanOrEqualTo(1);
+                assertThat(r.maxUlpBackward()).as(r.name()).isLessThanOrEqualTo(1);
+            }
+            assertThat(backend.memory().liveBuffers()).as("buffers left open by the checks").isZero();
+        }
+    }
+
+    @ParameterizedTest(name = "{0} is caught in {1}+bias")
+    @CsvSource({
+        "BIAS_IGNORES_INNER,     gelu,     gelu+bias forward NCHW N=3 C=5 HxW=7x9 at index",
+        "BIAS_DBIAS_ACCUMULATES, sigmoid,  sigmoid+bias dbias NCHW N=3 C=5 HxW=7x9 channel 0",
+    })
+    void aPlantedBiasBugFailsItsOpWithAReadableLine(Defect defect, String opId, String expectedLine) {
+        try (DoubleBackend backend = new DoubleBackend(defect)) {
+            OpReport report = Conformance.checkBias(backend, Op.byName(opId));
+            assertThat(report.passed()).isFalse();
+            assertThat(report.failures()).anySatisfy(line -> assertThat(line).contains(expectedLine));
+            assertThat(Conformance.check(backend, Op.byName(opId)).passed()).as("the plain op is unaffected").isTrue();
+        }
+    }
+
+    @Test
+    void biasChecksRefuseARowWiseOp() {
+        try (DoubleBackend backend = new DoubleBackend(Defect.NONE)) {
+            assertThatThrownBy(() -> Conformance.checkBias(backend, Op.SOFTMAX))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("softmax");
         }
     }
 

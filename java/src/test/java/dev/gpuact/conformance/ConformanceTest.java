@@ -23,7 +23,9 @@ import org.junit.jupiter.api.TestFactory;
 
 /**
  * The conformance suite: every backend found on the class path (of those the module tests, see
- * {@link RequiredBackends}) times every op, each a test named like "cpu / gelu". A backend that cannot run here is skipped with its reason, unless the system property
+ * {@link RequiredBackends}) times every op, each a test named like "cpu / gelu", softmax and log_softmax under masks
+ * ("cpu / softmax+mask") and bias and activation for every elementwise op ("cpu / gelu+bias"). A backend that
+ * cannot run here is skipped with its reason, unless the system property
  * {@link RequiredBackends} names it: then it fails.
  */
 class ConformanceTest {
@@ -39,10 +41,12 @@ class ConformanceTest {
                         + "' is required by -D" + RequiredBackends.PROPERTY
                         + " but no provider of that name is on the class path; found " + found)));
         Stream<DynamicNode> perBackend = statuses.stream().map(status -> DynamicContainer.dynamicContainer(status.name(),
-                Stream.concat(Arrays.stream(Op.values()).map(op -> DynamicTest.dynamicTest(status.name() + " / " + op.id(),
-                        () -> checkOp(status, Conformance::check, op))),
+                Stream.concat(Stream.concat(Arrays.stream(Op.values()).map(op -> DynamicTest.dynamicTest(
+                                status.name() + " / " + op.id(), () -> checkOp(status, Conformance::check, op))),
                         Conformance.MASKABLE.stream().map(op -> DynamicTest.dynamicTest(status.name() + " / " + op.id()
-                                + "+mask", () -> checkOp(status, Conformance::checkMasked, op))))));
+                                + "+mask", () -> checkOp(status, Conformance::checkMasked, op)))),
+                        Op.ELEMENTWISE.stream().map(op -> DynamicTest.dynamicTest(status.name() + " / " + op.id()
+                                + "+bias", () -> checkOp(status, Conformance::checkBias, op))))));
         return Stream.concat(missing, perBackend);
     }
 

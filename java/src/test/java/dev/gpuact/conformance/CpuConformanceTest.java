@@ -33,7 +33,9 @@ class CpuConformanceTest {
                 "cpu (" + path + ") / " + op.id(), () -> assertPassed(Conformance.check(cpu, op), path)));
         Stream<DynamicTest> masked = Conformance.MASKABLE.stream().map(op -> DynamicTest.dynamicTest(
                 "cpu (" + path + ") / " + op.id() + "+mask", () -> assertPassed(Conformance.checkMasked(cpu, op), path)));
-        return Stream.concat(plain, masked);
+        Stream<DynamicTest> withBias = Op.ELEMENTWISE.stream().map(op -> DynamicTest.dynamicTest(
+                "cpu (" + path + ") / " + op.id() + "+bias", () -> assertPassed(Conformance.checkBias(cpu, op), path)));
+        return Stream.concat(Stream.concat(plain, masked), withBias);
     }
 
     private static void assertPassed(OpReport report, String path) {

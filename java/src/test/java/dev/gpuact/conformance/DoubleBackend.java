@@ -39,6 +39,10 @@ final class DoubleBackend extends AbstractBackend<WorkQueue> {
         SIGMOID_FROM_OUTPUT_IN_FLOAT,
         /** causal rows see one column beyond i + offset. */
         CAUSAL_ONE_TOO_MANY,
+        /** bias and activation take channel i % channels, as if inner were 1. */
+        BIAS_IGNORES_INNER,
+        /** dbias adds to what the buffer held instead of overwriting it. */
+        BIAS_DBIAS_ACCUMULATES,
     }
 
     private final Defect defect;
@@ -323,5 +327,39 @@ final class DoubleBackend extends AbstractBackend<WorkQueue> {
             }
         }
         return z;
+    }
+
+    @Override
+    protected void computeBias(WorkQueue queue, Activation activation, AbstractBuffer x, AbstractBuffer bias,
+                               AbstractBuffer y, long n, long channels, long inner) {
+        float[] in = data(x);
+        float[] out = data(y);
+        for (int i = 0; i < n; i++) {
+            out[i] = (float) activation.reference(in[i] + biasOf(data(bias), i, channels, inner));
+        }
+    }
+
+    @Override
+    protected void computeBiasBackward(WorkQueue queue, Activation activation, AbstractBuffer x, AbstractBuffer bias,
+                                       AbstractBuffer dy, AbstractBuffer dx, AbstractBuffer dbias, long n,
+                                       long channels, long inner) {
+        float[] in = data(x);
+        float[] g = data(dy);
+        float[] out = data(dx);
+        double[] sums = new double[(int) channels];
+        for (int i = 0; i < n; i++) {
+            double term = g[i] * activation.referenceDerivative(in[i] + biasOf(data(bias), i, channels, inner));
+            sums[(int) ((defect == Defect.BIAS_IGNORES_INNER ? i : i / inner) % channels)] += term;
+            out[i] = (float) term;
+        }
+        float[] db = data(dbias);
+        for (int c = 0; c < channels; c++) {
+            db[c] = (float) sums[c] + (defect == Defect.BIAS_DBIAS_ACCUMULATES ? db[c] : 0);
+        }
+    }
+
+    /** The float bias of element i. */
+    private float biasOf(float[] bias, long i, long channels, long inner) {
+        return bias[(int) ((defect == Defect.BIAS_IGNORES_INNER ? i : i / inner) % channels)];
     }
 }

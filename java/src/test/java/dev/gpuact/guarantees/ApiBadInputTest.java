@@ -44,6 +44,7 @@ class ApiBadInputTest {
             elementwise(cases, b, f);
             rowwise(cases, b, f);
             prelu(cases, b, f);
+            bias(cases, b, f);
             bufferAccess(cases, f);
             masked(cases, b, f);
             for (Case c : cases) {
@@ -213,6 +214,57 @@ class ApiBadInputTest {
                 () -> b.preluBackward(f.x, f.w, f.dy, f.dx, f.closed, CHANNELS, 1), "dweight is a closed buffer"));
         cases.add(new Case("preluBackward: dx of another instance", IllegalArgumentException.class,
                 () -> b.preluBackward(f.x, f.w, f.dy, f.foreign, f.dw, CHANNELS, 1), "dx belongs to another"));
+    }
+
+    private static void bias(List<Case> cases, Backend b, Fixture f) {
+        Activation gelu = Activation.GELU;
+        cases.add(new Case("applyBias: null activation", NullPointerException.class,
+                () -> b.applyBias(null, f.x, f.w, f.y, CHANNELS, 1), "activation"));
+        cases.add(new Case("applyBias: null bias", NullPointerException.class,
+                () -> b.applyBias(gelu, f.x, null, f.y, CHANNELS, 1), "bias"));
+        cases.add(new Case("applyBias: row-wise op", IllegalArgumentException.class,
+                () -> b.applyBias(Activation.SOFTMAX, f.x, f.w, f.y, CHANNELS, 1), "applyBias: softmax is not elementwise"));
+        cases.add(new Case("applyBias: prelu", IllegalArgumentException.class,
+                () -> b.applyBias(Activation.of(Op.PRELU), f.x, f.w, f.y, CHANNELS, 1), "prelu is not elementwise"));
+        cases.add(new Case("applyBias: zero channels", IllegalArgumentException.class,
+                () -> b.applyBias(gelu, f.x, f.w, f.y, 0, 1), "channels must be >= 1, got 0"));
+        cases.add(new Case("applyBias: zero inner", IllegalArgumentException.class,
+                () -> b.applyBias(gelu, f.x, f.w, f.y, CHANNELS, 0), "inner must be >= 1, got 0"));
+        cases.add(new Case("applyBias: bias length is not channels", IllegalArgumentException.class,
+                () -> b.applyBias(gelu, f.x, f.w, f.y, CHANNELS + 1, 1), "bias holds 4 elements but channels is 5"));
+        cases.add(new Case("applyBias: y is the bias", IllegalArgumentException.class,
+                () -> b.applyBias(gelu, f.w, f.w, f.w, CHANNELS, 1), "y must not be the bias buffer"));
+        cases.add(new Case("applyBias: lengths differ", IllegalArgumentException.class,
+                () -> b.applyBias(gelu, f.x, f.w, f.shorter, CHANNELS, 1), "x and y differ in length: 64 vs 63"));
+        cases.add(new Case("applyBias: closed bias", IllegalStateException.class,
+                () -> b.applyBias(gelu, f.x, f.closed, f.y, CHANNELS, 1), "bias is a closed buffer"));
+        cases.add(new Case("applyBias: bias of another instance", IllegalArgumentException.class,
+                () -> b.applyBias(gelu, f.x, f.foreign, f.y, CHANNELS, 1), "bias belongs to another"));
+        String ownBuffers = "dx and dbias must be buffers of their own";
+        cases.add(new Case("applyBiasBackward: dx is the bias", IllegalArgumentException.class,
+                () -> b.applyBiasBackward(gelu, f.c1, f.w, f.c2, f.w, f.dw, CHANNELS, 1), ownBuffers));
+        cases.add(new Case("applyBiasBackward: dbias is the bias", IllegalArgumentException.class,
+                () -> b.applyBiasBackward(gelu, f.x, f.w, f.dy, f.dx, f.w, CHANNELS, 1), ownBuffers));
+        cases.add(new Case("applyBiasBackward: dbias is x", IllegalArgumentException.class,
+                () -> b.applyBiasBackward(gelu, f.dw, f.w, f.c2, f.c1, f.dw, CHANNELS, 1), ownBuffers));
+        cases.add(new Case("applyBiasBackward: dbias is dy", IllegalArgumentException.class,
+                () -> b.applyBiasBackward(gelu, f.c1, f.w, f.dw, f.c2, f.dw, CHANNELS, 1), ownBuffers));
+        cases.add(new Case("applyBiasBackward: dbias is dx", IllegalArgumentException.class,
+                () -> b.applyBiasBackward(gelu, f.c1, f.w, f.c2, f.dw, f.dw, CHANNELS, 1), ownBuffers));
+        cases.add(new Case("applyBiasBackward: dbias length", IllegalArgumentException.class,
+                () -> b.applyBiasBackward(gelu, f.x, f.w, f.dy, f.dx, f.shorter, CHANNELS, 1),
+                "bias and dbias differ in length: 4 vs 63"));
+        cases.add(new Case("applyBiasBackward: dx length", IllegalArgumentException.class,
+                () -> b.applyBiasBackward(gelu, f.x, f.w, f.dy, f.shorter, f.dw, CHANNELS, 1), "x and dx differ in length"));
+        cases.add(new Case("applyBiasBackward: row-wise op", IllegalArgumentException.class,
+                () -> b.applyBiasBackward(Activation.LOG_SOFTMAX, f.x, f.w, f.dy, f.dx, f.dw, CHANNELS, 1),
+                "applyBiasBackward: log_softmax is not elementwise"));
+        cases.add(new Case("applyBiasBackward: null dbias", NullPointerException.class,
+                () -> b.applyBiasBackward(gelu, f.x, f.w, f.dy, f.dx, null, CHANNELS, 1), "dbias"));
+        cases.add(new Case("applyBiasBackward: closed dbias", IllegalStateException.class,
+                () -> b.applyBiasBackward(gelu, f.x, f.w, f.dy, f.dx, f.closed, CHANNELS, 1), "dbias is a closed buffer"));
+        cases.add(new Case("applyBiasBackward: negative inner", IllegalArgumentException.class,
+                () -> b.applyBiasBackward(gelu, f.x, f.w, f.dy, f.dx, f.dw, CHANNELS, -3), "inner must be >= 1, got -3"));
     }
 
     private static void bufferAccess(List<Case> cases, Fixture f) {

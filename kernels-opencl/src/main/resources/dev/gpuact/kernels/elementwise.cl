@@ -86,58 +86,66 @@ static inline void gpuact_ff_add(float *hi, float *lo, float v_hi, float v_lo) {
     *lo += err + v_lo;
 }
 
-/* dweight, stage 1: work-group g sums chunk (g % chunks) of channel (g / chunks). The channel's j-th element
- * is x[(c + (j / inner) * channels) * inner + j % inner]; each work-item adds a fixed stride of j, then a fixed
- * local tree combines them: the same split and order on every call, no atomics. x > 0 adds nothing; NaN in x
- * or dy propagates. partial holds a hi, lo pair per work-group. */
+/* Stage 1 of a per-channel sum (PReLU's dweight, the bias gradient): work-group g sums chunk (g % chunks) of
+ * channel (g / chunks). The channel's j-th element is x[(c + (j / inner) * channels) * inner + j % inner]; each
+ * work-item adds a fixed stride of j, then a fixed local tree combines them: the same split and order on every
+ * call, no atomics. TERM(i, c, OP) adds element i's terms into (hi, lo) with gpuact_ff_add. partial holds a hi, lo
+ * pair per work-group. Expands to statements at kernel scope (the __local arrays must be declared there). */
+#define GPUACT_CHANNEL_PARTIAL_SUM(partial, n, channels, inner, chunks, chunk_len, TERM, OP) \
+    __local float part_hi[GPUACT_WG]; \
+    __local float part_lo[GPUACT_WG]; \
+    size_t lid = get_local_id(0); \
+    ulong g = get_group_id(0); \
+    ulong c = g / (chunks); \
+    ulong begin = (g % (chunks)) * (chunk_len); \
+    float hi = 0.0f; \
+    float lo = 0.0f; \
+    ulong last_block = ((n) - 1) / (inner); \
+    for (ulong j = begin + lid; j < begin + (chunk_len); j += GPUACT_WG) { \
+        /* The block is compared before it is multiplied by inner: for an inner near 2^63, block * inner wraps \
+         * around 2^64 and would land on another channel's elements. */ \
+        ulong block = c + (j / (inner)) * (channels); \
+        if (block > last_block) { \
+            break; /* j only grows, and so does i */ \
+        } \
+        ulong i = block * (inner) + j % (inner); \
+        if (i >= (n)) { \
+            break; \
+        } \
+        TERM(i, c, OP) \
+    } \
+    part_hi[lid] = hi; \
+    part_lo[lid] = lo; \
+    for (uint span = GPUACT_WG / 2; span > 0; span >>= 1) { \
+        barrier(CLK_LOCAL_MEM_FENCE); \
+        if (lid < span) { \
+            float h = part_hi[lid]; \
+            float l = part_lo[lid]; \
+            gpuact_ff_add(&h, &l, part_hi[lid + span], part_lo[lid + span]); \
+            part_hi[lid] = h; \
+            part_lo[lid] = l; \
+        } \
+    } \
+    if (lid == 0) { \
+        (partial)[2 * g] = part_hi[0]; \
+        (partial)[2 * g + 1] = part_lo[0]; \
+    }
+
+/* dweight, stage 1: x > 0 adds nothing; NaN in x or dy propagates. */
+#define GPUACT_PRELU_DWEIGHT_TERM(i, c, OP) { \
+    float v = x[i]; \
+    if (!(v > 0.0f)) { \
+        float p = dy[i] * v; \
+        gpuact_ff_add(&hi, &lo, p, gpuact_fmaf(dy[i], v, -p)); \
+    } \
+}
 __kernel void GPUACT_KERNEL_NAME(prelu, dweight_partial)(__global const float *x, __global const float *dy,
                                                          __global float *partial, ulong n, ulong channels,
                                                          ulong inner, ulong chunks, ulong chunk_len) {
-    __local float part_hi[GPUACT_WG];
-    __local float part_lo[GPUACT_WG];
-    size_t lid = get_local_id(0);
-    ulong g = get_group_id(0);
-    ulong c = g / chunks;
-    ulong begin = (g % chunks) * chunk_len;
-    float hi = 0.0f;
-    float lo = 0.0f;
-    ulong last_block = (n - 1) / inner;
-    for (ulong j = begin + lid; j < begin + chunk_len; j += GPUACT_WG) {
-        /* The block is compared before it is multiplied by inner: for an inner near 2^63, block * inner wraps
-         * around 2^64 and would land on another channel's elements. */
-        ulong block = c + (j / inner) * channels;
-        if (block > last_block) {
-            break; /* j only grows, and so does i */
-        }
-        ulong i = block * inner + j % inner;
-        if (i >= n) {
-            break;
-        }
-        float v = x[i];
-        if (!(v > 0.0f)) {
-            float p = dy[i] * v;
-            gpuact_ff_add(&hi, &lo, p, gpuact_fmaf(dy[i], v, -p));
-        }
-    }
-    part_hi[lid] = hi;
-    part_lo[lid] = lo;
-    for (uint span = GPUACT_WG / 2; span > 0; span >>= 1) {
-        barrier(CLK_LOCAL_MEM_FENCE);
-        if (lid < span) {
-            float h = part_hi[lid];
-            float l = part_lo[lid];
-            gpuact_ff_add(&h, &l, part_hi[lid + span], part_lo[lid + span]);
-            part_hi[lid] = h;
-            part_lo[lid] = l;
-        }
-    }
-    if (lid == 0) {
-        partial[2 * g] = part_hi[0];
-        partial[2 * g + 1] = part_lo[0];
-    }
+    GPUACT_CHANNEL_PARTIAL_SUM(partial, n, channels, inner, chunks, chunk_len, GPUACT_PRELU_DWEIGHT_TERM, PRELU)
 }
 
-/* dweight, stage 2: channel c adds its chunks in order. */
+/* dweight, stage 2: channel c adds its chunks in order (the bias gradient's stage 2 too). */
 __kernel void GPUACT_KERNEL_NAME(prelu, dweight_finish)(__global const float *partial, __global float *dweight,
                                                         ulong channels, ulong chunks) {
     size_t c = get_global_id(0);
@@ -150,3 +158,34 @@ __kernel void GPUACT_KERNEL_NAME(prelu, dweight_finish)(__global const float *pa
         dweight[c] = hi + lo;
     }
 }
+
+/* Bias and activation: y = f(x + bias[c]) with c = (i / inner) % channels, the sum rounded to float first, then
+ * the op's own math. gpuact_<id>_bias_fwd and _bias_fwd_strip, in the shapes of the plain op; x and y may be one
+ * buffer. */
+#define GPUACT_BIAS_FORWARD_KERNEL(NAME, KERNEL, ELEMENTS) \
+__kernel void KERNEL(__global const float *x, __global const float *bias, __global float *y, ulong n, \
+                     ulong channels, ulong inner, float a, float b) { \
+    ELEMENTS(i, n, y[i] = gpuact_fwd_##NAME(x[i] + bias[(i / inner) % channels], a, b);) \
+}
+
+/* gpuact_<id>_bias_bwd: dx = dy * f'(x + bias[c]) written as the per-channel sum of dx goes (stage 1 of the bias
+ * gradient, finished by gpuact_prelu_dweight_finish): one pass over x and dy. dx may be x's or dy's buffer: each
+ * element is read before it is written, by the same item. */
+#define GPUACT_BIAS_DX_TERM(i, c, NAME) { \
+    float d = gpuact_bwd_##NAME(x[i] + bias[c], dy[i], a, b); \
+    dx[i] = d; \
+    gpuact_ff_add(&hi, &lo, d, 0.0f); \
+}
+#define GPUACT_BIAS_BACKWARD_KERNEL(NAME, KERNEL) \
+__kernel void KERNEL(__global const float *x, __global const float *bias, __global const float *dy, \
+                     __global float *dx, __global float *partial, ulong n, ulong channels, ulong inner, \
+                     ulong chunks, ulong chunk_len, float a, float b) { \
+    GPUACT_CHANNEL_PARTIAL_SUM(partial, n, channels, inner, chunks, chunk_len, GPUACT_BIAS_DX_TERM, NAME) \
+}
+
+#define GPUACT_OP(NAME, id) \
+    GPUACT_BIAS_FORWARD_KERNEL(NAME, GPUACT_KERNEL_NAME_OF(id##_bias_fwd), GPUACT_ITEM_ELEMENTS) \
+    GPUACT_BIAS_FORWARD_KERNEL(NAME, GPUACT_KERNEL_NAME_OF(id##_bias_fwd_strip), GPUACT_STRIP_ELEMENTS) \
+    GPUACT_BIAS_BACKWARD_KERNEL(NAME, GPUACT_KERNEL_NAME_OF(id##_bias_bwd))
+#include "activations.def"
+#undef GPUACT_OP

@@ -499,12 +499,10 @@ public final class CudaBackend extends AbstractBackend<CudaBackend.Target> {
             synchronized (t.scratch()) {
                 // dweight first: dx may be dy's buffer.
                 long partials = t.scratch().reserve(channels * slices, t.stream());
-                args().i64(addr(x)).i64(addr(dy)).i64(partials).i64(n).i64(channels).i64(period).i32(slices);
-                launch(t, KernelNames.PRELU_DWEIGHT_PARTIAL, new Launch(
-                        (int) Math.min(channels * slices, LaunchGeometry.gridCap(sms, LaunchGeometry.BLOCK)), LaunchGeometry.BLOCK, 0));
-                args().i64(partials).i64(addr(dweight)).i64(channels).i32(slices);
-                launch(t, KernelNames.PRELU_DWEIGHT_FINISH, new Launch(LaunchGeometry.grid(channels, LaunchGeometry.BLOCK, sms),
-                        LaunchGeometry.BLOCK, 0));
+                args().i64(addr(x)).i64(addr(dy)).i64(partials).i64(n).i64(channels).fastDivision(period)
+                        .i32(slices);
+                launch(t, KernelNames.PRELU_DWEIGHT_PARTIAL, LaunchGeometry.channelSlices(channels, slices, sms));
+                finishChannelSum(t, partials, dweight, channels, slices);
                 boolean vectorized = LaunchGeometry.vectorizable(addr(x), addr(dy), addr(dx));
                 args().i64(addr(x)).i64(addr(weight)).i64(addr(dy)).i64(addr(dx)).i64(n).channelOf(channels, period)
                         .i32(vectorized ? 1 : 0);
@@ -730,6 +728,63 @@ public final class CudaBackend extends AbstractBackend<CudaBackend.Target> {
                 int grid = LaunchGeometry.grid(layout.rows() * MASKED_BLOCK, MASKED_BLOCK, info.multiprocessors());
                 launch(t, KernelNames.softmax(activation.op(), backward, KernelNames.MASKED),
                         new Launch(grid, MASKED_BLOCK, 0));
+                finish(t);
+            }
+        }
+    }
+
+    /** Stage 2 of a per-channel sum (PReLU's dweight, dbias): each channel adds its slices in order into out. */
+    private void finishChannelSum(Target t, long partials, AbstractBuffer out, long channels, int slices) {
+        args().i64(partials).i64(addr(out)).i64(channels).i32(slices);
+        launch(t, KernelNames.PRELU_DWEIGHT_FINISH, new Launch(LaunchGeometry.grid(channels, LaunchGeometry.BLOCK,
+                info.multiprocessors()), LaunchGeometry.BLOCK, 0));
+    }
+
+    // ---- bias and activation ------------------------------------------------------------------------------
+
+    @Override
+    protected void computeBias(Target t, Activation activation, AbstractBuffer x, AbstractBuffer bias, AbstractBuffer y,
+                               long n, long channels, long inner) {
+        DeviceRanges.requireApartOrSame(x, "x", y, "y");
+        DeviceRanges.requireApart(bias, "bias", y, "y");
+        try (Current c = current()) {
+            boolean vectorized = LaunchGeometry.vectorizable(addr(x), addr(y));
+            args().i64(addr(x)).i64(addr(bias)).i64(addr(y)).i64(n)
+                    .channelOf(channels, LaunchGeometry.preluInner(n, inner)).f32(activation.a()).f32(activation.b())
+                    .i32(vectorized ? 1 : 0);
+            launch(t, KernelNames.biasForward(activation.op()),
+                    LaunchGeometry.elementwise(n, vectorized, info.multiprocessors()));
+            finish(t);
+        }
+    }
+
+    /** One pass: the partial kernel writes dx as it sums it per channel, in PReLU's fixed slices. */
+    @Override
+    protected void computeBiasBackward(Target t, Activation activation, AbstractBuffer x, AbstractBuffer bias,
+                                       AbstractBuffer dy, AbstractBuffer dx, AbstractBuffer dbias, long n,
+                                       long channels, long inner) {
+        try (Current c = current()) {
+            if (n == 0) {
+                driver.memsetD32(((CudaBuffer) dbias).pointer(), 0, channels, t.stream());
+                finish(t);
+                return;
+            }
+            DeviceRanges.requireApartOrSame(dy, "dy", dx, "dx");
+            DeviceRanges.requireApartOrSame(x, "x", dx, "dx");
+            DeviceRanges.requireApart(bias, "bias", dx, "dx");
+            DeviceRanges.requireApart(x, "x", dbias, "dbias");
+            DeviceRanges.requireApart(bias, "bias", dbias, "dbias");
+            DeviceRanges.requireApart(dy, "dy", dbias, "dbias");
+            DeviceRanges.requireApart(dx, "dx", dbias, "dbias");
+            long period = LaunchGeometry.preluInner(n, inner);
+            int sms = info.multiprocessors();
+            int slices = LaunchGeometry.preluSlices(n, channels, period, sms);
+            synchronized (t.scratch()) {
+                long partials = t.scratch().reserve(channels * slices, t.stream());
+                args().i64(addr(x)).i64(addr(bias)).i64(addr(dy)).i64(addr(dx)).i64(partials).i64(n).i64(channels)
+                        .fastDivision(period).i32(slices).f32(activation.a()).f32(activation.b());
+                launch(t, KernelNames.biasBackward(activation.op()), LaunchGeometry.channelSlices(channels, slices, sms));
+                finishChannelSum(t, partials, dbias, channels, slices);
                 finish(t);
             }
         }

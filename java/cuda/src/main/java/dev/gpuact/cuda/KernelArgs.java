@@ -9,6 +9,7 @@ import java.nio.ByteOrder;
  * order) selects the cached native parameter array built over these slots.
  */
 final class KernelArgs {
+    /** Bias and activation's kernels take 13. */
     static final int MAX_ARGS = 16;
     /** Size of the {@code LongArgs} struct of softmax.cuh: five 64-bit fields, a float, two ints, padded to 8. */
     static final int LONG_ARGS_BYTES = 56;
@@ -52,10 +53,14 @@ final class KernelArgs {
      * the fast divisions by inner and by channels.
      */
     KernelArgs channelOf(long channels, long inner) {
-        FastDivision byInner = FastDivision.of(inner);
         FastDivision byChannels = FastDivision.of(channels);
-        return i64(channels).i64(inner).i64(byInner.magic()).i32(byInner.shift()).i64(byChannels.magic())
-                .i32(byChannels.shift());
+        return i64(channels).fastDivision(inner).i64(byChannels.magic()).i32(byChannels.shift());
+    }
+
+    /** A divisor and its fast division: divisor, magic, shift (a per-channel sum's inner and its FastDiv). */
+    KernelArgs fastDivision(long divisor) {
+        FastDivision by = FastDivision.of(divisor);
+        return i64(divisor).i64(by.magic()).i32(by.shift());
     }
 
     /** The {@code LongArgs} struct of the long softmax path, passed by value. */

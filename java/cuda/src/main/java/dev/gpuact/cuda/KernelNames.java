@@ -25,6 +25,9 @@ final class KernelNames {
     private KernelNames() {
     }
 
+    private static final String[] BIAS_FORWARD = names(KernelName.BIAS_FORWARD);
+    private static final String[] BIAS_BACKWARD = names(KernelName.BIAS_BACKWARD);
+
     private static String[] names(String pass) {
         return Op.ELEMENTWISE.stream().map(op -> KernelName.of(op, pass)).toArray(String[]::new);
     }
@@ -35,6 +38,16 @@ final class KernelNames {
 
     static String backward(Op op) {
         return BACKWARD[requireElementwise(op).kernelCode()];
+    }
+
+    /** {@code gpuact_<id>_bias_fwd}: bias and activation. */
+    static String biasForward(Op op) {
+        return BIAS_FORWARD[requireElementwise(op).kernelCode()];
+    }
+
+    /** {@code gpuact_<id>_bias_bwd}: dx and the first stage of the bias gradient. */
+    static String biasBackward(Op op) {
+        return BIAS_BACKWARD[requireElementwise(op).kernelCode()];
     }
 
     /** {@code gpuact_<id>_bwdy}: the backward pass from the saved output (ops with that form). */
@@ -63,6 +76,10 @@ final class KernelNames {
         for (Op op : Op.ELEMENTWISE) {
             names.add(forward(op));
             names.add(backward(op));
+        }
+        for (Op op : Op.ELEMENTWISE) {
+            names.add(biasForward(op));
+            names.add(biasBackward(op));
         }
         for (Op op : Op.ELEMENTWISE) {
             if (op.hasBackwardFromOutput()) {

@@ -58,6 +58,11 @@ final class LaunchGeometry {
         return (int) Math.max(1, Math.min(Math.min(wanted, worthwhile), Integer.MAX_VALUE));
     }
 
+    /** The (channel, slice) blocks of a per-channel sum's first stage, at most {@link #gridCap} (they loop). */
+    static Launch channelSlices(long channels, int slices, int multiprocessors) {
+        return new Launch((int) Math.min(channels * slices, gridCap(multiprocessors, BLOCK)), BLOCK, 0);
+    }
+
     /**
      * PReLU's {@code inner} as the kernels receive it: i / inner is 0 for every index below n once inner >= n, so
      * any larger value means the same and clamping it keeps channels * inner from overflowing.

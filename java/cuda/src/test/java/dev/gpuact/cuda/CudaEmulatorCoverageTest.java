@@ -54,6 +54,12 @@ class CudaEmulatorCoverageTest {
                     cuda.prelu(few, w, fewOut, 3, 7);
                     cuda.preluBackward(few, w, few, fewOut, dw, 3, 7);
                 }
+                try (DeviceBuffer db = cuda.allocate(3)) {
+                    for (Op op : Op.ELEMENTWISE) {
+                        cuda.applyBias(Activation.of(op), few, w, fewOut, 3, 7);
+                        cuda.applyBiasBackward(Activation.of(op), few, w, few, fewOut, db, 3, 7);
+                    }
+                }
                 for (long cols : SOFTMAX_COLUMNS) {
                     // One row: a long row splits into chunks; three rows fill one SM: a chunk per row.
                     for (long rows : new long[] {1, 3}) {

@@ -31,8 +31,10 @@ class KernelNamesTest {
         assertThat(KernelNames.softmaxFromOutput(Op.LOG_SOFTMAX)).isEqualTo("gpuact_log_softmax_bwdy");
         assertThat(KernelNames.backwardFromOutput(Op.TANH)).isEqualTo("gpuact_tanh_bwdy");
         assertThat(KernelNames.softmax(Op.SOFTMAX, false, KernelNames.MASKED)).isEqualTo("gpuact_softmax_fwd_masked");
-        // 28 ops x 2 + 17 from the output + 2 ops x (7 variants x 2 + long_dot + from the output + masked x 2) + row
-        // stats, PReLU x 4, maxout x 2.
-        assertThat(KernelNames.all()).hasSize(28 * 2 + 17 + 2 * 18 + 1 + 4 + 2).doesNotHaveDuplicates();
+        assertThat(KernelNames.biasForward(Op.GELU)).isEqualTo("gpuact_gelu_bias_fwd");
+        assertThat(KernelNames.biasBackward(Op.SILU)).isEqualTo("gpuact_silu_bias_bwd");
+        // 28 ops x 2, with a bias x 2, + 17 from the output + 2 ops x (7 variants x 2 + long_dot + from the output +
+        // masked x 2) + row stats, PReLU x 4, maxout x 2.
+        assertThat(KernelNames.all()).hasSize(28 * 2 + 28 * 2 + 17 + 2 * 18 + 1 + 4 + 2).doesNotHaveDuplicates();
     }
 }

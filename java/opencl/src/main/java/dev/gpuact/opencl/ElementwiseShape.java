@@ -44,6 +44,11 @@ enum ElementwiseShape {
         return KernelName.of(op, KernelName.FROM_OUTPUT, variant);
     }
 
+    /** The bias-and-activation forward kernel of {@code op} in this shape ({@code gpuact_<id>_bias_fwd}, ...). */
+    String biasKernel(Op op) {
+        return KernelName.of(op, KernelName.BIAS_FORWARD, variant);
+    }
+
     /** The shape of every elementwise kernel on {@code device}, forward, backward and from the output. */
     static ElementwiseShape of(OpenClDevice device) {
         return device.isCpu() ? STRIP : ITEM;

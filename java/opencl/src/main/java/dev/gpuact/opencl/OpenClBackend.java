@@ -49,8 +49,8 @@ import org.jocl.cl_program;
  */
 public final class OpenClBackend extends AbstractBackend<OpenClQueue> {
     private static final int MAX_WORK_GROUP = 256;
-    /** PReLU's dweight: a chunk per work-group of about this many elements of a channel, at most 256 chunks. */
-    private static final long PRELU_CHUNK_ELEMENTS = 1L << 16;
+    /** Per-channel sums (PReLU's dweight, dbias): a chunk per work-group of about this many elements, at most 256. */
+    private static final long CHANNEL_CHUNK_ELEMENTS = 1L << 16;
 
     private final OpenClDevice device;
     private final cl_context context;
@@ -499,7 +499,7 @@ public final class OpenClBackend extends AbstractBackend<OpenClQueue> {
         launch(on, kernel, layout.rows() * workGroup, args);
     }
 
-    private static Object[] arguments(cl_mem[] buffers, Object... scalars) {
+    private static Object[] arguments(Object[] buffers, Object... scalars) {
         Object[] args = Arrays.copyOf(buffers, buffers.length + scalars.length, Object[].class);
         System.arraycopy(scalars, 0, args, buffers.length, scalars.length);
         return args;
@@ -511,34 +511,45 @@ public final class OpenClBackend extends AbstractBackend<OpenClQueue> {
         run(on, KernelName.of(Op.PRELU, KernelName.FORWARD), n, mem(x), mem(weight), mem(y), n, channels, inner);
     }
 
-    /**
-     * dweight first (dx may be dy's buffer), in two fixed stages: chunk sums per work-group, then each channel
-     * adds its chunks in order. The split depends only on n, channels, inner and the work-group size.
-     */
+    /** dweight first: dx may be dy's buffer. */
     @Override
     protected void computePreluBackward(OpenClQueue on, AbstractBuffer x, AbstractBuffer weight, AbstractBuffer dy,
                                         AbstractBuffer dx, AbstractBuffer dweight, long n, long channels,
                                         long inner) {
+        channelSum(on, KernelName.of(Op.PRELU, "dweight_partial"), new cl_mem[] {mem(x), mem(dy)}, dweight, n,
+                channels, inner);
+        if (n > 0) {
+            run(on, KernelName.of(Op.PRELU, KernelName.BACKWARD), n, mem(x), mem(weight), mem(dy), mem(dx), n,
+                    channels, inner);
+        }
+    }
+
+    /**
+     * A per-channel sum into {@code sums} in two fixed stages: {@code partialKernel} (taking {@code inputs}, the
+     * partial buffer, n, channels, inner, chunks, chunk length, then {@code trailing}) sums chunks per work-group,
+     * then each channel adds its chunks in order. The split depends only on n, channels, inner and the work-group
+     * size, so the bits do not change from call to call. Zeros for n = 0.
+     */
+    private void channelSum(OpenClQueue on, String partialKernel, cl_mem[] inputs, AbstractBuffer sums, long n,
+                            long channels, long inner, Object... trailing) {
         if (n == 0) {
-            complete(on, on.fillZero(mem(dweight), channels * Float.BYTES));
+            complete(on, on.fillZero(mem(sums), channels * Float.BYTES));
             return;
         }
         // Elements per channel at most, without overflow for any inner: a channel never has more than n.
         long blocks = (n - 1) / inner + 1;
         long blocksPerChannel = (blocks - 1) / channels + 1;
         long perChannel = blocksPerChannel > n / inner ? n : blocksPerChannel * inner;
-        long chunks = Math.max(1, Math.min(256, perChannel / PRELU_CHUNK_ELEMENTS));
+        long chunks = Math.max(1, Math.min(256, perChannel / CHANNEL_CHUNK_ELEMENTS));
         long chunkLength = (perChannel + chunks - 1) / chunks;
         cl_mem partial = CL.clCreateBuffer(context, CL_MEM_READ_WRITE, 2 * channels * chunks * Float.BYTES, null, null);
         try {
-            launch(on, KernelName.of(Op.PRELU, "dweight_partial"), channels * chunks * workGroup, mem(x), mem(dy),
-                    partial, n, channels, inner, chunks, chunkLength);
-            run(on, KernelName.of(Op.PRELU, "dweight_finish"), channels, partial, mem(dweight), channels, chunks);
+            Object[] args = arguments(inputs, partial, n, channels, inner, chunks, chunkLength);
+            launch(on, partialKernel, channels * chunks * workGroup, arguments(args, trailing));
+            run(on, KernelName.of(Op.PRELU, "dweight_finish"), channels, partial, mem(sums), channels, chunks);
         } finally {
             CL.clReleaseMemObject(partial);
         }
-        run(on, KernelName.of(Op.PRELU, KernelName.BACKWARD), n, mem(x), mem(weight), mem(dy), mem(dx), n, channels,
-                inner);
     }
 
     /**
@@ -621,5 +632,25 @@ public final class OpenClBackend extends AbstractBackend<OpenClQueue> {
                 CL.clReleaseMemObject(lengthsMem);
             }
         }
+    }
+
+    // ---- bias and activation ------------------------------------------------------------------------------
+
+    @Override
+    protected void computeBias(OpenClQueue on, Activation activation, AbstractBuffer x, AbstractBuffer bias,
+                               AbstractBuffer y, long n, long channels, long inner) {
+        ElementwiseShape shape = elementwiseShape();
+        run(on, shape.biasKernel(activation.op()), shape.items(n), mem(x), mem(bias), mem(y), n, channels, inner,
+                activation.a(), activation.b());
+    }
+
+    /** One pass: the partial kernel writes dx as it sums it per channel (dx may be x's or dy's buffer). */
+    @Override
+    protected void computeBiasBackward(OpenClQueue on, Activation activation, AbstractBuffer x, AbstractBuffer bias,
+                                       AbstractBuffer dy, AbstractBuffer dx, AbstractBuffer dbias, long n,
+                                       long channels, long inner) {
+        channelSum(on, KernelName.of(activation.op(), KernelName.BIAS_BACKWARD),
+                new cl_mem[] {mem(x), mem(bias), mem(dy), mem(dx)}, dbias, n, channels, inner, activation.a(),
+                activation.b());
     }
 }

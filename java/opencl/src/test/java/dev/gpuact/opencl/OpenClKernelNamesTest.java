@@ -20,6 +20,7 @@ class OpenClKernelNamesTest {
             for (Op op : Op.ELEMENTWISE) {
                 names.add(shape.kernel(op, false));
                 names.add(shape.kernel(op, true));
+                names.add(shape.biasKernel(op));
                 if (op.hasBackwardFromOutput()) {
                     names.add(shape.kernelFromOutput(op));
                 }
@@ -38,6 +39,9 @@ class OpenClKernelNamesTest {
             names.add(KernelName.of(Op.MAXOUT, pass));
             names.add(KernelName.of(Op.PRELU, pass));
         }
+        for (Op op : Op.ELEMENTWISE) {
+            names.add(KernelName.of(op, KernelName.BIAS_BACKWARD));
+        }
         names.add(KernelName.of(Op.PRELU, "dweight_partial"));
         names.add(KernelName.of(Op.PRELU, "dweight_finish"));
         return names;
@@ -49,6 +53,7 @@ class OpenClKernelNamesTest {
             assertThat(backend.programKernelNames()).containsExactlyInAnyOrderElementsOf(launchable());
         }
         assertThat(launchable()).doesNotHaveDuplicates().contains("gpuact_gelu_fwd_strip", "gpuact_tanh_bwdy",
-                "gpuact_log_softmax_bwd_group", "gpuact_prelu_dweight_finish");
+                "gpuact_log_softmax_bwd_group", "gpuact_prelu_dweight_finish", "gpuact_gelu_bias_fwd_strip",
+                "gpuact_silu_bias_bwd");
     }
 }
