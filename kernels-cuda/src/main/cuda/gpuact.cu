@@ -7,3 +7,4 @@
 #include "maxout.cuh"
 #include "softmax.cuh"
 #include "from_output.cuh"
+#include "gated.cuh"

@@ -56,4 +56,19 @@ public interface Stream extends AutoCloseable {
     /** Waits for the enqueued work, then releases the stream; a second close does nothing. */
     @Override
     void close();
+
+    // ---- gated activations ----------------------------------------------------------------------------------
+
+    /** Enqueues a gated activation over x [rows, 2 * hidden] ({@link Backend#gated(Activation, DeviceBuffer, DeviceBuffer, long, long)}). */
+    void gated(Activation gate, DeviceBuffer x, DeviceBuffer y, long rows, long hidden);
+
+    /** Enqueues a gated activation over two buffers ({@link Backend#gated(Activation, DeviceBuffer, DeviceBuffer, DeviceBuffer)}). */
+    void gated(Activation gate, DeviceBuffer a, DeviceBuffer b, DeviceBuffer y);
+
+    /** Enqueues the gated backward pass over x [rows, 2 * hidden]. */
+    void gatedBackward(Activation gate, DeviceBuffer x, DeviceBuffer dy, DeviceBuffer dx, long rows, long hidden);
+
+    /** Enqueues the gated backward pass over two buffers. */
+    void gatedBackward(Activation gate, DeviceBuffer a, DeviceBuffer b, DeviceBuffer dy, DeviceBuffer da,
+                       DeviceBuffer db);
 }

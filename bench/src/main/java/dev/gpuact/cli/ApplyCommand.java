@@ -13,7 +13,8 @@ import picocli.CommandLine.Option;
 @Command(name = "apply", mixinStandardHelpOptions = true,
         header = "Applies an activation to a float32 .npy array and writes the result as .npy.",
         description = "Applies an activation to a float32 .npy array and writes the result as .npy. Elementwise ops act on "
-                + "every element; softmax, log_softmax and maxout on the last axis.")
+                + "every element; softmax, log_softmax and maxout on the last axis; the gated ops (glu, swiglu, geglu, "
+                + "geglu_tanh, reglu) take a last axis of 2H, the halves a and b, and give one of H.")
 final class ApplyCommand extends OpCommand {
     @Option(names = "--out", required = true, paramLabel = "Y.npy", description = "Where y goes; written only on success.")
     Path out;
@@ -35,6 +36,7 @@ final class ApplyCommand extends OpCommand {
                     case ELEMENTWISE -> b.apply(activation, x, y);
                     case ROWWISE -> b.applyRows(activation, x, y, g.rows());
                     case CHANNELWISE -> b.prelu(x, w, y, g.channels(), g.inner());
+                    case GATED -> b.gated(activation, x, y, g.rows().rows(), g.rows().yStride());
                 }
                 outputs.write("--out", out, g.output(), y);
                 outputs.commit();

@@ -16,6 +16,7 @@ import dev.gpuact.RowLayout;
 import dev.gpuact.spi.AbstractBackend;
 import dev.gpuact.spi.AbstractBuffer;
 import dev.gpuact.spi.BackendHostBuffer;
+import dev.gpuact.spi.GatedLayout;
 import dev.gpuact.spi.KernelName;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
@@ -538,6 +539,24 @@ public final class OpenClBackend extends AbstractBackend<OpenClQueue> {
         }
         run(on, KernelName.of(Op.PRELU, KernelName.BACKWARD), n, mem(x), mem(weight), mem(dy), mem(dx), n, channels,
                 inner);
+    }
+
+    @Override
+    protected void computeGated(OpenClQueue on, Activation gate, GatedLayout layout, AbstractBuffer gateInput,
+                                AbstractBuffer otherInput, AbstractBuffer y) {
+        long n = layout.outputs();
+        run(on, KernelName.of(gate.op(), KernelName.FORWARD), n, mem(gateInput), mem(otherInput), mem(y), n,
+                layout.hidden(), layout.inputStride(), layout.gateOffset(), layout.otherOffset(), gate.a(), gate.b());
+    }
+
+    @Override
+    protected void computeGatedBackward(OpenClQueue on, Activation gate, GatedLayout layout, AbstractBuffer gateInput,
+                                        AbstractBuffer otherInput, AbstractBuffer dy, AbstractBuffer dGate,
+                                        AbstractBuffer dOther) {
+        long n = layout.outputs();
+        run(on, KernelName.of(gate.op(), KernelName.BACKWARD), n, mem(gateInput), mem(otherInput), mem(dy),
+                mem(dGate), mem(dOther), n, layout.hidden(), layout.inputStride(), layout.gateOffset(),
+                layout.otherOffset(), gate.a(), gate.b());
     }
 
     /**

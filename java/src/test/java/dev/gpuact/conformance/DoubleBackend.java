@@ -7,6 +7,7 @@ import dev.gpuact.Reference;
 import dev.gpuact.RowLayout;
 import dev.gpuact.spi.AbstractBackend;
 import dev.gpuact.spi.AbstractBuffer;
+import dev.gpuact.spi.GatedLayout;
 import dev.gpuact.spi.WorkQueue;
 
 /**
@@ -36,6 +37,8 @@ final class DoubleBackend extends AbstractBackend<WorkQueue> {
         GELU_BACKWARD_NONDETERMINISTIC,
         /** sigmoid backward from y as y - y^2 in float: cancels where y is near 1. */
         SIGMOID_FROM_OUTPUT_IN_FLOAT,
+        /** swiglu activates the second half instead of the first. */
+        SWIGLU_GATES_SECOND_HALF,
     }
 
     private final Defect defect;
@@ -288,6 +291,55 @@ final class DoubleBackend extends AbstractBackend<WorkQueue> {
         }
         for (int i = 0; i < n; i++) {
             out[i] = (float) (g[i] * Op.PRELU.referenceDerivative(in[i], w[(int) ((i / inner) % channels)], 0));
+        }
+    }
+
+    @Override
+    protected void computeGated(WorkQueue queue, Activation gate, GatedLayout layout, AbstractBuffer gateInput,
+                                AbstractBuffer otherInput, AbstractBuffer y) {
+        float[] out = data(y);
+        forEachGated(gate, layout, gateInput, otherInput, (i, first, second) ->
+                out[i] = (float) gate.op().referenceGated(first, second, gate.a(), gate.b()));
+    }
+
+    @Override
+    protected void computeGatedBackward(WorkQueue queue, Activation gate, GatedLayout layout, AbstractBuffer gateInput,
+                                        AbstractBuffer otherInput, AbstractBuffer dy, AbstractBuffer dGate,
+                                        AbstractBuffer dOther) {
+        float[] g = data(dy);
+        boolean gateFirst = gate.op().activatesFirstHalf();
+        int n = (int) layout.outputs();
+        float[] gateGradient = new float[n];
+        float[] otherGradient = new float[n];
+        forEachGated(gate, layout, gateInput, otherInput, (i, first, second) -> {
+            gateGradient[i] = (float) (g[i] * gate.op().referenceGatedPartial(first, second, gate.a(), gate.b(), gateFirst));
+            otherGradient[i] = (float) (g[i] * gate.op().referenceGatedPartial(first, second, gate.a(), gate.b(), !gateFirst));
+        });
+        for (int i = 0; i < n; i++) {
+            int at = (int) (i / layout.hidden() * layout.inputStride() + i % layout.hidden());
+            data(dGate)[(int) layout.gateOffset() + at] = gateGradient[i];
+            data(dOther)[(int) layout.otherOffset() + at] = otherGradient[i];
+        }
+    }
+
+    private interface GatedElement {
+        void at(int output, float first, float second);
+    }
+
+    /** Each output index with its first-half and second-half inputs (swapped by the planted defect). */
+    private void forEachGated(Activation gate, GatedLayout layout, AbstractBuffer gateInput, AbstractBuffer otherInput,
+                              GatedElement element) {
+        float[] gates = data(gateInput);
+        float[] others = data(otherInput);
+        boolean swap = defect == Defect.SWIGLU_GATES_SECOND_HALF && gate.op() == Op.SWIGLU;
+        boolean gateFirst = gate.op().activatesFirstHalf();
+        for (int i = 0; i < layout.outputs(); i++) {
+            int at = (int) (i / layout.hidden() * layout.inputStride() + i % layout.hidden());
+            float g = gates[(int) layout.gateOffset() + at];
+            float o = others[(int) layout.otherOffset() + at];
+            float first = gateFirst ? g : o;
+            float second = gateFirst ? o : g;
+            element.at(i, swap ? second : first, swap ? first : second);
         }
     }
 }

@@ -31,7 +31,9 @@ class KernelNamesTest {
         assertThat(KernelNames.softmaxFromOutput(Op.LOG_SOFTMAX)).isEqualTo("gpuact_log_softmax_bwdy");
         assertThat(KernelNames.backwardFromOutput(Op.TANH)).isEqualTo("gpuact_tanh_bwdy");
         // 28 ops x 2 + 17 from the output + 2 ops x (7 variants x 2 + long_dot + from the output) + row stats,
-        // PReLU x 4, maxout x 2.
-        assertThat(KernelNames.all()).hasSize(28 * 2 + 17 + 2 * 16 + 1 + 4 + 2).doesNotHaveDuplicates();
+        // PReLU x 4, maxout x 2, 5 gated ops x 2.
+        assertThat(KernelNames.all()).hasSize(28 * 2 + 17 + 2 * 16 + 1 + 4 + 2 + 5 * 2).doesNotHaveDuplicates();
+        assertThat(KernelNames.gated(Op.GEGLU_TANH, true)).isEqualTo("gpuact_geglu_tanh_bwd");
+        assertThatThrownBy(() -> KernelNames.gated(Op.GELU, false)).isInstanceOf(IllegalArgumentException.class);
     }
 }

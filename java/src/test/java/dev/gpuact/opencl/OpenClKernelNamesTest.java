@@ -38,6 +38,12 @@ class OpenClKernelNamesTest {
         }
         names.add(KernelName.of(Op.PRELU, "dweight_partial"));
         names.add(KernelName.of(Op.PRELU, "dweight_finish"));
+        for (Op op : Op.values()) {
+            if (op.kind() == Op.Kind.GATED) {
+                names.add(KernelName.of(op, KernelName.FORWARD));
+                names.add(KernelName.of(op, KernelName.BACKWARD));
+            }
+        }
         return names;
     }
 
@@ -47,6 +53,6 @@ class OpenClKernelNamesTest {
             assertThat(backend.programKernelNames()).containsExactlyInAnyOrderElementsOf(launchable());
         }
         assertThat(launchable()).doesNotHaveDuplicates().contains("gpuact_gelu_fwd_strip", "gpuact_tanh_bwdy",
-                "gpuact_log_softmax_bwd_group", "gpuact_prelu_dweight_finish");
+                "gpuact_log_softmax_bwd_group", "gpuact_prelu_dweight_finish", "gpuact_swiglu_bwd");
     }
 }
