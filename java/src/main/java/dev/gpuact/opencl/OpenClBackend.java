@@ -541,22 +541,24 @@ public final class OpenClBackend extends AbstractBackend<OpenClQueue> {
                 inner);
     }
 
+    /** Whole work-groups per output row, so each group's row is one division (gated.cl). */
     @Override
     protected void computeGated(OpenClQueue on, Activation gate, GatedLayout layout, AbstractBuffer gateInput,
                                 AbstractBuffer otherInput, AbstractBuffer y) {
-        long n = layout.outputs();
-        run(on, KernelName.of(gate.op(), KernelName.FORWARD), n, mem(gateInput), mem(otherInput), mem(y), n,
-                layout.hidden(), layout.inputStride(), layout.gateOffset(), layout.otherOffset(), gate.a(), gate.b());
+        long groupsPerRow = (layout.hidden() + workGroup - 1) / workGroup;
+        launch(on, KernelName.of(gate.op(), KernelName.FORWARD), layout.rows() * groupsPerRow * workGroup,
+                mem(gateInput), mem(otherInput), mem(y), groupsPerRow, layout.hidden(), layout.inputStride(),
+                layout.gateOffset(), layout.otherOffset(), gate.a(), gate.b());
     }
 
     @Override
     protected void computeGatedBackward(OpenClQueue on, Activation gate, GatedLayout layout, AbstractBuffer gateInput,
                                         AbstractBuffer otherInput, AbstractBuffer dy, AbstractBuffer dGate,
                                         AbstractBuffer dOther) {
-        long n = layout.outputs();
-        run(on, KernelName.of(gate.op(), KernelName.BACKWARD), n, mem(gateInput), mem(otherInput), mem(dy),
-                mem(dGate), mem(dOther), n, layout.hidden(), layout.inputStride(), layout.gateOffset(),
-                layout.otherOffset(), gate.a(), gate.b());
+        long groupsPerRow = (layout.hidden() + workGroup - 1) / workGroup;
+        launch(on, KernelName.of(gate.op(), KernelName.BACKWARD), layout.rows() * groupsPerRow * workGroup,
+                mem(gateInput), mem(otherInput), mem(dy), mem(dGate), mem(dOther), groupsPerRow, layout.hidden(),
+                layout.inputStride(), layout.gateOffset(), layout.otherOffset(), gate.a(), gate.b());
     }
 
     /**
