@@ -463,7 +463,8 @@ public final class CudaBackend extends AbstractBackend<CudaBackend.Target> {
         DeviceRanges.requireApartOrSame(gateInput, "gate", y, "y");
         DeviceRanges.requireApartOrSame(otherInput, "other", y, "y");
         try (Current c = current()) {
-            gatedArgs(args().i64(addr(gateInput)).i64(addr(otherInput)).i64(addr(y)), gate, layout);
+            gatedArgs(args().i64(addr(gateInput, layout.gateOffset())).i64(addr(otherInput, layout.otherOffset()))
+                    .i64(addr(y)), gate, layout);
             launch(t, KernelNames.gated(gate.op(), false), LaunchGeometry.elementwise(layout.outputs(), false,
                     info.multiprocessors()));
             finish(t);
@@ -477,19 +478,25 @@ public final class CudaBackend extends AbstractBackend<CudaBackend.Target> {
         DeviceRanges.requireApartOrSame(gateInput, "gate", dGate, "dgate");
         DeviceRanges.requireApartOrSame(otherInput, "other", dOther, "dother");
         try (Current c = current()) {
-            gatedArgs(args().i64(addr(gateInput)).i64(addr(otherInput)).i64(addr(dy)).i64(addr(dGate))
-                    .i64(addr(dOther)), gate, layout);
+            gatedArgs(args().i64(addr(gateInput, layout.gateOffset())).i64(addr(otherInput, layout.otherOffset()))
+                    .i64(addr(dy)).i64(addr(dGate, layout.gateOffset())).i64(addr(dOther, layout.otherOffset())),
+                    gate, layout);
             launch(t, KernelNames.gated(gate.op(), true), LaunchGeometry.elementwise(layout.outputs(), false,
                     info.multiprocessors()));
             finish(t);
         }
     }
 
-    /** The GPUACT_GATED_ARGS of gated.cuh: sizes, the fast division by hidden, offsets and parameters. */
+    /** The GPUACT_GATED_ARGS of gated.cuh: sizes, the fast division by hidden and the parameters. */
     private static void gatedArgs(KernelArgs args, Activation gate, GatedLayout layout) {
         FastDivision byHidden = FastDivision.of(layout.hidden());
         args.i64(layout.outputs()).i64(layout.hidden()).i64(layout.inputStride()).i64(byHidden.magic())
-                .i32(byHidden.shift()).i64(layout.gateOffset()).i64(layout.otherOffset()).f32(gate.a()).f32(gate.b());
+                .i32(byHidden.shift()).f32(gate.a()).f32(gate.b());
+    }
+
+    /** The device address of element {@code offset} of a buffer (a half of a gated op's rows). */
+    private static long addr(AbstractBuffer b, long offset) {
+        return addr(b) + offset * Float.BYTES;
     }
 
     @Override
