@@ -12,14 +12,18 @@ import static dev.gpuact.fallback.ElementwiseKernel.checkRange;
  * as the input half it replaces (in place); see the methods for which regions may be shared.
  */
 public final class Gated {
-    /** Floats per thread-local block: a block of f(gate) and one of dy * other stay in the L1 cache. */
-    private static final int BLOCK = 2048;
-    private static final ThreadLocal<float[][]> BLOCKS = ThreadLocal.withInitial(() -> new float[2][BLOCK]);
+    /**
+     * Floats per thread-local block: gate elements of several rows are gathered into one block, so the activation's
+     * vector loop sees blocks as long as it needs ({@link WarmUp} gives shorter calls to the scalar loop); three
+     * blocks stay in the L2 cache.
+     */
+    private static final int BLOCK = 8192;
+    private static final ThreadLocal<float[][]> BLOCKS = ThreadLocal.withInitial(() -> new float[3][BLOCK]);
 
-    /** One piece of a row: {@code length} elements from column {@code column} of row {@code row}. */
+    /** A run of {@code length} outputs from position {@code at} of a block, whose inputs start at {@code in}. */
     @FunctionalInterface
-    private interface Piece {
-        void run(int row, int column, int length);
+    private interface Segment {
+        void run(int at, int in, int length);
     }
 
     private Gated() {
@@ -33,14 +37,16 @@ public final class Gated {
                                float[] y, int yo, int rows, int hidden, float a, float b) {
         checkLayout(gate, go, other, oo, inputStride, rows, hidden);
         checkRange("y", y, yo, rows * hidden);
-        forEachPiece(rows, hidden, (row, column, length) -> {
+        forEachBlock(rows * hidden, (from, to) -> {
             float[] activated = BLOCKS.get()[0];
-            int in = row * inputStride + column;
-            f.forwardChunk(gate, go + in, activated, 0, length, a, b);
-            int out = yo + row * hidden + column;
-            for (int i = 0; i < length; i++) {
-                y[out + i] = activated[i] * other[oo + in + i];
-            }
+            forEachSegment(from, to, hidden, inputStride, (at, in, length) ->
+                    System.arraycopy(gate, go + in, activated, at, length));
+            f.forwardChunk(activated, 0, activated, 0, to - from, a, b);
+            forEachSegment(from, to, hidden, inputStride, (at, in, length) -> {
+                for (int k = 0; k < length; k++) {
+                    y[yo + from + at + k] = activated[at + k] * other[oo + in + k];
+                }
+            });
         });
     }
 
@@ -55,48 +61,45 @@ public final class Gated {
         checkLayout(gate, go, other, oo, inputStride, rows, hidden);
         checkRange("dy", dy, dyo, rows * hidden);
         checkLayout(dGate, dgo, dOther, doo, inputStride, rows, hidden);
-        forEachPiece(rows, hidden, (row, column, length) -> {
+        forEachBlock(rows * hidden, (from, to) -> {
             float[][] blocks = BLOCKS.get();
-            float[] activated = blocks[0];
-            float[] scaledDy = blocks[1];
-            int in = row * inputStride + column;
-            int out = dyo + row * hidden + column;
-            f.forwardChunk(gate, go + in, activated, 0, length, a, b);
-            for (int i = 0; i < length; i++) {
-                scaledDy[i] = dy[out + i] * other[oo + in + i];
-            }
-            for (int i = 0; i < length; i++) {
-                dOther[doo + in + i] = dy[out + i] * activated[i];
-            }
-            f.backwardChunk(gate, go + in, scaledDy, 0, dGate, dgo + in, length, a, b);
+            float[] gates = blocks[0];
+            float[] activated = blocks[1];
+            float[] scaledDy = blocks[2];
+            forEachSegment(from, to, hidden, inputStride, (at, in, length) ->
+                    System.arraycopy(gate, go + in, gates, at, length));
+            f.forwardChunk(gates, 0, activated, 0, to - from, a, b);
+            forEachSegment(from, to, hidden, inputStride, (at, in, length) -> {
+                for (int k = 0; k < length; k++) {
+                    float d = dy[dyo + from + at + k];
+                    scaledDy[at + k] = d * other[oo + in + k];
+                    dOther[doo + in + k] = d * activated[at + k];
+                }
+            });
+            f.backwardChunk(gates, 0, scaledDy, 0, scaledDy, 0, to - from, a, b);
+            forEachSegment(from, to, hidden, inputStride, (at, in, length) ->
+                    System.arraycopy(scaledDy, at, dGate, dgo + in, length));
         });
     }
 
-    /** Runs {@code piece} over every row's columns in blocks of at most {@link #BLOCK}, on all cores when large. */
-    private static void forEachPiece(int rows, int hidden, Piece piece) {
-        int blocksPerRow = (hidden + BLOCK - 1) / BLOCK;
-        long pieces = (long) rows * blocksPerRow;
-        if (pieces > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException(rows + " rows of " + hidden + " are too many pieces");
+    /** Runs {@code block} over [0, n) in blocks of at most {@link #BLOCK} outputs, on all cores when n is large. */
+    private static void forEachBlock(int n, Parallel.Range block) {
+        Parallel.forEachChunk(n, BLOCK, n, (from, to) -> {
+            for (int start = from; start < to; start += BLOCK) {
+                block.run(start, Math.min(to, start + BLOCK));
+            }
+        });
+    }
+
+    /** The outputs [from, to) as runs within one row each, with where their inputs start. */
+    private static void forEachSegment(int from, int to, int hidden, int inputStride, Segment segment) {
+        for (int i = from; i < to; ) {
+            int row = i / hidden;
+            int column = i - row * hidden;
+            int length = Math.min(to - i, hidden - column);
+            segment.run(i - from, row * inputStride + column, length);
+            i += length;
         }
-        // Rows shorter than a block are grouped so a parallel chunk still holds about CHUNK_ELEMENTS floats.
-        int rowsPerChunk = Math.max(1, Parallel.CHUNK_ELEMENTS / Math.max(1, hidden));
-        if (blocksPerRow == 1) {
-            Parallel.forEachChunk(rows, rowsPerChunk, (long) rows * hidden, (from, to) -> {
-                for (int row = from; row < to; row++) {
-                    piece.run(row, 0, hidden);
-                }
-            });
-            return;
-        }
-        Parallel.forEachChunk((int) pieces, Math.max(1, Parallel.CHUNK_ELEMENTS / BLOCK), (long) rows * hidden,
-                (from, to) -> {
-                    for (int p = from; p < to; p++) {
-                        int row = p / blocksPerRow;
-                        int column = p % blocksPerRow * BLOCK;
-                        piece.run(row, column, Math.min(BLOCK, hidden - column));
-                    }
-                });
     }
 
     private static void checkLayout(float[] gate, int go, float[] other, int oo, int inputStride, int rows,
