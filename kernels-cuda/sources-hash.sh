@@ -11,5 +11,6 @@ cd "$here"
         echo "== $f"; cat "$f"
     done
     echo "== activations.def"; cat "$shared/activations.def"
+    echo "== gated.def"; cat "$shared/gated.def"
     echo "== activation_math.h"; cat "$math_dir/activation_math.h"
 } | sha256sum | cut -d' ' -f1

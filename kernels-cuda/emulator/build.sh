@@ -30,7 +30,7 @@ if [[ ! -f "$java_home/include/jni.h" ]]; then
 fi
 
 mkdir -p "$out"
-hash="$(cat "$0" "$here"/*.h "$here"/*.cpp "$src"/*.cu "$src"/*.cuh "$math"/activation_math.h "$math"/activations.def \
+hash="$(cat "$0" "$here"/*.h "$here"/*.cpp "$src"/*.cu "$src"/*.cuh "$math"/activation_math.h "$math"/activations.def "$math"/gated.def \
     "$manifest" | sha256sum | cut -c1-16)"
 lib="$out/libgpuact_emu.so"
 if [[ -f "$lib" && "$(cat "$out/build.hash" 2>/dev/null)" == "$hash" ]]; then

@@ -9,3 +9,4 @@
 #include "from_output.cuh"
 #include "masked_softmax.cuh"
 #include "bias.cuh"
+#include "gated.cuh"

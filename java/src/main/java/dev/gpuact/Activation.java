@@ -41,6 +41,11 @@ public final class Activation {
     public static final Activation SOFTMAX = Op.SOFTMAX.defaults();
     public static final Activation LOG_SOFTMAX = Op.LOG_SOFTMAX.defaults();
     public static final Activation MAXOUT = Op.MAXOUT.defaults();
+    public static final Activation GLU = Op.GLU.defaults();
+    public static final Activation SWIGLU = Op.SWIGLU.defaults();
+    public static final Activation GEGLU = Op.GEGLU.defaults();
+    public static final Activation GEGLU_TANH = Op.GEGLU_TANH.defaults();
+    public static final Activation REGLU = Op.REGLU.defaults();
 
     private final Op op;
     private final double a;

@@ -193,4 +193,26 @@ public interface Backend extends AutoCloseable {
      */
     void applyBiasBackward(Activation activation, DeviceBuffer x, DeviceBuffer bias, DeviceBuffer dy, DeviceBuffer dx,
                            DeviceBuffer dbias, long channels, long inner);
+
+    // ---- gated activations ----------------------------------------------------------------------------------
+
+    /**
+     * A gated activation (glu, swiglu, geglu, geglu_tanh, reglu) over x [rows, 2 * hidden] into y [rows, hidden]:
+     * with a the first half of each row and b the second, y = a * sigmoid(b) for glu and f(a) * b for the others
+     * (silu, gelu, gelu_tanh, relu). y is a buffer of its own.
+     */
+    void gated(Activation gate, DeviceBuffer x, DeviceBuffer y, long rows, long hidden);
+
+    /** The same with the halves in two buffers of equal length, a and b; y may be a's or b's buffer (in place). */
+    void gated(Activation gate, DeviceBuffer a, DeviceBuffer b, DeviceBuffer y);
+
+    /**
+     * The gated backward pass: from x [rows, 2 * hidden] and dy [rows, hidden], dx [rows, 2 * hidden] holding da
+     * and db in x's halves. dx may be x's buffer (in place).
+     */
+    void gatedBackward(Activation gate, DeviceBuffer x, DeviceBuffer dy, DeviceBuffer dx, long rows, long hidden);
+
+    /** The same with the halves in two buffers; da may be a's or dy's buffer, db b's or dy's. */
+    void gatedBackward(Activation gate, DeviceBuffer a, DeviceBuffer b, DeviceBuffer dy, DeviceBuffer da,
+                       DeviceBuffer db);
 }

@@ -56,7 +56,7 @@ final class CatalogExport {
     static String table() {
         StringBuilder sb = new StringBuilder("| op | kind | parameters (default) |\n|---|---|---|\n");
         for (Op op : Op.values()) {
-            sb.append("| `").append(op.id()).append("` | ").append(kindText(op.kind())).append(" | ")
+            sb.append("| `").append(op.id()).append("` | ").append(kindText(op)).append(" | ")
                     .append(parameterText(op)).append(" |\n");
         }
         return sb.toString();
@@ -73,11 +73,13 @@ final class CatalogExport {
         return readme.substring(0, start + TABLE_START.length()) + "\n" + table() + readme.substring(end);
     }
 
-    private static String kindText(Op.Kind kind) {
-        return switch (kind) {
+    private static String kindText(Op op) {
+        return switch (op.kind()) {
             case ELEMENTWISE -> "elementwise";
             case CHANNELWISE -> "channel-wise";
             case ROWWISE -> "row-wise";
+            case GATED -> op.activatesFirstHalf() ? "gated: `" + op.activated().id() + "(a) * b`"
+                    : "gated: `a * " + op.activated().id() + "(b)`";
         };
     }
 
@@ -99,8 +101,8 @@ final class CatalogExport {
     static String json() {
         StringJoiner ops = new StringJoiner(",\n", "{\"ops\": [\n", "\n]}\n");
         for (Op op : Op.values()) {
-            if (op.isRowwise()) {
-                continue;
+            if (op.isRowwise() || op.kind() == Op.Kind.GATED) {
+                continue; // a gated op's reference is its activated op's, which the dump holds
             }
             String params = op.params().stream().map(p -> String.format(Locale.ROOT,
                     "{\"name\": \"%s\", \"default\": %s}", p.name(), p.defaultValue()))

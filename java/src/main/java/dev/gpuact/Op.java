@@ -96,7 +96,14 @@ public enum Op {
             Param.of("temperature", 1.0, POSITIVE, "divides the logits"),
             Param.of("masked_nan", 0, BOOLEAN, "a fully masked (all -inf) row gives NaN, as PyTorch, instead of -inf")),
     MAXOUT("maxout", Kind.ROWWISE,
-            Param.of("pieces", 2, POSITIVE_INTEGER, "k: each output is the max of k adjacent inputs; k divides cols"));
+            Param.of("pieces", 2, POSITIVE_INTEGER, "k: each output is the max of k adjacent inputs; k divides cols")),
+
+    // Gated: the last axis of width 2H holds two halves; one goes through an elementwise op, the other multiplies it.
+    GLU("glu", SIGMOID, false),
+    SWIGLU("swiglu", SILU, true),
+    GEGLU("geglu", GELU, true),
+    GEGLU_TANH("geglu_tanh", GELU_TANH, true),
+    REGLU("reglu", RELU, true);
 
     /** How an op walks its input. */
     public enum Kind {
@@ -105,7 +112,9 @@ public enum Op {
         /** y[i] = f(x[i]; weight[channel(i)]): PReLU. */
         CHANNELWISE,
         /** A function of a whole row of a rows x cols matrix. */
-        ROWWISE
+        ROWWISE,
+        /** y = f(gate) * other over the two halves of a last axis of width 2H: glu, swiglu, geglu, reglu. */
+        GATED
     }
 
     /** A real function of x with the op's two parameters. */
@@ -121,6 +130,8 @@ public enum Op {
     private final RealFunction derivative;
     private final RealFunction derivativeScale;
     private final OpInfo info;
+    private final Op activated;
+    private final boolean activatesFirstHalf;
 
     Op(String id, RealFunction forward, RealFunction derivative, OpInfo info, Param... params) {
         this(id, forward, derivative, null, info, params);
@@ -156,6 +167,21 @@ public enum Op {
         this.derivativeScale = derivativeScale;
         this.info = info;
         this.params = List.of(params);
+        this.activated = null;
+        this.activatesFirstHalf = false;
+    }
+
+    /** A gated op: {@code activated} applied to the first half ({@code activatesFirstHalf}) or the second. */
+    Op(String id, Op activated, boolean activatesFirstHalf) {
+        this.id = id;
+        this.kind = Kind.GATED;
+        this.forward = null;
+        this.derivative = null;
+        this.derivativeScale = null;
+        this.info = facts();
+        this.params = activated.params;
+        this.activated = activated;
+        this.activatesFirstHalf = activatesFirstHalf;
     }
 
     /** The name used by ACTIVATIONS.md, the command line and the kernels, e.g. {@code leaky_relu}. */
@@ -238,8 +264,11 @@ public enum Op {
      * ({@link Activation#hasBackwardFromOutput()} says at which); {@link OutputDerivative} lists the ops and why.
      */
     public boolean hasBackwardFromOutput() {
-        return kind != Kind.CHANNELWISE && (kind == Kind.ROWWISE ? OutputDerivative.holds(this, 0, 1)
-                : OutputDerivative.of(this) != null);
+        return switch (kind) {
+            case ROWWISE -> OutputDerivative.holds(this, 0, 1);
+            case ELEMENTWISE -> OutputDerivative.of(this) != null;
+            case CHANNELWISE, GATED -> false;
+        };
     }
 
     /** Whether the backward pass from the output exists at these parameters. */
@@ -257,6 +286,49 @@ public enum Op {
                     + ", b=" + b);
         }
         return OutputDerivative.of(this).at(y, a, b);
+    }
+
+    /** The elementwise op a gated op applies to its gate half, e.g. silu for swiglu. */
+    public Op activated() {
+        return requireGated().activated;
+    }
+
+    /** Whether a gated op activates the first half of the last axis (swiglu: silu(a) * b) or the second (glu). */
+    public boolean activatesFirstHalf() {
+        return requireGated().activatesFirstHalf;
+    }
+
+    /**
+     * Double-precision reference of a gated op: f(gate) * other, with {@code first} and {@code second} the two
+     * halves' elements and {@code a, b} the activated op's parameters.
+     */
+    public double referenceGated(double first, double second, double a, double b) {
+        requireGated();
+        double gate = activatesFirstHalf ? first : second;
+        double other = activatesFirstHalf ? second : first;
+        return activated.reference(gate, a, b) * other;
+    }
+
+    /**
+     * Double-precision partial derivative of {@link #referenceGated} with respect to the first half's element
+     * ({@code withRespectToFirst}) or the second's: other * f'(gate) for the gate half, f(gate) for the other.
+     */
+    public double referenceGatedPartial(double first, double second, double a, double b, boolean withRespectToFirst) {
+        requireGated();
+        double gate = activatesFirstHalf ? first : second;
+        double other = activatesFirstHalf ? second : first;
+        return withRespectToFirst == activatesFirstHalf ? other * activated.referenceDerivative(gate, a, b)
+                : activated.reference(gate, a, b);
+    }
+
+    /** The size of the terms {@link #referenceGatedPartial} sums, as {@link #referenceDerivativeScale} says. */
+    public double referenceGatedPartialScale(double first, double second, double a, double b,
+                                             boolean withRespectToFirst) {
+        requireGated();
+        double gate = activatesFirstHalf ? first : second;
+        double other = activatesFirstHalf ? second : first;
+        return withRespectToFirst == activatesFirstHalf ? Math.abs(other) * activated.referenceDerivativeScale(gate, a, b)
+                : Math.abs(activated.reference(gate, a, b));
     }
 
     /** This op with its default parameters. */
@@ -278,7 +350,15 @@ public enum Op {
 
     private Op requireElementwise() {
         if (forward == null) {
-            throw new UnsupportedOperationException(id + " is row-wise: it has no elementwise reference");
+            throw new UnsupportedOperationException(id + " is " + (kind == Kind.GATED ? "gated" : "row-wise")
+                    + ": it has no elementwise reference");
+        }
+        return this;
+    }
+
+    private Op requireGated() {
+        if (kind != Kind.GATED) {
+            throw new UnsupportedOperationException(id + " is not a gated op");
         }
         return this;
     }

@@ -73,4 +73,19 @@ public interface Stream extends AutoCloseable {
     /** Enqueues the backward pass of bias and activation ({@link Backend#applyBiasBackward}). */
     void applyBiasBackward(Activation activation, DeviceBuffer x, DeviceBuffer bias, DeviceBuffer dy, DeviceBuffer dx,
                            DeviceBuffer dbias, long channels, long inner);
+
+    // ---- gated activations ----------------------------------------------------------------------------------
+
+    /** Enqueues a gated activation over x [rows, 2 * hidden] ({@link Backend#gated(Activation, DeviceBuffer, DeviceBuffer, long, long)}). */
+    void gated(Activation gate, DeviceBuffer x, DeviceBuffer y, long rows, long hidden);
+
+    /** Enqueues a gated activation over two buffers ({@link Backend#gated(Activation, DeviceBuffer, DeviceBuffer, DeviceBuffer)}). */
+    void gated(Activation gate, DeviceBuffer a, DeviceBuffer b, DeviceBuffer y);
+
+    /** Enqueues the gated backward pass over x [rows, 2 * hidden]. */
+    void gatedBackward(Activation gate, DeviceBuffer x, DeviceBuffer dy, DeviceBuffer dx, long rows, long hidden);
+
+    /** Enqueues the gated backward pass over two buffers. */
+    void gatedBackward(Activation gate, DeviceBuffer a, DeviceBuffer b, DeviceBuffer dy, DeviceBuffer da,
+                       DeviceBuffer db);
 }

@@ -2,6 +2,7 @@ package dev.gpuact;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -45,6 +46,48 @@ class CatalogTest {
         for (int i = 0; i < Op.ELEMENTWISE.size(); i++) {
             assertThat(Op.ELEMENTWISE.get(i).kernelCode()).isEqualTo(i);
         }
+    }
+
+    @Test
+    void gatedKernelListMatchesTheCatalogInOrder() throws IOException {
+        String def;
+        try (InputStream in = Op.class.getResourceAsStream("/dev/gpuact/kernels/gated.def")) {
+            assertThat(in).as("gated.def on the class path").isNotNull();
+            def = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+        Matcher m = Pattern.compile("^GPUACT_GATED\\((\\w+), (\\w+)\\)$", Pattern.MULTILINE).matcher(def);
+        List<String> listed = new java.util.ArrayList<>();
+        while (m.find()) {
+            Op gated = Op.byName(m.group(2));
+            assertThat(gated.activated()).as("the op %s activates", gated).isEqualTo(Op.valueOf(m.group(1)));
+            listed.add(gated.id());
+        }
+        assertThat(listed).containsExactlyElementsOf(Arrays.stream(Op.values())
+                .filter(op -> op.kind() == Op.Kind.GATED).map(Op::id).toList());
+    }
+
+    @Test
+    void gatedOpsTakeTheirActivatedOpsParametersAndHalf() {
+        assertThat(Op.GLU.activated()).isEqualTo(Op.SIGMOID);
+        assertThat(Op.GLU.activatesFirstHalf()).isFalse();
+        assertThat(Op.SWIGLU.activatesFirstHalf()).isTrue();
+        // glu = a * sigmoid(b); swiglu = silu(a) * b; their partials by hand at a = 2, b = -3
+        double s = 1 / (1 + Math.exp(3));
+        assertThat(Op.GLU.referenceGated(2, -3, 0, 0)).isCloseTo(2 * s, within(1e-15));
+        assertThat(Op.GLU.referenceGatedPartial(2, -3, 0, 0, true)).isCloseTo(s, within(1e-15));
+        assertThat(Op.GLU.referenceGatedPartial(2, -3, 0, 0, false))
+                .isCloseTo(2 * s * (1 - s), within(1e-15));
+        double silu2 = 2 / (1 + Math.exp(-2));
+        assertThat(Op.SWIGLU.referenceGated(2, -3, 0, 0)).isCloseTo(-3 * silu2, within(1e-14));
+        assertThat(Op.SWIGLU.referenceGatedPartial(2, -3, 0, 0, false)).isEqualTo(Op.SILU.reference(2, 0, 0));
+        for (Op op : Op.values()) {
+            if (op.kind() == Op.Kind.GATED) {
+                assertThat(op.params()).as(op.id()).isEqualTo(op.activated().params());
+                assertThat(op.hasBackwardFromOutput()).as(op.id()).isFalse();
+            }
+        }
+        assertThatThrownBy(() -> Op.RELU.activated()).isInstanceOf(UnsupportedOperationException.class)
+                .hasMessage("relu is not a gated op");
     }
 
     @Test
@@ -125,7 +168,7 @@ class CatalogTest {
     @Test
     void everyElementwiseOpHasAReferenceAndRowWiseOpsRefuseOne() {
         for (Op op : Op.values()) {
-            if (op.isRowwise()) {
+            if (op.isRowwise() || op.kind() == Op.Kind.GATED) {
                 assertThatThrownBy(() -> op.reference(0.5, 0, 0)).isInstanceOf(UnsupportedOperationException.class);
                 assertThat(op.checkedSettings()).as(op.id()).containsExactly(op.defaults());
                 continue;

@@ -14,7 +14,8 @@ import picocli.CommandLine.Option;
         description = "Applies an activation to a float32 or float16 .npy array (either byte order) and writes the result "
                 + "as .npy of the same type: float16 is computed in float32 and rounded once. Elementwise ops act on "
                 + "every element (after adding --bias, if given); softmax, log_softmax and maxout on the last axis, "
-                + "softmax and log_softmax under --mask, --lengths and --causal if given.")
+                + "softmax and log_softmax under --mask, --lengths and --causal if given; the gated ops (glu, swiglu, "
+                + "geglu, geglu_tanh, reglu) take a last axis of 2H, the halves a and b, and give one of H.")
 final class ApplyCommand extends OpCommand {
     @Option(names = "--out", required = true, paramLabel = "Y.npy", description = "Where y goes; written only on success.")
     Path out;
@@ -45,6 +46,7 @@ final class ApplyCommand extends OpCommand {
                     }
                     case ROWWISE -> b.applyRows(activation, x, y, g.rows(), rowMask(g.input(), g.rows(), maskFile, m));
                     case CHANNELWISE -> b.prelu(x, w, y, g.channels(), g.inner());
+                    case GATED -> b.gated(activation, x, y, g.rows().rows(), g.rows().yStride());
                 }
                 outputs.write("--out", out, g.output(), xFile.type(), y);
                 outputs.commit();

@@ -97,6 +97,7 @@ final class GradCommand extends OpCommand {
                         }
                     }
                     case CHANNELWISE -> b.preluBackward(x, w, dy, dx, dw, g.channels(), g.inner());
+                    case GATED -> b.gatedBackward(activation, x, dy, dx, g.rows().rows(), g.rows().yStride());
                 }
                 outputs.write("--out", out, g.input(), xFile.type(), dx);
                 if (perChannelOut != null) {

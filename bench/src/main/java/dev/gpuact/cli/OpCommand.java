@@ -159,7 +159,22 @@ abstract class OpCommand implements Callable<Integer> {
             case ELEMENTWISE -> w == null ? new Geometry(x, x, null, 0, 0) : channelGeometry(x, w);
             case ROWWISE -> rowGeometry(activation, x);
             case CHANNELWISE -> channelGeometry(x, w);
+            case GATED -> gatedGeometry(x);
         };
+    }
+
+    /** [..., 2H] in, [..., H] out: the rows are the leading axes, and the layout's output width is H. */
+    private Geometry gatedGeometry(Shape x) {
+        if (x.rank() == 0) {
+            throw new BadInputException(op.id() + " works along the last axis, but --in " + in
+                    + " is a 0-d scalar; give it a last axis of two halves");
+        }
+        long width = x.dim(x.rank() - 1);
+        if (width % 2 != 0) {
+            throw new BadInputException(op.id() + ": the last axis of --in " + in + " (shape " + x + ") must be even: "
+                    + "it holds the halves a and b");
+        }
+        return new Geometry(x, x.withLast(width / 2), RowLayout.of(x.product(0, x.rank() - 1), width, width / 2), 0, 0);
     }
 
     private Geometry rowGeometry(Activation activation, Shape x) {

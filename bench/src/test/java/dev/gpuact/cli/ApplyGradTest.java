@@ -189,6 +189,32 @@ class ApplyGradTest {
         assertClose(dx.data(), i -> wantDx[i], "maxout backward");
     }
 
+    static Stream<Op> gatedOps() {
+        return Stream.of(Op.values()).filter(op -> op.kind() == Op.Kind.GATED);
+    }
+
+    /** [.., 2H] in, [.., H] out: the first half of each row is a, the second b; dx holds da then db per row. */
+    @ParameterizedTest
+    @MethodSource("gatedOps")
+    void gatedOpsHalveTheLastAxis(Op op) throws IOException {
+        Shape shape = Shape.of(2, 3, 8);
+        Shape half = Shape.of(2, 3, 4);
+        float[] x = inputs(48);
+        float[] dy = upstream(24);
+        IntToDoubleFunction first = i -> x[i / 4 * 8 + i % 4];
+        IntToDoubleFunction second = i -> x[i / 4 * 8 + 4 + i % 4];
+        Result y = apply(op, Map.of(), shape, x);
+        assertThat(y.shape()).isEqualTo(half);
+        assertClose(y.data(), i -> op.referenceGated(first.applyAsDouble(i), second.applyAsDouble(i), 0, 0),
+                op + " forward");
+        Result dx = grad(op, Map.of(), shape, x, half, dy);
+        assertThat(dx.shape()).isEqualTo(shape);
+        assertClose(dx.data(), j -> {
+            int i = j / 8 * 4 + j % 4;
+            return dy[i] * op.referenceGatedPartial(first.applyAsDouble(i), second.applyAsDouble(i), 0, 0, j % 8 < 4);
+        }, op + " backward");
+    }
+
     @Test
     void preluUsesOneSlopePerChannelOnTheChosenAxis() throws IOException {
         float[] w = {0.1f, -0.3f, 0.7f};

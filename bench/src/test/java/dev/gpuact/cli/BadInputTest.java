@@ -87,6 +87,13 @@ class BadInputTest {
         Path scalar = save("s.npy", Shape.of(), new float[] {1});
         before = Cli.files(dir);
         run("apply", "--op", "softmax", "--in", scalar, "--out", y).rejected("softmax works along the last axis", "0-d scalar");
+        run("apply", "--op", "swiglu", "--in", scalar, "--out", y).rejected("swiglu works along the last axis", "0-d scalar");
+        run("apply", "--op", "swiglu", "--in", x23, "--out", y)
+                .rejected("swiglu: the last axis of --in " + x23 + " (shape (2, 3)) must be even");
+        Path x24 = save("x24.npy", Shape.of(2, 4), new float[8]);
+        before = Cli.files(dir);
+        run("grad", "--op", "glu", "--in", x24, "--grad", x24, "--out", y)
+                .rejected("--grad " + x24 + " has shape (2, 4) but glu of --in's shape (2, 4) gives shape (2, 2)");
     }
 
     @Test

@@ -26,7 +26,7 @@ class InfoBenchTest {
         assertThat(out).contains("auto picks: " + dev.gpuact.Backends.usableNames().get(0) + "\n");
         // the test build starts the JVM with --add-modules jdk.incubator.vector, as the launchers do
         assertThat(out).containsPattern("(?m)^cpu kernels: Vector API \\(\\d+-bit vectors, \\d+ float lanes\\)$");
-        assertThat(out).contains("Activations: identity, step, abs,", "softmax, log_softmax, maxout\n");
+        assertThat(out).contains("Activations: identity, step, abs,", "softmax, log_softmax, maxout, glu, swiglu,");
     }
 
     @Test

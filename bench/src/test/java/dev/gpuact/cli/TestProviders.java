@@ -100,6 +100,28 @@ final class TestProviders {
         }
 
         @Override
+        public void gated(Activation gate, DeviceBuffer x, DeviceBuffer y, long rows, long hidden) {
+            cpu.gated(gate, x, y, rows, hidden);
+        }
+
+        @Override
+        public void gated(Activation gate, DeviceBuffer a, DeviceBuffer b, DeviceBuffer y) {
+            cpu.gated(gate, a, b, y);
+        }
+
+        @Override
+        public void gatedBackward(Activation gate, DeviceBuffer x, DeviceBuffer dy, DeviceBuffer dx, long rows,
+                                  long hidden) {
+            cpu.gatedBackward(gate, x, dy, dx, rows, hidden);
+        }
+
+        @Override
+        public void gatedBackward(Activation gate, DeviceBuffer a, DeviceBuffer b, DeviceBuffer dy, DeviceBuffer da,
+                                  DeviceBuffer db) {
+            cpu.gatedBackward(gate, a, b, dy, da, db);
+        }
+
+        @Override
         public String name() {
             return "test-skewed";
         }

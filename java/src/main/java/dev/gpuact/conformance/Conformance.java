@@ -54,6 +54,7 @@ import java.util.SplittableRandom;
  * maximum. The gradient of a row is that of its softmax p, the formula's: dy/T for log_softmax and 0 for softmax
  * where a row is fully masked (p = 0), NaN where it holds NaN or +inf. Not checked: the gradient of a fully masked
  * row with masked_nan, and maxout's gradient in a group holding NaN (the contract does not say what they are).
+ * Gated ops are read as {@link GatedChecks} says: f's forward bound plus 1 ULP for the product.
  */
 public final class Conformance {
     public static final double FORWARD_ULP = 4;
@@ -75,6 +76,10 @@ public final class Conformance {
     /** Every check for one op on one backend. */
     public static OpReport check(Backend backend, Op op) {
         Tally tally = new Tally(op.id());
+        if (op.kind() == Op.Kind.GATED) {
+            GatedChecks.run(backend, op, tally);
+            return tally.report();
+        }
         switch (op) {
             case SOFTMAX, LOG_SOFTMAX -> {
                 SoftmaxChecks.run(backend, op, tally);

@@ -7,11 +7,13 @@ import dev.gpuact.RowLayout;
 import dev.gpuact.RowMask;
 import dev.gpuact.fallback.Bias;
 import dev.gpuact.fallback.ElementwiseKernel;
+import dev.gpuact.fallback.Gated;
 import dev.gpuact.fallback.OutputBackward;
 import dev.gpuact.fallback.Prelu;
 import dev.gpuact.fallback.Rowwise;
 import dev.gpuact.spi.AbstractBackend;
 import dev.gpuact.spi.AbstractBuffer;
+import dev.gpuact.spi.GatedLayout;
 import dev.gpuact.spi.WorkQueue;
 import java.nio.FloatBuffer;
 import java.util.EnumMap;
@@ -223,6 +225,25 @@ public final class CpuBackend extends AbstractBackend<WorkQueue> {
                                        long channels, long inner) {
         Bias.backward(kernel(activation.op()), array(x), array(bias), array(dy), array(dx), array(dbias), (int) n,
                 (int) channels, inner, activation.a(), activation.b());
+    }
+
+    /** The checks upstream bound every extent by an array length, so the int conversions are exact. */
+    @Override
+    protected void computeGated(WorkQueue queue, Activation gate, GatedLayout layout, AbstractBuffer gateInput,
+                                AbstractBuffer otherInput, AbstractBuffer y) {
+        Gated.forward(kernel(gate.op().activated()), array(gateInput), (int) layout.gateOffset(), array(otherInput),
+                (int) layout.otherOffset(), (int) layout.inputStride(), array(y), 0, (int) layout.rows(),
+                (int) layout.hidden(), gate.a(), gate.b());
+    }
+
+    @Override
+    protected void computeGatedBackward(WorkQueue queue, Activation gate, GatedLayout layout, AbstractBuffer gateInput,
+                                        AbstractBuffer otherInput, AbstractBuffer dy, AbstractBuffer dGate,
+                                        AbstractBuffer dOther) {
+        Gated.backward(kernel(gate.op().activated()), array(gateInput), (int) layout.gateOffset(), array(otherInput),
+                (int) layout.otherOffset(), (int) layout.inputStride(), array(dy), 0, array(dGate),
+                (int) layout.gateOffset(), array(dOther), (int) layout.otherOffset(), (int) layout.rows(),
+                (int) layout.hidden(), gate.a(), gate.b());
     }
 
     /** A buffer backed by one float array. */

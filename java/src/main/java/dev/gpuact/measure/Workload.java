@@ -22,6 +22,10 @@ public record Workload(Activation activation, long rowWidth) {
         if (op == Op.PRELU) {
             throw new IllegalArgumentException("prelu has a weight buffer and is not a workload; cost it as leaky_relu");
         }
+        if (op.kind() == Op.Kind.GATED) {
+            throw new IllegalArgumentException(op.id() + " is gated (two inputs of H per output) and not a workload of "
+                    + "this model; its fused-versus-unfused cost is measured by the JMH GatedBenchmark");
+        }
         if (op.isRowwise() == (rowWidth == 0)) {
             throw new IllegalArgumentException(op.id() + ": row width must be " + (op.isRowwise()
                     ? ">= 1 for a row-wise op" : "0 for an elementwise op") + ", got " + rowWidth);

@@ -987,6 +987,183 @@ public abstract class AbstractBackend<Q extends WorkQueue> implements Backend {
                                                       AbstractBuffer dy, AbstractBuffer dx, RowLayout layout,
                                                       RowMask mask, AbstractBuffer additive);
 
+    // ---- gated activations: y = f(gate) * other over two halves ----------------------------------------------
+
+    @Override
+    public final void gated(Activation gate, DeviceBuffer x, DeviceBuffer y, long rows, long hidden) {
+        gated(ownQueue(), gate, x, y, rows, hidden);
+    }
+
+    final void gated(Q queue, Activation gate, DeviceBuffer x, DeviceBuffer y, long rows, long hidden) {
+        guarded(() -> {
+            Op op = gatedOp(gate, "gated");
+            AbstractBuffer bx = own(x, "x");
+            AbstractBuffer by = own(y, "y");
+            long outputs = checkGatedShape(rows, hidden);
+            checkGatedLength(bx, "x", 2 * outputs, "[rows, 2 * hidden]", rows, hidden);
+            checkGatedLength(by, "y", outputs, "[rows, hidden]", rows, hidden);
+            if (by.aliases(bx)) {
+                throw new IllegalArgumentException("gated: y must not share x's buffer (y is half as long)");
+            }
+            if (outputs > 0) {
+                computeGated(queue, gate, halves(op, rows, hidden), bx, bx, by);
+            }
+        }, x, y);
+    }
+
+    @Override
+    public final void gated(Activation gate, DeviceBuffer a, DeviceBuffer b, DeviceBuffer y) {
+        gated(ownQueue(), gate, a, b, y);
+    }
+
+    final void gated(Q queue, Activation gate, DeviceBuffer a, DeviceBuffer b, DeviceBuffer y) {
+        guarded(() -> {
+            Op op = gatedOp(gate, "gated");
+            AbstractBuffer ba = own(a, "a");
+            AbstractBuffer bb = own(b, "b");
+            AbstractBuffer by = own(y, "y");
+            sameLength(ba, "a", bb, "b");
+            sameLength(ba, "a", by, "y");
+            if (ba.aliases(bb)) {
+                throw new IllegalArgumentException("gated: a and b must be buffers of their own, not one buffer");
+            }
+            requireExactOrApart("gated", by, "y", ba, "a", bb, "b");
+            if (ba.length() > 0) {
+                GatedLayout layout = new GatedLayout(1, ba.length(), ba.length(), 0, 0);
+                computeGated(queue, gate, layout, op.activatesFirstHalf() ? ba : bb, op.activatesFirstHalf() ? bb : ba,
+                        by);
+            }
+        }, a, b, y);
+    }
+
+    @Override
+    public final void gatedBackward(Activation gate, DeviceBuffer x, DeviceBuffer dy, DeviceBuffer dx, long rows,
+                                    long hidden) {
+        gatedBackward(ownQueue(), gate, x, dy, dx, rows, hidden);
+    }
+
+    final void gatedBackward(Q queue, Activation gate, DeviceBuffer x, DeviceBuffer dy, DeviceBuffer dx, long rows,
+                             long hidden) {
+        guarded(() -> {
+            Op op = gatedOp(gate, "gatedBackward");
+            AbstractBuffer bx = own(x, "x");
+            AbstractBuffer bdy = own(dy, "dy");
+            AbstractBuffer bdx = own(dx, "dx");
+            long outputs = checkGatedShape(rows, hidden);
+            checkGatedLength(bx, "x", 2 * outputs, "[rows, 2 * hidden]", rows, hidden);
+            checkGatedLength(bdy, "dy", outputs, "[rows, hidden]", rows, hidden);
+            checkGatedLength(bdx, "dx", 2 * outputs, "[rows, 2 * hidden]", rows, hidden);
+            if (bdx.aliases(bdy)) {
+                throw new IllegalArgumentException("gatedBackward: dx must not share dy's buffer (dy is half as long)");
+            }
+            requireExactOrApart("gatedBackward", bdx, "dx", bx, "x");
+            if (outputs > 0) {
+                computeGatedBackward(queue, gate, halves(op, rows, hidden), bx, bx, bdy, bdx, bdx);
+            }
+        }, x, dy, dx);
+    }
+
+    @Override
+    public final void gatedBackward(Activation gate, DeviceBuffer a, DeviceBuffer b, DeviceBuffer dy,
+                                    DeviceBuffer da, DeviceBuffer db) {
+        gatedBackward(ownQueue(), gate, a, b, dy, da, db);
+    }
+
+    final void gatedBackward(Q queue, Activation gate, DeviceBuffer a, DeviceBuffer b, DeviceBuffer dy,
+                             DeviceBuffer da, DeviceBuffer db) {
+        guarded(() -> {
+            Op op = gatedOp(gate, "gatedBackward");
+            AbstractBuffer ba = own(a, "a");
+            AbstractBuffer bb = own(b, "b");
+            AbstractBuffer bdy = own(dy, "dy");
+            AbstractBuffer bda = own(da, "da");
+            AbstractBuffer bdb = own(db, "db");
+            sameLength(ba, "a", bb, "b");
+            sameLength(ba, "a", bdy, "dy");
+            sameLength(ba, "a", bda, "da");
+            sameLength(ba, "a", bdb, "db");
+            if (ba.aliases(bb)) {
+                throw new IllegalArgumentException("gatedBackward: a and b must be buffers of their own, not one buffer");
+            }
+            // Each output may replace its own input or dy, element by element; crossed, a half would be read after
+            // the other gradient overwrote it.
+            if (bda.aliases(bdb) || bda.aliases(bb) || bdb.aliases(ba)) {
+                throw new IllegalArgumentException("gatedBackward: da and db must be buffers of their own (da may "
+                        + "only share a's or dy's buffer, db only b's or dy's)");
+            }
+            requireExactOrApart("gatedBackward", bda, "da", ba, "a", bdy, "dy");
+            requireExactOrApart("gatedBackward", bdb, "db", bb, "b", bdy, "dy");
+            if (ba.length() > 0) {
+                GatedLayout layout = new GatedLayout(1, ba.length(), ba.length(), 0, 0);
+                boolean first = op.activatesFirstHalf();
+                computeGatedBackward(queue, gate, layout, first ? ba : bb, first ? bb : ba, bdy, first ? bda : bdb,
+                        first ? bdb : bda);
+            }
+        }, a, b, dy, da, db);
+    }
+
+    /** An output that shares memory with an input must be that very buffer (in place), never a part of it. */
+    private static void requireExactOrApart(String method, AbstractBuffer output, String outputName,
+                                            Object... inputsAndNames) {
+        for (int i = 0; i < inputsAndNames.length; i += 2) {
+            AbstractBuffer input = (AbstractBuffer) inputsAndNames[i];
+            if (output != input && output.aliases(input)) {
+                throw new IllegalArgumentException(method + ": " + outputName + " overlaps " + inputsAndNames[i + 1]
+                        + " in part; an output may only be an input's own buffer");
+            }
+        }
+    }
+
+    private static Op gatedOp(Activation activation, String method) {
+        Objects.requireNonNull(activation, "activation");
+        Op op = activation.op();
+        if (op.kind() != Op.Kind.GATED) {
+            throw new IllegalArgumentException(method + ": " + op.id() + " is not a gated activation (glu, swiglu, "
+                    + "geglu, geglu_tanh, reglu)");
+        }
+        return op;
+    }
+
+    /** rows x hidden, checked to be a valid count whose input width 2 * hidden does not overflow. */
+    private static long checkGatedShape(long rows, long hidden) {
+        if (rows < 0) {
+            throw new IllegalArgumentException("rows must be >= 0, got " + rows);
+        }
+        if (hidden < 0) {
+            throw new IllegalArgumentException("hidden must be >= 0, got " + hidden);
+        }
+        if (hidden > 0 && rows > Long.MAX_VALUE / 2 / hidden) {
+            throw new IllegalArgumentException("rows x 2 * hidden overflows: rows=" + rows + ", hidden=" + hidden);
+        }
+        return rows * hidden;
+    }
+
+    private static void checkGatedLength(AbstractBuffer buffer, String role, long wanted, String shape, long rows,
+                                         long hidden) {
+        if (buffer.length() != wanted) {
+            throw new IllegalArgumentException(role + " holds " + buffer.length() + " elements but " + shape
+                    + " with rows=" + rows + ", hidden=" + hidden + " is " + wanted);
+        }
+    }
+
+    /** One buffer [rows, 2H]: the gate half is the first (swiglu) or the second (glu), the other half the rest. */
+    private static GatedLayout halves(Op op, long rows, long hidden) {
+        return new GatedLayout(rows, hidden, 2 * hidden, op.activatesFirstHalf() ? 0 : hidden,
+                op.activatesFirstHalf() ? hidden : 0);
+    }
+
+    /** y = f(gate) * other ({@link GatedLayout}); y may be the gate's or the other's buffer when they are dense. */
+    protected abstract void computeGated(Q queue, Activation gate, GatedLayout layout, AbstractBuffer gateInput,
+                                         AbstractBuffer otherInput, AbstractBuffer y);
+
+    /**
+     * dGate = dy * other * f'(gate), dOther = dy * f(gate), the gradients laid out as the inputs. dGate may be the
+     * gate's or dy's buffer, dOther the other's or dy's; never crossed (checked).
+     */
+    protected abstract void computeGatedBackward(Q queue, Activation gate, GatedLayout layout,
+                                                 AbstractBuffer gateInput, AbstractBuffer otherInput,
+                                                 AbstractBuffer dy, AbstractBuffer dGate, AbstractBuffer dOther);
+
     @Override
     public String toString() {
         return name + " (" + device() + ")";

@@ -138,6 +138,28 @@ final class QueueStream<Q extends WorkQueue> implements Stream {
         }, this);
     }
 
+    @Override
+    public void gated(Activation gate, DeviceBuffer x, DeviceBuffer y, long rows, long hidden) {
+        enqueue(() -> backend.gated(queue, gate, x, y, rows, hidden));
+    }
+
+    @Override
+    public void gated(Activation gate, DeviceBuffer a, DeviceBuffer b, DeviceBuffer y) {
+        enqueue(() -> backend.gated(queue, gate, a, b, y));
+    }
+
+    @Override
+    public void gatedBackward(Activation gate, DeviceBuffer x, DeviceBuffer dy, DeviceBuffer dx, long rows,
+                              long hidden) {
+        enqueue(() -> backend.gatedBackward(queue, gate, x, dy, dx, rows, hidden));
+    }
+
+    @Override
+    public void gatedBackward(Activation gate, DeviceBuffer a, DeviceBuffer b, DeviceBuffer dy, DeviceBuffer da,
+                              DeviceBuffer db) {
+        enqueue(() -> backend.gatedBackward(queue, gate, a, b, dy, da, db));
+    }
+
     private void enqueue(Runnable call) {
         backend.guarded(() -> {
             synchronized (this) {

@@ -80,6 +80,7 @@ class ConformanceSelfTest {
         "PRELU_DWEIGHT_ACCUMULATES,     prelu,    ULP of sum|dy x|",
         "GELU_BACKWARD_NONDETERMINISTIC, gelu,    not deterministic: gelu backward",
         "SIGMOID_FROM_OUTPUT_IN_FLOAT,  sigmoid,  backward from y (dy=1.0) at y=",
+        "SWIGLU_GATES_SECOND_HALF,      swiglu,   swiglu forward [1, 2 x",
     })
     void aPlantedBugFailsItsOpWithAReadableLine(Defect defect, String opId, String expectedLine) {
         try (DoubleBackend backend = new DoubleBackend(defect)) {

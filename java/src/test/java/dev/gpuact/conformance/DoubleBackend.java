@@ -8,6 +8,7 @@ import dev.gpuact.RowLayout;
 import dev.gpuact.RowMask;
 import dev.gpuact.spi.AbstractBackend;
 import dev.gpuact.spi.AbstractBuffer;
+import dev.gpuact.spi.GatedLayout;
 import dev.gpuact.spi.WorkQueue;
 
 /**
@@ -43,6 +44,8 @@ final class DoubleBackend extends AbstractBackend<WorkQueue> {
         BIAS_IGNORES_INNER,
         /** dbias adds to what the buffer held instead of overwriting it. */
         BIAS_DBIAS_ACCUMULATES,
+        /** swiglu activates the second half instead of the first. */
+        SWIGLU_GATES_SECOND_HALF,
     }
 
     private final Defect defect;
@@ -361,5 +364,54 @@ final class DoubleBackend extends AbstractBackend<WorkQueue> {
     /** The float bias of element i. */
     private float biasOf(float[] bias, long i, long channels, long inner) {
         return bias[(int) ((defect == Defect.BIAS_IGNORES_INNER ? i : i / inner) % channels)];
+    }
+
+    @Override
+    protected void computeGated(WorkQueue queue, Activation gate, GatedLayout layout, AbstractBuffer gateInput,
+                                AbstractBuffer otherInput, AbstractBuffer y) {
+        float[] out = data(y);
+        forEachGated(gate, layout, gateInput, otherInput, (i, first, second) ->
+                out[i] = (float) gate.op().referenceGated(first, second, gate.a(), gate.b()));
+    }
+
+    @Override
+    protected void computeGatedBackward(WorkQueue queue, Activation gate, GatedLayout layout, AbstractBuffer gateInput,
+                                        AbstractBuffer otherInput, AbstractBuffer dy, AbstractBuffer dGate,
+                                        AbstractBuffer dOther) {
+        float[] g = data(dy);
+        boolean gateFirst = gate.op().activatesFirstHalf();
+        int n = (int) layout.outputs();
+        float[] gateGradient = new float[n];
+        float[] otherGradient = new float[n];
+        forEachGated(gate, layout, gateInput, otherInput, (i, first, second) -> {
+            gateGradient[i] = (float) (g[i] * gate.op().referenceGatedPartial(first, second, gate.a(), gate.b(), gateFirst));
+            otherGradient[i] = (float) (g[i] * gate.op().referenceGatedPartial(first, second, gate.a(), gate.b(), !gateFirst));
+        });
+        for (int i = 0; i < n; i++) {
+            int at = (int) (i / layout.hidden() * layout.inputStride() + i % layout.hidden());
+            data(dGate)[(int) layout.gateOffset() + at] = gateGradient[i];
+            data(dOther)[(int) layout.otherOffset() + at] = otherGradient[i];
+        }
+    }
+
+    private interface GatedElement {
+        void at(int output, float first, float second);
+    }
+
+    /** Each output index with its first-half and second-half inputs (swapped by the planted defect). */
+    private void forEachGated(Activation gate, GatedLayout layout, AbstractBuffer gateInput, AbstractBuffer otherInput,
+                              GatedElement element) {
+        float[] gates = data(gateInput);
+        float[] others = data(otherInput);
+        boolean swap = defect == Defect.SWIGLU_GATES_SECOND_HALF && gate.op() == Op.SWIGLU;
+        boolean gateFirst = gate.op().activatesFirstHalf();
+        for (int i = 0; i < layout.outputs(); i++) {
+            int at = (int) (i / layout.hidden() * layout.inputStride() + i % layout.hidden());
+            float g = gates[(int) layout.gateOffset() + at];
+            float o = others[(int) layout.otherOffset() + at];
+            float first = gateFirst ? g : o;
+            float second = gateFirst ? o : g;
+            element.at(i, swap ? second : first, swap ? first : second);
+        }
     }
 }

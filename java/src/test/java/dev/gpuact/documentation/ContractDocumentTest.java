@@ -19,7 +19,8 @@ class ContractDocumentTest {
     private static final Map<Op.Kind, String> FUNCTION_SECTIONS = Map.of(
             Op.Kind.ELEMENTWISE, "Elementwise functions",
             Op.Kind.CHANNELWISE, "Channel-wise functions",
-            Op.Kind.ROWWISE, "Row-wise functions");
+            Op.Kind.ROWWISE, "Row-wise functions",
+            Op.Kind.GATED, "Gated functions");
     private static final String PARAMETER_SECTION = "Parameters";
 
     /** A Markdown table: the {@code ##} section it sits in, its header cells and its rows' cells. */

@@ -47,6 +47,7 @@ class ApiBadInputTest {
             bias(cases, b, f);
             bufferAccess(cases, f);
             masked(cases, b, f);
+            gated(cases, b, f);
             for (Case c : cases) {
                 assertThatThrownBy(c.call()).as(c.what()).isInstanceOf(c.type()).message().as(c.what())
                         .contains(c.fragments());
@@ -267,6 +268,55 @@ class ApiBadInputTest {
                 () -> b.applyBiasBackward(gelu, f.x, f.w, f.dy, f.dx, f.dw, CHANNELS, -3), "inner must be >= 1, got -3"));
     }
 
+    /** x of N = 4 rows of 2 x 8: y and dy are then {@code half}, and the fixture's other buffers the wrong length. */
+    private static void gated(List<Case> cases, Backend b, Fixture f) {
+        Activation swiglu = Activation.SWIGLU;
+        cases.add(new Case("gated: null activation", NullPointerException.class, () -> b.gated(null, f.x, f.y, 4, 8),
+                "activation"));
+        cases.add(new Case("gated: null x", NullPointerException.class, () -> b.gated(swiglu, null, f.y, 4, 8), "x"));
+        cases.add(new Case("gated: not a gated op", IllegalArgumentException.class,
+                () -> b.gated(Activation.GELU, f.x, f.y, 4, 8), "gated: gelu is not a gated activation"));
+        cases.add(new Case("gated: x is not [rows, 2 * hidden]", IllegalArgumentException.class,
+                () -> b.gated(swiglu, f.x, f.y, 4, 16),
+                "x holds 64 elements but [rows, 2 * hidden] with rows=4, hidden=16 is 128"));
+        cases.add(new Case("gated: y is not [rows, hidden]", IllegalArgumentException.class,
+                () -> b.gated(swiglu, f.x, f.y, 4, 8), "y holds 64 elements but [rows, hidden] with rows=4, hidden=8 is 32"));
+        cases.add(new Case("gated: negative rows", IllegalArgumentException.class,
+                () -> b.gated(swiglu, f.x, f.y, -1, 8), "rows must be >= 0, got -1"));
+        cases.add(new Case("gated: negative hidden", IllegalArgumentException.class,
+                () -> b.gated(swiglu, f.x, f.y, 4, Long.MIN_VALUE), "hidden must be >= 0, got " + Long.MIN_VALUE));
+        cases.add(new Case("gated: rows x 2 hidden overflows", IllegalArgumentException.class,
+                () -> b.gated(swiglu, f.x, f.y, Long.MAX_VALUE, 2), "overflows"));
+        cases.add(new Case("gated: closed y", IllegalStateException.class, () -> b.gated(swiglu, f.x, f.closed, 4, 8),
+                "y is a closed buffer"));
+        cases.add(new Case("gated: a and b one buffer", IllegalArgumentException.class,
+                () -> b.gated(Activation.GLU, f.x, f.x, f.y), "a and b must be buffers of their own"));
+        cases.add(new Case("gated: a and b differ", IllegalArgumentException.class,
+                () -> b.gated(swiglu, f.x, f.shorter, f.y), "a and b differ in length: 64 vs 63"));
+        cases.add(new Case("gated: y of another instance", IllegalArgumentException.class,
+                () -> b.gated(swiglu, f.x, f.dy, f.foreign), "y belongs to another"));
+        cases.add(new Case("gated: alien b", IllegalArgumentException.class,
+                () -> b.gated(swiglu, f.x, f.alien, f.y), "b is not a buffer of this"));
+        cases.add(new Case("gatedBackward: not a gated op", IllegalArgumentException.class,
+                () -> b.gatedBackward(Activation.RELU, f.x, f.dy, f.dx, 4, 8), "gatedBackward: relu is not a gated"));
+        cases.add(new Case("gatedBackward: dy is not [rows, hidden]", IllegalArgumentException.class,
+                () -> b.gatedBackward(swiglu, f.x, f.dy, f.dx, 4, 8), "dy holds 64 elements but [rows, hidden]"));
+        cases.add(new Case("gatedBackward: dx is not [rows, 2 * hidden]", IllegalArgumentException.class,
+                () -> b.gatedBackward(swiglu, f.x, f.half, f.shorter, 4, 8),
+                "dx holds 63 elements but [rows, 2 * hidden] with rows=4, hidden=8 is 64"));
+        String ownGradients = "da and db must be buffers of their own";
+        cases.add(new Case("gatedBackward: da is b", IllegalArgumentException.class,
+                () -> b.gatedBackward(swiglu, f.x, f.y, f.dy, f.y, f.dx), ownGradients));
+        cases.add(new Case("gatedBackward: db is a", IllegalArgumentException.class,
+                () -> b.gatedBackward(Activation.GLU, f.x, f.y, f.dy, f.dx, f.x), ownGradients));
+        cases.add(new Case("gatedBackward: da is db", IllegalArgumentException.class,
+                () -> b.gatedBackward(swiglu, f.x, f.y, f.dy, f.dx, f.dx), ownGradients));
+        cases.add(new Case("gatedBackward: dy length", IllegalArgumentException.class,
+                () -> b.gatedBackward(swiglu, f.x, f.y, f.shorter, f.dx, f.c1), "a and dy differ in length: 64 vs 63"));
+        cases.add(new Case("gatedBackward: closed db", IllegalStateException.class,
+                () -> b.gatedBackward(swiglu, f.x, f.y, f.dy, f.dx, f.closed), "db is a closed buffer"));
+    }
+
     private static void bufferAccess(List<Case> cases, Fixture f) {
         DeviceBuffer x = f.x;
         float[] host = f.host;
@@ -441,6 +491,7 @@ class ApiBadInputTest {
         final DeviceBuffer c1;
         final DeviceBuffer c2;
         final DeviceBuffer shorter;
+        final DeviceBuffer half;
         final DeviceBuffer closed;
         final DeviceBuffer foreign;
         final DeviceBuffer alien;
@@ -458,6 +509,7 @@ class ApiBadInputTest {
             c1 = filled(b, CHANNELS);
             c2 = filled(b, CHANNELS);
             shorter = filled(b, N - 1);
+            half = filled(b, N / 2);
             closed = b.allocate(N);
             closed.close();
             foreign = other.allocate(N);

@@ -10,6 +10,7 @@ import dev.gpuact.RowMask;
 import dev.gpuact.Stream;
 import dev.gpuact.spi.AbstractBackend;
 import dev.gpuact.spi.AbstractBuffer;
+import dev.gpuact.spi.GatedLayout;
 import dev.gpuact.spi.BackendHostBuffer;
 import dev.gpuact.spi.WorkQueue;
 import java.nio.ByteBuffer;
@@ -461,6 +462,48 @@ public final class CudaBackend extends AbstractBackend<CudaBackend.Target> {
             launch(t, kernel, LaunchGeometry.elementwise(n, vectorized, info.multiprocessors()));
             finish(t);
         }
+    }
+
+    @Override
+    protected void computeGated(Target t, Activation gate, GatedLayout layout, AbstractBuffer gateInput,
+                                AbstractBuffer otherInput, AbstractBuffer y) {
+        DeviceRanges.requireApartOrSame(gateInput, "gate", y, "y");
+        DeviceRanges.requireApartOrSame(otherInput, "other", y, "y");
+        try (Current c = current()) {
+            gatedArgs(args().i64(addr(gateInput, layout.gateOffset())).i64(addr(otherInput, layout.otherOffset()))
+                    .i64(addr(y)), gate, layout);
+            launch(t, KernelNames.gated(gate.op(), false), LaunchGeometry.elementwise(layout.outputs(), false,
+                    info.multiprocessors()));
+            finish(t);
+        }
+    }
+
+    @Override
+    protected void computeGatedBackward(Target t, Activation gate, GatedLayout layout, AbstractBuffer gateInput,
+                                        AbstractBuffer otherInput, AbstractBuffer dy, AbstractBuffer dGate,
+                                        AbstractBuffer dOther) {
+        DeviceRanges.requireApartOrSame(gateInput, "gate", dGate, "dgate");
+        DeviceRanges.requireApartOrSame(otherInput, "other", dOther, "dother");
+        try (Current c = current()) {
+            gatedArgs(args().i64(addr(gateInput, layout.gateOffset())).i64(addr(otherInput, layout.otherOffset()))
+                    .i64(addr(dy)).i64(addr(dGate, layout.gateOffset())).i64(addr(dOther, layout.otherOffset())),
+                    gate, layout);
+            launch(t, KernelNames.gated(gate.op(), true), LaunchGeometry.elementwise(layout.outputs(), false,
+                    info.multiprocessors()));
+            finish(t);
+        }
+    }
+
+    /** The GPUACT_GATED_ARGS of gated.cuh: sizes, the fast division by hidden and the parameters. */
+    private static void gatedArgs(KernelArgs args, Activation gate, GatedLayout layout) {
+        FastDivision byHidden = FastDivision.of(layout.hidden());
+        args.i64(layout.outputs()).i64(layout.hidden()).i64(layout.inputStride()).i64(byHidden.magic())
+                .i32(byHidden.shift()).f32(gate.a()).f32(gate.b());
+    }
+
+    /** The device address of element {@code offset} of a buffer (a half of a gated op's rows). */
+    private static long addr(AbstractBuffer b, long offset) {
+        return addr(b) + offset * Float.BYTES;
     }
 
     @Override

@@ -98,7 +98,21 @@ final class KernelNames {
         }
         names.addAll(List.of(SOFTMAX_ROW_STATS, PRELU_FORWARD, PRELU_BACKWARD, PRELU_DWEIGHT_PARTIAL,
                 PRELU_DWEIGHT_FINISH, MAXOUT_FORWARD, MAXOUT_BACKWARD));
+        for (Op op : Op.values()) {
+            if (op.kind() == Op.Kind.GATED) {
+                names.add(gated(op, false));
+                names.add(gated(op, true));
+            }
+        }
         return names;
+    }
+
+    /** {@code gpuact_<gated op id>_<fwd|bwd>}: a gated activation (gated.cuh). */
+    static String gated(Op op, boolean backward) {
+        if (op.kind() != Op.Kind.GATED) {
+            throw new IllegalArgumentException(op + " is not a gated op");
+        }
+        return KernelName.of(op, KernelName.direction(backward));
     }
 
     private static Op requireSoftmax(Op op) {

@@ -14,6 +14,8 @@ import dev.gpuact.Op;
 import dev.gpuact.RequiredBackends;
 import dev.gpuact.RowLayout;
 import dev.gpuact.Stream;
+import dev.gpuact.conformance.Conformance;
+import dev.gpuact.conformance.OpReport;
 import dev.gpuact.conformance.Ulp;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
@@ -108,6 +110,14 @@ class CudaBackendGpuTest {
             // Closing the wrappers freed nothing: the wrapped memory still reads back.
             assertThat(Arrays.copyOfRange(whole.toArray(), 1, x.length + 1)).isEqualTo(x);
         }
+    }
+
+    /** The gated kernels' row index (a multiply-high by hidden) at widths 1, 37, 3001 and one row, both forms. */
+    @ParameterizedTest
+    @ValueSource(strings = {"glu", "swiglu", "geglu", "geglu_tanh", "reglu"})
+    void gatedOpsPassTheirConformanceChecks(String id) {
+        OpReport report = Conformance.check(cuda, Op.byName(id));
+        assertThat(report.failures()).as("%s on %s", id, cuda.device()).isEmpty();
     }
 
     @Test

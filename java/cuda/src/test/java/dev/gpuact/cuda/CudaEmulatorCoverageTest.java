@@ -50,6 +50,14 @@ class CudaEmulatorCoverageTest {
                     cuda.applyRows(act, bx, out, RowLayout.of(3, 40), causal);
                     cuda.applyRowsBackward(act, bx, dy, out, RowLayout.of(3, 40), causal);
                 }
+                try (DeviceBuffer half = cuda.allocate(500)) {
+                    for (Op op : Op.values()) {
+                        if (op.kind() == Op.Kind.GATED) {
+                            cuda.gated(Activation.of(op), few, half, 10, 50);
+                            cuda.gatedBackward(Activation.of(op), few, half, fewOut, 10, 50);
+                        }
+                    }
+                }
                 try (DeviceBuffer dw = cuda.allocate(3)) {
                     cuda.prelu(few, w, fewOut, 3, 7);
                     cuda.preluBackward(few, w, few, fewOut, dw, 3, 7);

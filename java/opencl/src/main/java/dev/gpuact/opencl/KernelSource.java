@@ -16,7 +16,7 @@ import java.util.regex.Pattern;
 final class KernelSource {
     static final String RESOURCE_DIR = "/dev/gpuact/kernels/";
     /** The files that make up the program, in order. */
-    static final String[] PROGRAM_FILES = {"elementwise.cl", "rowwise.cl", "rowwise_from_output.cl"};
+    static final String[] PROGRAM_FILES = {"elementwise.cl", "rowwise.cl", "rowwise_from_output.cl", "gated.cl"};
 
     private static final Pattern INCLUDE = Pattern.compile("^#include \"([\\w.]+)\"\\s*$", Pattern.MULTILINE);
 

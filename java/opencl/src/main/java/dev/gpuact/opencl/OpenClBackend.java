@@ -17,6 +17,7 @@ import dev.gpuact.RowMask;
 import dev.gpuact.spi.AbstractBackend;
 import dev.gpuact.spi.AbstractBuffer;
 import dev.gpuact.spi.BackendHostBuffer;
+import dev.gpuact.spi.GatedLayout;
 import dev.gpuact.spi.KernelName;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
@@ -550,6 +551,26 @@ public final class OpenClBackend extends AbstractBackend<OpenClQueue> {
         } finally {
             CL.clReleaseMemObject(partial);
         }
+    }
+
+    /** Whole work-groups per output row, so each group's row is one division (gated.cl). */
+    @Override
+    protected void computeGated(OpenClQueue on, Activation gate, GatedLayout layout, AbstractBuffer gateInput,
+                                AbstractBuffer otherInput, AbstractBuffer y) {
+        long groupsPerRow = (layout.hidden() + workGroup - 1) / workGroup;
+        launch(on, KernelName.of(gate.op(), KernelName.FORWARD), layout.rows() * groupsPerRow * workGroup,
+                mem(gateInput), mem(otherInput), mem(y), groupsPerRow, layout.hidden(), layout.inputStride(),
+                layout.gateOffset(), layout.otherOffset(), gate.a(), gate.b());
+    }
+
+    @Override
+    protected void computeGatedBackward(OpenClQueue on, Activation gate, GatedLayout layout, AbstractBuffer gateInput,
+                                        AbstractBuffer otherInput, AbstractBuffer dy, AbstractBuffer dGate,
+                                        AbstractBuffer dOther) {
+        long groupsPerRow = (layout.hidden() + workGroup - 1) / workGroup;
+        launch(on, KernelName.of(gate.op(), KernelName.BACKWARD), layout.rows() * groupsPerRow * workGroup,
+                mem(gateInput), mem(otherInput), mem(dy), mem(dGate), mem(dOther), groupsPerRow, layout.hidden(),
+                layout.inputStride(), layout.gateOffset(), layout.otherOffset(), gate.a(), gate.b());
     }
 
     /**
