@@ -52,7 +52,7 @@ files = {
     "shape_not_a_tuple.npy": header(ok_dict("6")) + floats(6),
     "shape_lone_sign.npy": header(ok_dict("(-,)")) + floats(6),
     "dtype_float64.npy": header(ok_dict(descr="'<f8'")) + floats(12),
-    "dtype_big_endian.npy": header(ok_dict(descr="'>f4'")) + floats(6),
+    "dtype_float16_holding_float32_data.npy": header(ok_dict(descr="'<f2'")) + floats(6),
     "dtype_int32.npy": header(ok_dict(descr="'<i4'")) + floats(6),
     "dtype_object.npy": header(ok_dict(descr="'|O'")) + floats(6),
     "dtype_structured.npy": header(ok_dict(descr="[('a', '<f4')]")) + floats(6),
