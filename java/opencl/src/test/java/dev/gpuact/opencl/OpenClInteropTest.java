@@ -99,7 +99,7 @@ class OpenClInteropTest {
         try (OpenClBackend backend = OpenClBackend.wrap(context, device.id(), queue);
              OpenClBackend other = OpenClBackend.open(device)) {
             assertThatThrownBy(() -> backend.wrap(small, 5)).isInstanceOf(IllegalArgumentException.class)
-                    .hasMessage("mem holds 16 bytes but 5 floats need 20");
+                    .hasMessage("mem holds 16 bytes but 5 FLOAT32 elements need 20");
             assertThatThrownBy(() -> other.wrap(small, 4)).isInstanceOf(IllegalArgumentException.class)
                     .hasMessageContaining("another cl_context");
             assertThatThrownBy(() -> backend.wrap(small, -1)).hasMessage("length must be >= 0, got -1");
