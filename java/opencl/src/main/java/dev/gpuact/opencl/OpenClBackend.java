@@ -174,8 +174,8 @@ public final class OpenClBackend extends AbstractBackend<OpenClQueue> {
 
     /**
      * As {@link #wrap(cl_mem, long, DType)}, for a cl_mem the engine holds as a number (a {@code cl_mem} from
-     * JavaCPP, Panama or its own JNI). OpenCL cannot check a handle that names no live object at all, so that must
-     * not be passed; 0, a handle of another kind of object, of another context, or too small are refused.
+     * JavaCPP, Panama or its own JNI). 0, and a cl_mem too small or of another context, are refused; a handle that
+     * names no live cl_mem is undefined behaviour in OpenCL (some runtimes notice it, PoCL does not).
      */
     public DeviceBuffer wrapMem(long clMem, long length, DType dtype) {
         return wrap(RawHandles.mem(clMem), length, dtype);
@@ -183,8 +183,8 @@ public final class OpenClBackend extends AbstractBackend<OpenClQueue> {
 
     /**
      * A backend on the command queue {@code commandQueue}, a {@code cl_command_queue} the engine holds as a number:
-     * {@link #wrap(cl_context, cl_device_id, cl_command_queue)} with the queue's own context and device. OpenCL cannot
-     * check a handle that names no live object at all; 0 and a handle of another kind of object are refused.
+     * {@link #wrap(cl_context, cl_device_id, cl_command_queue)} with the queue's own context and device. 0 is
+     * refused; a handle that names no live queue is undefined behaviour in OpenCL (some runtimes notice it).
      */
     public static OpenClBackend wrapQueue(long commandQueue) {
         cl_command_queue queue = RawHandles.queue(commandQueue);
