@@ -12,6 +12,8 @@ import dev.gpuact.HostMemory;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.jocl.CL;
@@ -74,6 +76,46 @@ class HostMemoryJdk25Test {
         }
     }
 
+    /**
+     * JDK 22+ warn once per module when a restricted method is first called; gpuact-core calls one only in
+     * wrapAddress. Each case runs in a JVM of its own (JOCL's JNI load would warn first and hide the core's).
+     */
+    @Test
+    void onlyWrapAddressCallsARestrictedMethod() throws Exception {
+        assertThat(probe("wrap")).doesNotContain("restricted method");
+        assertThat(probe("wrapAddress")).contains("restricted method")
+                .contains("MemorySegment::reinterpret has been called by dev.gpuact.HostMemory");
+    }
+
+    /** Runs {@link NativeAccessProbe} with {@code call} in a new JVM of this one's kind; its output. */
+    private static String probe(String call) throws Exception {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process process = new ProcessBuilder(java, "-cp", System.getProperty("surefire.test.class.path",
+                System.getProperty("java.class.path")), NativeAccessProbe.class.getName(), call)
+                .redirectErrorStream(true).start();
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(process.waitFor()).as("the probe's exit code; it said:%n%s", output).isZero();
+        assertThat(output).contains("probed " + call);
+        return output;
+    }
+
+    /** Opens the cpu backend and calls HostMemory's {@code args[0]} on a segment; the backend may refuse it. */
+    static final class NativeAccessProbe {
+        public static void main(String[] args) {
+            try (Backend cpu = Backends.get("cpu"); Arena arena = Arena.ofConfined()) {
+                MemorySegment segment = arena.allocate(64, 4096);
+                try {
+                    DeviceBuffer buffer = args[0].equals("wrap") ? HostMemory.wrap(cpu, segment, DType.FLOAT32)
+                            : HostMemory.wrapAddress(cpu, segment.address(), 64, DType.FLOAT32);
+                    buffer.close();
+                } catch (UnsupportedOperationException e) {
+                    // a cpu backend without host memory support: the call got as far as the backend
+                }
+            }
+            System.out.println("probed " + args[0]);
+        }
+    }
+
     @Test
     void heapSegmentsAndNullAddressesAreRefused() {
         try (Backend backend = Backends.get("opencl")) {
@@ -81,11 +123,15 @@ class HostMemoryJdk25Test {
                     .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("heap segment");
             assertThatThrownBy(() -> HostMemory.wrapAddress(backend, 0, 16, DType.FLOAT32))
                     .isInstanceOf(IllegalArgumentException.class).hasMessage("opencl: the address is 0 (NULL)");
+            MemorySegment freed;
             try (Arena arena = Arena.ofConfined()) {
                 MemorySegment odd = arena.allocate(10, 4096);
                 assertThatThrownBy(() -> HostMemory.wrap(backend, odd, DType.FLOAT32))
                         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("10 bytes remaining");
+                freed = arena.allocate(16, 4096);
             }
+            assertThatThrownBy(() -> HostMemory.wrap(backend, freed, DType.FLOAT32))
+                    .as("a segment of a closed arena").isInstanceOf(IllegalStateException.class);
         }
     }
 }
