@@ -51,7 +51,7 @@ public interface Backend extends AutoCloseable {
      * IllegalArgumentException} (a heap buffer, a read-only one, a byte count that is not a multiple of the element
      * size are the same). The buffer keeps {@code memory} reachable while it is open; its {@code close()} never frees
      * the memory, which stays the caller's. Memory that the caller frees itself (a closed {@code Arena}, a freed raw
-     * address) must outlive the buffer. {@code HostMemory} takes a {@code MemorySegment} or a raw address on JDK 22+.
+     * address) must outlive the buffer. {@link HostMemory} takes a {@code MemorySegment} or a raw address on JDK 22+.
      *
      * @throws UnsupportedOperationException where this backend cannot use host memory in place at all
      */

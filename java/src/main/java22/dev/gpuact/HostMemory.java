@@ -23,6 +23,10 @@ public final class HostMemory {
     public static DeviceBuffer wrap(Backend backend, MemorySegment segment, DType dtype) {
         Objects.requireNonNull(backend, "backend");
         Objects.requireNonNull(segment, "segment");
+        if (!segment.scope().isAlive()) {
+            // asByteBuffer does not check it: the buffer would point at freed memory.
+            throw new IllegalStateException(backend.name() + ": segment's arena is closed; its memory is freed");
+        }
         if (!segment.isNative()) {
             throw new IllegalArgumentException(backend.name() + ": segment is a heap segment; only native memory "
                     + "(an Arena's, a mapped file's, a raw address) can be used in place");

@@ -131,7 +131,8 @@ class HostMemoryJdk25Test {
                 freed = arena.allocate(16, 4096);
             }
             assertThatThrownBy(() -> HostMemory.wrap(backend, freed, DType.FLOAT32))
-                    .as("a segment of a closed arena").isInstanceOf(IllegalStateException.class);
+                    .as("a segment of a closed arena").isInstanceOf(IllegalStateException.class)
+                    .hasMessage("opencl: segment's arena is closed; its memory is freed");
         }
     }
 }
