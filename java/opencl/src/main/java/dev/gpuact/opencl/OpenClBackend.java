@@ -47,8 +47,9 @@ import org.jocl.cl_program;
  *
  * <p>{@link #open} creates its own context and queue; {@link #wrap(cl_context, cl_device_id, cl_command_queue)}
  * runs on a host engine's, which it never releases (the engine must keep them alive until this backend is
- * closed), and {@link #wrap(cl_mem, long)} applies activations to the engine's cl_mem without a copy. The
- * program comes from an on-disk binary cache when it can (see {@link #programFromCache()}).
+ * closed), and {@link #wrap(cl_mem, long)} applies activations to the engine's cl_mem without a copy, as {@link
+ * #wrap(ByteBuffer, DType)} does to host memory on a CPU device. The program comes from an on-disk binary cache when
+ * it can (see {@link #programFromCache()}).
  */
 public final class OpenClBackend extends AbstractBackend<OpenClQueue> {
     private static final int MAX_WORK_GROUP = 256;
