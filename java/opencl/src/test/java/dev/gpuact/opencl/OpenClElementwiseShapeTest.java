@@ -72,6 +72,41 @@ class OpenClElementwiseShapeTest {
         }
     }
 
+    /**
+     * The strip walks its channels from one division: channel runs shorter than, equal to and longer than a strip,
+     * channel counts that wrap inside a strip, and a partial last strip. With identity, y = x + bias[c] exactly.
+     */
+    @ParameterizedTest
+    @EnumSource(ElementwiseShape.class)
+    void biasForwardFindsEveryElementsChannel(ElementwiseShape shape) {
+        backend.forceElementwiseShape(shape);
+        SplittableRandom random = new SplittableRandom(12);
+        int strip = ElementwiseShape.STRIP_ELEMENTS;
+        for (int inner : new int[] {1, 3, strip, strip + 5, 4 * strip}) {
+            for (int channels : new int[] {1, 2, 7, strip + 1, 3 * strip}) {
+                int n = channels * inner * 3 + 5;
+                float[] x = new float[n];
+                float[] bias = new float[channels];
+                for (int i = 0; i < n; i++) {
+                    x[i] = (float) random.nextDouble(-8, 8);
+                }
+                for (int c = 0; c < channels; c++) {
+                    bias[c] = (float) random.nextDouble(-8, 8);
+                }
+                float[] y;
+                try (var bx = backend.upload(x); var bb = backend.upload(bias); var by = backend.allocate(n)) {
+                    backend.applyBias(Activation.IDENTITY, bx, bb, by, channels, inner);
+                    y = by.toArray();
+                }
+                for (int i = 0; i < n; i++) {
+                    assertThat(y[i]).as("%s, channels %d, inner %d, element %d", shape, channels, inner, i)
+                            .isEqualTo(x[i] + bias[(i / inner) % channels]);
+                }
+            }
+        }
+        assertConforms(Conformance.checkBias(backend, Op.GELU), shape);
+    }
+
     @Test
     void cpuDevicesRunStripsAndGpusOneElementPerItem() {
         assertThat(ElementwiseShape.of(device(CL_DEVICE_TYPE_CPU))).isEqualTo(ElementwiseShape.STRIP);
