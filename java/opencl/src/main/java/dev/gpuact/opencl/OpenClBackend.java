@@ -553,12 +553,16 @@ public final class OpenClBackend extends AbstractBackend<OpenClQueue> {
         }
     }
 
-    /** Whole work-groups per output row, so each group's row is one division (gated.cl). */
+    /**
+     * Whole work-groups per output row, so each group's row is one division (gated.cl); in the elementwise shape
+     * of the device, a strip of columns per item on a CPU device.
+     */
     @Override
     protected void computeGated(OpenClQueue on, Activation gate, GatedLayout layout, AbstractBuffer gateInput,
                                 AbstractBuffer otherInput, AbstractBuffer y) {
-        long groupsPerRow = (layout.hidden() + workGroup - 1) / workGroup;
-        launch(on, KernelName.of(gate.op(), KernelName.FORWARD), layout.rows() * groupsPerRow * workGroup,
+        ElementwiseShape shape = elementwiseShape();
+        long groupsPerRow = gatedGroupsPerRow(shape, layout);
+        launch(on, shape.kernel(gate.op(), false), layout.rows() * groupsPerRow * workGroup,
                 mem(gateInput), mem(otherInput), mem(y), groupsPerRow, layout.hidden(), layout.inputStride(),
                 layout.gateOffset(), layout.otherOffset(), gate.a(), gate.b());
     }
@@ -567,10 +571,15 @@ public final class OpenClBackend extends AbstractBackend<OpenClQueue> {
     protected void computeGatedBackward(OpenClQueue on, Activation gate, GatedLayout layout, AbstractBuffer gateInput,
                                         AbstractBuffer otherInput, AbstractBuffer dy, AbstractBuffer dGate,
                                         AbstractBuffer dOther) {
-        long groupsPerRow = (layout.hidden() + workGroup - 1) / workGroup;
-        launch(on, KernelName.of(gate.op(), KernelName.BACKWARD), layout.rows() * groupsPerRow * workGroup,
+        ElementwiseShape shape = elementwiseShape();
+        long groupsPerRow = gatedGroupsPerRow(shape, layout);
+        launch(on, shape.kernel(gate.op(), true), layout.rows() * groupsPerRow * workGroup,
                 mem(gateInput), mem(otherInput), mem(dy), mem(dGate), mem(dOther), groupsPerRow, layout.hidden(),
                 layout.inputStride(), layout.gateOffset(), layout.otherOffset(), gate.a(), gate.b());
+    }
+
+    private long gatedGroupsPerRow(ElementwiseShape shape, GatedLayout layout) {
+        return (shape.items(layout.hidden()) + workGroup - 1) / workGroup;
     }
 
     /**

@@ -53,6 +53,18 @@ class OpenClElementwiseShapeTest {
         }
     }
 
+    /** The gated kernels take the elementwise shape too: hidden sizes of 1, 37, 64 and 3001 leave partial strips. */
+    @ParameterizedTest
+    @EnumSource(ElementwiseShape.class)
+    void everyGatedOpConformsInEveryShape(ElementwiseShape shape) {
+        backend.forceElementwiseShape(shape);
+        for (Op op : Op.values()) {
+            if (op.kind() == Op.Kind.GATED) {
+                assertConforms(Conformance.check(backend, op), shape);
+            }
+        }
+    }
+
     /** Lengths below, at and past whole strips: the last work-item's partial strip is computed, and only it. */
     @ParameterizedTest
     @EnumSource(ElementwiseShape.class)
