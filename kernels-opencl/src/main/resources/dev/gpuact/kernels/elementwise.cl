@@ -161,41 +161,35 @@ __kernel void GPUACT_KERNEL_NAME(prelu, dweight_finish)(__global const float *pa
 
 /* Bias and activation: y = f(x + bias[c]) with c = (i / inner) % channels, the sum rounded to float first, then
  * the op's own math. gpuact_<id>_bias_fwd and _bias_fwd_strip, in the shapes of the plain op; x and y may be one
- * buffer (a strip reads all of its x before it writes). */
+ * buffer: each element is read before it is written, by the same item. */
 #define GPUACT_BIAS_FORWARD_KERNEL(NAME, KERNEL) \
 __kernel void KERNEL(__global const float *x, __global const float *bias, __global float *y, ulong n, \
                      ulong channels, ulong inner, float a, float b) { \
     GPUACT_ITEM_ELEMENTS(i, n, y[i] = gpuact_fwd_##NAME(x[i] + bias[(i / inner) % channels], a, b);) \
 }
 
-/* The strip finds its first channel with one division and walks the channels from there, the sums into a private
- * strip; then f runs over the strip in the plain op's vectorised loop. A division per element, which no CPU
- * vectorises, made the fused op 8x slower than the plain one on PoCL. */
+/* A strip finds its first channel with one division. When the strip's bias values are consecutive (a bias per
+ * column, the strip inside one run of columns) or one value (the strip inside one channel's run of inner
+ * elements), the strip loop reads them as such and vectorises as the plain op's; other strips divide per element.
+ * A division per element, which no CPU vectorises, made the fused op 8x slower than the plain one on PoCL. */
 #define GPUACT_BIAS_FORWARD_STRIP_KERNEL(NAME, KERNEL) \
 __kernel void KERNEL(__global const float *x, __global const float *bias, __global float *y, ulong n, \
                      ulong channels, ulong inner, float a, float b) { \
     ulong first = get_global_id(0) * GPUACT_STRIP; \
-    if (first >= n) { \
-        return; \
-    } \
-    ulong count = min((ulong) GPUACT_STRIP, n - first); \
-    ulong r = first % inner; \
-    ulong c = (first / inner) % channels; \
-    float z[GPUACT_STRIP]; \
-    for (ulong k = 0; k < count; k++) { \
-        z[k] = x[first + k] + bias[c]; \
-        if (++r == inner) { \
-            r = 0; \
-            c = c + 1 == channels ? 0 : c + 1; \
+    ulong c0 = (first / inner) % channels; \
+    bool whole = first + GPUACT_STRIP <= n; \
+    if (whole && inner == 1 && c0 + GPUACT_STRIP <= channels) { \
+        for (uint k = 0; k < GPUACT_STRIP; k++) { \
+            y[first + k] = gpuact_fwd_##NAME(x[first + k] + bias[c0 + k], a, b); \
         } \
-    } \
-    if (count == GPUACT_STRIP) { \
-        for (ulong k = 0; k < GPUACT_STRIP; k++) { \
-            y[first + k] = gpuact_fwd_##NAME(z[k], a, b); \
+    } else if (whole && first % inner + GPUACT_STRIP <= inner) { \
+        float bc = bias[c0]; \
+        for (uint k = 0; k < GPUACT_STRIP; k++) { \
+            y[first + k] = gpuact_fwd_##NAME(x[first + k] + bc, a, b); \
         } \
     } else { \
-        for (ulong k = 0; k < count; k++) { \
-            y[first + k] = gpuact_fwd_##NAME(z[k], a, b); \
+        for (ulong i = first; i < min(first + GPUACT_STRIP, n); i++) { \
+            y[i] = gpuact_fwd_##NAME(x[i] + bias[(i / inner) % channels], a, b); \
         } \
     } \
 }
