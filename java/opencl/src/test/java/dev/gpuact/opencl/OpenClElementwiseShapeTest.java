@@ -119,6 +119,52 @@ class OpenClElementwiseShapeTest {
         assertConforms(Conformance.checkBias(backend, Op.GELU), shape);
     }
 
+    /**
+     * A bias per column on a CPU device takes dx from the strip kernel and dbias from column sums: with identity,
+     * dx = dy exactly and dbias the column sums of dy (within float-float rounding of the exact sum), the same bits
+     * on every call; a partial last row, fewer columns than a strip, and enough rows for several chunks.
+     */
+    @ParameterizedTest
+    @EnumSource(ElementwiseShape.class)
+    void biasBackwardPerColumnSumsEachColumn(ElementwiseShape shape) {
+        backend.forceElementwiseShape(shape);
+        SplittableRandom random = new SplittableRandom(13);
+        for (int[] layout : new int[][] {{1, 1}, {3, 50}, {1024, 300}, {7, 200_000}, {1000, 1001}}) {
+            int channels = layout[0];
+            int n = layout[1] + (channels > 1 ? channels / 2 : 0);
+            float[] x = new float[n];
+            float[] dy = new float[n];
+            float[] bias = new float[channels];
+            for (int i = 0; i < n; i++) {
+                x[i] = (float) random.nextDouble(-8, 8);
+                dy[i] = (float) random.nextDouble(-2, 2);
+            }
+            float[] dx;
+            float[] dbias;
+            float[] again;
+            try (var bx = backend.upload(x); var bb = backend.upload(bias); var bdy = backend.upload(dy);
+                 var bdx = backend.allocate(n); var bdbias = backend.allocate(channels)) {
+                backend.applyBiasBackward(Activation.IDENTITY, bx, bb, bdy, bdx, bdbias, channels, 1);
+                dx = bdx.toArray();
+                dbias = bdbias.toArray();
+                backend.applyBiasBackward(Activation.IDENTITY, bx, bb, bdy, bdx, bdbias, channels, 1);
+                again = bdbias.toArray();
+            }
+            assertThat(dx).as("dx = dy, %s, %d columns", shape, channels).containsExactly(dy);
+            assertThat(again).as("the same bits again").containsExactly(dbias);
+            for (int c = 0; c < channels; c++) {
+                double sum = 0;
+                double magnitude = 0;
+                for (int i = c; i < n; i += channels) {
+                    sum += dy[i];
+                    magnitude += Math.abs(dy[i]);
+                }
+                assertThat((double) dbias[c]).as("%s, column %d of %d", shape, c, channels)
+                        .isCloseTo(sum, org.assertj.core.data.Offset.offset(Math.ulp((float) magnitude) * 2 + 1e-30));
+            }
+        }
+    }
+
     @Test
     void cpuDevicesRunStripsAndGpusOneElementPerItem() {
         assertThat(ElementwiseShape.of(device(CL_DEVICE_TYPE_CPU))).isEqualTo(ElementwiseShape.STRIP);

@@ -41,7 +41,9 @@ class OpenClKernelNamesTest {
         }
         for (Op op : Op.ELEMENTWISE) {
             names.add(KernelName.of(op, KernelName.BIAS_BACKWARD));
+            names.add(ElementwiseShape.STRIP.biasBackwardKernel(op));
         }
+        names.add(OpenClBackend.BIAS_COLUMN_SUM);
         names.add(KernelName.of(Op.PRELU, "dweight_partial"));
         names.add(KernelName.of(Op.PRELU, "dweight_finish"));
         for (Op op : Op.values()) {
