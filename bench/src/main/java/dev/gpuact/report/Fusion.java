@@ -44,6 +44,8 @@ public record Fusion(String backend, Case op, long elements, boolean onCpu, Samp
     public enum Case {
         BIAS_GELU("bias+gelu", "gelu(x + b) with a bias per column of [n/1024, 1024]", "gelu",
                 "bias add (applyBias with identity), then gelu"),
+        BIAS_GELU_BACKWARD("bias+gelu bwd", "dx and dbias of gelu(x + b), a bias per column of [n/1024, 1024]",
+                "gelu's backward pass", "gelu's backward pass, then identity's bias backward over dx in place (dbias)"),
         SWIGLU("swiglu", "silu(a) * b over x [n/4096, 2 x 4096]", "silu over n",
                 "silu(a), then the product with b (square's backward pass, b * 2t: two reads, one write)"),
         MASKED_SOFTMAX("masked softmax", "softmax(x + mask), a mask row per row of 1024", "softmax",
@@ -129,6 +131,7 @@ public record Fusion(String backend, Case op, long elements, boolean onCpu, Samp
              DeviceBuffer a = backend.upload(Arrays.copyOf(host, n));
              DeviceBuffer b = backend.upload(Arrays.copyOfRange(host, n, 2 * n));
              DeviceBuffer bias = backend.upload(Arrays.copyOf(host, COLS));
+             DeviceBuffer dbias = backend.allocate(COLS);
              DeviceBuffer causalMask = backend.upload(causal);
              DeviceBuffer y = backend.allocate(n);
              DeviceBuffer t = backend.allocate(n)) {
@@ -145,6 +148,14 @@ public record Fusion(String backend, Case op, long elements, boolean onCpu, Samp
                         unfused = () -> {
                             backend.applyBias(Activation.IDENTITY, a, bias, t, COLS, 1);
                             backend.apply(Activation.GELU, t, y);
+                        };
+                    }
+                    case BIAS_GELU_BACKWARD -> {
+                        plain = () -> backend.applyBackward(Activation.GELU, a, b, y);
+                        fused = () -> backend.applyBiasBackward(Activation.GELU, a, bias, b, y, dbias, COLS, 1);
+                        unfused = () -> {
+                            backend.applyBackward(Activation.GELU, a, b, t);
+                            backend.applyBiasBackward(Activation.IDENTITY, a, bias, t, t, dbias, COLS, 1);
                         };
                     }
                     case SWIGLU -> {

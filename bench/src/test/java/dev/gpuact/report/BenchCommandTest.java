@@ -97,7 +97,7 @@ class BenchCommandTest {
         assertThat(r.err()).isEmpty();
         assertThat(r.exitCode()).isZero();
         assertThat(r.out()).contains("Fused versus unfused", "bias+gelu: gelu(x + b)", "unfused: silu(a), then");
-        for (String op : List.of("bias\\+gelu", "swiglu", "masked softmax")) {
+        for (String op : List.of("bias\\+gelu", "bias\\+gelu bwd", "swiglu", "masked softmax")) {
             assertThat(r.out()).containsPattern("(?m)^cpu +" + op + " +1M( +[\\d.]+){4} +[\\d.]+x +[\\d.]+x  stated \\(CPU\\)$");
         }
         assertThat(r.out()).containsPattern("(?m)^cpu +causal softmax +1M .*x  (meets <= 0.6x softmax|misses: [\\d.]+x "
