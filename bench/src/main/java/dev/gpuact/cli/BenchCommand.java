@@ -36,8 +36,8 @@ import picocli.CommandLine.Spec;
         description = "Measures upload, kernel, download and end-to-end time of activations on every usable backend over a "
                 + "range of sizes, with the limits (transfer and copy bandwidth) measured in the same run, and writes a "
                 + "report folder: table.txt, measurements.csv, crossover.csv, overlap.csv, fused.csv, report.json, "
-                + "machine.txt, cost-model.tsv and PNG charts. The fused ops (bias + activation, swiglu, masked and "
-                + "causal softmax) are measured against the same work done unfused through gpuact and against their "
+                + "machine.txt, cost-model.tsv and PNG charts. The fused ops (bias + activation forward and backward, swiglu, "
+                + "masked and causal softmax) are measured against the same work done unfused through gpuact and against their "
                 + "plain op, with the targets' verdicts.")
 final class BenchCommand implements Callable<Integer> {
     @Spec
