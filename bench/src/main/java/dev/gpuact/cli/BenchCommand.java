@@ -8,6 +8,7 @@ import dev.gpuact.measure.Workload;
 import dev.gpuact.report.BenchReport;
 import dev.gpuact.report.BenchRun;
 import dev.gpuact.report.BenchSettings;
+import dev.gpuact.report.Fusion;
 import dev.gpuact.report.ReportWriter;
 import dev.gpuact.report.TerminalTable;
 import java.io.IOException;
@@ -34,8 +35,10 @@ import picocli.CommandLine.Spec;
         header = "Transfer versus compute, device versus CPU: timings, limits, crossover and charts.",
         description = "Measures upload, kernel, download and end-to-end time of activations on every usable backend over a "
                 + "range of sizes, with the limits (transfer and copy bandwidth) measured in the same run, and writes a "
-                + "report folder: table.txt, measurements.csv, crossover.csv, overlap.csv, report.json, machine.txt, "
-                + "cost-model.tsv and PNG charts.")
+                + "report folder: table.txt, measurements.csv, crossover.csv, overlap.csv, fused.csv, report.json, "
+                + "machine.txt, cost-model.tsv and PNG charts. The fused ops (bias + activation forward and backward, swiglu, "
+                + "masked and causal softmax) are measured against the same work done unfused through gpuact and against their "
+                + "plain op, with the targets' verdicts.")
 final class BenchCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -53,6 +56,11 @@ final class BenchCommand implements Callable<Integer> {
             description = "Element counts, comma-separated, with K/M/G (x1024) suffixes (default: 1K, 4K, ..., 256M, "
                     + "cut by free memory and by --max-seconds-per-size).")
     List<String> sizes;
+
+    @Option(names = "--fused-sizes", split = ",", paramLabel = "N",
+            description = "Output sizes of the fused-versus-unfused table, multiples of 1M, or 'none' (default: 1M,16M "
+                    + "with the default sizes, none when --sizes names sizes).")
+    List<String> fusedSizes;
 
     @Option(names = "--out", paramLabel = "DIR", defaultValue = "bench-out",
             description = "Report folder (default: ${DEFAULT-VALUE}).")
@@ -143,6 +151,7 @@ final class BenchCommand implements Callable<Integer> {
                 counts.add(count);
             }
         }
+        List<Long> fused = fusedSizes();
         List<String> names = backends == null ? Backends.usableNames() : backends;
         if (backends != null) {
             for (String name : names) {
@@ -151,6 +160,32 @@ final class BenchCommand implements Callable<Integer> {
         }
         return new BenchSettings(names, workloads, sizes == null ? BenchSettings.defaultSizes() : counts, sizes == null,
                 new Sample.Plan(warmup, minRuns, maxRuns, cellMillis * 1_000_000L), maxSecondsPerSize * 1_000_000_000L,
-                streams);
+                streams, fused);
+    }
+
+    /** The fused sizes: whole [1024, 1024] causal blocks, so every fused case has whole rows. */
+    private List<Long> fusedSizes() {
+        if (fusedSizes == null) {
+            return sizes == null ? BenchSettings.defaultFusedSizes() : List.of();
+        }
+        if (fusedSizes.equals(List.of("none"))) {
+            return List.of();
+        }
+        List<Long> counts = new ArrayList<>();
+        for (String s : fusedSizes) {
+            long count;
+            try {
+                count = Sizes.parse(s);
+            } catch (IllegalArgumentException e) {
+                throw new BadInputException("--fused-sizes: " + e.getMessage());
+            }
+            if (count % Fusion.BLOCK != 0 || count > CpuBackend.MAX_LENGTH / 2) {
+                throw new BadInputException("--fused-sizes: " + s + " is not a multiple of 1M (whole [1024, 1024] "
+                        + "blocks) up to " + Sizes.format(CpuBackend.MAX_LENGTH / 2 / Fusion.BLOCK * Fusion.BLOCK)
+                        + " (the gated input holds twice as many floats)");
+            }
+            counts.add(count);
+        }
+        return counts;
     }
 }

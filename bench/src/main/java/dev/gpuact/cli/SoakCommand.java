@@ -6,8 +6,10 @@ import dev.gpuact.DeviceBuffer;
 import dev.gpuact.Op;
 import dev.gpuact.Param;
 import dev.gpuact.RowLayout;
+import dev.gpuact.RowMask;
 import dev.gpuact.conformance.Conformance;
 import dev.gpuact.conformance.OpReport;
+import dev.gpuact.conformance.Ulp;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -34,9 +36,11 @@ import picocli.CommandLine.Spec;
 /**
  * {@code gpuact soak}: threads make random calls on one backend for a bounded time, each result checked against the
  * double-precision reference (elementwise ops within the conformance bounds, softmax and log_softmax within 8 ULP,
- * maxout and PReLU exactly). Prints calls/s, errors and the backend's memory before and after; exit 1 on any error
- * or on memory not given back.
- * The report lists the calls and errors per op and the first failure of each failing op.
+ * maxout and PReLU exactly); the fused ops (gated, bias + activation, masked and causal softmax) forward against
+ * the unfused definition in double precision, within the same bounds (gated: one ULP more for the product). Prints calls/s, errors and the backend's memory before and after; exit 1 on any error or on
+ * memory not given back.
+ * The report lists the calls and errors per kind of call (an op, {@code <op>+bias}, {@code <op>+mask}) and the
+ * first failure of each failing kind.
  */
 @Command(name = "soak", mixinStandardHelpOptions = true,
         header = "Random checked calls from several threads on one backend, for a bounded time.",
@@ -64,15 +68,31 @@ final class SoakCommand implements Callable<Integer> {
     long seed;
 
     private final AtomicLong calls = new AtomicLong();
-    /** The ops the soak calls: every op but the gated ones, which the conformance suite covers. */
-    private static final List<Op> SOAKED = Arrays.stream(Op.values()).filter(op -> op.kind() != Op.Kind.GATED).toList();
+    private static final List<Op> GATED = Arrays.stream(Op.values()).filter(op -> op.kind() == Op.Kind.GATED).toList();
+    /** The kinds of call the soak makes: every op, and the fused forms (bias + activation, masked softmax). */
+    private static final List<String> SOAKED = soaked();
 
-    /** Calls per op, so a run says whether it reached every op. */
-    private final Map<Op, LongAdder> callsPerOp = new ConcurrentHashMap<>();
-    private final Map<Op, LongAdder> errorsPerOp = new ConcurrentHashMap<>();
+    /** Calls per kind, so a run says whether it reached every kind. */
+    private final Map<String, LongAdder> callsPerKind = new ConcurrentHashMap<>();
+    private final Map<String, LongAdder> errorsPerKind = new ConcurrentHashMap<>();
     private final AtomicLong errors = new AtomicLong();
-    /** The first failure of each op: one line per kind of error, rather than many of the commonest. */
-    private final Map<Op, String> firstErrors = new ConcurrentHashMap<>();
+    /** The first failure of each kind: one line per kind of error, rather than many of the commonest. */
+    private final Map<String, String> firstErrors = new ConcurrentHashMap<>();
+
+    private static List<String> soaked() {
+        List<String> kinds = new ArrayList<>(Arrays.stream(Op.values()).map(Op::id).toList());
+        Op.ELEMENTWISE.forEach(op -> kinds.add(biasKind(op)));
+        Conformance.MASKABLE.forEach(op -> kinds.add(maskKind(op)));
+        return List.copyOf(kinds);
+    }
+
+    private static String biasKind(Op op) {
+        return op.id() + "+bias";
+    }
+
+    private static String maskKind(Op op) {
+        return op.id() + "+mask";
+    }
 
     @Override
     public Integer call() throws Exception {
@@ -107,16 +127,19 @@ final class SoakCommand implements Callable<Integer> {
             out.printf(Locale.ROOT, "calls: %d (%.0f calls/s), errors: %d%n", calls.get(), calls.get() / seconds, errors.get());
             out.printf(Locale.ROOT, "memory before: %d buffers, %d bytes; after: %d buffers, %d bytes%n",
                     before.liveBuffers(), before.bytesInUse(), after.liveBuffers(), after.bytesInUse());
-            long fewest = SOAKED.stream().mapToLong(op -> callsPerOp.getOrDefault(op, new LongAdder()).sum())
+            long fewest = SOAKED.stream().mapToLong(kind -> callsPerKind.getOrDefault(kind, new LongAdder()).sum())
                     .min().orElse(0);
-            out.printf(Locale.ROOT, "ops: %d of %d called, each at least %d times%n", callsPerOp.size(),
-                    SOAKED.size(), fewest);
-            if (!errorsPerOp.isEmpty()) {
-                out.println("errors by op: " + Arrays.stream(Op.values()).filter(errorsPerOp::containsKey)
-                        .map(op -> op.id() + " " + errorsPerOp.get(op).sum()).collect(Collectors.joining(", ")));
+            out.printf(Locale.ROOT, "kinds of call (ops, <op>+bias, <op>+mask): %d of %d made, each at least %d times%n",
+                    callsPerKind.size(), SOAKED.size(), fewest);
+            out.printf(Locale.ROOT, "fused calls (gated, <op>+bias, <op>+mask): %d%n", callsPerKind.entrySet().stream()
+                    .filter(e -> e.getKey().contains("+") || GATED.stream().anyMatch(op -> op.id().equals(e.getKey())))
+                    .mapToLong(e -> e.getValue().sum()).sum());
+            if (!errorsPerKind.isEmpty()) {
+                out.println("errors by kind: " + SOAKED.stream().filter(errorsPerKind::containsKey)
+                        .map(kind -> kind + " " + errorsPerKind.get(kind).sum()).collect(Collectors.joining(", ")));
             }
-            Arrays.stream(Op.values()).filter(firstErrors::containsKey)
-                    .forEach(op -> out.println("error: " + firstErrors.get(op)));
+            SOAKED.stream().filter(firstErrors::containsKey)
+                    .forEach(kind -> out.println("error: " + firstErrors.get(kind)));
             out.flush();
             return errors.get() == 0 && after.equals(before) ? 0 : 1;
         }
@@ -126,23 +149,29 @@ final class SoakCommand implements Callable<Integer> {
     private void soak(Backend b, SplittableRandom random, long deadline) {
         while (System.nanoTime() < deadline) {
             String failure;
-            Op op = randomOp(random);
+            boolean fused = random.nextInt(8) == 0; // one call in eight: a fused op
+            Op op = fused ? randomFusedOp(random) : randomOp(random);
+            String kind = !fused || op.kind() == Op.Kind.GATED ? op.id() : op.isRowwise() ? maskKind(op) : biasKind(op);
             try {
-                failure = switch (op) {
+                failure = fused ? switch (op.kind()) {
+                    case GATED -> gated(b, op, random);
+                    case ROWWISE -> masked(b, op, random);
+                    default -> bias(b, op, random);
+                } : switch (op) {
                     case SOFTMAX, LOG_SOFTMAX -> softmax(b, op, random);
                     case MAXOUT -> maxout(b, random);
                     case PRELU -> prelu(b, random);
                     default -> elementwise(b, op, random);
                 };
             } catch (RuntimeException e) {
-                failure = op.id() + ": unexpected " + e;
+                failure = kind + ": unexpected " + e;
             }
             calls.incrementAndGet();
-            callsPerOp.computeIfAbsent(op, o -> new LongAdder()).increment();
+            callsPerKind.computeIfAbsent(kind, k -> new LongAdder()).increment();
             if (failure != null) {
                 errors.incrementAndGet();
-                errorsPerOp.computeIfAbsent(op, o -> new LongAdder()).increment();
-                firstErrors.putIfAbsent(op, failure);
+                errorsPerKind.computeIfAbsent(kind, k -> new LongAdder()).increment();
+                firstErrors.putIfAbsent(kind, failure);
             }
         }
     }
@@ -155,6 +184,99 @@ final class SoakCommand implements Callable<Integer> {
             case 2 -> Op.MAXOUT;
             default -> Op.PRELU;
         };
+    }
+
+    /** A gated op, an elementwise op with a bias, or softmax or log_softmax under a mask. */
+    private static Op randomFusedOp(SplittableRandom random) {
+        return switch (random.nextInt(3)) {
+            case 0 -> GATED.get(random.nextInt(GATED.size()));
+            case 1 -> Op.ELEMENTWISE.get(random.nextInt(Op.ELEMENTWISE.size()));
+            default -> Conformance.MASKABLE.get(random.nextInt(Conformance.MASKABLE.size()));
+        };
+    }
+
+    /** y = f(x + bias[c]) against f at the float sum, within the forward bound. */
+    private static String bias(Backend b, Op op, SplittableRandom random) {
+        Activation activation = randomParameters(op, random);
+        int channels = 1 + random.nextInt(40);
+        int inner = random.nextBoolean() ? 1 : 1 + random.nextInt(40);
+        float[] x = finite(random, channels * inner * (1 + random.nextInt(8)) + random.nextInt(inner));
+        float[] bias = finite(random, channels);
+        float[] y;
+        try (DeviceBuffer bb = b.upload(bias)) {
+            y = compute(b, x, x.length, (bx, by) -> b.applyBias(activation, bx, bb, by, channels, inner));
+        }
+        for (int i = 0; i < x.length; i++) {
+            float z = x[i] + bias[(i / inner) % channels];
+            double want = op.reference(z, activation.a(), activation.b());
+            if (!(Ulp.distance(y[i], want) <= Conformance.FORWARD_ULP)) {
+                return activation + " bias channels=" + channels + " inner=" + inner + " at " + i + " (x + bias = "
+                        + z + "): got " + y[i] + " want " + want;
+            }
+        }
+        return null;
+    }
+
+    /** f(gate) * other on [rows, 2 * hidden] against the double product, within the forward bound and one ULP. */
+    private static String gated(Backend b, Op op, SplittableRandom random) {
+        Activation gate = op.defaults();
+        int rows = 1 + random.nextInt(16);
+        int hidden = 1 + random.nextInt(300);
+        float[] x = finite(random, rows * 2 * hidden);
+        float[] y = compute(b, x, rows * hidden, (bx, by) -> b.gated(gate, bx, by, rows, hidden));
+        for (int i = 0; i < y.length; i++) {
+            int first = i / hidden * 2 * hidden + i % hidden;
+            double want = op.referenceGated(x[first], x[first + hidden], gate.a(), gate.b());
+            if (!(Ulp.distance(y[i], want) <= Conformance.FORWARD_ULP + 1)) {
+                return op.id() + " rows=" + rows + " hidden=" + hidden + " output " + i + " (halves " + x[first] + ", "
+                        + x[first + hidden] + "): got " + y[i] + " want " + want;
+            }
+        }
+        return null;
+    }
+
+    /** Rows under an additive mask (a quarter -inf) and a causal limit, against softmax of z in double. */
+    private static String masked(Backend b, Op op, SplittableRandom random) {
+        boolean log = op == Op.LOG_SOFTMAX;
+        int rows = 1 + random.nextInt(8);
+        int cols = 1 + random.nextInt(300);
+        long offset = random.nextInt(cols + 1) - 1;
+        float[] x = finite(random, rows * cols);
+        float[] additive = finite(random, rows * cols);
+        for (int i = 0; i < additive.length; i++) {
+            if (random.nextInt(4) == 0) {
+                additive[i] = Float.NEGATIVE_INFINITY;
+            }
+        }
+        float[] y;
+        try (DeviceBuffer mask = b.upload(additive)) {
+            RowMask rowMask = RowMask.none().add(mask).causal(offset);
+            Activation activation = log ? Activation.LOG_SOFTMAX : Activation.SOFTMAX;
+            y = compute(b, x, x.length, (bx, by) -> b.applyRows(activation, bx, by, RowLayout.of(rows, cols), rowMask));
+        }
+        for (int r = 0; r < rows; r++) {
+            double[] z = new double[cols];
+            double max = Double.NEGATIVE_INFINITY;
+            for (int j = 0; j < cols; j++) {
+                z[j] = j <= r + offset ? x[r * cols + j] + additive[r * cols + j] : Double.NEGATIVE_INFINITY;
+                max = Math.max(max, z[j]);
+            }
+            double sum = 0;
+            for (int j = 0; j < cols; j++) {
+                sum += max == Double.NEGATIVE_INFINITY ? 0 : Math.exp(z[j] - max);
+            }
+            for (int j = 0; j < cols; j++) {
+                // A fully masked row gives zeros (softmax) or -inf (log_softmax), the default masked_nan choice.
+                double want = max == Double.NEGATIVE_INFINITY ? (log ? Double.NEGATIVE_INFINITY : 0)
+                        : log ? z[j] - max - Math.log(sum) : Math.exp(z[j] - max) / sum;
+                float got = y[r * cols + j];
+                if (!(Ulp.distance(got, want) <= Conformance.BACKWARD_ULP)) {
+                    return op.id() + " masked rows=" + rows + " cols=" + cols + " causal offset=" + offset + " at ["
+                            + r + ", " + j + "]: got " + got + " want " + want;
+                }
+            }
+        }
+        return null;
     }
 
     private static String elementwise(Backend b, Op op, SplittableRandom random) {
@@ -246,6 +368,15 @@ final class SoakCommand implements Callable<Integer> {
             call.run(bx, by);
             return by.toArray();
         }
+    }
+
+    /** Values in [-8, 8]: the fused checks leave the special values to the conformance suite. */
+    private static float[] finite(SplittableRandom random, int length) {
+        float[] v = new float[length];
+        for (int i = 0; i < length; i++) {
+            v[i] = (float) random.nextDouble(-8, 8);
+        }
+        return v;
     }
 
     /** Mostly values in [-20, 20], with NaN, the infinities and -0 now and then. */

@@ -17,11 +17,12 @@ import java.util.OptionalDouble;
  * of it reached, and the crossovers. Host array copies are under the backend name {@value #HOST}.
  *
  * @param devices  each measured backend's device in words
+ * @param fusions  fused ops against their unfused sequence and their plain op
  * @param notes    what was left out and why (sizes over the memory or time bound, failures)
  */
 public record BenchReport(String date, Map<String, String> machine, Map<String, String> devices,
                           List<String> workloads, List<Measurement> measurements, List<Overlap> overlaps,
-                          List<String> notes) {
+                          List<Fusion> fusions, List<String> notes) {
     public static final String HOST = "java";
 
     public BenchReport {
@@ -30,6 +31,7 @@ public record BenchReport(String date, Map<String, String> machine, Map<String, 
         workloads = List.copyOf(workloads);
         measurements = List.copyOf(measurements);
         overlaps = List.copyOf(overlaps);
+        fusions = List.copyOf(fusions);
         notes = List.copyOf(notes);
     }
 

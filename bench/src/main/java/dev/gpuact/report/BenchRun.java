@@ -30,6 +30,7 @@ public final class BenchRun {
     private final Progress progress;
     private final List<Measurement> measurements = new ArrayList<>();
     private final List<Overlap> overlaps = new ArrayList<>();
+    private final List<Fusion> fusions = new ArrayList<>();
     private final List<String> notes = new ArrayList<>();
     private final Map<String, String> devices = new LinkedHashMap<>();
 
@@ -40,7 +41,7 @@ public final class BenchRun {
 
     /** How many steps {@link Progress} will be told of. */
     public static int steps(BenchSettings settings) {
-        return settings.backends().size() * (settings.sizes().size() + 1) + 1;
+        return settings.backends().size() * (settings.sizes().size() + 1 + settings.fusedSizes().size()) + 1;
     }
 
     public static BenchReport run(BenchSettings settings, Progress progress) {
@@ -56,7 +57,7 @@ public final class BenchRun {
             measureBackend(name);
         }
         return new BenchReport(date, machine, devices, settings.workloads().stream().map(w -> w.key()).toList(),
-                measurements, overlaps, notes);
+                measurements, overlaps, fusions, notes);
     }
 
     private void measureHostCopy() {
@@ -106,6 +107,7 @@ public final class BenchRun {
             if (measuredUpTo > 0) {
                 measureOverlap(backend, measuredUpTo);
             }
+            measureFusions(backend);
         } catch (RuntimeException e) {
             notes.add(name + ": not measured: " + e.getMessage());
         }
@@ -136,10 +138,28 @@ public final class BenchRun {
         return n * bytesPerElement < free * 0.8;
     }
 
+    private void measureFusions(Backend backend) {
+        for (long n : settings.fusedSizes()) {
+            progress.step(backend.name() + " fused " + Sizes.format(n));
+            if (!heapHolds(n, Fusion.FLOATS_PER_ELEMENT * Float.BYTES)) {
+                notes.add(backend.name() + ": fused from " + Sizes.format(n) + " skipped: needs about "
+                        + n * Fusion.FLOATS_PER_ELEMENT * Float.BYTES / (1 << 20) + " MiB of heap (raise -Xmx)");
+                return;
+            }
+            try {
+                fusions.addAll(Fusion.measure(backend, (int) n, settings.plan()));
+            } catch (RuntimeException | OutOfMemoryError e) {
+                notes.add(backend.name() + ": fused from " + Sizes.format(n) + " skipped: " + e);
+                return;
+            }
+        }
+    }
+
     private void measureOverlap(Backend backend, int n) {
         int streams = settings.overlapStreams();
         var workload = settings.workloads().get(0);
-        BenchReport partial = new BenchReport("", Map.of(), Map.of(), List.of(), measurements, List.of(), List.of());
+        BenchReport partial = new BenchReport("", Map.of(), Map.of(), List.of(), measurements, List.of(), List.of(),
+                List.of());
         double pinnedUpload = partial.limit(backend.name(), Phase.UPLOAD_PINNED, n).map(BenchReport.Limit::bytesPerSecond)
                 .orElse(Double.NaN);
         try {

@@ -15,6 +15,7 @@ public final class ReportWriter {
     public static final String MEASUREMENTS_CSV = "measurements.csv";
     public static final String CROSSOVER_CSV = "crossover.csv";
     public static final String OVERLAP_CSV = "overlap.csv";
+    public static final String FUSED_CSV = "fused.csv";
     public static final String JSON = "report.json";
     public static final String MACHINE = "machine.txt";
     public static final String MODEL = "cost-model.tsv";
@@ -37,6 +38,13 @@ public final class ReportWriter {
                 r.overlaps().stream().<List<?>>map(o -> List.of(o.backend(), o.workload(), o.elements(), o.streams(),
                         o.chunks(), o.asynchronous(), o.pinned(), o.sample().median(), o.sample().p10(), o.sample().p90(),
                         o.throughput() / 1e9, o.pinnedUpload() / 1e9, o.fractionOfLimit())).toList()), files);
+        if (!r.fusions().isEmpty()) {
+            write(dir, FUSED_CSV, Csv.write(List.of("backend", "fused_op", "elements", "on_cpu", "copy_ns", "plain_ns",
+                    "fused_ns", "unfused_ns", "fused_over_plain", "unfused_over_fused", "verdict", "clock"),
+                    r.fusions().stream().<List<?>>map(f -> List.of(f.backend(), f.op().label(), f.elements(), f.onCpu(),
+                            f.copy().median(), f.plain().median(), f.fused().median(), f.unfused().median(),
+                            f.fusedOverPlain(), f.unfusedOverFused(), f.verdict(), f.clock())).toList()), files);
+        }
         write(dir, JSON, Json.write(json(r)), files);
         write(dir, MACHINE, machineText(r), files);
         write(dir, MODEL, "# backend\tcurve\telements\tmedian_ns\n" + r.model().toText(), files);
@@ -112,6 +120,21 @@ public final class ReportWriter {
             m.put("throughput_gbps", o.throughput() / 1e9);
             m.put("pinned_upload_gbps", o.pinnedUpload() / 1e9);
             m.put("fraction_of_limit", o.fractionOfLimit());
+            return (Object) m;
+        }).toList());
+        root.put("fused", r.fusions().stream().map(f -> {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("backend", f.backend());
+            m.put("fused_op", f.op().label());
+            m.put("elements", f.elements());
+            m.put("on_cpu", f.onCpu());
+            m.put("copy_ns", f.copy().median());
+            m.put("plain_ns", f.plain().median());
+            m.put("fused_ns", f.fused().median());
+            m.put("unfused_ns", f.unfused().median());
+            m.put("fused_over_plain", f.fusedOverPlain());
+            m.put("unfused_over_fused", f.unfusedOverFused());
+            m.put("verdict", f.verdict());
             return (Object) m;
         }).toList());
         root.put("notes", r.notes());

@@ -48,9 +48,33 @@ public final class TerminalTable {
                     o.pinned() ? "pinned" : "direct-buffer", o.pinnedUpload() / 1e9,
                     o.asynchronous() ? "" : " [synchronous stream: no overlap on this backend]")));
         }
+        if (!r.fusions().isEmpty()) {
+            sb.append(fusedTable(r));
+        }
         if (!r.notes().isEmpty()) {
             sb.append("\nNotes:\n");
             r.notes().forEach(n -> sb.append("  ").append(n).append('\n'));
+        }
+        return sb.toString();
+    }
+
+    /** The fused ops next to their plain op and their unfused sequence, with the targets' verdicts. */
+    static String fusedTable(BenchReport r) {
+        StringBuilder sb = new StringBuilder();
+        sb.append("\nFused versus unfused (resident buffers; ms, medians of rounds alternating copy, plain, fused and "
+                + "unfused).\nTargets on a device: fused <= 1.15x plain and >= 1.6x faster than unfused; on every backend a "
+                + "square causal\nmask <= 0.6x the softmax. On the CPU (cpu, OpenCL on a CPU device, the CUDA emulator) the "
+                + "fusion ratios are stated.\n");
+        for (Fusion.Case c : Fusion.Case.values()) {
+            sb.append("  ").append(c.describe()).append('\n');
+        }
+        sb.append(String.format(Locale.ROOT, "%-8s %-15s %5s %8s %8s %8s %8s %11s %13s  %s%n", "backend", "fused op",
+                "size", "copy", "plain", "fused", "unfused", "fused/plain", "unfused/fused", "verdict"));
+        for (Fusion f : r.fusions()) {
+            sb.append(String.format(Locale.ROOT, "%-8s %-15s %5s %8s %8s %8s %8s %10.2fx %12.2fx  %s%n", f.backend(),
+                    f.op().label(), Sizes.format(f.elements()), ms(f.copy().median()), ms(f.plain().median()),
+                    ms(f.fused().median()), ms(f.unfused().median()), f.fusedOverPlain(), f.unfusedOverFused(),
+                    f.verdict()));
         }
         return sb.toString();
     }

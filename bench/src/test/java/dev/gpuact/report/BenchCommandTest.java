@@ -40,7 +40,10 @@ class BenchCommandTest {
             "--sizes|0|--sizes: '0' must be at least 1",
             "--sizes|12Q|--sizes: '12Q' is not a count",
             "--sizes|4K,,8K|--sizes: '' is not a count",
-            "--backend|nope|--backend: unknown backend 'nope'"})
+            "--backend|nope|--backend: unknown backend 'nope'",
+            "--fused-sizes|4K|--fused-sizes: 4K is not a multiple of 1M",
+            "--fused-sizes|2G|--fused-sizes: 2G is not a multiple of 1M (whole [1024, 1024] blocks) up to 1023M",
+            "--fused-sizes|1M,x|--fused-sizes: 'x' is not a count"})
     void badValuesExitTwoWithOneLine(String option, String value, String message, @TempDir Path dir) {
         Result r = run("bench", option, value, "--out", dir.resolve("out").toString());
         assertThat(r.exitCode()).as(r.err()).isEqualTo(2);
@@ -78,6 +81,33 @@ class BenchCommandTest {
         assertThat(png.getWidth()).isEqualTo(1000);
         assertThat(Files.readString(dir.resolve("table.txt"))).isEqualTo(r.out().substring(0,
                 r.out().indexOf("\nReport in ")));
+    }
+
+    /** Named sizes measure no fused ops unless asked; asked, each fused op gets a row, a verdict and its CSV line. */
+    @Test
+    void fusedOpsGetTheirOwnTableWithVerdicts(@TempDir Path dir) throws IOException {
+        Result plain = run("bench", "--backend", "cpu", "--ops", "relu", "--sizes", "1K", "--warmup", "0",
+                "--min-runs", "1", "--max-runs", "1", "--out", dir.resolve("plain").toString());
+        assertThat(plain.exitCode()).as(plain.err()).isZero();
+        assertThat(plain.out()).doesNotContain("Fused versus unfused");
+        assertThat(dir.resolve("plain").resolve("fused.csv")).doesNotExist();
+
+        Result r = run("bench", "--backend", "cpu", "--ops", "relu", "--sizes", "1K", "--fused-sizes", "1M",
+                "--warmup", "0", "--min-runs", "2", "--max-runs", "2", "--out", dir.resolve("fused").toString());
+        assertThat(r.err()).isEmpty();
+        assertThat(r.exitCode()).isZero();
+        assertThat(r.out()).contains("Fused versus unfused", "bias+gelu: gelu(x + b)", "unfused: silu(a), then");
+        for (String op : List.of("bias\\+gelu", "bias\\+gelu bwd", "swiglu", "masked softmax")) {
+            assertThat(r.out()).containsPattern("(?m)^cpu +" + op + " +1M( +[\\d.]+){4} +[\\d.]+x +[\\d.]+x  stated \\(CPU\\)$");
+        }
+        assertThat(r.out()).containsPattern("(?m)^cpu +causal softmax +1M .*x  (meets <= 0.6x softmax|misses: [\\d.]+x "
+                + "softmax, target 0.6x)$");
+        List<String> csv = Files.readAllLines(dir.resolve("fused").resolve("fused.csv"));
+        assertThat(csv.get(0)).startsWith("backend,fused_op,elements,on_cpu,copy_ns,plain_ns,fused_ns,unfused_ns");
+        assertThat(csv).hasSize(1 + Fusion.Case.values().length).allMatch(l -> l.equals(csv.get(0))
+                || l.startsWith("cpu,") && l.contains(",1048576,true,"));
+        assertThat(Files.readString(dir.resolve("fused").resolve("report.json")))
+                .contains("\"fused\": [", "\"fused_op\": \"causal softmax\"");
     }
 
     @Test

@@ -161,11 +161,52 @@ __kernel void GPUACT_KERNEL_NAME(prelu, dweight_finish)(__global const float *pa
 
 /* Bias and activation: y = f(x + bias[c]) with c = (i / inner) % channels, the sum rounded to float first, then
  * the op's own math. gpuact_<id>_bias_fwd and _bias_fwd_strip, in the shapes of the plain op; x and y may be one
- * buffer. */
-#define GPUACT_BIAS_FORWARD_KERNEL(NAME, KERNEL, ELEMENTS) \
+ * buffer: each element is read before it is written, by the same item. */
+#define GPUACT_BIAS_FORWARD_KERNEL(NAME, KERNEL) \
 __kernel void KERNEL(__global const float *x, __global const float *bias, __global float *y, ulong n, \
                      ulong channels, ulong inner, float a, float b) { \
-    ELEMENTS(i, n, y[i] = gpuact_fwd_##NAME(x[i] + bias[(i / inner) % channels], a, b);) \
+    GPUACT_ITEM_ELEMENTS(i, n, y[i] = gpuact_fwd_##NAME(x[i] + bias[(i / inner) % channels], a, b);) \
+}
+
+/* A strip finds its first channel with one division. When the strip's bias values are consecutive (a bias per
+ * column, the strip inside one run of columns) or one value (the strip inside one channel's run of inner
+ * elements), the strip loop reads them as such and vectorises as the plain op's; other strips divide per element.
+ * A division per element, which no CPU vectorises, made the fused op 8x slower than the plain one on PoCL.
+ * BODY uses element i and its bias value bv. */
+#define GPUACT_BIAS_STRIP(i, bv, BODY) { \
+    ulong first = get_global_id(0) * GPUACT_STRIP; \
+    ulong c0 = (first / inner) % channels; \
+    bool whole = first + GPUACT_STRIP <= n; \
+    if (whole && inner == 1 && c0 + GPUACT_STRIP <= channels) { \
+        for (uint k = 0; k < GPUACT_STRIP; k++) { \
+            ulong i = first + k; \
+            float bv = bias[c0 + k]; \
+            BODY \
+        } \
+    } else if (whole && first % inner + GPUACT_STRIP <= inner) { \
+        float bv = bias[c0]; \
+        for (ulong i = first; i < first + GPUACT_STRIP; i++) { \
+            BODY \
+        } \
+    } else { \
+        for (ulong i = first; i < min(first + GPUACT_STRIP, n); i++) { \
+            float bv = bias[(i / inner) % channels]; \
+            BODY \
+        } \
+    } \
+}
+#define GPUACT_BIAS_FORWARD_STRIP_KERNEL(NAME, KERNEL) \
+__kernel void KERNEL(__global const float *x, __global const float *bias, __global float *y, ulong n, \
+                     ulong channels, ulong inner, float a, float b) { \
+    GPUACT_BIAS_STRIP(i, bv, y[i] = gpuact_fwd_##NAME(x[i] + bv, a, b);) \
+}
+
+/* gpuact_<id>_bias_bwd_strip: dx alone, in strips, for a CPU device with a bias per column, where the fused
+ * kernel below would read x and dy a row apart; the bias gradient then comes from gpuact_bias_dbias_columns. */
+#define GPUACT_BIAS_BACKWARD_STRIP_KERNEL(NAME, KERNEL) \
+__kernel void KERNEL(__global const float *x, __global const float *bias, __global const float *dy, \
+                     __global float *dx, ulong n, ulong channels, ulong inner, float a, float b) { \
+    GPUACT_BIAS_STRIP(i, bv, dx[i] = gpuact_bwd_##NAME(x[i] + bv, dy[i], a, b);) \
 }
 
 /* gpuact_<id>_bias_bwd: dx = dy * f'(x + bias[c]) written as the per-channel sum of dx goes (stage 1 of the bias
@@ -184,8 +225,31 @@ __kernel void KERNEL(__global const float *x, __global const float *bias, __glob
 }
 
 #define GPUACT_OP(NAME, id) \
-    GPUACT_BIAS_FORWARD_KERNEL(NAME, GPUACT_KERNEL_NAME_OF(id##_bias_fwd), GPUACT_ITEM_ELEMENTS) \
-    GPUACT_BIAS_FORWARD_KERNEL(NAME, GPUACT_KERNEL_NAME_OF(id##_bias_fwd_strip), GPUACT_STRIP_ELEMENTS) \
-    GPUACT_BIAS_BACKWARD_KERNEL(NAME, GPUACT_KERNEL_NAME_OF(id##_bias_bwd))
+    GPUACT_BIAS_FORWARD_KERNEL(NAME, GPUACT_KERNEL_NAME_OF(id##_bias_fwd)) \
+    GPUACT_BIAS_FORWARD_STRIP_KERNEL(NAME, GPUACT_KERNEL_NAME_OF(id##_bias_fwd_strip)) \
+    GPUACT_BIAS_BACKWARD_KERNEL(NAME, GPUACT_KERNEL_NAME_OF(id##_bias_bwd)) \
+    GPUACT_BIAS_BACKWARD_STRIP_KERNEL(NAME, GPUACT_KERNEL_NAME_OF(id##_bias_bwd_strip))
 #include "activations.def"
 #undef GPUACT_OP
+
+/* The bias gradient of a bias per column (inner 1) from dx, stage 1: item g sums column c = g % channels over the
+ * rows of chunk k = g / channels, in row order, so a work-group's items read consecutive columns of each row
+ * (contiguous memory) and every call splits and orders the sum the same way. partial holds a hi, lo pair per
+ * (c, k) at c * chunks + k, as gpuact_prelu_dweight_finish adds them. */
+__kernel void gpuact_bias_dbias_columns(__global const float *dx, __global float *partial, ulong n, ulong channels,
+                                        ulong chunks, ulong chunk_rows) {
+    ulong g = get_global_id(0);
+    if (g >= channels * chunks) {
+        return;
+    }
+    ulong c = g % channels;
+    ulong k = g / channels;
+    ulong end = min((k + 1) * chunk_rows * channels, n);
+    float hi = 0.0f;
+    float lo = 0.0f;
+    for (ulong i = k * chunk_rows * channels + c; i < end; i += channels) {
+        gpuact_ff_add(&hi, &lo, dx[i], 0.0f);
+    }
+    partial[2 * (c * chunks + k)] = hi;
+    partial[2 * (c * chunks + k) + 1] = lo;
+}

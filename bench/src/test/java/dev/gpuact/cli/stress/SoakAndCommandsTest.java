@@ -2,6 +2,8 @@ package dev.gpuact.cli.stress;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.gpuact.Op;
+import dev.gpuact.conformance.Conformance;
 import java.time.Duration;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -10,6 +12,8 @@ import org.junit.jupiter.api.Test;
 /** {@code gpuact soak} for about two seconds, and its options' bad values. */
 class SoakAndCommandsTest {
     private static final Duration LIMIT = Duration.ofSeconds(60);
+    /** Every op, every elementwise op with a bias, softmax and log_softmax with a mask. */
+    private static final int KINDS = Op.values().length + Op.ELEMENTWISE.size() + Conformance.MASKABLE.size();
 
     @Test
     void aTwoSecondSoakCountsCallsAndErrorsAndGivesBackAllMemory() {
@@ -17,7 +21,8 @@ class SoakAndCommandsTest {
         System.out.print(r.out());
         assertThat(r.err()).isEmpty();
         assertThat(r.out()).contains("soak on cpu", "4 threads", "memory before: 0 buffers, 0 bytes; after: 0 buffers, 0 bytes")
-                .containsPattern("ops: \\d+ of 32 called");
+                .containsPattern("kinds of call \\(ops, <op>\\+bias, <op>\\+mask\\): \\d+ of " + KINDS + " made")
+                .containsPattern("fused calls \\(gated, <op>\\+bias, <op>\\+mask\\): [1-9]");
         Matcher counts = Pattern.compile("calls: (\\d+) \\((\\d+) calls/s\\), errors: (\\d+)").matcher(r.out());
         assertThat(counts.find()).as(r.out()).isTrue();
         assertThat(Long.parseLong(counts.group(1))).isGreaterThan(100);
@@ -25,7 +30,7 @@ class SoakAndCommandsTest {
         // Exit 1 exactly when a result was wrong,
         assertThat(r.exitCode()).isEqualTo(errors == 0 ? 0 : 1);
         // and then the first failure of each failing op is listed, one line each.
-        long failingOps = r.out().lines().filter(l -> l.startsWith("errors by op: ")).findFirst()
+        long failingOps = r.out().lines().filter(l -> l.startsWith("errors by kind: ")).findFirst()
                 .map(l -> l.split(", ").length).orElse(0);
         assertThat(r.out().lines().filter(l -> l.startsWith("error: ")).count()).isEqualTo(failingOps);
         assertThat(failingOps == 0).isEqualTo(errors == 0);
@@ -34,10 +39,11 @@ class SoakAndCommandsTest {
     @Test
     void aSoakOfAWrongBackendFailsNamingTheOp() {
         // test-skewed is the cpu backend with sigmoid 2^-18 too large (a test-only provider of this module).
-        Gpuact.Result r = Gpuact.run(LIMIT, "soak", "--backend", "test-skewed", "--minutes", "0.02", "--threads", "2");
+        Gpuact.Result r = Gpuact.run(LIMIT, "soak", "--backend", "test-skewed", "--minutes", "0.03", "--threads", "2");
         assertThat(r.exitCode()).as(r.out()).isEqualTo(1);
-        assertThat(r.out()).containsPattern("errors: [1-9]").contains("error: sigmoid")
-                .containsPattern("errors by op: [^\\n]*sigmoid \\d+");
+        // sigmoid is wrong alone, with a bias, and as glu's gate
+        assertThat(r.out()).containsPattern("errors: [1-9]").containsPattern("error: (sigmoid|glu)")
+                .containsPattern("errors by kind: [^\\n]*(sigmoid|sigmoid\\+bias|glu) \\d+");
     }
 
     @Test

@@ -566,20 +566,14 @@ public final class CudaBackend extends AbstractBackend<CudaBackend.Target> {
             DeviceRanges.requireApart(weight, "weight", dweight, "dweight");
             DeviceRanges.requireApart(dy, "dy", dweight, "dweight");
             DeviceRanges.requireApart(dx, "dx", dweight, "dweight");
-            long period = LaunchGeometry.preluInner(n, inner);
-            int sms = info.multiprocessors();
-            int slices = LaunchGeometry.preluSlices(n, channels, period, sms);
             synchronized (t.scratch()) {
                 // dweight first: dx may be dy's buffer.
-                long partials = t.scratch().reserve(channels * slices, t.stream());
-                args().i64(addr(x)).i64(addr(dy)).i64(partials).i64(n).i64(channels).fastDivision(period)
-                        .i32(slices);
-                launch(t, KernelNames.PRELU_DWEIGHT_PARTIAL, LaunchGeometry.channelSlices(channels, slices, sms));
-                finishChannelSum(t, partials, dweight, channels, slices);
+                channelSum(t, KernelNames.PRELU_DWEIGHT_PARTIAL, new long[] {addr(x), addr(dy)}, dweight, n, channels,
+                        inner);
                 boolean vectorized = LaunchGeometry.vectorizable(addr(x), addr(dy), addr(dx));
-                args().i64(addr(x)).i64(addr(weight)).i64(addr(dy)).i64(addr(dx)).i64(n).channelOf(channels, period)
-                        .i32(vectorized ? 1 : 0);
-                launch(t, KernelNames.PRELU_BACKWARD, LaunchGeometry.elementwise(n, vectorized, sms));
+                args().i64(addr(x)).i64(addr(weight)).i64(addr(dy)).i64(addr(dx)).i64(n)
+                        .channelOf(channels, LaunchGeometry.preluInner(n, inner)).i32(vectorized ? 1 : 0);
+                launch(t, KernelNames.PRELU_BACKWARD, LaunchGeometry.elementwise(n, vectorized, info.multiprocessors()));
                 finish(t);
             }
         }
@@ -806,11 +800,31 @@ public final class CudaBackend extends AbstractBackend<CudaBackend.Target> {
         }
     }
 
-    /** Stage 2 of a per-channel sum (PReLU's dweight, dbias): each channel adds its slices in order into out. */
-    private void finishChannelSum(Target t, long partials, AbstractBuffer out, long channels, int slices) {
-        args().i64(partials).i64(addr(out)).i64(channels).i32(slices);
+    /**
+     * A per-channel sum into {@code sums} in two fixed stages (PReLU's dweight, the bias gradient): {@code
+     * partialKernel} sums PReLU's fixed slices of each channel into scratch partials, taking the addresses {@code
+     * inputs}, the partials, n, channels, inner's fast division, the slice count, then {@code trailing}; then each
+     * channel adds its slices in order. The slices depend only on n, channels, inner and the device, so the bits do
+     * not change from call to call. The caller holds the scratch's lock, n > 0.
+     */
+    private void channelSum(Target t, String partialKernel, long[] inputs, AbstractBuffer sums, long n, long channels,
+                            long inner, float... trailing) {
+        long period = LaunchGeometry.preluInner(n, inner);
+        int sms = info.multiprocessors();
+        int slices = LaunchGeometry.preluSlices(n, channels, period, sms);
+        long partials = t.scratch().reserve(channels * slices, t.stream());
+        KernelArgs args = args();
+        for (long input : inputs) {
+            args.i64(input);
+        }
+        args.i64(partials).i64(n).i64(channels).fastDivision(period).i32(slices);
+        for (float f : trailing) {
+            args.f32(f);
+        }
+        launch(t, partialKernel, LaunchGeometry.channelSlices(channels, slices, sms));
+        args().i64(partials).i64(addr(sums)).i64(channels).i32(slices);
         launch(t, KernelNames.PRELU_DWEIGHT_FINISH, new Launch(LaunchGeometry.grid(channels, LaunchGeometry.BLOCK,
-                info.multiprocessors()), LaunchGeometry.BLOCK, 0));
+                sms), LaunchGeometry.BLOCK, 0));
     }
 
     // ---- bias and activation ------------------------------------------------------------------------------
@@ -849,15 +863,10 @@ public final class CudaBackend extends AbstractBackend<CudaBackend.Target> {
             DeviceRanges.requireApart(bias, "bias", dbias, "dbias");
             DeviceRanges.requireApart(dy, "dy", dbias, "dbias");
             DeviceRanges.requireApart(dx, "dx", dbias, "dbias");
-            long period = LaunchGeometry.preluInner(n, inner);
-            int sms = info.multiprocessors();
-            int slices = LaunchGeometry.preluSlices(n, channels, period, sms);
             synchronized (t.scratch()) {
-                long partials = t.scratch().reserve(channels * slices, t.stream());
-                args().i64(addr(x)).i64(addr(bias)).i64(addr(dy)).i64(addr(dx)).i64(partials).i64(n).i64(channels)
-                        .fastDivision(period).i32(slices).f32(activation.a()).f32(activation.b());
-                launch(t, KernelNames.biasBackward(activation.op()), LaunchGeometry.channelSlices(channels, slices, sms));
-                finishChannelSum(t, partials, dbias, channels, slices);
+                channelSum(t, KernelNames.biasBackward(activation.op()),
+                        new long[] {addr(x), addr(bias), addr(dy), addr(dx)}, dbias, n, channels, inner,
+                        activation.a(), activation.b());
                 finish(t);
             }
         }

@@ -49,6 +49,17 @@ enum ElementwiseShape {
         return KernelName.of(op, KernelName.BIAS_FORWARD, variant);
     }
 
+    /**
+     * The bias backward kernel that writes dx alone ({@code gpuact_<id>_bias_bwd_strip}): strips only, for a bias
+     * per column on a CPU device; the one-pass kernel {@code gpuact_<id>_bias_bwd} sums dbias as it goes.
+     */
+    String biasBackwardKernel(Op op) {
+        if (this != STRIP) {
+            throw new IllegalStateException("the dx-only bias backward kernel is a strip kernel");
+        }
+        return KernelName.of(op, KernelName.BIAS_BACKWARD, variant);
+    }
+
     /** The shape of every elementwise kernel on {@code device}, forward, backward and from the output. */
     static ElementwiseShape of(OpenClDevice device) {
         return device.isCpu() ? STRIP : ITEM;

@@ -41,13 +41,17 @@ class OpenClKernelNamesTest {
         }
         for (Op op : Op.ELEMENTWISE) {
             names.add(KernelName.of(op, KernelName.BIAS_BACKWARD));
+            names.add(ElementwiseShape.STRIP.biasBackwardKernel(op));
         }
+        names.add(OpenClBackend.BIAS_COLUMN_SUM);
         names.add(KernelName.of(Op.PRELU, "dweight_partial"));
         names.add(KernelName.of(Op.PRELU, "dweight_finish"));
         for (Op op : Op.values()) {
             if (op.kind() == Op.Kind.GATED) {
-                names.add(KernelName.of(op, KernelName.FORWARD));
-                names.add(KernelName.of(op, KernelName.BACKWARD));
+                for (ElementwiseShape shape : ElementwiseShape.values()) {
+                    names.add(shape.kernel(op, false));
+                    names.add(shape.kernel(op, true));
+                }
             }
         }
         return names;
@@ -60,6 +64,6 @@ class OpenClKernelNamesTest {
         }
         assertThat(launchable()).doesNotHaveDuplicates().contains("gpuact_gelu_fwd_strip", "gpuact_tanh_bwdy",
                 "gpuact_log_softmax_bwd_group", "gpuact_prelu_dweight_finish", "gpuact_gelu_bias_fwd_strip",
-                "gpuact_silu_bias_bwd", "gpuact_swiglu_bwd");
+                "gpuact_silu_bias_bwd", "gpuact_swiglu_bwd", "gpuact_geglu_fwd_strip");
     }
 }
