@@ -5,7 +5,7 @@ import dev.gpuact.spi.AbstractBuffer;
 import org.jocl.CL;
 import org.jocl.cl_mem;
 
-/** Floats in a cl_mem: one the backend allocated, or one a host engine owns and lent to it (never released here). */
+/** Elements (float32, float16 or bfloat16) in a cl_mem: one the backend allocated, or one a host engine owns and lent to it (never released here). */
 final class OpenClBuffer extends AbstractBuffer {
     /** The cl_mem, apart from the buffer so a buffer dropped without close can still be freed. */
     static final class ClMemory extends Memory {
@@ -26,8 +26,8 @@ final class OpenClBuffer extends AbstractBuffer {
         }
     }
 
-    OpenClBuffer(OpenClBackend backend, long length, ClMemory memory) {
-        super(backend, DType.FLOAT32, length, memory);
+    OpenClBuffer(OpenClBackend backend, DType dtype, long length, ClMemory memory) {
+        super(backend, dtype, length, memory);
     }
 
     /** The bytes of its cl_mem (cl_mem handles are equal when they name one memory object). */
