@@ -297,9 +297,12 @@ public final class OpenClBackend extends AbstractBackend<OpenClQueue> {
     /** convert.cl: a kernel per pair of types, and a copy of the bits between buffers of one 16-bit type. */
     @Override
     protected void computeConvert(OpenClQueue on, AbstractBuffer src, AbstractBuffer dst, long n) {
-        String kernel = src.dtype() == dst.dtype() ? "gpuact_convert_bits"
-                : "gpuact_convert_" + storageName(src.dtype()) + "_" + storageName(dst.dtype());
-        run(on, kernel, n, mem(src), mem(dst), n);
+        run(on, convertKernel(src.dtype(), dst.dtype()), n, mem(src), mem(dst), n);
+    }
+
+    /** The kernel of convert.cl from one type to another (two 16-bit buffers of one type copy their bits). */
+    static String convertKernel(DType from, DType to) {
+        return from == to ? "gpuact_convert_bits" : "gpuact_convert_" + storageName(from) + "_" + storageName(to);
     }
 
     /** The name of a storage type in the kernel sources (storage.h). */
