@@ -4,7 +4,7 @@ import dev.gpuact.DType;
 import dev.gpuact.spi.AbstractBuffer;
 import jcuda.driver.CUdeviceptr;
 
-/** float32 device memory: allocated by the backend, or an engine's memory wrapped without a copy. */
+/** Device memory of float32, float16 or bfloat16 elements: allocated by the backend, or an engine's memory wrapped without a copy. */
 final class CudaBuffer extends AbstractBuffer {
     /** The device memory; freed only when this backend allocated it. */
     static final class DeviceMemory extends AbstractBuffer.Memory {
@@ -32,8 +32,8 @@ final class CudaBuffer extends AbstractBuffer {
     private final CudaBackend backend;
     private final DeviceMemory memory;
 
-    CudaBuffer(CudaBackend backend, long length, DeviceMemory memory) {
-        super(backend, DType.FLOAT32, length, memory);
+    CudaBuffer(CudaBackend backend, DType dtype, long length, DeviceMemory memory) {
+        super(backend, dtype, length, memory);
         this.backend = backend;
         this.memory = memory;
     }

@@ -294,25 +294,10 @@ public final class OpenClBackend extends AbstractBackend<OpenClQueue> {
                 false);
     }
 
-    /** convert.cl: a kernel per pair of types, and a copy of the bits between buffers of one 16-bit type. */
+    /** convert.cl: a kernel per pair of types ({@link KernelName#convert}). */
     @Override
     protected void computeConvert(OpenClQueue on, AbstractBuffer src, AbstractBuffer dst, long n) {
-        run(on, convertKernel(src.dtype(), dst.dtype()), n, mem(src), mem(dst), n);
-    }
-
-    /** The kernel of convert.cl from one type to another (two 16-bit buffers of one type copy their bits). */
-    static String convertKernel(DType from, DType to) {
-        return from == to ? "gpuact_convert_bits" : "gpuact_convert_" + storageName(from) + "_" + storageName(to);
-    }
-
-    /** The name of a storage type in the kernel sources (storage.h). */
-    private static String storageName(DType dtype) {
-        return switch (dtype) {
-            case FLOAT32 -> "float";
-            case FLOAT16 -> "half";
-            case BFLOAT16 -> "bfloat16";
-            default -> throw new IllegalArgumentException(dtype + " has no OpenCL storage");
-        };
+        run(on, KernelName.convert(src.dtype(), dst.dtype()), n, mem(src), mem(dst), n);
     }
 
     /**
@@ -484,7 +469,7 @@ public final class OpenClBackend extends AbstractBackend<OpenClQueue> {
     /** elementwise.cl built for 16-bit storage, the first time a call needs it (through the binary cache). */
     private cl_program storageProgram(DType storage) {
         return storagePrograms.computeIfAbsent(storage, t -> builder.build(context, device, KernelSource.elementwise(),
-                buildOptions(workGroup) + " -DGPUACT_STORAGE=" + storageName(t)).program());
+                buildOptions(workGroup) + " -DGPUACT_STORAGE=" + KernelName.storage(t)).program());
     }
 
     private long groups(long items) {

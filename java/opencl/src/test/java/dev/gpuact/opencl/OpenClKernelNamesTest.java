@@ -54,11 +54,11 @@ class OpenClKernelNamesTest {
         for (DType from : DType.values()) {
             for (DType to : DType.values()) {
                 if (from.supported() && to.supported() && from != to) {
-                    names.add(OpenClBackend.convertKernel(from, to));
+                    names.add(KernelName.convert(from, to));
                 }
             }
         }
-        names.add(OpenClBackend.convertKernel(DType.FLOAT16, DType.FLOAT16));
+        names.add(KernelName.convert(DType.FLOAT16, DType.FLOAT16));
         return names;
     }
 
