@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Builds the example project against the installed gpuact artifacts (`mvn install -DskipTests` at the top first)
 # and runs the README's library example once on each backend named: examples/run.sh cpu opencl
+# On each, the zero-copy examples run too: ZeroCopyExample (a direct ByteBuffer), and where the JDK 25 the build
+# uses is present, SegmentExample on it (a MemorySegment and a raw address); each checks its results itself.
 #   cpu     with the core artifact alone: the class path must stay under 1 MiB and no native library may load;
 #   opencl  with gpuact-opencl added (-Popencl), on OpenCL, and on cpu again, where JOCL and the OpenCL runtime
 #           must not load (backends are probed only when used).
@@ -48,6 +50,28 @@ no_native_library() {
     echo "examples/run.sh: $1 with the $2 artifacts: no native library loaded"
 }
 
+jdk25=/usr/lib/jvm/temurin-25-jdk-amd64
+
+# example JAVA_HOME CLASS BACKEND CLASSPATH: runs another example on BACKEND and checks it ran there.
+example() {
+    out=$(LD_PRELOAD="$1/lib/libjsig.so${LD_PRELOAD:+:$LD_PRELOAD}" "$1/bin/java" -Dgpuact.backend="$3" -cp "$4" \
+        "dev.gpuact.examples.$2")
+    echo "$out" >&2
+    if ! grep -q "^backend: $3 " <<<"$out"; then
+        echo "examples/run.sh: $2 did not run on $3" >&2
+        exit 1
+    fi
+}
+
+# zero_copy BACKEND CLASSPATH: the examples of an engine's own memory used in place.
+zero_copy() {
+    example "$java_home" ZeroCopyExample "$1" "$2"
+    if [ -x "$jdk25/bin/java" ] && [ -d target/classes/META-INF/versions/22 ]; then
+        example "$jdk25" SegmentExample "$1" "target/classes/META-INF/versions/22:$2"
+    fi
+    echo "examples/run.sh: $1: the zero-copy examples ran"
+}
+
 for backend in "$@"; do
     case "$backend" in
         cpu)
@@ -60,6 +84,7 @@ for backend in "$@"; do
             fi
             echo "examples/run.sh: the core artifacts' class path: $bytes bytes ($(tr ':' '\n' <<<"$cp" | grep -c '\.jar$') jars)"
             no_native_library cpu core "$cp"
+            zero_copy cpu "$cp"
             ;;
         *)
             cp=$(classpath "$backend")
@@ -71,6 +96,7 @@ for backend in "$@"; do
                 exit 1
             fi
             echo "examples/run.sh: $backend loaded" $(xargs -n1 basename <<<"$loaded" | grep -v '^gpuact_')
+            zero_copy "$backend" "$cp"
             ;;
     esac
 done

@@ -41,6 +41,24 @@ public interface Backend extends AutoCloseable {
         return b;
     }
 
+    /**
+     * Host memory used in place, no copy: the buffer reads and writes {@code memory}'s bytes [position, limit), seen
+     * as elements of {@code dtype} in {@code memory}'s byte order. What a kernel writes is in {@code memory} when the
+     * call returns, and what the caller puts there is what the next call reads.
+     *
+     * <p>{@code memory} must be a direct, writable buffer whose remaining bytes are a whole number of elements; a
+     * backend that cannot compute in place in that byte order, or at that address, says so in an {@link
+     * IllegalArgumentException} (a heap buffer, a read-only one, a byte count that is not a multiple of the element
+     * size are the same). The buffer keeps {@code memory} reachable while it is open; its {@code close()} never frees
+     * the memory, which stays the caller's. Memory that the caller frees itself (a closed {@code Arena}, a freed raw
+     * address) must outlive the buffer. {@link HostMemory} takes a {@code MemorySegment} or a raw address on JDK 22+.
+     *
+     * @throws UnsupportedOperationException where this backend cannot use host memory in place at all
+     */
+    default DeviceBuffer wrap(java.nio.ByteBuffer memory, DType dtype) {
+        throw new UnsupportedOperationException(name() + " cannot use host memory in place");
+    }
+
     /** y = f(x) elementwise; x and y have the same length. Not for row-wise ops or PReLU. */
     void apply(Activation activation, DeviceBuffer x, DeviceBuffer y);
 

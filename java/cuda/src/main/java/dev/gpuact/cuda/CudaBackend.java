@@ -162,8 +162,15 @@ public final class CudaBackend extends AbstractBackend<CudaBackend.Target> {
      * @throws IllegalArgumentException if the range is not inside one allocation of this backend's device
      */
     public DeviceBuffer wrap(CUdeviceptr pointer, long length) {
+        return wrap(pointer, length, DType.FLOAT32);
+    }
+
+    /** As {@link #wrap(CUdeviceptr, long)}, for {@code length} elements of {@code dtype}. */
+    public DeviceBuffer wrap(CUdeviceptr pointer, long length, DType dtype) {
         Objects.requireNonNull(pointer, "pointer");
+        Objects.requireNonNull(dtype, "dtype");
         requireOpen();
+        dtype.requireSupported();
         if (length < 0) {
             throw new IllegalArgumentException("length must be >= 0, got " + length);
         }
@@ -177,12 +184,34 @@ public final class CudaBackend extends AbstractBackend<CudaBackend.Target> {
         }
         long offset = address - range[0];
         long size = range[1];
-        if (offset % Float.BYTES != 0 || length > (size - offset) / Float.BYTES) {
-            throw new IllegalArgumentException("pointer + " + length + " floats must lie inside its allocation of "
-                    + size + " bytes (the pointer is " + offset + " bytes into it, 4-byte aligned)");
+        if (offset % dtype.bytes() != 0 || length > (size - offset) / dtype.bytes()) {
+            throw new IllegalArgumentException("pointer + " + length + " " + dtype + " elements must lie inside its "
+                    + "allocation of " + size + " bytes (the pointer is " + offset + " bytes into it, "
+                    + dtype.bytes() + "-byte aligned)");
         }
-        return new CudaBuffer(this, DType.FLOAT32, length, new CudaBuffer.DeviceMemory(this, pointer, address,
-                length * Float.BYTES, false));
+        return new CudaBuffer(this, dtype, length,
+                new CudaBuffer.DeviceMemory(this, pointer, address, length * dtype.bytes(), false));
+    }
+
+    /**
+     * As {@link #wrap(CUdeviceptr, long, DType)}, for a device address the engine holds as a number (a
+     * {@code CUdeviceptr} from JavaCPP's CUDA presets, Panama or its own JNI). The driver checks that the range lies
+     * in one allocation of this device, so a wrong address is an {@link IllegalArgumentException}.
+     */
+    public DeviceBuffer wrapDevicePointer(long address, long length, DType dtype) {
+        if (address == 0) {
+            throw new IllegalArgumentException("the device address is 0 (NULL)");
+        }
+        return wrap(new CUdeviceptr().withByteOffset(address), length, dtype);
+    }
+
+    /**
+     * As {@link #wrap(CUstream)}, for a {@code CUstream} (or {@code cudaStream_t}) the engine holds as a number. 0 is
+     * the legacy default stream, as in CUDA. A handle that names no live stream of this context is undefined
+     * behaviour in CUDA; the driver reports what it notices as a {@link dev.gpuact.NativeCallException}.
+     */
+    public Stream wrapStream(long handle) {
+        return wrap(RawStreams.stream(handle));
     }
 
     /**

@@ -4,7 +4,7 @@ import dev.gpuact.DType;
 import dev.gpuact.spi.AbstractBuffer;
 import jcuda.driver.CUdeviceptr;
 
-/** Device memory of float32, float16 or bfloat16 elements: allocated by the backend, or an engine's memory wrapped without a copy. */
+/** Device memory: allocated by the backend, or an engine's memory wrapped without a copy. */
 final class CudaBuffer extends AbstractBuffer {
     /** The device memory; freed only when this backend allocated it. */
     static final class DeviceMemory extends AbstractBuffer.Memory {
@@ -31,6 +31,10 @@ final class CudaBuffer extends AbstractBuffer {
 
     private final CudaBackend backend;
     private final DeviceMemory memory;
+
+    CudaBuffer(CudaBackend backend, long length, DeviceMemory memory) {
+        this(backend, DType.FLOAT32, length, memory);
+    }
 
     CudaBuffer(CudaBackend backend, DType dtype, long length, DeviceMemory memory) {
         super(backend, dtype, length, memory);

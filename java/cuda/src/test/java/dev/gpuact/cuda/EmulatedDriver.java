@@ -51,6 +51,12 @@ final class EmulatedDriver implements CudaDriver {
     private volatile boolean faultNextLaunch;
     private volatile int hostAllocationsLeft = Integer.MAX_VALUE;
     private volatile String nextAllocationFailure;
+    private volatile CUstream lastLaunchStream;
+
+    /** The stream of the latest launch, as the backend handed it to the driver. */
+    CUstream lastLaunchStream() {
+        return lastLaunchStream;
+    }
 
     /** The next launch fails as an illegal memory access does on a GPU: sticky, until the context is released. */
     void faultNextLaunch() {
@@ -341,6 +347,7 @@ final class EmulatedDriver implements CudaDriver {
     @Override
     public void launch(CUfunction function, Launch shape, CUstream stream, KernelArgs args) {
         requireContext();
+        lastLaunchStream = stream;
         String name = functionNames.get(function);
         if (faultNextLaunch) {
             faultNextLaunch = false;

@@ -18,7 +18,9 @@ import dev.gpuact.spi.AbstractBackend;
 import dev.gpuact.spi.AbstractBuffer;
 import dev.gpuact.spi.BackendHostBuffer;
 import dev.gpuact.spi.GatedLayout;
+import dev.gpuact.spi.HostRegion;
 import dev.gpuact.spi.KernelName;
+import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.charset.StandardCharsets;
@@ -46,8 +48,9 @@ import org.jocl.cl_program;
  *
  * <p>{@link #open} creates its own context and queue; {@link #wrap(cl_context, cl_device_id, cl_command_queue)}
  * runs on a host engine's, which it never releases (the engine must keep them alive until this backend is
- * closed), and {@link #wrap(cl_mem, long)} applies activations to the engine's cl_mem without a copy. The
- * program comes from an on-disk binary cache when it can (see {@link #programFromCache()}).
+ * closed), and {@link #wrap(cl_mem, long)} applies activations to the engine's cl_mem without a copy, as {@link
+ * #wrap(ByteBuffer, DType)} does to host memory on a CPU device. The program comes from an on-disk binary cache when
+ * it can (see {@link #programFromCache()}).
  */
 public final class OpenClBackend extends AbstractBackend<OpenClQueue> {
     private static final int MAX_WORK_GROUP = 256;
@@ -145,23 +148,118 @@ public final class OpenClBackend extends AbstractBackend<OpenClQueue> {
      * @throws IllegalArgumentException if the cl_mem belongs to another context or holds fewer bytes
      */
     public DeviceBuffer wrap(cl_mem mem, long length) {
+        return wrap(mem, length, DType.FLOAT32);
+    }
+
+    /** As {@link #wrap(cl_mem, long)}, for {@code length} elements of {@code dtype}. */
+    public DeviceBuffer wrap(cl_mem mem, long length, DType dtype) {
         Objects.requireNonNull(mem, "mem");
+        Objects.requireNonNull(dtype, "dtype");
         requireOpen();
+        dtype.requireSupported();
         if (length < 0) {
             throw new IllegalArgumentException("length must be >= 0, got " + length);
         }
         long[] size = new long[1];
-        CL.clGetMemObjectInfo(mem, CL_MEM_SIZE, Sizeof.size_t, Pointer.to(size), null);
-        if (size[0] < length * Float.BYTES) {
-            throw new IllegalArgumentException("mem holds " + size[0] + " bytes but " + length + " floats need "
-                    + length * Float.BYTES);
+        try {
+            CL.clGetMemObjectInfo(mem, CL_MEM_SIZE, Sizeof.size_t, Pointer.to(size), null);
+        } catch (CLException e) {
+            throw new IllegalArgumentException("mem " + mem + " is not a memory object: " + e.getMessage(), e);
+        }
+        if (length > size[0] / dtype.bytes()) {
+            throw new IllegalArgumentException("mem holds " + size[0] + " bytes but " + length + " " + dtype
+                    + " elements need " + length * dtype.bytes());
         }
         cl_context owner = new cl_context();
         CL.clGetMemObjectInfo(mem, CL_MEM_CONTEXT, Sizeof.cl_context, Pointer.to(owner), null);
         if (!owner.equals(context)) {
             throw new IllegalArgumentException("mem belongs to another cl_context than this backend's");
         }
-        return new OpenClBuffer(this, DType.FLOAT32, length, new OpenClBuffer.ClMemory(mem, length * Float.BYTES, false));
+        return new OpenClBuffer(this, dtype, length, new OpenClBuffer.ClMemory(mem, length * dtype.bytes(), false));
+    }
+
+    /**
+     * As {@link #wrap(cl_mem, long, DType)}, for a cl_mem the engine holds as a number (a {@code cl_mem} from
+     * JavaCPP, Panama or its own JNI). 0, and a cl_mem too small or of another context, are refused; a handle that
+     * names no live cl_mem is undefined behaviour in OpenCL (some runtimes notice it, PoCL does not).
+     */
+    public DeviceBuffer wrapMem(long clMem, long length, DType dtype) {
+        return wrap(RawHandles.mem(clMem), length, dtype);
+    }
+
+    /**
+     * A backend on the command queue {@code commandQueue}, a {@code cl_command_queue} the engine holds as a number:
+     * {@link #wrap(cl_context, cl_device_id, cl_command_queue)} with the queue's own context and device. 0 is
+     * refused; a handle that names no live queue is undefined behaviour in OpenCL (some runtimes notice it).
+     */
+    public static OpenClBackend wrapQueue(long commandQueue) {
+        cl_command_queue queue = RawHandles.queue(commandQueue);
+        CL.setExceptionsEnabled(true);
+        cl_context context = new cl_context();
+        cl_device_id device = new cl_device_id();
+        try {
+            CL.clGetCommandQueueInfo(queue, CL.CL_QUEUE_CONTEXT, Sizeof.cl_context, Pointer.to(context), null);
+            CL.clGetCommandQueueInfo(queue, CL.CL_QUEUE_DEVICE, Sizeof.cl_device_id, Pointer.to(device), null);
+        } catch (CLException e) {
+            throw new IllegalArgumentException("0x" + Long.toHexString(commandQueue) + " is not a cl_command_queue: "
+                    + e.getMessage(), e);
+        }
+        return wrap(context, device, queue);
+    }
+
+    /**
+     * Host memory used in place, where the device computes in host memory: on a CPU device (PoCL, Intel's CPU
+     * runtime) a cl_mem with CL_MEM_USE_HOST_PTR over {@code memory}'s bytes, which the kernels read and write where
+     * they are. The bytes must be in the device's byte order and start at its CL_DEVICE_MEM_BASE_ADDR_ALIGN
+     * ({@code memory.alignedSlice(n)} gives that), else the runtime would work on a copy of its own.
+     *
+     * @throws UnsupportedOperationException on a GPU or accelerator, whose kernels would work on a copy: there,
+     *         {@link #allocateHost} gives memory the runtime maps for the host, to upload from and download to
+     */
+    @Override
+    public DeviceBuffer wrap(ByteBuffer memory, DType dtype) {
+        return guarded(() -> {
+            requireOpen();
+            HostRegion region = HostRegion.of(name(), memory, dtype);
+            String refusal = inPlaceRefusal(device);
+            if (refusal != null) {
+                throw new UnsupportedOperationException(name() + " cannot use host memory in place on " + device()
+                        + ": " + refusal);
+            }
+            region.requireOrder(name(), deviceByteOrder(), device());
+            region.requireAligned(name(), hostAlignment(), "the device computes in host memory in place only from "
+                    + "its CL_DEVICE_MEM_BASE_ADDR_ALIGN (elsewhere the runtime may work on a copy)");
+            if (region.length() == 0) {
+                return new OpenClBuffer(this, dtype, 0, new OpenClBuffer.ClMemory(null, 0, true));
+            }
+            cl_mem mem = CL.clCreateBuffer(context, CL_MEM_READ_WRITE | CL.CL_MEM_USE_HOST_PTR, region.byteSize(),
+                    Pointer.to(region.bytes()), null);
+            long[] address = new long[1];
+            try {
+                CL.clGetMemObjectInfo(mem, CL.CL_MEM_HOST_PTR, Sizeof.POINTER, Pointer.to(address), null);
+            } catch (RuntimeException e) {
+                CL.clReleaseMemObject(mem);
+                throw e;
+            }
+            return new OpenClBuffer(this, dtype, region.length(),
+                    new OpenClBuffer.ClMemory(mem, region.byteSize(), true, region, address[0]));
+        });
+    }
+
+    /** Why {@code device}'s kernels cannot work in host memory where it lies, or null where they can (a CPU device). */
+    static String inPlaceRefusal(OpenClDevice device) {
+        return device.isCpu() ? null : "a " + device.typeName() + " works on its own copy of host memory; use "
+                + "allocateHost (mapped memory) to upload from and download to, or wrap a cl_mem";
+    }
+
+    private ByteOrder deviceByteOrder() {
+        boolean little = OpenClDevices.deviceLong(device.id(), CL.CL_DEVICE_ENDIAN_LITTLE, Sizeof.cl_uint) != 0;
+        return little ? ByteOrder.LITTLE_ENDIAN : ByteOrder.BIG_ENDIAN;
+    }
+
+    /** CL_DEVICE_MEM_BASE_ADDR_ALIGN, which the runtime reports in bits, in bytes. */
+    int hostAlignment() {
+        return (int) Math.max(1, OpenClDevices.deviceLong(device.id(), CL.CL_DEVICE_MEM_BASE_ADDR_ALIGN, Sizeof.cl_uint) / 8);
     }
 
     @Override

@@ -8,6 +8,7 @@ import static org.jocl.CL.CL_TRUE;
 
 import dev.gpuact.Activation;
 import dev.gpuact.Backend;
+import dev.gpuact.DType;
 import dev.gpuact.DeviceBuffer;
 import dev.gpuact.RowLayout;
 import dev.gpuact.Stream;
@@ -99,7 +100,7 @@ class OpenClInteropTest {
         try (OpenClBackend backend = OpenClBackend.wrap(context, device.id(), queue);
              OpenClBackend other = OpenClBackend.open(device)) {
             assertThatThrownBy(() -> backend.wrap(small, 5)).isInstanceOf(IllegalArgumentException.class)
-                    .hasMessage("mem holds 16 bytes but 5 floats need 20");
+                    .hasMessage("mem holds 16 bytes but 5 FLOAT32 elements need 20");
             assertThatThrownBy(() -> other.wrap(small, 4)).isInstanceOf(IllegalArgumentException.class)
                     .hasMessageContaining("another cl_context");
             assertThatThrownBy(() -> backend.wrap(small, -1)).hasMessage("length must be >= 0, got -1");
@@ -121,6 +122,39 @@ class OpenClInteropTest {
                 stream.synchronize();
             }
             assertThat(y.toArray()).containsExactly(1, 4);
+        }
+    }
+
+    @Test
+    void rawHandlesOfTheEnginesMemAndQueueWorkAsTheirJoclObjectsDo() {
+        cl_mem x = engineBuffer(new float[] {-2, -0.5f, 0, 1.5f, 3, 99});
+        try {
+            try (OpenClBackend backend = OpenClBackend.wrapQueue(queue.getNativePointer())) {
+                assertThat(backend.queue().handle()).isEqualTo(queue);
+                assertThat(backend.queue().owned()).isFalse();
+                assertThat(backend.openClDevice().name()).isEqualTo(device.name());
+                try (DeviceBuffer bx = backend.wrapMem(x.getNativePointer(), 6, DType.FLOAT32)) {
+                    backend.apply(Activation.RELU6, bx, bx);
+                }
+            }
+            assertThat(engineRead(x, 6)).containsExactly(0, 0, 0, 1.5f, 3, 6);
+        } finally {
+            CL.clReleaseMemObject(x);
+        }
+    }
+
+    @Test
+    void rawHandlesThatAreNullOrTooSmallAreRefused() {
+        cl_mem x = engineBuffer(new float[4]);
+        try (OpenClBackend backend = OpenClBackend.wrap(context, device.id(), queue)) {
+            assertThatThrownBy(() -> backend.wrapMem(0, 4, DType.FLOAT32)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("the cl_mem handle is 0 (NULL)");
+            assertThatThrownBy(() -> OpenClBackend.wrapQueue(0)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("the cl_command_queue handle is 0 (NULL)");
+            assertThatThrownBy(() -> backend.wrapMem(x.getNativePointer(), 5, DType.FLOAT32))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessage("mem holds 16 bytes but 5 FLOAT32 elements need 20");
+        } finally {
+            CL.clReleaseMemObject(x);
         }
     }
 }
