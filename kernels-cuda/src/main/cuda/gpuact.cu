@@ -10,3 +10,4 @@
 #include "masked_softmax.cuh"
 #include "bias.cuh"
 #include "gated.cuh"
+#include "storage.cuh"

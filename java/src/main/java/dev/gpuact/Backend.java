@@ -103,9 +103,10 @@ public interface Backend extends AutoCloseable {
                        long channels, long inner);
 
     /**
-     * dst = src, device to device; both buffers of this backend and of the same length. The default goes through
-     * the host in chunks (correct, slow): a device backend overrides it with its own copy
-     * ({@link #deviceCopyIsNative()} then says so).
+     * dst = src, device to device; both buffers of this backend and of the same length. Between buffers of different
+     * types it converts (float32 to a 16-bit type rounds once, to nearest even); between 16-bit buffers of one type
+     * it copies the bits. The default goes through the host in chunks (correct, slow): a device backend overrides it
+     * with its own copy ({@link #deviceCopyIsNative()} then says so).
      */
     default void copy(DeviceBuffer src, DeviceBuffer dst) {
         if (src.length() != dst.length()) {

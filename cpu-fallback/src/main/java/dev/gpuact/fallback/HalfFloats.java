@@ -11,6 +11,8 @@ public final class HalfFloats {
     private static final int FLOAT16_OVERFLOW_BITS = 0x477ff000;
     /** 2^-14, the smallest normal float16. */
     private static final int FLOAT16_MIN_NORMAL_BITS = 0x38800000;
+    /** 2^-25, half the smallest subnormal float16: at most this rounds to zero. */
+    private static final int FLOAT16_HALF_MIN_SUBNORMAL_BITS = 0x33000000;
 
     private HalfFloats() {
     }
@@ -48,6 +50,9 @@ public final class HalfFloats {
                 h++;  // a carry out of the significand steps the exponent, as it should
             }
             return (short) (sign | h);
+        }
+        if (magnitude <= FLOAT16_HALF_MIN_SUBNORMAL_BITS) {
+            return (short) sign;  // zeros (a relu writes many) skip the rint below; the tie at 2^-25 goes to even, 0
         }
         // Below 2^-14 float16 counts in units of 2^-24: scaling by 2^24 is exact, rint rounds ties to even.
         return (short) (sign | (int) Math.rint(Float.intBitsToFloat(magnitude) * 0x1p24f));

@@ -2,6 +2,7 @@ package dev.gpuact.conformance;
 
 import dev.gpuact.Activation;
 import dev.gpuact.Backend;
+import dev.gpuact.DType;
 import dev.gpuact.DeviceBuffer;
 import dev.gpuact.Op;
 import dev.gpuact.RowLayout;
@@ -124,6 +125,20 @@ public final class Conformance {
             throw new IllegalArgumentException("bias and activation take an elementwise op, got " + op.id());
         }
         return BiasChecks.run(backend, op);
+    }
+
+    /**
+     * Every op on buffers of a 16-bit type (float16 or bfloat16), as {@link StorageChecks} reads the storage rule,
+     * reported as {@code <op>@<type>}: elementwise ops and their bias form, row-wise ops masked and not, PReLU and
+     * the gated ops, forward and backward, and the elementwise backward with mixed types.
+     */
+    public static OpReport checkStorage(Backend backend, Op op, DType type) {
+        if (!type.isHalf()) {
+            throw new IllegalArgumentException("the storage checks take FLOAT16 or BFLOAT16, got " + type);
+        }
+        Tally tally = new Tally(op.id() + "@" + type.name().toLowerCase(Locale.ROOT));
+        StorageChecks.run(backend, op, type, tally);
+        return tally.report();
     }
 
     /** {@link #check} for every op, in catalog order. */

@@ -11,12 +11,14 @@ import dev.gpuact.fallback.Gated;
 import dev.gpuact.fallback.OutputBackward;
 import dev.gpuact.fallback.Prelu;
 import dev.gpuact.fallback.Rowwise;
+import dev.gpuact.fallback.Tiled;
 import dev.gpuact.spi.AbstractBackend;
 import dev.gpuact.spi.AbstractBuffer;
 import dev.gpuact.spi.GatedLayout;
 import dev.gpuact.spi.WorkQueue;
 import java.nio.FloatBuffer;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -66,7 +68,7 @@ public final class CpuBackend extends AbstractBackend<WorkQueue> {
             throw new IllegalArgumentException("length " + length + " is more than the cpu backend's largest buffer, "
                     + MAX_LENGTH + " floats (one Java array)");
         }
-        return new ArrayBuffer(this, dtype, (int) length);
+        return dtype.isHalf() ? new BitsBuffer(this, dtype, (int) length) : new ArrayBuffer(this, dtype, (int) length);
     }
 
     @Override
@@ -83,20 +85,86 @@ public final class CpuBackend extends AbstractBackend<WorkQueue> {
         return ((ArrayBuffer) buffer).array();
     }
 
+    private static short[] bits(AbstractBuffer buffer) {
+        return ((BitsBuffer) buffer).bits();
+    }
+
+    /** A buffer of any type as tiles of floats (the float16 and bfloat16 paths of the elementwise ops). */
+    private static Tiled.Storage storage(AbstractBuffer buffer) {
+        return switch (buffer.dtype()) {
+            case FLOAT16 -> Tiled.Storage.float16(bits(buffer));
+            case BFLOAT16 -> Tiled.Storage.bfloat16(bits(buffer));
+            default -> Tiled.Storage.floats(array(buffer));
+        };
+    }
+
+    /** The elementwise ops run on 16-bit storage, in any mix of types, through L1-sized float tiles. */
+    @Override
+    protected boolean computesNatively(Work work, List<DType> dtypes) {
+        return switch (work) {
+            case FORWARD, BACKWARD, BACKWARD_FROM_OUTPUT -> true;
+            default -> super.computesNatively(work, dtypes);
+        };
+    }
+
+    private static boolean allFloat32(AbstractBuffer... buffers) {
+        for (AbstractBuffer b : buffers) {
+            if (b.dtype() != DType.FLOAT32) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    @Override
+    protected void computeConvert(WorkQueue queue, AbstractBuffer src, AbstractBuffer dst, long n) {
+        if (src.dtype() == dst.dtype()) {
+            System.arraycopy(bits(src), 0, bits(dst), 0, (int) n);  // a copy keeps every NaN's bits
+            return;
+        }
+        Tiled.convert(storage(src), storage(dst), (int) n);
+    }
+
+    @Override
+    protected void computeWriteBits(WorkQueue queue, AbstractBuffer dst, long offset, short[] src, int srcOffset,
+                                    int count) {
+        System.arraycopy(src, srcOffset, bits(dst), (int) offset, count);
+    }
+
+    @Override
+    protected void computeReadBits(WorkQueue queue, AbstractBuffer src, long offset, short[] dst, int dstOffset,
+                                   int count) {
+        System.arraycopy(bits(src), (int) offset, dst, dstOffset, count);
+    }
+
     @Override
     protected void computeForward(WorkQueue queue, Activation activation, AbstractBuffer x, AbstractBuffer y, long n) {
+        if (!allFloat32(x, y)) {
+            Tiled.forward(kernel(activation.op()), storage(x), storage(y), (int) n, activation.a(), activation.b());
+            return;
+        }
         kernel(activation.op()).forward(array(x), 0, array(y), 0, (int) n, activation.a(), activation.b());
     }
 
     @Override
     protected void computeBackward(WorkQueue queue, Activation activation, AbstractBuffer x, AbstractBuffer dy,
                                    AbstractBuffer dx, long n) {
+        if (!allFloat32(x, dy, dx)) {
+            Tiled.backward(kernel(activation.op()), storage(x), storage(dy), storage(dx), (int) n, activation.a(),
+                    activation.b());
+            return;
+        }
         kernel(activation.op()).backward(array(x), 0, array(dy), 0, array(dx), 0, (int) n, activation.a(), activation.b());
     }
 
     @Override
     protected void computeBackwardFromOutput(WorkQueue queue, Activation activation, AbstractBuffer y,
                                              AbstractBuffer dy, AbstractBuffer dx, long n) {
+        if (!allFloat32(y, dy, dx)) {
+            Tiled.backwardFromOutput(OutputBackward.valueOf(activation.op().name()), storage(y), storage(dy),
+                    storage(dx), (int) n, activation.a(), activation.b());
+            return;
+        }
         OutputBackward.valueOf(activation.op().name()).backward(array(y), array(dy), array(dx), (int) n,
                 activation.a(), activation.b());
     }
@@ -254,6 +322,40 @@ public final class CpuBackend extends AbstractBackend<WorkQueue> {
 
         float[] array() {
             return ((ArrayMemory) memory()).array();
+        }
+    }
+
+    /** A float16 or bfloat16 buffer backed by a short array of its bits. */
+    private static final class BitsBuffer extends AbstractBuffer {
+        BitsBuffer(CpuBackend backend, DType dtype, int length) {
+            super(backend, dtype, length, new BitsMemory(length));
+        }
+
+        short[] bits() {
+            return ((BitsMemory) memory()).bits();
+        }
+    }
+
+    /** The bits, held apart from the buffer as {@link ArrayMemory} holds its floats. */
+    private static final class BitsMemory extends AbstractBuffer.Memory {
+        private volatile short[] bits;
+
+        BitsMemory(int length) {
+            super((long) length * Short.BYTES);
+            this.bits = new short[length];
+        }
+
+        short[] bits() {
+            short[] b = bits;
+            if (b == null) {
+                throw new IllegalStateException("the buffer's memory was freed when its backend was closed");
+            }
+            return b;
+        }
+
+        @Override
+        protected void free() {
+            bits = null;
         }
     }
 

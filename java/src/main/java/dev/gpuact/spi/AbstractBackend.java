@@ -16,7 +16,10 @@ import java.lang.ref.Reference;
 import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -24,8 +27,10 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.ReadWriteLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
+import java.util.function.UnaryOperator;
 
 /**
  * Every argument check and the accounting of buffers, streams and host buffers, written once for all backends. A
@@ -435,7 +440,8 @@ public abstract class AbstractBackend<Q extends WorkQueue> implements Backend {
             AbstractBuffer by = own(y, "y");
             sameLength(bx, "x", by, "y");
             if (bx.length() > 0) {
-                computeForward(queue, activation, bx, by, bx.length());
+                staged(queue, Work.FORWARD, List.of(bx), List.of(by),
+                        w -> computeForward(queue, activation, w.apply(bx), w.apply(by), bx.length()));
             }
         }, x, y);
     }
@@ -476,9 +482,11 @@ public abstract class AbstractBackend<Q extends WorkQueue> implements Backend {
                 return;
             }
             if (fromOutput) {
-                computeBackwardFromOutput(queue, activation, bs, bdy, bdx, bs.length());
+                staged(queue, Work.BACKWARD_FROM_OUTPUT, List.of(bs, bdy), List.of(bdx), w ->
+                        computeBackwardFromOutput(queue, activation, w.apply(bs), w.apply(bdy), w.apply(bdx), bs.length()));
             } else {
-                computeBackward(queue, activation, bs, bdy, bdx, bs.length());
+                staged(queue, Work.BACKWARD, List.of(bs, bdy), List.of(bdx), w ->
+                        computeBackward(queue, activation, w.apply(bs), w.apply(bdy), w.apply(bdx), bs.length()));
             }
         }, saved, dy, dx);
     }
@@ -501,7 +509,8 @@ public abstract class AbstractBackend<Q extends WorkQueue> implements Backend {
                         + "log_softmax with equal strides");
             }
             if (!layout.isEmpty()) {
-                computeRows(queue, activation, bx, by, layout);
+                staged(queue, Work.ROWS, List.of(bx), List.of(by),
+                        w -> computeRows(queue, activation, w.apply(bx), w.apply(by), layout));
             }
         }, x, y);
     }
@@ -557,9 +566,11 @@ public abstract class AbstractBackend<Q extends WorkQueue> implements Backend {
                 return;
             }
             if (fromOutput) {
-                computeRowsBackwardFromOutput(queue, activation, bs, bdy, bdx, layout);
+                staged(queue, Work.ROWS, List.of(bs, bdy), List.of(bdx), w ->
+                        computeRowsBackwardFromOutput(queue, activation, w.apply(bs), w.apply(bdy), w.apply(bdx), layout));
             } else {
-                computeRowsBackward(queue, activation, bs, bdy, bdx, layout);
+                staged(queue, Work.ROWS, List.of(bs, bdy), List.of(bdx), w ->
+                        computeRowsBackward(queue, activation, w.apply(bs), w.apply(bdy), w.apply(bdx), layout));
             }
         }, saved, dy, dx);
     }
@@ -587,7 +598,8 @@ public abstract class AbstractBackend<Q extends WorkQueue> implements Backend {
                 throw new IllegalArgumentException("y must not be the weight buffer");
             }
             if (bx.length() > 0) {
-                computePrelu(queue, bx, bw, by, bx.length(), channels, inner);
+                staged(queue, Work.PRELU, List.of(bx, bw), List.of(by), w ->
+                        computePrelu(queue, w.apply(bx), w.apply(bw), w.apply(by), bx.length(), channels, inner));
             }
         }, x, weight, y);
     }
@@ -615,7 +627,8 @@ public abstract class AbstractBackend<Q extends WorkQueue> implements Backend {
                 throw new IllegalArgumentException("preluBackward: dx and dweight must be buffers of their own "
                         + "(dx may only share dy's buffer)");
             }
-            computePreluBackward(queue, bx, bw, bdy, bdx, bdw, bx.length(), channels, inner);
+            staged(queue, Work.PRELU, List.of(bx, bw, bdy), List.of(bdx, bdw), w -> computePreluBackward(queue,
+                    w.apply(bx), w.apply(bw), w.apply(bdy), w.apply(bdx), w.apply(bdw), bx.length(), channels, inner));
         }, x, weight, dy, dx, dweight);
     }
 
@@ -629,7 +642,12 @@ public abstract class AbstractBackend<Q extends WorkQueue> implements Backend {
             AbstractBuffer from = own(src, "src");
             AbstractBuffer to = own(dst, "dst");
             sameLength(from, "src", to, "dst");
-            if (from != to && from.length() > 0) {
+            if (from.dtype() != to.dtype() || from.dtype().isHalf() && from != to) {
+                if (from.length() > 0) {
+                    // Across types this converts; between 16-bit buffers the conversion kernel copies the bits.
+                    computeConvert(queue, from, to, from.length());
+                }
+            } else if (from != to && from.length() > 0) {
                 computeCopy(queue, from, to, from.length());
             }
         }, src, dst);
@@ -643,7 +661,9 @@ public abstract class AbstractBackend<Q extends WorkQueue> implements Backend {
             owned(dst, "destination");
             checkArrayRange("src", src.length, srcOffset, count);
             dst.checkRange(offset, count);
-            if (count > 0) {
+            if (count > 0 && dst.dtype().isHalf()) {
+                writeRounded(ownQueue(), dst, offset, FloatBuffer.wrap(src, srcOffset, count));
+            } else if (count > 0) {
                 computeWrite(ownQueue(), dst, offset, src, srcOffset, count);
             }
         }, dst);
@@ -655,7 +675,9 @@ public abstract class AbstractBackend<Q extends WorkQueue> implements Backend {
             owned(src, "source");
             checkArrayRange("dst", dst.length, dstOffset, count);
             src.checkRange(offset, count);
-            if (count > 0) {
+            if (count > 0 && src.dtype().isHalf()) {
+                readWidened(ownQueue(), src, offset, FloatBuffer.wrap(dst, dstOffset, count));
+            } else if (count > 0) {
                 computeRead(ownQueue(), src, offset, dst, dstOffset, count);
             }
         }, src);
@@ -671,7 +693,9 @@ public abstract class AbstractBackend<Q extends WorkQueue> implements Backend {
             AbstractBuffer to = owned(dst, "destination");
             int count = src.remaining();
             to.checkRange(offset, count);
-            if (count > 0) {
+            if (count > 0 && to.dtype().isHalf()) {
+                writeRounded(queue, to, offset, src);
+            } else if (count > 0) {
                 computeWrite(queue, to, offset, src);
             }
         }, dst);
@@ -690,10 +714,74 @@ public abstract class AbstractBackend<Q extends WorkQueue> implements Backend {
             }
             int count = dst.remaining();
             from.checkRange(offset, count);
-            if (count > 0) {
+            if (count > 0 && from.dtype().isHalf()) {
+                readWidened(queue, from, offset, dst);
+            } else if (count > 0) {
                 computeRead(queue, from, offset, dst);
             }
         }, src);
+    }
+
+    final void writeBits(AbstractBuffer dst, long offset, short[] bits, int srcOffset, int count) {
+        guarded(() -> {
+            Objects.requireNonNull(bits, "bits");
+            owned(dst, "destination");
+            requireHalf(dst, "destination");
+            checkArrayRange("bits", bits.length, srcOffset, count);
+            dst.checkRange(offset, count);
+            if (count > 0) {
+                computeWriteBits(ownQueue(), dst, offset, bits, srcOffset, count);
+            }
+        }, dst);
+    }
+
+    final void readBits(AbstractBuffer src, long offset, short[] bits, int dstOffset, int count) {
+        guarded(() -> {
+            Objects.requireNonNull(bits, "bits");
+            owned(src, "source");
+            requireHalf(src, "source");
+            checkArrayRange("bits", bits.length, dstOffset, count);
+            src.checkRange(offset, count);
+            if (count > 0) {
+                computeReadBits(ownQueue(), src, offset, bits, dstOffset, count);
+            }
+        }, src);
+    }
+
+    private static void requireHalf(AbstractBuffer buffer, String role) {
+        if (!buffer.dtype().isHalf()) {
+            throw new IllegalArgumentException(role + " is a " + buffer.dtype() + " buffer: raw 16-bit access takes "
+                    + "a FLOAT16 or BFLOAT16 buffer (use the float transfers)");
+        }
+    }
+
+    /** Elements per chunk when floats are rounded to, or widened from, 16-bit storage on the host. */
+    private static final int CONVERSION_CHUNK = 1 << 16;
+
+    /** The remaining floats of {@code src} rounded once to {@code dst}'s 16-bit type, in chunks; advances {@code src}. */
+    private void writeRounded(Q queue, AbstractBuffer dst, long offset, FloatBuffer src) {
+        DType type = dst.dtype();
+        short[] bits = new short[Math.min(src.remaining(), CONVERSION_CHUNK)];
+        for (long at = offset; src.hasRemaining(); at += bits.length) {
+            int n = Math.min(bits.length, src.remaining());
+            for (int i = 0; i < n; i++) {
+                bits[i] = type.toBits(src.get());
+            }
+            computeWriteBits(queue, dst, at, bits, 0, n);
+        }
+    }
+
+    /** Fills the remaining space of {@code dst} with {@code src}'s 16-bit elements widened, in chunks. */
+    private void readWidened(Q queue, AbstractBuffer src, long offset, FloatBuffer dst) {
+        DType type = src.dtype();
+        short[] bits = new short[Math.min(dst.remaining(), CONVERSION_CHUNK)];
+        for (long at = offset; dst.hasRemaining(); at += bits.length) {
+            int n = Math.min(bits.length, dst.remaining());
+            computeReadBits(queue, src, at, bits, 0, n);
+            for (int i = 0; i < n; i++) {
+                dst.put(type.fromBits(bits[i]));
+            }
+        }
     }
 
     private static void checkArrayRange(String name, int arrayLength, int offset, int count) {
@@ -795,6 +883,78 @@ public abstract class AbstractBackend<Q extends WorkQueue> implements Backend {
         return b;
     }
 
+    // ---- 16-bit storage: calls a backend has no kernel for run on float32 scratch ------------------------------
+
+    /** The kinds of call, for {@link #computesNatively}. */
+    protected enum Work {
+        FORWARD, BACKWARD, BACKWARD_FROM_OUTPUT, ROWS, MASKED_ROWS, PRELU, BIAS, GATED
+    }
+
+    /**
+     * Whether the {@code compute*} method of {@code work} handles buffers of these types itself (the call's
+     * buffers, inputs then outputs). The default is float32 only: any other call is staged, each 16-bit buffer
+     * widened into a float32 scratch buffer of this backend ({@link #computeConvert}), the float32 method run on
+     * those, and the outputs rounded back.
+     */
+    protected boolean computesNatively(Work work, List<DType> dtypes) {
+        return dtypes.stream().allMatch(t -> t == DType.FLOAT32);
+    }
+
+    /**
+     * Runs {@code call} with each buffer mapped to the one to compute on: itself where the backend computes the
+     * types natively, else its float32 scratch copy. Every buffer is widened, outputs too (a row-wise output keeps
+     * what lies between its rows); an in-place call stays in place, on one scratch buffer. The outputs are rounded
+     * back once the call has run; the scratch is freed on every path, after the queue has finished with it.
+     */
+    private void staged(Q queue, Work work, List<AbstractBuffer> inputs, List<AbstractBuffer> outputs,
+                        Consumer<UnaryOperator<AbstractBuffer>> call) {
+        List<AbstractBuffer> all = new ArrayList<>(inputs);
+        all.addAll(outputs);
+        all.removeIf(Objects::isNull);
+        if (computesNatively(work, all.stream().map(AbstractBuffer::dtype).toList())) {
+            call.accept(UnaryOperator.identity());
+            return;
+        }
+        Map<AbstractBuffer, AbstractBuffer> scratch = new IdentityHashMap<>();
+        try {
+            for (AbstractBuffer b : all) {
+                if (b.dtype() != DType.FLOAT32 && !scratch.containsKey(b)) {
+                    AbstractBuffer wide = (AbstractBuffer) checkedAllocate(DType.FLOAT32, b.length());
+                    scratch.put(b, wide);
+                    if (b.length() > 0) {
+                        computeConvert(queue, b, wide, b.length());
+                    }
+                }
+            }
+            call.accept(b -> b == null ? null : scratch.getOrDefault(b, b));
+            for (AbstractBuffer b : outputs) {
+                AbstractBuffer wide = scratch.get(b);
+                if (wide != null && b.length() > 0) {
+                    computeConvert(queue, wide, b, b.length());
+                }
+            }
+        } finally {
+            if (!scratch.isEmpty() && !queue.waits()) {
+                queue.synchronize();
+            }
+            scratch.values().forEach(AbstractBuffer::releaseScratch);
+        }
+    }
+
+    /**
+     * dst[i] = src[i] for i in [0, n), converting between the buffers' types (float32, float16, bfloat16): widening
+     * is exact, narrowing rounds to nearest, ties to even, NaN kept and quiet. The buffers are distinct.
+     */
+    protected abstract void computeConvert(Q queue, AbstractBuffer src, AbstractBuffer dst, long n);
+
+    /** Copies {@code count} raw 16-bit elements of {@code src[srcOffset..]} to the 16-bit buffer {@code dst} at {@code offset}. */
+    protected abstract void computeWriteBits(Q queue, AbstractBuffer dst, long offset, short[] src, int srcOffset,
+                                             int count);
+
+    /** Copies {@code count} raw 16-bit elements of {@code src} at {@code offset} into {@code dst[dstOffset..]}. */
+    protected abstract void computeReadBits(Q queue, AbstractBuffer src, long offset, short[] dst, int dstOffset,
+                                            int count);
+
     // ---- what a backend implements: each call's work goes on the queue given ---------------------------------
 
     protected abstract void computeForward(Q queue, Activation activation, AbstractBuffer x, AbstractBuffer y, long n);
@@ -894,7 +1054,8 @@ public abstract class AbstractBackend<Q extends WorkQueue> implements Backend {
             }
             AbstractBuffer additive = checkMask(mask, layout, by, "y");
             if (!layout.isEmpty()) {
-                computeMaskedRows(queue, activation, bx, by, layout, mask, additive);
+                staged(queue, Work.MASKED_ROWS, Arrays.asList(bx, additive), List.of(by), w -> computeMaskedRows(queue,
+                        activation, w.apply(bx), w.apply(by), layout, mask, w.apply(additive)));
             }
         }, x, y, mask.additive());
     }
@@ -928,7 +1089,9 @@ public abstract class AbstractBackend<Q extends WorkQueue> implements Backend {
             }
             AbstractBuffer additive = checkMask(mask, layout, bdx, "dx");
             if (!layout.isEmpty()) {
-                computeMaskedRowsBackward(queue, activation, bx, bdy, bdx, layout, mask, additive);
+                staged(queue, Work.MASKED_ROWS, Arrays.asList(bx, bdy, additive), List.of(bdx), w ->
+                        computeMaskedRowsBackward(queue, activation, w.apply(bx), w.apply(bdy), w.apply(bdx), layout,
+                                mask, w.apply(additive)));
             }
         }, x, dy, dx, mask.additive());
     }
@@ -1006,7 +1169,8 @@ public abstract class AbstractBackend<Q extends WorkQueue> implements Backend {
                 throw new IllegalArgumentException("gated: y must not share x's buffer (y is half as long)");
             }
             if (outputs > 0) {
-                computeGated(queue, gate, halves(op, rows, hidden), bx, bx, by);
+                staged(queue, Work.GATED, List.of(bx), List.of(by), w ->
+                        computeGated(queue, gate, halves(op, rows, hidden), w.apply(bx), w.apply(bx), w.apply(by)));
             }
         }, x, y);
     }
@@ -1030,8 +1194,10 @@ public abstract class AbstractBackend<Q extends WorkQueue> implements Backend {
             requireExactOrApart("gated", by, "y", ba, "a", bb, "b");
             if (ba.length() > 0) {
                 GatedLayout layout = new GatedLayout(1, ba.length(), ba.length(), 0, 0);
-                computeGated(queue, gate, layout, op.activatesFirstHalf() ? ba : bb, op.activatesFirstHalf() ? bb : ba,
-                        by);
+                AbstractBuffer gateInput = op.activatesFirstHalf() ? ba : bb;
+                AbstractBuffer otherInput = op.activatesFirstHalf() ? bb : ba;
+                staged(queue, Work.GATED, List.of(ba, bb), List.of(by), w ->
+                        computeGated(queue, gate, layout, w.apply(gateInput), w.apply(otherInput), w.apply(by)));
             }
         }, a, b, y);
     }
@@ -1058,7 +1224,8 @@ public abstract class AbstractBackend<Q extends WorkQueue> implements Backend {
             }
             requireExactOrApart("gatedBackward", bdx, "dx", bx, "x");
             if (outputs > 0) {
-                computeGatedBackward(queue, gate, halves(op, rows, hidden), bx, bx, bdy, bdx, bdx);
+                staged(queue, Work.GATED, List.of(bx, bdy), List.of(bdx), w -> computeGatedBackward(queue, gate,
+                        halves(op, rows, hidden), w.apply(bx), w.apply(bx), w.apply(bdy), w.apply(bdx), w.apply(bdx)));
             }
         }, x, dy, dx);
     }
@@ -1096,8 +1263,9 @@ public abstract class AbstractBackend<Q extends WorkQueue> implements Backend {
             if (ba.length() > 0) {
                 GatedLayout layout = new GatedLayout(1, ba.length(), ba.length(), 0, 0);
                 boolean first = op.activatesFirstHalf();
-                computeGatedBackward(queue, gate, layout, first ? ba : bb, first ? bb : ba, bdy, first ? bda : bdb,
-                        first ? bdb : bda);
+                staged(queue, Work.GATED, List.of(ba, bb, bdy), List.of(bda, bdb), w -> computeGatedBackward(queue,
+                        gate, layout, w.apply(first ? ba : bb), w.apply(first ? bb : ba), w.apply(bdy),
+                        w.apply(first ? bda : bdb), w.apply(first ? bdb : bda)));
             }
         }, a, b, dy, da, db);
     }
@@ -1190,7 +1358,8 @@ public abstract class AbstractBackend<Q extends WorkQueue> implements Backend {
                 throw new IllegalArgumentException("applyBias: y must not be the bias buffer");
             }
             if (bx.length() > 0) {
-                computeBias(queue, activation, bx, bb, by, bx.length(), channels, inner);
+                staged(queue, Work.BIAS, List.of(bx, bb), List.of(by), w -> computeBias(queue, activation,
+                        w.apply(bx), w.apply(bb), w.apply(by), bx.length(), channels, inner));
             }
         }, x, bias, y);
     }
@@ -1218,7 +1387,9 @@ public abstract class AbstractBackend<Q extends WorkQueue> implements Backend {
                 throw new IllegalArgumentException("applyBiasBackward: dx and dbias must be buffers of their own "
                         + "(dx may only share x's or dy's buffer)");
             }
-            computeBiasBackward(queue, activation, bx, bb, bdy, bdx, bdb, bx.length(), channels, inner);
+            staged(queue, Work.BIAS, List.of(bx, bb, bdy), List.of(bdx, bdb), w -> computeBiasBackward(queue,
+                    activation, w.apply(bx), w.apply(bb), w.apply(bdy), w.apply(bdx), w.apply(bdb), bx.length(),
+                    channels, inner));
         }, x, bias, dy, dx, dbias);
     }
 

@@ -143,6 +143,16 @@ public abstract class AbstractBuffer implements DeviceBuffer {
         backend.read(this, offset, dst);
     }
 
+    @Override
+    public final void write(long offset, short[] bits, int srcOffset, int count) {
+        backend.writeBits(this, offset, bits, srcOffset, count);
+    }
+
+    @Override
+    public final void read(long offset, short[] bits, int dstOffset, int count) {
+        backend.readBits(this, offset, bits, dstOffset, count);
+    }
+
     /** Throws unless elements {@code [offset, offset + count)} lie in this buffer. */
     final void checkRange(long offset, long count) {
         if (offset < 0 || count < 0 || offset > length - count) {
@@ -164,6 +174,16 @@ public abstract class AbstractBuffer implements DeviceBuffer {
                 cleanable.clean();
             }
         });
+    }
+
+    /**
+     * Frees a scratch buffer of the backend's own from inside one of its calls, where {@link #close()} would wait
+     * for that very call: nothing else ever saw the buffer, so nothing else can be using it.
+     */
+    final void releaseScratch() {
+        closed = true;
+        backend.untrack(memory);
+        cleanable.clean();
     }
 
     @Override

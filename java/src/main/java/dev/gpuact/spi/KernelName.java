@@ -1,5 +1,6 @@
 package dev.gpuact.spi;
 
+import dev.gpuact.DType;
 import dev.gpuact.Op;
 
 /**
@@ -28,6 +29,25 @@ public final class KernelName {
     /** {@code gpuact_<op id>_<direction>_<variant>}, or without the variant where it is empty. */
     public static String of(Op op, String direction, String variant) {
         return of(op, variant.isEmpty() ? direction : direction + "_" + variant);
+    }
+
+    /**
+     * The conversion kernel from one storage type to another, {@code gpuact_convert_<from>_<to>} with the types'
+     * names in the kernel sources ({@code float}, {@code half}, {@code bfloat16}); between two buffers of one
+     * 16-bit type, {@code gpuact_convert_bits}, a copy that keeps every NaN's bits.
+     */
+    public static String convert(DType from, DType to) {
+        return from == to ? "gpuact_convert_bits" : "gpuact_convert_" + storage(from) + "_" + storage(to);
+    }
+
+    /** The name of a storage type in the kernel sources. */
+    public static String storage(DType dtype) {
+        return switch (dtype) {
+            case FLOAT32 -> "float";
+            case FLOAT16 -> "half";
+            case BFLOAT16 -> "bfloat16";
+            default -> throw new IllegalArgumentException(dtype + " has no kernel storage");
+        };
     }
 
     /** {@link #FORWARD} or {@link #BACKWARD}. */

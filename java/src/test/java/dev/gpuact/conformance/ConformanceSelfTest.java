@@ -4,10 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.gpuact.Activation;
+import dev.gpuact.DType;
 import dev.gpuact.Op;
 import dev.gpuact.conformance.DoubleBackend.Defect;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -57,6 +59,48 @@ class ConformanceSelfTest {
             assertThat(report.passed()).isFalse();
             assertThat(report.failures()).anySatisfy(line -> assertThat(line).contains(expectedLine));
             assertThat(Conformance.check(backend, Op.byName(opId)).passed()).as("the plain op is unaffected").isTrue();
+        }
+    }
+
+    @Test
+    void aDoublePrecisionBackendPassesEveryOpInBothSixteenBitTypes() {
+        try (DoubleBackend backend = new DoubleBackend(Defect.NONE)) {
+            for (DType type : new DType[] {DType.FLOAT16, DType.BFLOAT16}) {
+                for (Op op : Op.values()) {
+                    OpReport r = Conformance.checkStorage(backend, op, type);
+                    assertThat(r.name()).isEqualTo(op.id() + "@" + type.name().toLowerCase(Locale.ROOT));
+                    assertThat(r.failures()).as(r.name()).isEmpty();
+                    assertThat(r.points()).as(r.name()).isGreaterThan(100);
+                }
+            }
+            assertThat(backend.memory().liveBuffers()).as("buffers left open by the checks").isZero();
+        }
+    }
+
+    @ParameterizedTest(name = "float16 rounded through bfloat16 is caught in {0}@float16")
+    @CsvSource({
+        "sigmoid,  forward into FLOAT16 at x=",
+        "log_softmax, in FLOAT16: output 0 element",
+        "softmax,  in FLOAT16: output 0 element",
+        "prelu,    prelu forward in FLOAT16",
+        "swiglu,   swiglu forward in FLOAT16",
+    })
+    void aStorageThatRoundsTwiceFailsWithAReadableLine(String opId, String expectedLine) {
+        try (DoubleBackend backend = new DoubleBackend(Defect.FLOAT16_THROUGH_BFLOAT16)) {
+            OpReport report = Conformance.checkStorage(backend, Op.byName(opId), DType.FLOAT16);
+            assertThat(report.passed()).isFalse();
+            assertThat(report.failures()).anySatisfy(line -> assertThat(line).contains(expectedLine));
+            assertThat(Conformance.checkStorage(backend, Op.byName(opId), DType.BFLOAT16).passed())
+                    .as("bfloat16 storage is unaffected").isTrue();
+            assertThat(Conformance.check(backend, Op.byName(opId)).passed()).as("float32 is unaffected").isTrue();
+        }
+    }
+
+    @Test
+    void storageChecksRefuseAFloat32Type() {
+        try (DoubleBackend backend = new DoubleBackend(Defect.NONE)) {
+            assertThatThrownBy(() -> Conformance.checkStorage(backend, Op.RELU, DType.FLOAT32))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("FLOAT32");
         }
     }
 

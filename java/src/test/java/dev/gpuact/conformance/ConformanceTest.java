@@ -5,10 +5,12 @@ import static org.assertj.core.api.Assertions.fail;
 
 import dev.gpuact.Backend;
 import dev.gpuact.Backends;
+import dev.gpuact.DType;
 import dev.gpuact.Op;
 import dev.gpuact.RequiredBackends;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -45,8 +47,12 @@ class ConformanceTest {
                                 status.name() + " / " + op.id(), () -> checkOp(status, Conformance::check, op))),
                         Conformance.MASKABLE.stream().map(op -> DynamicTest.dynamicTest(status.name() + " / " + op.id()
                                 + "+mask", () -> checkOp(status, Conformance::checkMasked, op)))),
-                        Op.ELEMENTWISE.stream().map(op -> DynamicTest.dynamicTest(status.name() + " / " + op.id()
-                                + "+bias", () -> checkOp(status, Conformance::checkBias, op))))));
+                        Stream.concat(Op.ELEMENTWISE.stream().map(op -> DynamicTest.dynamicTest(status.name() + " / "
+                                + op.id() + "+bias", () -> checkOp(status, Conformance::checkBias, op))),
+                                Stream.of(DType.FLOAT16, DType.BFLOAT16).flatMap(type -> Arrays.stream(Op.values())
+                                        .map(op -> DynamicTest.dynamicTest(status.name() + " / " + op.id() + "@"
+                                                + type.name().toLowerCase(Locale.ROOT), () -> checkOp(status,
+                                                (b, o) -> Conformance.checkStorage(b, o, type), op))))))));
         return Stream.concat(missing, perBackend);
     }
 

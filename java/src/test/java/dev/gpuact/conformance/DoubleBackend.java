@@ -46,6 +46,8 @@ final class DoubleBackend extends AbstractBackend<WorkQueue> {
         BIAS_DBIAS_ACCUMULATES,
         /** swiglu activates the second half instead of the first. */
         SWIGLU_GATES_SECOND_HALF,
+        /** float16 outputs rounded through bfloat16 first: 3 significand bits lost. */
+        FLOAT16_THROUGH_BFLOAT16,
     }
 
     private final Defect defect;
@@ -103,6 +105,32 @@ final class DoubleBackend extends AbstractBackend<WorkQueue> {
     protected void computeRead(WorkQueue queue, AbstractBuffer src, long offset, float[] dst, int dstOffset,
                                int count) {
         System.arraycopy(data(src), (int) offset, dst, dstOffset, count);
+    }
+
+    /** A 16-bit buffer holds its values widened: this backend checks the checks, not the storage. */
+    @Override
+    protected void computeConvert(WorkQueue queue, AbstractBuffer src, AbstractBuffer dst, long n) {
+        boolean lossy = defect == Defect.FLOAT16_THROUGH_BFLOAT16 && dst.dtype() == DType.FLOAT16;
+        for (int i = 0; i < n; i++) {
+            float v = data(src)[i];
+            data(dst)[i] = dst.dtype().round(lossy ? DType.BFLOAT16.round(v) : v);
+        }
+    }
+
+    @Override
+    protected void computeWriteBits(WorkQueue queue, AbstractBuffer dst, long offset, short[] src, int srcOffset,
+                                    int count) {
+        for (int i = 0; i < count; i++) {
+            data(dst)[(int) offset + i] = dst.dtype().fromBits(src[srcOffset + i]);
+        }
+    }
+
+    @Override
+    protected void computeReadBits(WorkQueue queue, AbstractBuffer src, long offset, short[] dst, int dstOffset,
+                                   int count) {
+        for (int i = 0; i < count; i++) {
+            dst[dstOffset + i] = src.dtype().toBits(data(src)[(int) offset + i]);
+        }
     }
 
     @Override

@@ -71,7 +71,7 @@ class ApiBadInputTest {
         cases.add(new Case("allocate: bytes overflow", IllegalArgumentException.class,
                 () -> b.allocate(Long.MAX_VALUE / 4 + 1), "overflows"));
         cases.add(new Case("allocate: unsupported dtype", UnsupportedOperationException.class,
-                () -> b.allocate(DType.FLOAT16, 4), "FLOAT16"));
+                () -> b.allocate(DType.FLOAT64, 4), "FLOAT64"));
         cases.add(new Case("upload: null", NullPointerException.class, () -> b.upload(null), "host"));
     }
 
@@ -321,7 +321,7 @@ class ApiBadInputTest {
         DeviceBuffer x = f.x;
         float[] host = f.host;
         Class<IndexOutOfBoundsException> outside = IndexOutOfBoundsException.class;
-        cases.add(new Case("write: null src", NullPointerException.class, () -> x.write(0, null, 0, 1), "src"));
+        cases.add(new Case("write: null src", NullPointerException.class, () -> x.write(0, (float[]) null, 0, 1), "src"));
         cases.add(new Case("write: negative offset", outside, () -> x.write(-1, host, 0, 1), "buffer offset -1"));
         cases.add(new Case("write: offset at the end", outside, () -> x.write(N, host, 0, 1), "outside a buffer of 64"));
         cases.add(new Case("write: Long.MAX_VALUE offset", outside, () -> x.write(Long.MAX_VALUE, host, 0, 1),
@@ -335,7 +335,18 @@ class ApiBadInputTest {
         cases.add(new Case("upload: longer than the buffer", outside, () -> f.shorter.upload(new float[N]),
                 "outside a buffer of 63"));
         cases.add(new Case("upload: null", NullPointerException.class, () -> x.upload(null), "src"));
-        cases.add(new Case("read: null dst", NullPointerException.class, () -> x.read(0, null, 0, 1), "dst"));
+        cases.add(new Case("read: null dst", NullPointerException.class, () -> x.read(0, (float[]) null, 0, 1), "dst"));
+        Class<IllegalArgumentException> illegal = IllegalArgumentException.class;
+        cases.add(new Case("write bits: a FLOAT32 buffer", illegal, () -> x.write(0, new short[1], 0, 1),
+                "destination is a FLOAT32 buffer: raw 16-bit access takes a FLOAT16 or BFLOAT16 buffer"));
+        cases.add(new Case("read bits: a FLOAT32 buffer", illegal, () -> x.read(0, new short[1], 0, 1),
+                "source is a FLOAT32 buffer: raw 16-bit access takes a FLOAT16 or BFLOAT16 buffer"));
+        cases.add(new Case("write bits: null", NullPointerException.class, () -> f.bfloat16.write(0, (short[]) null, 0, 1),
+                "bits"));
+        cases.add(new Case("read bits: past the end", outside, () -> f.bfloat16.read(N - 1, new short[2], 0, 2),
+                "outside a buffer of 64"));
+        cases.add(new Case("read bits: dst range past the array", outside, () -> f.bfloat16.read(0, new short[2], 1, 2),
+                "bits: offset 1 + count 2 is outside an array of 2"));
         cases.add(new Case("read: past the end", outside, () -> x.read(N - 4, host, 0, 5), "outside a buffer of 64"));
         cases.add(new Case("read: dst range past the array", outside, () -> x.read(0, host, 7, 2),
                 "dst: offset 7 + count 2 is outside an array of 8"));
@@ -492,6 +503,7 @@ class ApiBadInputTest {
         final DeviceBuffer c2;
         final DeviceBuffer shorter;
         final DeviceBuffer half;
+        final DeviceBuffer bfloat16;
         final DeviceBuffer closed;
         final DeviceBuffer foreign;
         final DeviceBuffer alien;
@@ -510,6 +522,9 @@ class ApiBadInputTest {
             c2 = filled(b, CHANNELS);
             shorter = filled(b, N - 1);
             half = filled(b, N / 2);
+            bfloat16 = b.allocate(DType.BFLOAT16, N);
+            buffers.add(bfloat16);
+            contents.add(new float[N]);
             closed = b.allocate(N);
             closed.close();
             foreign = other.allocate(N);
@@ -577,6 +592,16 @@ class ApiBadInputTest {
 
         @Override
         public void read(long offset, FloatBuffer dst) {
+            throw new AssertionError("a backend read through a buffer it did not make");
+        }
+
+        @Override
+        public void write(long offset, short[] bits, int srcOffset, int count) {
+            throw new AssertionError("a backend wrote through a buffer it did not make");
+        }
+
+        @Override
+        public void read(long offset, short[] bits, int dstOffset, int count) {
             throw new AssertionError("a backend read through a buffer it did not make");
         }
 

@@ -6,8 +6,18 @@
  *                                      loop becomes vector code and the work-group count (PoCL's per-group cost)
  *                                      drops by GPUACT_STRIP, which takes cheap ops to the copy limit.
  * gpuact_<id>_bwdy and _bwdy_strip take the saved output y in place of x (the ops of GPUACT_FROM_OUTPUT_OPS).
- * x and y (dy and dx) may be the same buffer: each element is read before it is written, by the same item. */
+ * x and y (dy and dx) may be the same buffer: each element is read before it is written, by the same item.
+ * The elements are stored as GPUACT_STORAGE (float, half or bfloat16, storage.h; float unless the build says
+ * -DGPUACT_STORAGE=...) and computed in float: the host builds this file once more per 16-bit type it meets. */
 #include "activation_math.h"
+#include "storage.h"
+
+#ifndef GPUACT_STORAGE
+#define GPUACT_STORAGE float
+#endif
+#define GPUACT_STORAGE_T GPUACT_CAT(GPUACT_STORAGE_T_, GPUACT_STORAGE)
+#define GPUACT_LOAD(p, i) GPUACT_CAT(GPUACT_LOAD_, GPUACT_STORAGE)(p, i)
+#define GPUACT_STORE(p, i, v) GPUACT_CAT(GPUACT_STORE_, GPUACT_STORAGE)(p, i, v)
 
 #define GPUACT_ITEM_ELEMENTS(i, n, BODY) { \
     size_t i = get_global_id(0); \
@@ -32,12 +42,12 @@
 }
 
 #define GPUACT_ELEMENTWISE_KERNELS(NAME, FORWARD, BACKWARD, ELEMENTS) \
-__kernel void FORWARD(__global const float *x, __global float *y, ulong n, float a, float b) { \
-    ELEMENTS(i, n, y[i] = gpuact_fwd_##NAME(x[i], a, b);) \
+__kernel void FORWARD(__global const GPUACT_STORAGE_T *x, __global GPUACT_STORAGE_T *y, ulong n, float a, float b) { \
+    ELEMENTS(i, n, GPUACT_STORE(y, i, gpuact_fwd_##NAME(GPUACT_LOAD(x, i), a, b));) \
 } \
-__kernel void BACKWARD(__global const float *x, __global const float *dy, __global float *dx, ulong n, \
-                       float a, float b) { \
-    ELEMENTS(i, n, dx[i] = gpuact_bwd_##NAME(x[i], dy[i], a, b);) \
+__kernel void BACKWARD(__global const GPUACT_STORAGE_T *x, __global const GPUACT_STORAGE_T *dy, \
+                       __global GPUACT_STORAGE_T *dx, ulong n, float a, float b) { \
+    ELEMENTS(i, n, GPUACT_STORE(dx, i, gpuact_bwd_##NAME(GPUACT_LOAD(x, i), GPUACT_LOAD(dy, i), a, b));) \
 }
 
 #define GPUACT_OP(NAME, id) \
@@ -50,9 +60,9 @@ __kernel void BACKWARD(__global const float *x, __global const float *dy, __glob
 
 /* Backward from the saved output: gpuact_<id>_bwdy and _bwdy_strip, dx = dy * f'(y), for GPUACT_FROM_OUTPUT_OPS. */
 #define GPUACT_FROM_OUTPUT_KERNELS(NAME, KERNEL, ELEMENTS) \
-__kernel void KERNEL(__global const float *y, __global const float *dy, __global float *dx, ulong n, \
-                     float a, float b) { \
-    ELEMENTS(i, n, dx[i] = gpuact_bwdy_##NAME(y[i], dy[i], a, b);) \
+__kernel void KERNEL(__global const GPUACT_STORAGE_T *y, __global const GPUACT_STORAGE_T *dy, \
+                     __global GPUACT_STORAGE_T *dx, ulong n, float a, float b) { \
+    ELEMENTS(i, n, GPUACT_STORE(dx, i, gpuact_bwdy_##NAME(GPUACT_LOAD(y, i), GPUACT_LOAD(dy, i), a, b));) \
 }
 #define GPUACT_FROM_OUTPUT(NAME, id) \
     GPUACT_FROM_OUTPUT_KERNELS(NAME, GPUACT_KERNEL_NAME_OF(id##_bwdy), GPUACT_ITEM_ELEMENTS) \

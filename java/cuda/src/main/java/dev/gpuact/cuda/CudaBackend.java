@@ -10,8 +10,9 @@ import dev.gpuact.RowMask;
 import dev.gpuact.Stream;
 import dev.gpuact.spi.AbstractBackend;
 import dev.gpuact.spi.AbstractBuffer;
-import dev.gpuact.spi.GatedLayout;
 import dev.gpuact.spi.BackendHostBuffer;
+import dev.gpuact.spi.GatedLayout;
+import dev.gpuact.spi.KernelName;
 import dev.gpuact.spi.WorkQueue;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -341,16 +342,19 @@ public final class CudaBackend extends AbstractBackend<CudaBackend.Target> {
     protected AbstractBuffer newBuffer(DType dtype, long length) {
         try (Current c = current()) {
             Target t = ownTarget;
-            long bytes = length * Float.BYTES;
+            long bytes = length * dtype.bytes();
+            // Zeroed in 32-bit words, so an odd count of 16-bit elements gets a whole word (allocations are
+            // 256-byte aligned anyway).
+            long words = (bytes + Integer.BYTES - 1) / Integer.BYTES;
             CUdeviceptr pointer = new CUdeviceptr();
             if (bytes > 0) {
                 try {
-                    pointer = driver.alloc(bytes);
+                    pointer = driver.alloc(words * Integer.BYTES);
                 } catch (CudaException e) {
                     throw CudaErrors.failure(name(), "cuMemAlloc", e);
                 }
                 try {
-                    driver.memsetD32(pointer, 0, length, t.stream());
+                    driver.memsetD32(pointer, 0, words, t.stream());
                     driver.synchronize(t.stream());
                 } catch (RuntimeException e) {
                     driver.free(pointer);
@@ -358,7 +362,7 @@ public final class CudaBackend extends AbstractBackend<CudaBackend.Target> {
                 }
             }
             long address = DeviceAddress.of(pointer);
-            return new CudaBuffer(this, length, new CudaBuffer.DeviceMemory(this, pointer, address, bytes, true));
+            return new CudaBuffer(this, dtype, length, new CudaBuffer.DeviceMemory(this, pointer, address, bytes, true));
         }
     }
 
@@ -415,7 +419,36 @@ public final class CudaBackend extends AbstractBackend<CudaBackend.Target> {
 
     /** The device address of element {@code offset} of a buffer. */
     private static CUdeviceptr pointer(AbstractBuffer buffer, long offset) {
-        return ((CudaBuffer) buffer).pointer().withByteOffset(offset * Float.BYTES);
+        return ((CudaBuffer) buffer).pointer().withByteOffset(offset * buffer.dtype().bytes());
+    }
+
+    @Override
+    protected void computeWriteBits(Target t, AbstractBuffer dst, long offset, short[] src, int srcOffset, int count) {
+        try (Current c = current()) {
+            staging.upload(pointer(dst, offset), src, srcOffset, count, t.stream());
+        }
+    }
+
+    @Override
+    protected void computeReadBits(Target t, AbstractBuffer src, long offset, short[] dst, int dstOffset, int count) {
+        try (Current c = current()) {
+            staging.download(pointer(src, offset), dst, dstOffset, count, t.stream());
+        }
+    }
+
+    /**
+     * storage.cuh. Every op on a 16-bit buffer is staged through float32 scratch with these kernels (the default of
+     * {@link #computesNatively}): correct for every op, at the cost of the conversion passes and the scratch.
+     */
+    @Override
+    protected void computeConvert(Target t, AbstractBuffer src, AbstractBuffer dst, long n) {
+        DeviceRanges.requireApart(src, "src", dst, "dst");
+        try (Current c = current()) {
+            args().i64(addr(src)).i64(addr(dst)).i64(n);
+            launch(t, KernelName.convert(src.dtype(), dst.dtype()), LaunchGeometry.elementwise(n, false,
+                    info.multiprocessors()));
+            finish(t);
+        }
     }
 
     @Override

@@ -1,5 +1,6 @@
 package dev.gpuact.cuda;
 
+import dev.gpuact.DType;
 import dev.gpuact.Op;
 import dev.gpuact.spi.KernelName;
 import java.util.ArrayList;
@@ -15,6 +16,8 @@ final class KernelNames {
     static final String MAXOUT_BACKWARD = KernelName.of(Op.MAXOUT, KernelName.BACKWARD);
     /** Per-chunk statistics of the long softmax path; the same for softmax and log_softmax. */
     static final String SOFTMAX_ROW_STATS = KernelName.of(Op.SOFTMAX, "row_stats");
+    /** The types the conversion kernels of storage.cuh convert between. */
+    static final List<DType> STORAGE = List.of(DType.FLOAT32, DType.FLOAT16, DType.BFLOAT16);
     /** The variant of the masked softmax kernels (masked_softmax.cuh), a block per row. */
     static final String MASKED = "masked";
 
@@ -104,6 +107,14 @@ final class KernelNames {
                 names.add(gated(op, true));
             }
         }
+        for (DType from : STORAGE) {
+            for (DType to : STORAGE) {
+                if (from != to) {
+                    names.add(KernelName.convert(from, to));
+                }
+            }
+        }
+        names.add(KernelName.convert(DType.FLOAT16, DType.FLOAT16));
         return names;
     }
 

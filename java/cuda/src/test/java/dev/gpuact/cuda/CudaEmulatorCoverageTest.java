@@ -3,6 +3,7 @@ package dev.gpuact.cuda;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.gpuact.Activation;
+import dev.gpuact.DType;
 import dev.gpuact.DeviceBuffer;
 import dev.gpuact.Op;
 import dev.gpuact.RowLayout;
@@ -77,6 +78,17 @@ class CudaEmulatorCoverageTest {
                             cuda.applyRowsBackward(act, bx, dy, out, layout);
                         }
                     }
+                }
+                // Every conversion of storage.cuh: copies between the three types both ways, and one of the bits.
+                try (DeviceBuffer f16 = cuda.allocate(DType.FLOAT16, 1000); DeviceBuffer bf16 = cuda.allocate(DType.BFLOAT16, 1000);
+                     DeviceBuffer f16Copy = cuda.allocate(DType.FLOAT16, 1000)) {
+                    cuda.copy(few, f16);
+                    cuda.copy(f16, bf16);
+                    cuda.copy(bf16, f16);
+                    cuda.copy(few, bf16);
+                    cuda.copy(f16, fewOut);
+                    cuda.copy(bf16, fewOut);
+                    cuda.copy(f16, f16Copy);
                 }
                 Activation maxout = Activation.maxout(3);
                 cuda.applyRows(maxout, bx, out, RowLayout.of(4, 9, 3));

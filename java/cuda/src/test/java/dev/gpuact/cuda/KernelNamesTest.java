@@ -34,10 +34,12 @@ class KernelNamesTest {
         assertThat(KernelNames.biasForward(Op.GELU)).isEqualTo("gpuact_gelu_bias_fwd");
         assertThat(KernelNames.biasBackward(Op.SILU)).isEqualTo("gpuact_silu_bias_bwd");
         // 28 ops x 2, with a bias x 2, + 17 from the output + 2 ops x (7 variants x 2 + long_dot + from the output +
-        // masked x 2) + row stats, PReLU x 4, maxout x 2, 5 gated ops x 2.
-        assertThat(KernelNames.all()).hasSize(28 * 2 + 28 * 2 + 17 + 2 * 18 + 1 + 4 + 2 + 5 * 2)
+        // masked x 2) + row stats, PReLU x 4, maxout x 2, 5 gated ops x 2, + 3 x 2 conversions and the bits copy.
+        assertThat(KernelNames.all()).hasSize(28 * 2 + 28 * 2 + 17 + 2 * 18 + 1 + 4 + 2 + 5 * 2 + 7)
                 .doesNotHaveDuplicates();
         assertThat(KernelNames.gated(Op.GEGLU_TANH, true)).isEqualTo("gpuact_geglu_tanh_bwd");
+        assertThat(KernelNames.all()).contains("gpuact_convert_float_half", "gpuact_convert_bfloat16_half",
+                "gpuact_convert_bits");
         assertThatThrownBy(() -> KernelNames.gated(Op.GELU, false)).isInstanceOf(IllegalArgumentException.class);
     }
 }

@@ -16,7 +16,8 @@ import java.util.regex.Pattern;
 final class KernelSource {
     static final String RESOURCE_DIR = "/dev/gpuact/kernels/";
     /** The files that make up the program, in order. */
-    static final String[] PROGRAM_FILES = {"elementwise.cl", "rowwise.cl", "rowwise_from_output.cl", "gated.cl"};
+    static final String[] PROGRAM_FILES = {"elementwise.cl", "rowwise.cl", "rowwise_from_output.cl", "gated.cl",
+        "convert.cl"};
 
     private static final Pattern INCLUDE = Pattern.compile("^#include \"([\\w.]+)\"\\s*$", Pattern.MULTILINE);
 
@@ -30,6 +31,11 @@ final class KernelSource {
             sb.append(inline(file, 0)).append('\n');
         }
         return sb.toString();
+    }
+
+    /** The elementwise kernels alone, which the backend builds once more for each 16-bit storage type it meets. */
+    static String elementwise() {
+        return inline("elementwise.cl", 0);
     }
 
     static String inline(String file, int depth) {

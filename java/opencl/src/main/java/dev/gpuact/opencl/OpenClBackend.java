@@ -26,6 +26,7 @@ import java.nio.FloatBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -67,6 +68,9 @@ public final class OpenClBackend extends AbstractBackend<OpenClQueue> {
     private final long programNanos;
     private final int workGroup;
     private final Map<String, OpenClKernel> kernels = new ConcurrentHashMap<>();
+    private final ProgramBuilder builder;
+    /** The elementwise kernels on float16 and bfloat16 storage, each built the first time a call needs it. */
+    private final Map<DType, cl_program> storagePrograms = new ConcurrentHashMap<>();
     /** Tests force a shape to check every shape on one device; null means choose by device type (and op). */
     private volatile RowKernelShape forcedRowShape;
     private volatile ElementwiseShape forcedElementwiseShape;
@@ -81,6 +85,7 @@ public final class OpenClBackend extends AbstractBackend<OpenClQueue> {
         this.context = context;
         this.ownsContext = ownsContext;
         this.queue = queue;
+        this.builder = builder;
         this.memoryLimit = OpenClDevices.deviceLong(device.id(), CL.CL_DEVICE_GLOBAL_MEM_SIZE, Sizeof.cl_ulong);
         this.workGroup = Integer.highestOneBit((int) Math.max(1, Math.min(MAX_WORK_GROUP, device.maxWorkGroupSize())));
         try {
@@ -261,9 +266,9 @@ public final class OpenClBackend extends AbstractBackend<OpenClQueue> {
 
     @Override
     protected AbstractBuffer newBuffer(DType dtype, long length) {
-        long bytes = length * Float.BYTES;
+        long bytes = length * dtype.bytes();
         if (length == 0) {
-            return new OpenClBuffer(this, 0, new OpenClBuffer.ClMemory(null, 0, true));
+            return new OpenClBuffer(this, dtype, 0, new OpenClBuffer.ClMemory(null, 0, true));
         }
         cl_mem mem;
         try {
@@ -278,7 +283,7 @@ public final class OpenClBackend extends AbstractBackend<OpenClQueue> {
             CL.clReleaseMemObject(mem);
             throw e instanceof CLException cl ? nativeFailure(cl) : e;
         }
-        return new OpenClBuffer(this, length, memory);
+        return new OpenClBuffer(this, dtype, length, memory);
     }
 
     /**
@@ -376,6 +381,36 @@ public final class OpenClBackend extends AbstractBackend<OpenClQueue> {
     }
 
     @Override
+    protected void computeWriteBits(OpenClQueue on, AbstractBuffer dst, long offset, short[] src, int srcOffset,
+                                    int count) {
+        transfer(on, Direction.WRITE, dst, offset, count, Pointer.to(src).withByteOffset((long) srcOffset * Short.BYTES),
+                false);
+    }
+
+    @Override
+    protected void computeReadBits(OpenClQueue on, AbstractBuffer src, long offset, short[] dst, int dstOffset,
+                                   int count) {
+        transfer(on, Direction.READ, src, offset, count, Pointer.to(dst).withByteOffset((long) dstOffset * Short.BYTES),
+                false);
+    }
+
+    /** convert.cl: a kernel per pair of types ({@link KernelName#convert}). */
+    @Override
+    protected void computeConvert(OpenClQueue on, AbstractBuffer src, AbstractBuffer dst, long n) {
+        run(on, KernelName.convert(src.dtype(), dst.dtype()), n, mem(src), mem(dst), n);
+    }
+
+    /**
+     * The elementwise kernels run on float16 and bfloat16 storage when every buffer of the call has the same type
+     * (the program of that type); mixed calls are staged through float32.
+     */
+    @Override
+    protected boolean computesNatively(Work work, List<DType> dtypes) {
+        boolean elementwise = work == Work.FORWARD || work == Work.BACKWARD || work == Work.BACKWARD_FROM_OUTPUT;
+        return elementwise && dtypes.stream().distinct().count() == 1 || super.computesNatively(work, dtypes);
+    }
+
+    @Override
     protected void computeRead(OpenClQueue on, AbstractBuffer src, long offset, float[] dst, int dstOffset, int count) {
         transfer(on, Direction.READ, src, offset, count, Pointer.to(dst).withByteOffset((long) dstOffset * Float.BYTES),
                 false);
@@ -437,8 +472,8 @@ public final class OpenClBackend extends AbstractBackend<OpenClQueue> {
     private void transfer(OpenClQueue on, Direction direction, AbstractBuffer buffer, long offset, long count,
                           Pointer host, boolean directHost) {
         boolean blocking = on.waits() || !directHost;
-        long offsetBytes = offset * Float.BYTES;
-        long bytes = count * Float.BYTES;
+        long offsetBytes = offset * buffer.dtype().bytes();
+        long bytes = count * buffer.dtype().bytes();
         complete(on, direction == Direction.WRITE ? on.write(mem(buffer), offsetBytes, bytes, host, blocking)
                 : on.read(mem(buffer), offsetBytes, bytes, host, blocking));
     }
@@ -522,6 +557,21 @@ public final class OpenClBackend extends AbstractBackend<OpenClQueue> {
         return kernels.computeIfAbsent(name, n -> new OpenClKernel(n, CL.clCreateKernel(program, n, null)));
     }
 
+    /** An elementwise kernel on {@code storage}: the main program's for float32, else the program of that type. */
+    private OpenClKernel kernel(DType storage, String name) {
+        if (storage == DType.FLOAT32) {
+            return kernel(name);
+        }
+        return kernels.computeIfAbsent(name + "@" + storage, n -> new OpenClKernel(name,
+                CL.clCreateKernel(storageProgram(storage), name, null)));
+    }
+
+    /** elementwise.cl built for 16-bit storage, the first time a call needs it (through the binary cache). */
+    private cl_program storageProgram(DType storage) {
+        return storagePrograms.computeIfAbsent(storage, t -> builder.build(context, device, KernelSource.elementwise(),
+                buildOptions(workGroup) + " -DGPUACT_STORAGE=" + KernelName.storage(t)).program());
+    }
+
     private long groups(long items) {
         return (items + workGroup - 1) / workGroup * workGroup;
     }
@@ -529,6 +579,11 @@ public final class OpenClBackend extends AbstractBackend<OpenClQueue> {
     /** Enqueues one kernel over {@code items} work-items (rounded up to whole groups) and completes it. */
     private void run(OpenClQueue on, String kernel, long items, Object... args) {
         launch(on, kernel, groups(items), args);
+    }
+
+    /** {@link #run} of an elementwise kernel on the storage type of its buffers. */
+    private void runElementwise(OpenClQueue on, DType storage, String kernel, long items, Object... args) {
+        complete(on, kernel(storage, kernel).launch(on, groups(items), workGroup, args));
     }
 
     /** Enqueues one kernel over {@code global} work-items in groups of the work-group size and completes it. */
@@ -543,23 +598,24 @@ public final class OpenClBackend extends AbstractBackend<OpenClQueue> {
     @Override
     protected void computeForward(OpenClQueue on, Activation activation, AbstractBuffer x, AbstractBuffer y, long n) {
         ElementwiseShape shape = elementwiseShape();
-        run(on, shape.kernel(activation.op(), false), shape.items(n), mem(x), mem(y), n, activation.a(), activation.b());
+        runElementwise(on, x.dtype(), shape.kernel(activation.op(), false), shape.items(n), mem(x), mem(y), n,
+                activation.a(), activation.b());
     }
 
     @Override
     protected void computeBackward(OpenClQueue on, Activation activation, AbstractBuffer x, AbstractBuffer dy,
                                    AbstractBuffer dx, long n) {
         ElementwiseShape shape = elementwiseShape();
-        run(on, shape.kernel(activation.op(), true), shape.items(n), mem(x), mem(dy), mem(dx), n, activation.a(),
-                activation.b());
+        runElementwise(on, x.dtype(), shape.kernel(activation.op(), true), shape.items(n), mem(x), mem(dy), mem(dx), n,
+                activation.a(), activation.b());
     }
 
     @Override
     protected void computeBackwardFromOutput(OpenClQueue on, Activation activation, AbstractBuffer y, AbstractBuffer dy,
                                              AbstractBuffer dx, long n) {
         ElementwiseShape shape = elementwiseShape();
-        run(on, shape.kernelFromOutput(activation.op()), shape.items(n), mem(y), mem(dy), mem(dx), n, activation.a(),
-                activation.b());
+        runElementwise(on, y.dtype(), shape.kernelFromOutput(activation.op()), shape.items(n), mem(y), mem(dy), mem(dx),
+                n, activation.a(), activation.b());
     }
 
     @Override
@@ -731,6 +787,8 @@ public final class OpenClBackend extends AbstractBackend<OpenClQueue> {
     protected void releaseDevice() {
         kernels.values().forEach(OpenClKernel::release);
         kernels.clear();
+        storagePrograms.values().forEach(CL::clReleaseProgram);
+        storagePrograms.clear();
         CL.clReleaseProgram(program);
         queue.release();
         if (ownsContext) {

@@ -82,7 +82,8 @@ public final class OpenClQueue implements WorkQueue {
     /** Enqueues a fill of {@code bytes} bytes with 0.0f. */
     OpenClEvent fillZero(cl_mem mem, long bytes) {
         cl_event event = new cl_event();
-        CL.clEnqueueFillBuffer(queue, mem, Pointer.to(new float[] {0f}), Float.BYTES, 0, bytes, 0, null, event);
+        // A 2-byte pattern: buffers of 16-bit elements may hold an odd number of them.
+        CL.clEnqueueFillBuffer(queue, mem, Pointer.to(new short[] {0}), Short.BYTES, 0, bytes, 0, null, event);
         return new OpenClEvent(event);
     }
 

@@ -2,6 +2,7 @@ package dev.gpuact.opencl;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.gpuact.DType;
 import dev.gpuact.Op;
 import dev.gpuact.spi.KernelName;
 import java.util.ArrayList;
@@ -54,6 +55,14 @@ class OpenClKernelNamesTest {
                 }
             }
         }
+        for (DType from : DType.values()) {
+            for (DType to : DType.values()) {
+                if (from.supported() && to.supported() && from != to) {
+                    names.add(KernelName.convert(from, to));
+                }
+            }
+        }
+        names.add(KernelName.convert(DType.FLOAT16, DType.FLOAT16));
         return names;
     }
 
@@ -64,6 +73,7 @@ class OpenClKernelNamesTest {
         }
         assertThat(launchable()).doesNotHaveDuplicates().contains("gpuact_gelu_fwd_strip", "gpuact_tanh_bwdy",
                 "gpuact_log_softmax_bwd_group", "gpuact_prelu_dweight_finish", "gpuact_gelu_bias_fwd_strip",
-                "gpuact_silu_bias_bwd", "gpuact_swiglu_bwd", "gpuact_geglu_fwd_strip");
+                "gpuact_silu_bias_bwd", "gpuact_swiglu_bwd", "gpuact_geglu_fwd_strip", "gpuact_convert_float_half",
+                "gpuact_convert_bits");
     }
 }
