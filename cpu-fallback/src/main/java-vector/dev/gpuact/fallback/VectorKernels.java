@@ -2,12 +2,14 @@ package dev.gpuact.fallback;
 
 
 import static dev.gpuact.fallback.FloatFunctions.CLAMP;
+import static dev.gpuact.fallback.FloatFunctions.GAUSSIAN_CLAMP;
+import static dev.gpuact.fallback.FloatFunctions.SCALED_TINY;
 import static dev.gpuact.fallback.FloatFunctions.MISH_SATURATION;
 import static dev.gpuact.fallback.FloatMath.SCALE_DOWN;
+import static dev.gpuact.fallback.FloatMath.SCALE_UP;
 import static dev.gpuact.fallback.VectorMath.*;
 import static jdk.incubator.vector.VectorOperators.FMA;
 
-import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
@@ -181,60 +183,32 @@ final class VectorKernels implements VectorLoops {
         }
     }
 
-    // The ops computed in double (see DoubleMath), a block at a time: each block of floats copied into a thread's
-    // float block, D.length() of them at a time widened from a vector of F (lanes past D.length() ignored), the math
-    // on DoubleVectors, each result rounded once to float by D2F into a vector of F (lanes past D.length() zero,
-    // overwritten by the next step; the blocks have a vector of slack) and the block copied out. Only F's shape is
-    // used: once a FloatVector of another shape was made (a 256-bit load of 8 floats for 8 double lanes), float
-    // kernels compiled afterwards boxed their vectors (softmax rows allocated 6 bytes per float after a gelu call).
-
-    private static final int WIDE_BLOCK = 1024;
-    private static final ThreadLocal<float[][]> WIDE_BLOCKS =
-            ThreadLocal.withInitial(() -> new float[3][WIDE_BLOCK + LANES]);
-
-    private static DoubleVector widen(float[] block, int i) {
-        return (DoubleVector) FloatVector.fromArray(F, block, i).convertShape(VectorOperators.F2D, D, 0);
-    }
+    // dx = dy f'(x) from a derivative scaled by 2^64 as FloatFunctions.scaledProduct takes it, written out in the loop
+    // body: a helper called after the derivative's math was past C2's inlining node budget and boxed its vectors.
 
     private static void forwardGeluLoop(float[] x, int xo, float[] y, int yo, int end, float a, float b) {
-        float[][] w = WIDE_BLOCKS.get();
-        for (int from = 0; from < end; from += WIDE_BLOCK) {
-            int n = Math.min(WIDE_BLOCK, end - from);
-            System.arraycopy(x, xo + from, w[0], 0, n);
-            for (int i = 0; i < n; i += D.length()) {
-                ((FloatVector) gelu(widen(w[0], i)).convertShape(VectorOperators.D2F, F, 0)).intoArray(w[2], i);
-            }
-            System.arraycopy(w[2], 0, y, yo + from, n);
+        for (int i = 0; i < end; i += LANES) {
+            gelu(FloatVector.fromArray(F, x, xo + i)).intoArray(y, yo + i);
         }
     }
 
     private static void backwardGeluLoop(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int end, float a,
-                                     float b) {
-        float[][] w = WIDE_BLOCKS.get();
-        for (int from = 0; from < end; from += WIDE_BLOCK) {
-            int n = Math.min(WIDE_BLOCK, end - from);
-            System.arraycopy(x, xo + from, w[0], 0, n);
-            System.arraycopy(dy, dyo + from, w[1], 0, n);
-            for (int i = 0; i < n; i += D.length()) {
-                DoubleVector d = widen(w[1], i).mul(geluDerivative(widen(w[0], i)));
-                ((FloatVector) d.convertShape(VectorOperators.D2F, F, 0)).intoArray(w[2], i);
-            }
-            System.arraycopy(w[2], 0, dx, dxo + from, n);
+                                         float b) {
+        for (int i = 0; i < end; i += LANES) {
+            FloatVector derivative = geluDerivativeScaled(FloatVector.fromArray(F, x, xo + i));
+            FloatVector d = FloatVector.fromArray(F, dy, dyo + i);
+            d.mul(derivative.mul(SCALE_DOWN)).blend(d.mul(derivative).mul(SCALE_DOWN),
+                    derivative.abs().compare(VectorOperators.LT, SCALED_TINY)).intoArray(dx, dxo + i);
         }
     }
 
     private static void backwardSiluLoop(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int end, float a,
-                                     float b) {
-        float[][] w = WIDE_BLOCKS.get();
-        for (int from = 0; from < end; from += WIDE_BLOCK) {
-            int n = Math.min(WIDE_BLOCK, end - from);
-            System.arraycopy(x, xo + from, w[0], 0, n);
-            System.arraycopy(dy, dyo + from, w[1], 0, n);
-            for (int i = 0; i < n; i += D.length()) {
-                DoubleVector d = widen(w[1], i).mul(siluDerivative(widen(w[0], i)));
-                ((FloatVector) d.convertShape(VectorOperators.D2F, F, 0)).intoArray(w[2], i);
-            }
-            System.arraycopy(w[2], 0, dx, dxo + from, n);
+                                         float b) {
+        for (int i = 0; i < end; i += LANES) {
+            FloatVector derivative = siluDerivativeScaled(FloatVector.fromArray(F, x, xo + i));
+            FloatVector d = FloatVector.fromArray(F, dy, dyo + i);
+            d.mul(derivative.mul(SCALE_DOWN)).blend(d.mul(derivative).mul(SCALE_DOWN),
+                    derivative.abs().compare(VectorOperators.LT, SCALED_TINY)).intoArray(dx, dxo + i);
         }
     }
 
@@ -467,6 +441,30 @@ final class VectorKernels implements VectorLoops {
         FloatVector big = expScaledUp(xc.abs().neg(), FloatVector.zero(F));
         FloatVector e = big.mul(SCALE_DOWN);
         return x.blend(xc.mul(big), negative).div(e.add(1f)).mul(FloatVector.broadcast(F, 1f).blend(FloatVector.broadcast(F, SCALE_DOWN), negative));
+    }
+
+    static FloatVector gelu(FloatVector x) {
+        FloatVector a = atMost(x.abs(), GAUSSIAN_CLAMP);
+        FloatVector tail = normalDensityScaledUp(a).mul(millsRatio(a));
+        return FloatVector.zero(F).blend(x, x.compare(VectorOperators.GT, 0f)).sub(a.mul(tail).mul(SCALE_DOWN));
+    }
+
+    static FloatVector geluDerivativeScaled(FloatVector x) {
+        FloatVector a = atMost(x.abs(), GAUSSIAN_CLAMP);
+        FloatVector density = normalDensityScaledUp(a);
+        FloatVector tail = density.mul(millsRatio(a));
+        return a.fma(density, tail.neg().add(SCALE_UP))
+                .blend(a.neg().fma(density, tail), x.compare(VectorOperators.LT, 0f));
+    }
+
+    static FloatVector siluDerivativeScaled(FloatVector x) {
+        FloatVector xc = atLeast(atMost(x, CLAMP), -CLAMP);
+        VectorMask<Float> negative = x.compare(VectorOperators.LT, 0f);
+        FloatVector big = expScaledUp(xc.abs().neg(), FloatVector.zero(F));
+        FloatVector e = big.mul(SCALE_DOWN);
+        FloatVector r = FloatVector.broadcast(F, 1f).div(e.add(1f));
+        FloatVector s = FloatVector.broadcast(F, SCALE_UP).blend(big, negative).mul(r);
+        return xc.mul(s).fma(e.mul(r).blend(r, negative), s);
     }
 
     static FloatVector mish(FloatVector x) {

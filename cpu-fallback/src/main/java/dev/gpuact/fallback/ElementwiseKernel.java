@@ -203,14 +203,14 @@ public enum ElementwiseKernel {
         @Override
         public void forwardSequential(float[] x, int xo, float[] y, int yo, int n, float a, float b) {
             for (int i = 0; i < n; i++) {
-                y[yo + i] = DoubleMath.gelu(x[xo + i]);
+                y[yo + i] = FloatFunctions.gelu(x[xo + i]);
             }
         }
 
         @Override
         public void backwardSequential(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n, float a, float b) {
             for (int i = 0; i < n; i++) {
-                dx[dxo + i] = (float) (dy[dyo + i] * DoubleMath.geluDerivative(x[xo + i]));
+                dx[dxo + i] = FloatFunctions.scaledProduct(dy[dyo + i], FloatFunctions.geluDerivativeScaled(x[xo + i]));
             }
         }
     },
@@ -240,7 +240,7 @@ public enum ElementwiseKernel {
         @Override
         public void backwardSequential(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n, float a, float b) {
             for (int i = 0; i < n; i++) {
-                dx[dxo + i] = (float) (dy[dyo + i] * DoubleMath.siluDerivative(x[xo + i]));
+                dx[dxo + i] = FloatFunctions.scaledProduct(dy[dyo + i], FloatFunctions.siluDerivativeScaled(x[xo + i]));
             }
         }
     },
