@@ -4,6 +4,7 @@ package dev.gpuact.fallback;
 import static dev.gpuact.fallback.FloatFunctions.CLAMP;
 import static dev.gpuact.fallback.FloatFunctions.GAUSSIAN_CLAMP;
 import static dev.gpuact.fallback.FloatFunctions.SCALED_TINY;
+import static dev.gpuact.fallback.FloatFunctions.SILU_FAR;
 import static dev.gpuact.fallback.FloatFunctions.MISH_SATURATION;
 import static dev.gpuact.fallback.FloatMath.SCALE_DOWN;
 import static dev.gpuact.fallback.FloatMath.SCALE_UP;
@@ -195,20 +196,36 @@ final class VectorKernels implements VectorLoops {
     private static void backwardGeluLoop(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int end, float a,
                                          float b) {
         for (int i = 0; i < end; i += LANES) {
-            FloatVector derivative = geluDerivativeScaled(FloatVector.fromArray(F, x, xo + i));
+            FloatVector v = FloatVector.fromArray(F, x, xo + i);
+            FloatVector derivative = geluDerivativeScaled(v);
             FloatVector d = FloatVector.fromArray(F, dy, dyo + i);
             d.mul(derivative.mul(SCALE_DOWN)).blend(d.mul(derivative).mul(SCALE_DOWN),
                     derivative.abs().compare(VectorOperators.LT, SCALED_TINY)).intoArray(dx, dxo + i);
+            if (v.abs().compare(VectorOperators.GT, GAUSSIAN_CLAMP).anyTrue()) {
+                for (int lane = 0; lane < LANES; lane++) {
+                    if (Math.abs(v.lane(lane)) > GAUSSIAN_CLAMP) {
+                        dx[dxo + i + lane] = FloatFunctions.geluBackwardFar(d.lane(lane), v.lane(lane));
+                    }
+                }
+            }
         }
     }
 
     private static void backwardSiluLoop(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int end, float a,
                                          float b) {
         for (int i = 0; i < end; i += LANES) {
-            FloatVector derivative = siluDerivativeScaled(FloatVector.fromArray(F, x, xo + i));
+            FloatVector v = FloatVector.fromArray(F, x, xo + i);
+            FloatVector derivative = siluDerivativeScaled(v);
             FloatVector d = FloatVector.fromArray(F, dy, dyo + i);
             d.mul(derivative.mul(SCALE_DOWN)).blend(d.mul(derivative).mul(SCALE_DOWN),
                     derivative.abs().compare(VectorOperators.LT, SCALED_TINY)).intoArray(dx, dxo + i);
+            if (v.compare(VectorOperators.LT, SILU_FAR).anyTrue()) {
+                for (int lane = 0; lane < LANES; lane++) {
+                    if (v.lane(lane) < SILU_FAR) {
+                        dx[dxo + i + lane] = FloatFunctions.siluBackwardFar(d.lane(lane), v.lane(lane));
+                    }
+                }
+            }
         }
     }
 
@@ -284,9 +301,12 @@ final class VectorKernels implements VectorLoops {
 
     /**
      * Per-thread accumulators of the row loops, kept in memory between iterations: C2 (JDK 17) allocates a vector
-     * that is carried around a loop, so the loops below load and store theirs instead.
+     * that is carried around a loop, so the loops below load and store theirs instead. A row's terms are summed in
+     * the loop that computes them: acc[0, LANES) holds the sums of the terms other than 1, acc[LANES, 2 LANES) their
+     * rounding errors (Knuth's two-sum), acc[2 LANES, 3 LANES) the count of 1s (exact in float up to 2^24 per lane),
+     * as {@link Rowwise.CompensatedSum} keeps them.
      */
-    private static final ThreadLocal<float[]> ACCUMULATORS = ThreadLocal.withInitial(() -> new float[2 * LANES]);
+    private static final ThreadLocal<float[]> ACCUMULATORS = ThreadLocal.withInitial(() -> new float[3 * LANES]);
 
     @Override
     public float maxOfPrefix(float[] x, int from, int n) {
@@ -312,9 +332,11 @@ final class VectorKernels implements VectorLoops {
 
     @Override
     public boolean softmaxRow(float[] x, int xb, float[] y, int yb, int cols, float m, float t) {
+        if (!invertible(t)) {
+            return false;
+        }
         int end = F.loopBound(cols);
-        storeTermsLoop(x, xb, y, yb, end, m, t);
-        Rowwise.CompensatedSum sum = sumTermsLoop(y, yb, end);
+        Rowwise.CompensatedSum sum = storeTerms(x, xb, y, yb, end, m, t);
         for (int i = end; i < cols; i++) {
             float e = Rowwise.term(x[xb + i], m, t);
             y[yb + i] = e;
@@ -329,14 +351,16 @@ final class VectorKernels implements VectorLoops {
 
     @Override
     public boolean logSoftmaxRow(float[] x, int xb, float[] y, int yb, int cols, float m, float t) {
+        if (!invertible(t)) {
+            return false;
+        }
         int end = F.loopBound(cols);
         float[] terms = TERMS.get();
         if (terms.length < end) {
             terms = new float[end];
             TERMS.set(terms);
         }
-        storeTermsLoop(x, xb, terms, 0, end, m, t);
-        Rowwise.CompensatedSum sum = sumTermsLoop(terms, 0, end);
+        Rowwise.CompensatedSum sum = storeTerms(x, xb, terms, 0, end, m, t);
         for (int i = end; i < cols; i++) {
             sum.add(Rowwise.term(x[xb + i], m, t));
         }
@@ -348,51 +372,55 @@ final class VectorKernels implements VectorLoops {
         return true;
     }
 
-    private static void storeTermsLoop(float[] x, int xb, float[] y, int yb, int end, float m, float t) {
+    /** Whether 1 / T is a normal float, as the row loops' quotients need (else the scalar loop's divisions run). */
+    private static boolean invertible(float t) {
+        float inverse = 1 / t;
+        return inverse >= Float.MIN_NORMAL && inverse < Float.MAX_VALUE;
+    }
+
+    /** Stores the terms of x[xb, xb + end) at y[yb] and returns their compensated sum. */
+    private static Rowwise.CompensatedSum storeTerms(float[] x, int xb, float[] y, int yb, int end, float m, float t) {
+        float[] acc = ACCUMULATORS.get();
+        java.util.Arrays.fill(acc, 0f);
+        storeTermsLoop(x, xb, y, yb, end, m, t, acc);
+        Rowwise.CompensatedSum sum = new Rowwise.CompensatedSum();
+        for (int lane = 0; lane < LANES; lane++) {
+            sum.add(acc[lane]);
+            sum.low += acc[LANES + lane];
+            sum.ones += (long) acc[2 * LANES + lane];
+        }
+        return sum;
+    }
+
+    private static void storeTermsLoop(float[] x, int xb, float[] y, int yb, int end, float m, float t, float[] acc) {
         // broadcasts in the loop body, not before it: C2 (JDK 17) allocates vectors live across a loop's back edge
         for (int i = 0; i < end; i += LANES) {
-            term(FloatVector.fromArray(F, x, xb + i), FloatVector.broadcast(F, m), FloatVector.broadcast(F, t)).intoArray(y, yb + i);
+            FloatVector e = term(FloatVector.fromArray(F, x, xb + i), FloatVector.broadcast(F, m), FloatVector.broadcast(F, t),
+                    FloatVector.broadcast(F, 1 / t));
+            e.intoArray(y, yb + i);
+            // the sum written out here: a helper called after term's math was past C2's inlining budget and boxed
+            VectorMask<Float> one = e.compare(VectorOperators.EQ, 1f);
+            FloatVector rest = e.blend(FloatVector.broadcast(F, 0f), one);
+            FloatVector h = FloatVector.fromArray(F, acc, 0);
+            FloatVector s = h.add(rest);
+            FloatVector back = s.sub(h);
+            FloatVector.fromArray(F, acc, LANES).add(h.sub(s.sub(back)).add(rest.sub(back))).intoArray(acc, LANES);
+            s.intoArray(acc, 0);
+            FloatVector.fromArray(F, acc, 2 * LANES).add(e.sub(rest)).intoArray(acc, 2 * LANES);
         }
     }
+
 
     private static void storeLogTermsLoop(float[] x, int xb, float[] y, int yb, int end, float m, float t, float logSum) {
         for (int i = 0; i < end; i += LANES) {
             FloatVector max = FloatVector.broadcast(F, m);
             FloatVector temperature = FloatVector.broadcast(F, t);
-            FloatVector log = FloatVector.broadcast(F, logSum);
+            FloatVector inverse = FloatVector.broadcast(F, 1 / t);
             FloatVector v = FloatVector.fromArray(F, x, xb + i);
             FloatVector hi = v.sub(max);
-            FloatVector zhi = hi.div(temperature);
-            zhi.sub(log).add(quotientLow(v, max, hi, zhi, temperature)).intoArray(y, yb + i);
+            FloatVector zhi = hi.mul(inverse);
+            zhi.sub(logSum).add(quotientLow(v, max, hi, zhi, temperature, inverse)).intoArray(y, yb + i);
         }
-    }
-
-    /** The compensated sum of terms in (0, 1], per lane, the 1s counted apart (see {@link Rowwise.CompensatedSum}). */
-    private static Rowwise.CompensatedSum sumTermsLoop(float[] e, int from, int end) {
-        float[] acc = ACCUMULATORS.get();
-        FloatVector.broadcast(F, 0f).intoArray(acc, 0);
-        FloatVector.broadcast(F, 0f).intoArray(acc, LANES);
-        long ones = 0;
-        for (int i = 0; i < end; i += LANES) {
-            FloatVector v = FloatVector.fromArray(F, e, from + i);
-            VectorMask<Float> one = v.compare(VectorOperators.EQ, 1f);
-            ones += one.trueCount();
-            FloatVector rest = v.blend(FloatVector.broadcast(F, 0f), one);
-            FloatVector high = FloatVector.fromArray(F, acc, 0);
-            FloatVector s = high.add(rest);
-            FloatVector back = s.sub(high);
-            FloatVector.fromArray(F, acc, LANES).add(high.sub(s.sub(back)).add(rest.sub(back))).intoArray(acc, LANES);
-            s.intoArray(acc, 0);
-        }
-        Rowwise.CompensatedSum sum = new Rowwise.CompensatedSum();
-        sum.ones = ones;
-        for (int lane = 0; lane < LANES; lane++) {
-            sum.add(acc[lane]);
-        }
-        for (int lane = 0; lane < LANES; lane++) {
-            sum.low += acc[LANES + lane];
-        }
-        return sum;
     }
 
     private static void scaleRowLoop(float[] y, int yb, int end, float factor) {
@@ -401,20 +429,32 @@ final class VectorKernels implements VectorLoops {
         }
     }
 
-    /** {@link Rowwise#term} lane by lane. */
-    private static FloatVector term(FloatVector v, FloatVector m, FloatVector t) {
+    /**
+     * {@link Rowwise#term} lane by lane, the quotient by 1 / T and its residual instead of two divisions (the same
+     * bits at T = 1, where the residual is 0; within an ULP of the scalar term elsewhere).
+     */
+    private static FloatVector term(FloatVector v, FloatVector m, FloatVector t, FloatVector inverse) {
         FloatVector hi = v.sub(m);
-        FloatVector zhi = hi.div(t);
-        return expScaledUp(zhi, quotientLow(v, m, hi, zhi, t)).mul(SCALE_DOWN);
+        FloatVector zhi = hi.mul(inverse);
+        return expScaledUp(zhi, quotientLow(v, m, hi, zhi, t, inverse)).mul(SCALE_DOWN);
     }
 
-    /** {@link Rowwise#quotientLow} lane by lane. */
-    private static FloatVector quotientLow(FloatVector v, FloatVector m, FloatVector hi, FloatVector zhi, FloatVector t) {
+    /** {@link Rowwise#quotientLow} lane by lane: (hi - zhi T + lo) / T, hi - zhi T exact (a fused multiply-add). */
+    private static FloatVector quotientLow(FloatVector v, FloatVector m, FloatVector hi, FloatVector zhi, FloatVector t,
+                                          FloatVector inverse) {
+        return boundedLow(hi, zhi.neg().fma(t, hi).add(differenceLow(v, m, hi)).mul(inverse));
+    }
+
+    /** v - m = hi + lo exactly (Knuth's two-sum): lo. */
+    private static FloatVector differenceLow(FloatVector v, FloatVector m, FloatVector hi) {
         FloatVector back = hi.sub(v);
-        FloatVector lo = v.sub(hi.sub(back)).add(back.neg().sub(m));
-        FloatVector zlo = zhi.neg().fma(t, hi).add(lo).div(t);
-        zlo = atLeast(atMost(zlo, 1f), -1f);
-        return zlo.blend(FloatVector.broadcast(F, 0f), hi.compare(VectorOperators.EQ, Float.NEGATIVE_INFINITY));
+        return v.sub(hi.sub(back)).add(back.neg().sub(m));
+    }
+
+    /** A low part clamped to [-1, 1], 0 where hi = -inf. */
+    private static FloatVector boundedLow(FloatVector hi, FloatVector lo) {
+        return atLeast(atMost(lo, 1f), -1f)
+                .blend(FloatVector.broadcast(F, 0f), hi.compare(VectorOperators.EQ, Float.NEGATIVE_INFINITY));
     }
 
 

@@ -27,6 +27,11 @@ final class FloatFunctions {
     static final float MISH_SATURATION = 40f;
     /** |x| clamp of gelu and its derivative: past 15, gelu is 0 or x and gelu' is 0 or 1 in float (scaled, not 0). */
     static final float GAUSSIAN_CLAMP = 15f;
+    /**
+     * Below this x, silu' (about x e^x) is under 2^-64 2^-126 and its float form, scaled by 2^64, loses digits: the
+     * backward takes {@link #siluBackwardFar} there.
+     */
+    static final float SILU_FAR = -100f;
     /** A scaled derivative below this is below 2^-100 unscaled: dy times it is taken scaled, then scaled back. */
     static final float SCALED_TINY = 0x1p-36f;
 
@@ -143,5 +148,29 @@ final class FloatFunctions {
         float r = 1 / (1 + e);
         float s = select(negative, big, SCALE_UP) * r;
         return Math.fma(xc * s, select(negative, r, e * r), s);
+    }
+
+    /**
+     * dy gelu'(x) for |x| > {@value #GAUSSIAN_CLAMP}, where gelu' (about -|x| phi(x)) is below the scaled float
+     * range while dy times it may still be a float (|dy| up to 3e38): in double, phi(a) (R(a) - a) with the Mills
+     * ratio's asymptotic series R(a) = (1 - (1 - 3/a^2)/a^2)/a, 6e-9 relative at a = 15 and better beyond; 1 for x > 0.
+     * Rare (the loops check for such inputs), so double costs nothing that shows.
+     */
+    static float geluBackwardFar(float dy, float x) {
+        if (x > 0) {
+            return dy;
+        }
+        double a = Math.min(-(double) x, 40);
+        double inverseSquare = 1 / (a * a);
+        double millsRatio = (1 - inverseSquare * (1 - 3 * inverseSquare)) / a;
+        return (float) (dy * (Math.exp(-0.5 * a * a) * FloatMath.INV_SQRT_2PI_DOUBLE * (millsRatio - a)));
+    }
+
+    /** dy silu'(x) for x < {@value #SILU_FAR}, in double: e^x (1 + x - x e^x / (1 + e^x)) / (1 + e^x), rare. */
+    static float siluBackwardFar(float dy, float x) {
+        double xc = Math.max(x, -800.0);
+        double e = Math.exp(xc);
+        double s = e / (1 + e);
+        return (float) (dy * (s * (1 + xc * (1 - s))));
     }
 }

@@ -63,7 +63,8 @@ final class FloatMath {
     static final float R8 = -0.0012327224249020219f;
     static final float R9 = 5.909060746489558e-06f;
     static final float R10 = 0.00011710717808455229f;
-    static final float INV_SQRT_2PI = (float) (1 / Math.sqrt(2 * Math.PI));
+    static final double INV_SQRT_2PI_DOUBLE = 1 / Math.sqrt(2 * Math.PI);
+    static final float INV_SQRT_2PI = (float) INV_SQRT_2PI_DOUBLE;
 
     private FloatMath() {
     }
