@@ -5,7 +5,7 @@ Usage: python3 fit_mills_ratio.py [degree=10]   (needs mpmath and numpy)
 (a + K) R(a) = 1 + P(t), t = (a - T) / (a + T), T = 3, K = sqrt(2/pi) rounded to float (so P is about 0 at a = 0
 and as a grows: 1 + P stays near 1 and its float Horner sum is relatively accurate). P is a Chebyshev fit in t over
 a in [0, 15], past which gelu and its derivative are 0 or 1 in float. Prints the worst error of R evaluated the way
-FloatMath.millsRatio does, in float32 with fmas (numpy float32, an fma as its exact double product plus the addend
+FloatMath.millsRatio does (Estrin's order), in float32 with fmas (numpy float32, an fma as its exact double product plus the addend
 rounded once), over 20000 floats a, in ULPs; then the coefficients, lowest degree first.
 """
 import random
@@ -44,9 +44,13 @@ def float_mills_ratio(a):
     r = f32(1) / f32(a + f32(T))
     t = f32(f32(a - f32(T)) * r)
     t = fma(r, fma(t, -a, fma(f32(t + 1), -f32(T), a)), t)
-    p = coefficients[0]
-    for c in coefficients[1:]:
-        p = fma(p, t, c)
+    r_ = list(reversed(coefficients))  # lowest degree first, R0..R10, in Estrin's order as FloatMath
+    t2 = f32(t * t)
+    t4 = f32(t2 * t2)
+    low = fma(fma(r_[3], t, r_[2]), t2, fma(r_[1], t, r_[0]))
+    middle = fma(fma(r_[7], t, r_[6]), t2, fma(r_[5], t, r_[4]))
+    high = fma(r_[10], t2, fma(r_[9], t, r_[8]))
+    p = fma(high, f32(t4 * t4), fma(middle, t4, low))
     d = f32(a + K)
     back = f32(d - a)
     d_lo = f32(f32(a - f32(d - back)) + f32(K - back))

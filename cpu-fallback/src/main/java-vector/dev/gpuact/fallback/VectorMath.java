@@ -101,9 +101,12 @@ final class VectorMath {
         FloatVector r = FloatVector.broadcast(F, 1f).div(a.add(MILLS_T));
         FloatVector t0 = a.sub(MILLS_T).mul(r);
         FloatVector t = r.fma(t0.fma(a.neg(), t0.add(1f).lanewise(FMA, -MILLS_T, a)), t0);
-        FloatVector p = t.fma(R10, R9).lanewise(FMA, t, R8).lanewise(FMA, t, R7).lanewise(FMA, t, R6)
-                .lanewise(FMA, t, R5).lanewise(FMA, t, R4).lanewise(FMA, t, R3).lanewise(FMA, t, R2)
-                .lanewise(FMA, t, R1).lanewise(FMA, t, R0);
+        FloatVector t2 = t.mul(t);
+        FloatVector t4 = t2.mul(t2);
+        FloatVector low = t.fma(R3, R2).fma(t2, t.fma(R1, R0));
+        FloatVector middle = t.fma(R7, R6).fma(t2, t.fma(R5, R4));
+        FloatVector high = FloatVector.broadcast(F, R10).fma(t2, t.fma(R9, R8));
+        FloatVector p = high.fma(t4.mul(t4), middle.fma(t4, low));
         FloatVector d = a.add(MILLS_K);
         FloatVector back = d.sub(a);
         FloatVector dLo = a.sub(d.sub(back)).add(back.neg().add(MILLS_K));

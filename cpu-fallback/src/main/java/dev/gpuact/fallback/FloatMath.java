@@ -173,8 +173,13 @@ final class FloatMath {
         float r = 1 / (a + MILLS_T);
         float t = (a - MILLS_T) * r;
         t = Math.fma(r, Math.fma(t, -a, Math.fma(t + 1, -MILLS_T, a)), t);
-        float p = Math.fma(Math.fma(Math.fma(Math.fma(Math.fma(Math.fma(Math.fma(Math.fma(Math.fma(Math.fma(
-                R10, t, R9), t, R8), t, R7), t, R6), t, R5), t, R4), t, R3), t, R2), t, R1), t, R0);
+        // Estrin's order (powers of t side by side): a scalar loop waits on a chain of dependent fmas
+        float t2 = t * t;
+        float t4 = t2 * t2;
+        float low = Math.fma(Math.fma(R3, t, R2), t2, Math.fma(R1, t, R0));
+        float middle = Math.fma(Math.fma(R7, t, R6), t2, Math.fma(R5, t, R4));
+        float high = Math.fma(R10, t2, Math.fma(R9, t, R8));
+        float p = Math.fma(high, t4 * t4, Math.fma(middle, t4, low));
         float d = a + MILLS_K;
         float back = d - a;
         float dLo = (a - (d - back)) + (MILLS_K - back);
