@@ -2,12 +2,15 @@ package dev.gpuact.fallback;
 
 
 import static dev.gpuact.fallback.FloatFunctions.CLAMP;
+import static dev.gpuact.fallback.FloatFunctions.GAUSSIAN_CLAMP;
+import static dev.gpuact.fallback.FloatFunctions.SCALED_TINY;
+import static dev.gpuact.fallback.FloatFunctions.SILU_FAR;
 import static dev.gpuact.fallback.FloatFunctions.MISH_SATURATION;
 import static dev.gpuact.fallback.FloatMath.SCALE_DOWN;
+import static dev.gpuact.fallback.FloatMath.SCALE_UP;
 import static dev.gpuact.fallback.VectorMath.*;
 import static jdk.incubator.vector.VectorOperators.FMA;
 
-import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
@@ -181,60 +184,48 @@ final class VectorKernels implements VectorLoops {
         }
     }
 
-    // The ops computed in double (see DoubleMath), a block at a time: each block of floats copied into a thread's
-    // float block, D.length() of them at a time widened from a vector of F (lanes past D.length() ignored), the math
-    // on DoubleVectors, each result rounded once to float by D2F into a vector of F (lanes past D.length() zero,
-    // overwritten by the next step; the blocks have a vector of slack) and the block copied out. Only F's shape is
-    // used: once a FloatVector of another shape was made (a 256-bit load of 8 floats for 8 double lanes), float
-    // kernels compiled afterwards boxed their vectors (softmax rows allocated 6 bytes per float after a gelu call).
-
-    private static final int WIDE_BLOCK = 1024;
-    private static final ThreadLocal<float[][]> WIDE_BLOCKS =
-            ThreadLocal.withInitial(() -> new float[3][WIDE_BLOCK + LANES]);
-
-    private static DoubleVector widen(float[] block, int i) {
-        return (DoubleVector) FloatVector.fromArray(F, block, i).convertShape(VectorOperators.F2D, D, 0);
-    }
+    // dx = dy f'(x) from a derivative scaled by 2^64 as FloatFunctions.scaledProduct takes it, written out in the loop
+    // body: a helper called after the derivative's math was past C2's inlining node budget and boxed its vectors.
 
     private static void forwardGeluLoop(float[] x, int xo, float[] y, int yo, int end, float a, float b) {
-        float[][] w = WIDE_BLOCKS.get();
-        for (int from = 0; from < end; from += WIDE_BLOCK) {
-            int n = Math.min(WIDE_BLOCK, end - from);
-            System.arraycopy(x, xo + from, w[0], 0, n);
-            for (int i = 0; i < n; i += D.length()) {
-                ((FloatVector) gelu(widen(w[0], i)).convertShape(VectorOperators.D2F, F, 0)).intoArray(w[2], i);
-            }
-            System.arraycopy(w[2], 0, y, yo + from, n);
+        for (int i = 0; i < end; i += LANES) {
+            gelu(FloatVector.fromArray(F, x, xo + i)).intoArray(y, yo + i);
         }
     }
 
     private static void backwardGeluLoop(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int end, float a,
-                                     float b) {
-        float[][] w = WIDE_BLOCKS.get();
-        for (int from = 0; from < end; from += WIDE_BLOCK) {
-            int n = Math.min(WIDE_BLOCK, end - from);
-            System.arraycopy(x, xo + from, w[0], 0, n);
-            System.arraycopy(dy, dyo + from, w[1], 0, n);
-            for (int i = 0; i < n; i += D.length()) {
-                DoubleVector d = widen(w[1], i).mul(geluDerivative(widen(w[0], i)));
-                ((FloatVector) d.convertShape(VectorOperators.D2F, F, 0)).intoArray(w[2], i);
+                                         float b) {
+        for (int i = 0; i < end; i += LANES) {
+            FloatVector v = FloatVector.fromArray(F, x, xo + i);
+            FloatVector derivative = geluDerivativeScaled(v);
+            FloatVector d = FloatVector.fromArray(F, dy, dyo + i);
+            d.mul(derivative.mul(SCALE_DOWN)).blend(d.mul(derivative).mul(SCALE_DOWN),
+                    derivative.abs().compare(VectorOperators.LT, SCALED_TINY)).intoArray(dx, dxo + i);
+            if (v.abs().compare(VectorOperators.GT, GAUSSIAN_CLAMP).anyTrue()) {
+                for (int lane = 0; lane < LANES; lane++) {
+                    if (Math.abs(v.lane(lane)) > GAUSSIAN_CLAMP) {
+                        dx[dxo + i + lane] = FloatFunctions.geluBackwardFar(d.lane(lane), v.lane(lane));
+                    }
+                }
             }
-            System.arraycopy(w[2], 0, dx, dxo + from, n);
         }
     }
 
     private static void backwardSiluLoop(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int end, float a,
-                                     float b) {
-        float[][] w = WIDE_BLOCKS.get();
-        for (int from = 0; from < end; from += WIDE_BLOCK) {
-            int n = Math.min(WIDE_BLOCK, end - from);
-            System.arraycopy(x, xo + from, w[0], 0, n);
-            System.arraycopy(dy, dyo + from, w[1], 0, n);
-            for (int i = 0; i < n; i += D.length()) {
-                DoubleVector d = widen(w[1], i).mul(siluDerivative(widen(w[0], i)));
-                ((FloatVector) d.convertShape(VectorOperators.D2F, F, 0)).intoArray(w[2], i);
+                                         float b) {
+        for (int i = 0; i < end; i += LANES) {
+            FloatVector v = FloatVector.fromArray(F, x, xo + i);
+            FloatVector derivative = siluDerivativeScaled(v);
+            FloatVector d = FloatVector.fromArray(F, dy, dyo + i);
+            d.mul(derivative.mul(SCALE_DOWN)).blend(d.mul(derivative).mul(SCALE_DOWN),
+                    derivative.abs().compare(VectorOperators.LT, SCALED_TINY)).intoArray(dx, dxo + i);
+            if (v.compare(VectorOperators.LT, SILU_FAR).anyTrue()) {
+                for (int lane = 0; lane < LANES; lane++) {
+                    if (v.lane(lane) < SILU_FAR) {
+                        dx[dxo + i + lane] = FloatFunctions.siluBackwardFar(d.lane(lane), v.lane(lane));
+                    }
+                }
             }
-            System.arraycopy(w[2], 0, dx, dxo + from, n);
         }
     }
 
@@ -310,9 +301,12 @@ final class VectorKernels implements VectorLoops {
 
     /**
      * Per-thread accumulators of the row loops, kept in memory between iterations: C2 (JDK 17) allocates a vector
-     * that is carried around a loop, so the loops below load and store theirs instead.
+     * that is carried around a loop, so the loops below load and store theirs instead. A row's terms are summed in
+     * the loop that computes them: acc[0, LANES) holds the sums of the terms other than 1, acc[LANES, 2 LANES) their
+     * rounding errors (Knuth's two-sum), acc[2 LANES, 3 LANES) the count of 1s (exact in float up to 2^24 per lane),
+     * as {@link Rowwise.CompensatedSum} keeps them.
      */
-    private static final ThreadLocal<float[]> ACCUMULATORS = ThreadLocal.withInitial(() -> new float[2 * LANES]);
+    private static final ThreadLocal<float[]> ACCUMULATORS = ThreadLocal.withInitial(() -> new float[3 * LANES]);
 
     @Override
     public float maxOfPrefix(float[] x, int from, int n) {
@@ -338,9 +332,11 @@ final class VectorKernels implements VectorLoops {
 
     @Override
     public boolean softmaxRow(float[] x, int xb, float[] y, int yb, int cols, float m, float t) {
+        if (!invertible(t)) {
+            return false;
+        }
         int end = F.loopBound(cols);
-        storeTermsLoop(x, xb, y, yb, end, m, t);
-        Rowwise.CompensatedSum sum = sumTermsLoop(y, yb, end);
+        Rowwise.CompensatedSum sum = storeTerms(x, xb, y, yb, end, m, t);
         for (int i = end; i < cols; i++) {
             float e = Rowwise.term(x[xb + i], m, t);
             y[yb + i] = e;
@@ -355,14 +351,16 @@ final class VectorKernels implements VectorLoops {
 
     @Override
     public boolean logSoftmaxRow(float[] x, int xb, float[] y, int yb, int cols, float m, float t) {
+        if (!invertible(t)) {
+            return false;
+        }
         int end = F.loopBound(cols);
         float[] terms = TERMS.get();
         if (terms.length < end) {
             terms = new float[end];
             TERMS.set(terms);
         }
-        storeTermsLoop(x, xb, terms, 0, end, m, t);
-        Rowwise.CompensatedSum sum = sumTermsLoop(terms, 0, end);
+        Rowwise.CompensatedSum sum = storeTerms(x, xb, terms, 0, end, m, t);
         for (int i = end; i < cols; i++) {
             sum.add(Rowwise.term(x[xb + i], m, t));
         }
@@ -374,51 +372,55 @@ final class VectorKernels implements VectorLoops {
         return true;
     }
 
-    private static void storeTermsLoop(float[] x, int xb, float[] y, int yb, int end, float m, float t) {
+    /** Whether 1 / T is a normal float, as the row loops' quotients need (else the scalar loop's divisions run). */
+    private static boolean invertible(float t) {
+        float inverse = 1 / t;
+        return inverse >= Float.MIN_NORMAL && inverse < Float.MAX_VALUE;
+    }
+
+    /** Stores the terms of x[xb, xb + end) at y[yb] and returns their compensated sum. */
+    private static Rowwise.CompensatedSum storeTerms(float[] x, int xb, float[] y, int yb, int end, float m, float t) {
+        float[] acc = ACCUMULATORS.get();
+        java.util.Arrays.fill(acc, 0f);
+        storeTermsLoop(x, xb, y, yb, end, m, t, acc);
+        Rowwise.CompensatedSum sum = new Rowwise.CompensatedSum();
+        for (int lane = 0; lane < LANES; lane++) {
+            sum.add(acc[lane]);
+            sum.low += acc[LANES + lane];
+            sum.ones += (long) acc[2 * LANES + lane];
+        }
+        return sum;
+    }
+
+    private static void storeTermsLoop(float[] x, int xb, float[] y, int yb, int end, float m, float t, float[] acc) {
         // broadcasts in the loop body, not before it: C2 (JDK 17) allocates vectors live across a loop's back edge
         for (int i = 0; i < end; i += LANES) {
-            term(FloatVector.fromArray(F, x, xb + i), FloatVector.broadcast(F, m), FloatVector.broadcast(F, t)).intoArray(y, yb + i);
+            FloatVector e = term(FloatVector.fromArray(F, x, xb + i), FloatVector.broadcast(F, m), FloatVector.broadcast(F, t),
+                    FloatVector.broadcast(F, 1 / t));
+            e.intoArray(y, yb + i);
+            // the sum written out here: a helper called after term's math was past C2's inlining budget and boxed
+            VectorMask<Float> one = e.compare(VectorOperators.EQ, 1f);
+            FloatVector rest = e.blend(FloatVector.broadcast(F, 0f), one);
+            FloatVector h = FloatVector.fromArray(F, acc, 0);
+            FloatVector s = h.add(rest);
+            FloatVector back = s.sub(h);
+            FloatVector.fromArray(F, acc, LANES).add(h.sub(s.sub(back)).add(rest.sub(back))).intoArray(acc, LANES);
+            s.intoArray(acc, 0);
+            FloatVector.fromArray(F, acc, 2 * LANES).add(e.sub(rest)).intoArray(acc, 2 * LANES);
         }
     }
+
 
     private static void storeLogTermsLoop(float[] x, int xb, float[] y, int yb, int end, float m, float t, float logSum) {
         for (int i = 0; i < end; i += LANES) {
             FloatVector max = FloatVector.broadcast(F, m);
             FloatVector temperature = FloatVector.broadcast(F, t);
-            FloatVector log = FloatVector.broadcast(F, logSum);
+            FloatVector inverse = FloatVector.broadcast(F, 1 / t);
             FloatVector v = FloatVector.fromArray(F, x, xb + i);
             FloatVector hi = v.sub(max);
-            FloatVector zhi = hi.div(temperature);
-            zhi.sub(log).add(quotientLow(v, max, hi, zhi, temperature)).intoArray(y, yb + i);
+            FloatVector zhi = hi.mul(inverse);
+            zhi.sub(logSum).add(quotientLow(v, max, hi, zhi, temperature, inverse)).intoArray(y, yb + i);
         }
-    }
-
-    /** The compensated sum of terms in (0, 1], per lane, the 1s counted apart (see {@link Rowwise.CompensatedSum}). */
-    private static Rowwise.CompensatedSum sumTermsLoop(float[] e, int from, int end) {
-        float[] acc = ACCUMULATORS.get();
-        FloatVector.broadcast(F, 0f).intoArray(acc, 0);
-        FloatVector.broadcast(F, 0f).intoArray(acc, LANES);
-        long ones = 0;
-        for (int i = 0; i < end; i += LANES) {
-            FloatVector v = FloatVector.fromArray(F, e, from + i);
-            VectorMask<Float> one = v.compare(VectorOperators.EQ, 1f);
-            ones += one.trueCount();
-            FloatVector rest = v.blend(FloatVector.broadcast(F, 0f), one);
-            FloatVector high = FloatVector.fromArray(F, acc, 0);
-            FloatVector s = high.add(rest);
-            FloatVector back = s.sub(high);
-            FloatVector.fromArray(F, acc, LANES).add(high.sub(s.sub(back)).add(rest.sub(back))).intoArray(acc, LANES);
-            s.intoArray(acc, 0);
-        }
-        Rowwise.CompensatedSum sum = new Rowwise.CompensatedSum();
-        sum.ones = ones;
-        for (int lane = 0; lane < LANES; lane++) {
-            sum.add(acc[lane]);
-        }
-        for (int lane = 0; lane < LANES; lane++) {
-            sum.low += acc[LANES + lane];
-        }
-        return sum;
     }
 
     private static void scaleRowLoop(float[] y, int yb, int end, float factor) {
@@ -427,20 +429,32 @@ final class VectorKernels implements VectorLoops {
         }
     }
 
-    /** {@link Rowwise#term} lane by lane. */
-    private static FloatVector term(FloatVector v, FloatVector m, FloatVector t) {
+    /**
+     * {@link Rowwise#term} lane by lane, the quotient by 1 / T and its residual instead of two divisions (the same
+     * bits at T = 1, where the residual is 0; within an ULP of the scalar term elsewhere).
+     */
+    private static FloatVector term(FloatVector v, FloatVector m, FloatVector t, FloatVector inverse) {
         FloatVector hi = v.sub(m);
-        FloatVector zhi = hi.div(t);
-        return expScaledUp(zhi, quotientLow(v, m, hi, zhi, t)).mul(SCALE_DOWN);
+        FloatVector zhi = hi.mul(inverse);
+        return expScaledUp(zhi, quotientLow(v, m, hi, zhi, t, inverse)).mul(SCALE_DOWN);
     }
 
-    /** {@link Rowwise#quotientLow} lane by lane. */
-    private static FloatVector quotientLow(FloatVector v, FloatVector m, FloatVector hi, FloatVector zhi, FloatVector t) {
+    /** {@link Rowwise#quotientLow} lane by lane: (hi - zhi T + lo) / T, hi - zhi T exact (a fused multiply-add). */
+    private static FloatVector quotientLow(FloatVector v, FloatVector m, FloatVector hi, FloatVector zhi, FloatVector t,
+                                          FloatVector inverse) {
+        return boundedLow(hi, zhi.neg().fma(t, hi).add(differenceLow(v, m, hi)).mul(inverse));
+    }
+
+    /** v - m = hi + lo exactly (Knuth's two-sum): lo. */
+    private static FloatVector differenceLow(FloatVector v, FloatVector m, FloatVector hi) {
         FloatVector back = hi.sub(v);
-        FloatVector lo = v.sub(hi.sub(back)).add(back.neg().sub(m));
-        FloatVector zlo = zhi.neg().fma(t, hi).add(lo).div(t);
-        zlo = atLeast(atMost(zlo, 1f), -1f);
-        return zlo.blend(FloatVector.broadcast(F, 0f), hi.compare(VectorOperators.EQ, Float.NEGATIVE_INFINITY));
+        return v.sub(hi.sub(back)).add(back.neg().sub(m));
+    }
+
+    /** A low part clamped to [-1, 1], 0 where hi = -inf. */
+    private static FloatVector boundedLow(FloatVector hi, FloatVector lo) {
+        return atLeast(atMost(lo, 1f), -1f)
+                .blend(FloatVector.broadcast(F, 0f), hi.compare(VectorOperators.EQ, Float.NEGATIVE_INFINITY));
     }
 
 
@@ -467,6 +481,30 @@ final class VectorKernels implements VectorLoops {
         FloatVector big = expScaledUp(xc.abs().neg(), FloatVector.zero(F));
         FloatVector e = big.mul(SCALE_DOWN);
         return x.blend(xc.mul(big), negative).div(e.add(1f)).mul(FloatVector.broadcast(F, 1f).blend(FloatVector.broadcast(F, SCALE_DOWN), negative));
+    }
+
+    static FloatVector gelu(FloatVector x) {
+        FloatVector a = atMost(x.abs(), GAUSSIAN_CLAMP);
+        FloatVector tail = normalDensityScaledUp(a).mul(millsRatio(a));
+        return FloatVector.zero(F).blend(x, x.compare(VectorOperators.GT, 0f)).sub(a.mul(tail).mul(SCALE_DOWN));
+    }
+
+    static FloatVector geluDerivativeScaled(FloatVector x) {
+        FloatVector a = atMost(x.abs(), GAUSSIAN_CLAMP);
+        FloatVector density = normalDensityScaledUp(a);
+        FloatVector tail = density.mul(millsRatio(a));
+        return a.fma(density, tail.neg().add(SCALE_UP))
+                .blend(a.neg().fma(density, tail), x.compare(VectorOperators.LT, 0f));
+    }
+
+    static FloatVector siluDerivativeScaled(FloatVector x) {
+        FloatVector xc = atLeast(atMost(x, CLAMP), -CLAMP);
+        VectorMask<Float> negative = x.compare(VectorOperators.LT, 0f);
+        FloatVector big = expScaledUp(xc.abs().neg(), FloatVector.zero(F));
+        FloatVector e = big.mul(SCALE_DOWN);
+        FloatVector r = FloatVector.broadcast(F, 1f).div(e.add(1f));
+        FloatVector s = FloatVector.broadcast(F, SCALE_UP).blend(big, negative).mul(r);
+        return xc.mul(s).fma(e.mul(r).blend(r, negative), s);
     }
 
     static FloatVector mish(FloatVector x) {

@@ -5,7 +5,6 @@ import static dev.gpuact.fallback.FloatFunctions.MISH_SATURATION;
 import static dev.gpuact.fallback.FloatMath.*;
 import static jdk.incubator.vector.VectorOperators.FMA;
 
-import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
@@ -97,98 +96,30 @@ final class VectorMath {
         return FloatVector.broadcast(F, 1f).blend(e, x.compare(VectorOperators.LT, 0f)).div(e.add(1f));
     }
 
-    // ---- DoubleMath lane by lane ----
-
-    static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
-    static final DoubleVector D_ZERO = DoubleVector.zero(D);
-    static final DoubleVector D_ONE = DoubleVector.broadcast(D, 1);
-    static final DoubleVector D_HALF = DoubleVector.broadcast(D, 0.5);
-    static final DoubleVector D_MINUS_HALF = DoubleVector.broadcast(D, -0.5);
-    static final DoubleVector D_LOG2E = DoubleVector.broadcast(D, DoubleMath.LOG2E);
-    static final DoubleVector D_MINUS_LN2_HI = DoubleVector.broadcast(D, -DoubleMath.LN2_HI);
-    static final DoubleVector D_MINUS_LN2_LO = DoubleVector.broadcast(D, -DoubleMath.LN2_LO);
-    static final DoubleVector D_ROUNDING_SHIFT = DoubleVector.broadcast(D, DoubleMath.ROUNDING_SHIFT);
-    static final DoubleVector D_E2 = DoubleVector.broadcast(D, DoubleMath.E2);
-    static final DoubleVector D_E3 = DoubleVector.broadcast(D, DoubleMath.E3);
-    static final DoubleVector D_E4 = DoubleVector.broadcast(D, DoubleMath.E4);
-    static final DoubleVector D_E5 = DoubleVector.broadcast(D, DoubleMath.E5);
-    static final DoubleVector D_E6 = DoubleVector.broadcast(D, DoubleMath.E6);
-    static final DoubleVector D_E7 = DoubleVector.broadcast(D, DoubleMath.E7);
-    static final DoubleVector D_E8 = DoubleVector.broadcast(D, DoubleMath.E8);
-    static final DoubleVector D_E9 = DoubleVector.broadcast(D, DoubleMath.E9);
-    static final DoubleVector D_E10 = DoubleVector.broadcast(D, DoubleMath.E10);
-    static final DoubleVector D_ERFCX_K = DoubleVector.broadcast(D, DoubleMath.ERFCX_K);
-    static final DoubleVector D_H0 = DoubleVector.broadcast(D, DoubleMath.H0);
-    static final DoubleVector D_H1 = DoubleVector.broadcast(D, DoubleMath.H1);
-    static final DoubleVector D_H2 = DoubleVector.broadcast(D, DoubleMath.H2);
-    static final DoubleVector D_H3 = DoubleVector.broadcast(D, DoubleMath.H3);
-    static final DoubleVector D_H4 = DoubleVector.broadcast(D, DoubleMath.H4);
-    static final DoubleVector D_H5 = DoubleVector.broadcast(D, DoubleMath.H5);
-    static final DoubleVector D_H6 = DoubleVector.broadcast(D, DoubleMath.H6);
-    static final DoubleVector D_H7 = DoubleVector.broadcast(D, DoubleMath.H7);
-    static final DoubleVector D_H8 = DoubleVector.broadcast(D, DoubleMath.H8);
-    static final DoubleVector D_H9 = DoubleVector.broadcast(D, DoubleMath.H9);
-    static final DoubleVector D_H10 = DoubleVector.broadcast(D, DoubleMath.H10);
-    static final DoubleVector D_H11 = DoubleVector.broadcast(D, DoubleMath.H11);
-    static final DoubleVector D_H12 = DoubleVector.broadcast(D, DoubleMath.H12);
-    static final DoubleVector D_SQRT_HALF = DoubleVector.broadcast(D, DoubleMath.SQRT_HALF);
-    static final DoubleVector D_INV_SQRT_2PI = DoubleVector.broadcast(D, DoubleMath.INV_SQRT_2PI);
-    static final DoubleVector D_GAUSSIAN_CLAMP = DoubleVector.broadcast(D, DoubleMath.GAUSSIAN_CLAMP);
-    static final DoubleVector D_MINUS_GAUSSIAN_CLAMP = DoubleVector.broadcast(D, -DoubleMath.GAUSSIAN_CLAMP);
-    static final DoubleVector D_SILU_CLAMP = DoubleVector.broadcast(D, DoubleMath.SILU_CLAMP);
-    static final DoubleVector D_MINUS_SILU_CLAMP = DoubleVector.broadcast(D, -DoubleMath.SILU_CLAMP);
-
-    static DoubleVector exp(DoubleVector x) {
-        DoubleVector shifted = x.fma(D_LOG2E, D_ROUNDING_SHIFT);
-        DoubleVector q = shifted.sub(D_ROUNDING_SHIFT);
-        DoubleVector r = q.fma(D_MINUS_LN2_LO, q.fma(D_MINUS_LN2_HI, x));
-        DoubleVector r2 = r.mul(r);
-        DoubleVector r4 = r2.mul(r2);
-        DoubleVector low = r.fma(D_E5, D_E4).fma(r2, r.fma(D_E3, D_E2));
-        DoubleVector high = r.fma(D_E9, D_E8).fma(r2, r.fma(D_E7, D_E6));
-        DoubleVector p = r4.mul(r4).fma(D_E10, high.fma(r4, low));
-        DoubleVector pow2 = shifted.reinterpretAsLongs().sub(DoubleMath.POW2_BITS_OFFSET)
-                .lanewise(VectorOperators.LSHL, 52).reinterpretAsDoubles();
-        return r2.fma(p, r).add(D_ONE).mul(pow2);
+    /** {@link FloatMath#millsRatio}. */
+    static FloatVector millsRatio(FloatVector a) {
+        FloatVector r = FloatVector.broadcast(F, 1f).div(a.add(MILLS_T));
+        FloatVector t0 = a.sub(MILLS_T).mul(r);
+        FloatVector t = r.fma(t0.fma(a.neg(), t0.add(1f).lanewise(FMA, -MILLS_T, a)), t0);
+        FloatVector t2 = t.mul(t);
+        FloatVector t4 = t2.mul(t2);
+        FloatVector low = t.fma(R3, R2).fma(t2, t.fma(R1, R0));
+        FloatVector middle = t.fma(R7, R6).fma(t2, t.fma(R5, R4));
+        FloatVector high = FloatVector.broadcast(F, R10).fma(t2, t.fma(R9, R8));
+        FloatVector p = high.fma(t4.mul(t4), middle.fma(t4, low));
+        FloatVector d = a.add(MILLS_K);
+        FloatVector back = d.sub(a);
+        FloatVector dLo = a.sub(d.sub(back)).add(back.neg().add(MILLS_K));
+        FloatVector inverse = FloatVector.broadcast(F, 1f).div(d);
+        FloatVector q = p.fma(inverse, inverse);
+        FloatVector residual = q.neg().fma(dLo, q.neg().lanewise(FMA, d, 1f).add(p));
+        return residual.fma(inverse, q);
     }
 
-    static DoubleVector erfcx(DoubleVector z) {
-        DoubleVector inverse = D_ONE.div(z.add(D_ERFCX_K));
-        DoubleVector t = z.sub(D_ERFCX_K).mul(inverse);
-        DoubleVector t2 = t.mul(t);
-        DoubleVector t4 = t2.mul(t2);
-        DoubleVector h0 = t.fma(D_H3, D_H2).fma(t2, t.fma(D_H1, D_H0));
-        DoubleVector h4 = t.fma(D_H7, D_H6).fma(t2, t.fma(D_H5, D_H4));
-        DoubleVector h8 = t.fma(D_H11, D_H10).fma(t2, t.fma(D_H9, D_H8));
-        DoubleVector h = t4.fma(D_H12, h8).fma(t4.mul(t4), h4.fma(t4, h0));
-        return h.mul(inverse);
-    }
-
-    static DoubleVector gaussian(DoubleVector a) {
-        return exp(a.mul(a).mul(D_MINUS_HALF));
-    }
-
-    static DoubleVector normalTail(DoubleVector a, DoubleVector gaussian) {
-        return D_HALF.mul(gaussian).mul(erfcx(a.mul(D_SQRT_HALF)));
-    }
-
-    static DoubleVector gelu(DoubleVector x) {
-        DoubleVector a = x.abs().min(D_GAUSSIAN_CLAMP);
-        return x.max(D_ZERO).sub(a.mul(normalTail(a, gaussian(a))));
-    }
-
-    static DoubleVector geluDerivative(DoubleVector x) {
-        DoubleVector a = x.abs().min(D_GAUSSIAN_CLAMP);
-        DoubleVector g = gaussian(a);
-        DoubleVector tail = normalTail(a, g);
-        DoubleVector cdf = D_ONE.sub(tail).blend(tail, x.compare(VectorOperators.LT, D_ZERO));
-        return cdf.add(x.min(D_GAUSSIAN_CLAMP).max(D_MINUS_GAUSSIAN_CLAMP).mul(g.mul(D_INV_SQRT_2PI)));
-    }
-
-    static DoubleVector siluDerivative(DoubleVector x) {
-        DoubleVector xc = x.min(D_SILU_CLAMP).max(D_MINUS_SILU_CLAMP);
-        DoubleVector e = exp(xc.neg());
-        DoubleVector s = D_ONE.div(D_ONE.add(e));
-        return s.add(xc.mul(s).mul(e.mul(s)));
+    /** {@link FloatMath#normalDensityScaledUp}. */
+    static FloatVector normalDensityScaledUp(FloatVector a) {
+        FloatVector square = a.mul(a);
+        FloatVector squareLo = a.fma(a, square.neg());
+        return expScaledUp(square.mul(-0.5f), squareLo.mul(-0.5f)).mul(INV_SQRT_2PI);
     }
 }

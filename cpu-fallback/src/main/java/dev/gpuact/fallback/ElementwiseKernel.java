@@ -203,14 +203,16 @@ public enum ElementwiseKernel {
         @Override
         public void forwardSequential(float[] x, int xo, float[] y, int yo, int n, float a, float b) {
             for (int i = 0; i < n; i++) {
-                y[yo + i] = DoubleMath.gelu(x[xo + i]);
+                y[yo + i] = FloatFunctions.gelu(x[xo + i]);
             }
         }
 
         @Override
         public void backwardSequential(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n, float a, float b) {
             for (int i = 0; i < n; i++) {
-                dx[dxo + i] = (float) (dy[dyo + i] * DoubleMath.geluDerivative(x[xo + i]));
+                float v = x[xo + i];
+                dx[dxo + i] = Math.abs(v) > FloatFunctions.GAUSSIAN_CLAMP ? FloatFunctions.geluBackwardFar(dy[dyo + i], v)
+                        : FloatFunctions.scaledProduct(dy[dyo + i], FloatFunctions.geluDerivativeScaled(v));
             }
         }
     },
@@ -240,7 +242,9 @@ public enum ElementwiseKernel {
         @Override
         public void backwardSequential(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n, float a, float b) {
             for (int i = 0; i < n; i++) {
-                dx[dxo + i] = (float) (dy[dyo + i] * DoubleMath.siluDerivative(x[xo + i]));
+                float v = x[xo + i];
+                dx[dxo + i] = v < FloatFunctions.SILU_FAR ? FloatFunctions.siluBackwardFar(dy[dyo + i], v)
+                        : FloatFunctions.scaledProduct(dy[dyo + i], FloatFunctions.siluDerivativeScaled(v));
             }
         }
     },

@@ -3,7 +3,7 @@ package dev.gpuact.fallback;
 /**
  * Double-precision elementary functions fast enough for the kernel loops: exp, expm1, log1p and tanh within a few
  * units of 1e-16 relative, so every float32 result rounded from them is within a fraction of an ULP of the exact
- * one (gelu and its derivative use {@link DoubleMath}'s erfcx, which the vector loops evaluate too).
+ * one.
  *
  * <p>Why not {@link Math}: on JDK 17 {@code Math.tanh}, {@code Math.expm1} and {@code Math.log1p} are not
  * intrinsics (tens of ns each). {@code Math.log} is an intrinsic and is used.

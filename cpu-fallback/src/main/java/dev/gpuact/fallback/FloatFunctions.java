@@ -1,12 +1,15 @@
 package dev.gpuact.fallback;
 
 import static dev.gpuact.fallback.FloatMath.SCALE_DOWN;
+import static dev.gpuact.fallback.FloatMath.SCALE_UP;
 import static dev.gpuact.fallback.FloatMath.atLeast;
 import static dev.gpuact.fallback.FloatMath.atMost;
 import static dev.gpuact.fallback.FloatMath.exp;
 import static dev.gpuact.fallback.FloatMath.expScaledUp;
 import static dev.gpuact.fallback.FloatMath.expm1OfNonPositive;
 import static dev.gpuact.fallback.FloatMath.log1p;
+import static dev.gpuact.fallback.FloatMath.millsRatio;
+import static dev.gpuact.fallback.FloatMath.normalDensityScaledUp;
 import static dev.gpuact.fallback.FloatMath.select;
 
 /**
@@ -22,6 +25,15 @@ final class FloatFunctions {
     static final float CLAMP = 200f;
     /** Past this, tanh(softplus x) is 1 in float. */
     static final float MISH_SATURATION = 40f;
+    /** |x| clamp of gelu and its derivative: past 15, gelu is 0 or x and gelu' is 0 or 1 in float (scaled, not 0). */
+    static final float GAUSSIAN_CLAMP = 15f;
+    /**
+     * Below this x, silu' (about x e^x) is under 2^-64 2^-126 and its float form, scaled by 2^64, loses digits: the
+     * backward takes {@link #siluBackwardFar} there.
+     */
+    static final float SILU_FAR = -100f;
+    /** A scaled derivative below this is below 2^-100 unscaled: dy times it is taken scaled, then scaled back. */
+    static final float SCALED_TINY = 0x1p-36f;
 
     private FloatFunctions() {
     }
@@ -94,5 +106,71 @@ final class FloatFunctions {
     static float eluDerivative(float x, float alpha) {
         float negative = alpha * exp(x);
         return select(x > 0, 1, negative);
+    }
+
+    /**
+     * dy f'(x) for a derivative given scaled by 2^{@value FloatMath#SCALE_BITS}: for a derivative below 2^-100 the
+     * product is taken scaled (it cannot overflow there) and scaled back, rounded once even if it is subnormal; above,
+     * the derivative is scaled back first (exactly), so that a huge dy does not overflow the scaled product.
+     */
+    static float scaledProduct(float dy, float derivativeScaled) {
+        return select(Math.abs(derivativeScaled) < SCALED_TINY, dy * derivativeScaled * SCALE_DOWN,
+                dy * (derivativeScaled * SCALE_DOWN));
+    }
+
+    /**
+     * x Phi(x) = max(x, 0) - a Phi(-a), a = |x|, Phi(-a) = phi(a) R(a) (the Mills ratio), all scaled by 2^64 until
+     * the last product: no cancellation and no double arithmetic.
+     */
+    static float gelu(float x) {
+        float a = atMost(Math.abs(x), GAUSSIAN_CLAMP);
+        float tail = normalDensityScaledUp(a) * millsRatio(a);
+        return select(x > 0, x, 0) - a * tail * SCALE_DOWN;
+    }
+
+    /** Phi(x) + x phi(x), scaled by 2^64: Phi(-a) - a phi(a) for x < 0, 1 - Phi(-a) + a phi(a) above. */
+    static float geluDerivativeScaled(float x) {
+        float a = atMost(Math.abs(x), GAUSSIAN_CLAMP);
+        float density = normalDensityScaledUp(a);
+        float tail = density * millsRatio(a);
+        return select(x < 0, Math.fma(-a, density, tail), Math.fma(a, density, SCALE_UP - tail));
+    }
+
+    /**
+     * sigma(x) + x sigma(x) sigma(-x), scaled by 2^64: with e = e^-|x| and r = 1 / (1 + e), sigma(x) is r and
+     * sigma(-x) is e r for x >= 0, e r and r below; one exponential and one division.
+     */
+    static float siluDerivativeScaled(float x) {
+        float xc = atLeast(atMost(x, CLAMP), -CLAMP);
+        boolean negative = x < 0;
+        float big = expScaledUp(-Math.abs(xc), 0);
+        float e = big * SCALE_DOWN;
+        float r = 1 / (1 + e);
+        float s = select(negative, big, SCALE_UP) * r;
+        return Math.fma(xc * s, select(negative, r, e * r), s);
+    }
+
+    /**
+     * dy gelu'(x) for |x| > {@value #GAUSSIAN_CLAMP}, where gelu' (about -|x| phi(x)) is below the scaled float
+     * range while dy times it may still be a float (|dy| up to 3e38): in double, phi(a) (R(a) - a) with the Mills
+     * ratio's asymptotic series R(a) = (1 - (1 - 3/a^2)/a^2)/a, 6e-9 relative at a = 15 and better beyond; 1 for x > 0.
+     * Rare (the loops check for such inputs), so double costs nothing that shows.
+     */
+    static float geluBackwardFar(float dy, float x) {
+        if (x > 0) {
+            return dy;
+        }
+        double a = Math.min(-(double) x, 40);
+        double inverseSquare = 1 / (a * a);
+        double millsRatio = (1 - inverseSquare * (1 - 3 * inverseSquare)) / a;
+        return (float) (dy * (Math.exp(-0.5 * a * a) * FloatMath.INV_SQRT_2PI_DOUBLE * (millsRatio - a)));
+    }
+
+    /** dy silu'(x) for x < {@value #SILU_FAR}, in double: e^x (1 + x - x e^x / (1 + e^x)) / (1 + e^x), rare. */
+    static float siluBackwardFar(float dy, float x) {
+        double xc = Math.max(x, -800.0);
+        double e = Math.exp(xc);
+        double s = e / (1 + e);
+        return (float) (dy * (s * (1 + xc * (1 - s))));
     }
 }

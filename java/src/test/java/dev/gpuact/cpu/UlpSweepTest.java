@@ -13,6 +13,7 @@ import java.util.SplittableRandom;
 import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The proof that the fallback kernels meet ACTIVATIONS.md: forward within 4 ULP and backward within 8 ULP of the
@@ -146,6 +147,40 @@ class UlpSweepTest {
         kernel.backwardChunk(INPUTS, 0, dy, 0, running, 0, n, activation.a(), activation.b());
         kernel.backwardSequential(INPUTS, 0, dy, 0, scalar, 0, n, activation.a(), activation.b());
         assertSameBits(activation + " backward", running, scalar);
+    }
+
+    /**
+     * A huge dy where f' itself is below float's scaled range (gelu' beyond |x| = 15, silu' below -100) still gives
+     * dy f'(x) within the bound, computed in place (dx on dy's region) as the gated ops call it: the float
+     * derivatives scaled by 2^64 gave 0 or a value e^15 too large there.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"gelu", "silu"})
+    void aHugeDyKeepsTheFarTailInPlace(String name) {
+        Activation activation = Op.byName(name).defaults();
+        ElementwiseKernel kernel = CpuBackend.kernel(activation.op());
+        SplittableRandom random = new SplittableRandom(15);
+        int n = 4096;
+        float[] x = new float[n];
+        float[] dy = new float[n];
+        for (int i = 0; i < n; i++) {
+            x[i] = (float) (i % 4 == 0 ? random.nextDouble(-40, -14) : i % 4 == 1 ? random.nextDouble(-160, -90)
+                    : random.nextDouble(-20, 20));
+            dy[i] = (float) (random.nextBoolean() ? 1e30 : -3e38 * random.nextDouble());
+        }
+        float[] expected = new float[n];
+        for (int i = 0; i < n; i++) {
+            expected[i] = (float) (dy[i] * activation.referenceDerivative(x[i]));
+        }
+        float[] dx = dy.clone();
+        kernel.backwardChunk(x, 0, dx, 0, dx, 0, n, activation.a(), activation.b());
+        for (int i = 0; i < n; i++) {
+            double scale = Math.abs(dy[i]) * activation.op().referenceDerivativeScale(x[i], activation.a(),
+                    activation.b());
+            double d = Ulp.distance(dx[i], dy[i] * activation.referenceDerivative(x[i]), scale);
+            assertThat(d).as("%s backward at x=%s, dy=%s: got %s, expected %s", name, x[i], dy[i], dx[i], expected[i])
+                    .isLessThanOrEqualTo(8);
+        }
     }
 
     private static void assertSameBits(String what, float[] actual, float[] expected) {
