@@ -2,6 +2,7 @@ package dev.gpuact.cpu;
 
 import dev.gpuact.Activation;
 import dev.gpuact.DType;
+import dev.gpuact.DeviceBuffer;
 import dev.gpuact.Op;
 import dev.gpuact.RowLayout;
 import dev.gpuact.RowMask;
@@ -15,8 +16,11 @@ import dev.gpuact.fallback.Tiled;
 import dev.gpuact.spi.AbstractBackend;
 import dev.gpuact.spi.AbstractBuffer;
 import dev.gpuact.spi.GatedLayout;
+import dev.gpuact.spi.HostRegion;
 import dev.gpuact.spi.WorkQueue;
+import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
+import java.nio.ShortBuffer;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
@@ -81,6 +85,19 @@ public final class CpuBackend extends AbstractBackend<WorkQueue> {
         // Nothing beyond the buffers: the kernels share the common ForkJoinPool.
     }
 
+    /**
+     * Host memory used in place: always possible here, in either byte order, at any alignment. The elementwise
+     * ops compute in it through float tiles; the others stage it through float32 scratch.
+     */
+    @Override
+    public DeviceBuffer wrap(ByteBuffer memory, DType dtype) {
+        return guarded(() -> {
+            requireOpen();
+            HostRegion region = HostRegion.of(name(), memory, dtype);
+            return new HostMemoryBuffer(this, region);
+        });
+    }
+
     private static float[] array(AbstractBuffer buffer) {
         return ((ArrayBuffer) buffer).array();
     }
@@ -91,6 +108,9 @@ public final class CpuBackend extends AbstractBackend<WorkQueue> {
 
     /** A buffer of any type as tiles of floats (the float16 and bfloat16 paths of the elementwise ops). */
     private static Tiled.Storage storage(AbstractBuffer buffer) {
+        if (buffer instanceof HostMemoryBuffer host) {
+            return host.storage();
+        }
         return switch (buffer.dtype()) {
             case FLOAT16 -> Tiled.Storage.float16(bits(buffer));
             case BFLOAT16 -> Tiled.Storage.bfloat16(bits(buffer));
@@ -98,18 +118,28 @@ public final class CpuBackend extends AbstractBackend<WorkQueue> {
         };
     }
 
-    /** The elementwise ops run on 16-bit storage, in any mix of types, through L1-sized float tiles. */
+    /**
+     * The elementwise ops run on 16-bit storage and on host memory in place, in any mix, through L1-sized float
+     * tiles.
+     */
     @Override
-    protected boolean computesNatively(Work work, List<DType> dtypes) {
+    protected boolean computesNatively(Work work, List<AbstractBuffer> buffers) {
         return switch (work) {
             case FORWARD, BACKWARD, BACKWARD_FROM_OUTPUT -> true;
-            default -> super.computesNatively(work, dtypes);
+            default -> super.computesNatively(work, buffers);
         };
     }
 
-    private static boolean allFloat32(AbstractBuffer... buffers) {
+    /** The kernels take Java arrays: host memory in place is staged too, float32 included. */
+    @Override
+    protected boolean needsScratch(AbstractBuffer buffer) {
+        return super.needsScratch(buffer) || buffer instanceof HostMemoryBuffer;
+    }
+
+    /** Whether every buffer is a float array, which the kernels take as it is. */
+    private static boolean allArrays(AbstractBuffer... buffers) {
         for (AbstractBuffer b : buffers) {
-            if (b.dtype() != DType.FLOAT32) {
+            if (!(b instanceof ArrayBuffer)) {
                 return false;
             }
         }
@@ -118,8 +148,8 @@ public final class CpuBackend extends AbstractBackend<WorkQueue> {
 
     @Override
     protected void computeConvert(WorkQueue queue, AbstractBuffer src, AbstractBuffer dst, long n) {
-        if (src.dtype() == dst.dtype()) {
-            System.arraycopy(bits(src), 0, bits(dst), 0, (int) n);  // a copy keeps every NaN's bits
+        if (src.dtype() == dst.dtype() && src.dtype().isHalf()) {
+            shorts(dst).put(0, shorts(src), 0, (int) n);  // a copy keeps every NaN's bits
             return;
         }
         Tiled.convert(storage(src), storage(dst), (int) n);
@@ -128,18 +158,28 @@ public final class CpuBackend extends AbstractBackend<WorkQueue> {
     @Override
     protected void computeWriteBits(WorkQueue queue, AbstractBuffer dst, long offset, short[] src, int srcOffset,
                                     int count) {
-        System.arraycopy(src, srcOffset, bits(dst), (int) offset, count);
+        shorts(dst).put((int) offset, src, srcOffset, count);
     }
 
     @Override
     protected void computeReadBits(WorkQueue queue, AbstractBuffer src, long offset, short[] dst, int dstOffset,
                                    int count) {
-        System.arraycopy(bits(src), (int) offset, dst, dstOffset, count);
+        shorts(src).get((int) offset, dst, dstOffset, count);
+    }
+
+    /** A 16-bit buffer's elements as a ShortBuffer: its array, or the host memory it wraps. */
+    private static ShortBuffer shorts(AbstractBuffer buffer) {
+        return buffer instanceof HostMemoryBuffer host ? host.shorts() : ShortBuffer.wrap(bits(buffer));
+    }
+
+    /** A float32 buffer's elements as a FloatBuffer: its array, or the host memory it wraps. */
+    private static FloatBuffer floats(AbstractBuffer buffer) {
+        return buffer instanceof HostMemoryBuffer host ? host.floats() : FloatBuffer.wrap(array(buffer));
     }
 
     @Override
     protected void computeForward(WorkQueue queue, Activation activation, AbstractBuffer x, AbstractBuffer y, long n) {
-        if (!allFloat32(x, y)) {
+        if (!allArrays(x, y)) {
             Tiled.forward(kernel(activation.op()), storage(x), storage(y), (int) n, activation.a(), activation.b());
             return;
         }
@@ -149,7 +189,7 @@ public final class CpuBackend extends AbstractBackend<WorkQueue> {
     @Override
     protected void computeBackward(WorkQueue queue, Activation activation, AbstractBuffer x, AbstractBuffer dy,
                                    AbstractBuffer dx, long n) {
-        if (!allFloat32(x, dy, dx)) {
+        if (!allArrays(x, dy, dx)) {
             Tiled.backward(kernel(activation.op()), storage(x), storage(dy), storage(dx), (int) n, activation.a(),
                     activation.b());
             return;
@@ -160,7 +200,7 @@ public final class CpuBackend extends AbstractBackend<WorkQueue> {
     @Override
     protected void computeBackwardFromOutput(WorkQueue queue, Activation activation, AbstractBuffer y,
                                              AbstractBuffer dy, AbstractBuffer dx, long n) {
-        if (!allFloat32(y, dy, dx)) {
+        if (!allArrays(y, dy, dx)) {
             Tiled.backwardFromOutput(OutputBackward.valueOf(activation.op().name()), storage(y), storage(dy),
                     storage(dx), (int) n, activation.a(), activation.b());
             return;
@@ -222,23 +262,25 @@ public final class CpuBackend extends AbstractBackend<WorkQueue> {
     @Override
     protected void computeWrite(WorkQueue queue, AbstractBuffer dst, long offset, float[] src, int srcOffset,
                                 int count) {
-        System.arraycopy(src, srcOffset, array(dst), (int) offset, count);
+        floats(dst).put((int) offset, src, srcOffset, count);
     }
 
     @Override
     protected void computeRead(WorkQueue queue, AbstractBuffer src, long offset, float[] dst, int dstOffset,
                                int count) {
-        System.arraycopy(array(src), (int) offset, dst, dstOffset, count);
+        floats(src).get((int) offset, dst, dstOffset, count);
     }
 
     @Override
     protected void computeWrite(WorkQueue queue, AbstractBuffer dst, long offset, FloatBuffer src) {
-        src.get(array(dst), (int) offset, src.remaining());
+        floats(dst).put((int) offset, src, src.position(), src.remaining());
+        src.position(src.limit());
     }
 
     @Override
     protected void computeRead(WorkQueue queue, AbstractBuffer src, long offset, FloatBuffer dst) {
-        dst.put(array(src), (int) offset, dst.remaining());
+        dst.put(dst.position(), floats(src), (int) offset, dst.remaining());
+        dst.position(dst.limit());
     }
 
     /** The checks upstream bound every extent by an array length, so the int conversions are exact. */

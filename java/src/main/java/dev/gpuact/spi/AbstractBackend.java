@@ -891,13 +891,22 @@ public abstract class AbstractBackend<Q extends WorkQueue> implements Backend {
     }
 
     /**
-     * Whether the {@code compute*} method of {@code work} handles buffers of these types itself (the call's
-     * buffers, inputs then outputs). The default is float32 only: any other call is staged, each 16-bit buffer
-     * widened into a float32 scratch buffer of this backend ({@link #computeConvert}), the float32 method run on
-     * those, and the outputs rounded back.
+     * Whether the {@code compute*} method of {@code work} handles these buffers itself (the call's buffers, inputs
+     * then outputs). The default is: when none {@link #needsScratch needs scratch}. Any other call is staged: each
+     * buffer that needs it is copied into a float32 scratch buffer of this backend ({@link #computeConvert}), the
+     * float32 method run on those, and the outputs copied back.
      */
-    protected boolean computesNatively(Work work, List<DType> dtypes) {
-        return dtypes.stream().allMatch(t -> t == DType.FLOAT32);
+    protected boolean computesNatively(Work work, List<AbstractBuffer> buffers) {
+        return buffers.stream().noneMatch(this::needsScratch);
+    }
+
+    /**
+     * Whether a call the backend does not compute natively must stage {@code buffer} through float32 scratch: by
+     * default a buffer of a 16-bit type; a backend whose kernels cannot address some float32 buffers (host memory
+     * in place) says so too.
+     */
+    protected boolean needsScratch(AbstractBuffer buffer) {
+        return buffer.dtype() != DType.FLOAT32;
     }
 
     /**
@@ -911,14 +920,14 @@ public abstract class AbstractBackend<Q extends WorkQueue> implements Backend {
         List<AbstractBuffer> all = new ArrayList<>(inputs);
         all.addAll(outputs);
         all.removeIf(Objects::isNull);
-        if (computesNatively(work, all.stream().map(AbstractBuffer::dtype).toList())) {
+        if (computesNatively(work, all)) {
             call.accept(UnaryOperator.identity());
             return;
         }
         Map<AbstractBuffer, AbstractBuffer> scratch = new IdentityHashMap<>();
         try {
             for (AbstractBuffer b : all) {
-                if (b.dtype() != DType.FLOAT32 && !scratch.containsKey(b)) {
+                if (needsScratch(b) && !scratch.containsKey(b)) {
                     AbstractBuffer wide = (AbstractBuffer) checkedAllocate(DType.FLOAT32, b.length());
                     scratch.put(b, wide);
                     if (b.length() > 0) {

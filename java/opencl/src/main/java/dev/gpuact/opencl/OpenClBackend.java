@@ -405,9 +405,10 @@ public final class OpenClBackend extends AbstractBackend<OpenClQueue> {
      * (the program of that type); mixed calls are staged through float32.
      */
     @Override
-    protected boolean computesNatively(Work work, List<DType> dtypes) {
+    protected boolean computesNatively(Work work, List<AbstractBuffer> buffers) {
         boolean elementwise = work == Work.FORWARD || work == Work.BACKWARD || work == Work.BACKWARD_FROM_OUTPUT;
-        return elementwise && dtypes.stream().distinct().count() == 1 || super.computesNatively(work, dtypes);
+        return elementwise && buffers.stream().map(AbstractBuffer::dtype).distinct().count() == 1
+                || super.computesNatively(work, buffers);
     }
 
     @Override
