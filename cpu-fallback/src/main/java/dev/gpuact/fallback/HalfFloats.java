@@ -8,9 +8,9 @@ package dev.gpuact.fallback;
  */
 public final class HalfFloats {
     /** 65504 + half an ulp (16): from here float16 rounds to infinity (65520 is a tie with an odd significand). */
-    private static final int FLOAT16_OVERFLOW_BITS = 0x477ff000;
+    static final int FLOAT16_OVERFLOW_BITS = 0x477ff000;
     /** 2^-14, the smallest normal float16. */
-    private static final int FLOAT16_MIN_NORMAL_BITS = 0x38800000;
+    static final int FLOAT16_MIN_NORMAL_BITS = 0x38800000;
 
     private HalfFloats() {
     }

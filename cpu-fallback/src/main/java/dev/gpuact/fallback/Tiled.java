@@ -1,5 +1,7 @@
 package dev.gpuact.fallback;
 
+import static dev.gpuact.fallback.Vectorization.HALF_LOOPS;
+
 /**
  * The elementwise kernels over storage that is not a float array (float16, bfloat16, or a mix of types): a tile of
  * each input is widened into a float array small enough to stay in the L1 cache, the float kernel runs on the
@@ -39,14 +41,14 @@ public final class Tiled {
             return new Storage() {
                 @Override
                 public void load(int from, float[] tile, int count) {
-                    for (int i = 0; i < count; i++) {
+                    for (int i = HALF_LOOPS.widenFloat16(bits, from, tile, count); i < count; i++) {
                         tile[i] = HalfFloats.float16ToFloat(bits[from + i]);
                     }
                 }
 
                 @Override
                 public void store(int from, float[] tile, int count) {
-                    for (int i = 0; i < count; i++) {
+                    for (int i = HALF_LOOPS.narrowFloat16(tile, bits, from, count); i < count; i++) {
                         bits[from + i] = HalfFloats.floatToFloat16(tile[i]);
                     }
                 }
@@ -58,14 +60,14 @@ public final class Tiled {
             return new Storage() {
                 @Override
                 public void load(int from, float[] tile, int count) {
-                    for (int i = 0; i < count; i++) {
+                    for (int i = HALF_LOOPS.widenBfloat16(bits, from, tile, count); i < count; i++) {
                         tile[i] = HalfFloats.bfloat16ToFloat(bits[from + i]);
                     }
                 }
 
                 @Override
                 public void store(int from, float[] tile, int count) {
-                    for (int i = 0; i < count; i++) {
+                    for (int i = HALF_LOOPS.narrowBfloat16(tile, bits, from, count); i < count; i++) {
                         bits[from + i] = HalfFloats.floatToBfloat16(tile[i]);
                     }
                 }
