@@ -15,21 +15,26 @@ public final class HalfFloats {
     private HalfFloats() {
     }
 
-    /*
-     * The conversions choose between candidates computed for every input instead of branching on the value's class,
-     * so that a loop over mixed values (a relu's zeros among normals) compiles to conditional moves, not to branches
-     * that mispredict on every other element.
-     */
-
     /** The float16 with bits {@code h}, as float32 (exact). */
     public static float float16ToFloat(short h) {
-        int exponent = h & 0x7c00;
-        int rebiased = ((h & 0x7fff) << 13) + ((127 - 15) << 23);
-        // A subnormal float16 read as the normal with exponent 2^-14 is 2^-14 too large; the subtraction is exact.
-        int subnormal = Float.floatToRawIntBits(Float.intBitsToFloat(rebiased + (1 << 23)) - 0x1p-14f);
-        int magnitude = exponent == 0x7c00 ? rebiased + ((128 - 16) << 23) : exponent == 0 ? subnormal : rebiased;
-        return Float.intBitsToFloat((h & 0x8000) << 16 | magnitude);
+        int sign = (h & 0x8000) << 16;
+        int exponent = (h >>> 10) & 0x1f;
+        int significand = h & 0x3ff;
+        if (exponent == 0) {
+            float magnitude = significand * 0x1p-24f;  // subnormal or zero: exact in float32
+            return sign == 0 ? magnitude : -magnitude;
+        }
+        if (exponent == 0x1f) {
+            return Float.intBitsToFloat(sign | 0x7f800000 | significand << 13);
+        }
+        return Float.intBitsToFloat(sign | (exponent - 15 + 127) << 23 | significand << 13);
     }
+
+    /*
+     * The narrowing conversions choose between candidates computed for every input instead of branching on the
+     * value's class, so that a loop over mixed values (a relu's zeros among normals) does not mispredict on every
+     * other element.
+     */
 
     /** {@code f} rounded to the nearest float16 (ties to even), as its bits. */
     public static short floatToFloat16(float f) {
