@@ -28,30 +28,53 @@ final class VectorHalfFloats implements HalfLoops {
         SeparateCompilation.neverInline(VectorHalfFloats.class, "*Loop");
     }
 
+    /**
+     * While C2 has not compiled a loop yet (Vector API code runs hundreds of times slower until then), each of its
+     * first {@link WarmUp#CALLS} calls converts one vector, which C2 counts towards compiling it, and leaves the rest
+     * to the scalar loop, as {@link WarmUp} does for the kernels.
+     */
+    private static final class Prefix {
+        private int calls;  // racy: the switch only has to happen at about this many
+
+        int of(int count) {
+            int end = F.loopBound(count);
+            if (calls < WarmUp.CALLS) {
+                calls++;
+                return Math.min(end, F.length());
+            }
+            return end;
+        }
+    }
+
+    private final Prefix widenFloat16 = new Prefix();
+    private final Prefix narrowFloat16 = new Prefix();
+    private final Prefix widenBfloat16 = new Prefix();
+    private final Prefix narrowBfloat16 = new Prefix();
+
     @Override
     public int widenFloat16(short[] bits, int from, float[] tile, int count) {
-        int end = F.loopBound(count);
+        int end = widenFloat16.of(count);
         widenFloat16Loop(bits, from, tile, end);
         return end;
     }
 
     @Override
     public int narrowFloat16(float[] tile, short[] bits, int from, int count) {
-        int end = F.loopBound(count);
+        int end = narrowFloat16.of(count);
         narrowFloat16Loop(tile, bits, from, end);
         return end;
     }
 
     @Override
     public int widenBfloat16(short[] bits, int from, float[] tile, int count) {
-        int end = F.loopBound(count);
+        int end = widenBfloat16.of(count);
         widenBfloat16Loop(bits, from, tile, end);
         return end;
     }
 
     @Override
     public int narrowBfloat16(float[] tile, short[] bits, int from, int count) {
-        int end = F.loopBound(count);
+        int end = narrowBfloat16.of(count);
         narrowBfloat16Loop(tile, bits, from, end);
         return end;
     }
