@@ -8,11 +8,9 @@ package dev.gpuact.fallback;
  */
 public final class HalfFloats {
     /** 65504 + half an ulp (16): from here float16 rounds to infinity (65520 is a tie with an odd significand). */
-    private static final int FLOAT16_OVERFLOW_BITS = 0x477ff000;
+    static final int FLOAT16_OVERFLOW_BITS = 0x477ff000;
     /** 2^-14, the smallest normal float16. */
-    private static final int FLOAT16_MIN_NORMAL_BITS = 0x38800000;
-    /** 2^-25, half the smallest subnormal float16: at most this rounds to zero. */
-    private static final int FLOAT16_HALF_MIN_SUBNORMAL_BITS = 0x33000000;
+    static final int FLOAT16_MIN_NORMAL_BITS = 0x38800000;
 
     private HalfFloats() {
     }
@@ -32,43 +30,37 @@ public final class HalfFloats {
         return Float.intBitsToFloat(sign | (exponent - 15 + 127) << 23 | significand << 13);
     }
 
+    /*
+     * The narrowing conversions choose between candidates computed for every input instead of branching on the
+     * value's class, so that a loop over mixed values (a relu's zeros among normals) does not mispredict on every
+     * other element.
+     */
+
     /** {@code f} rounded to the nearest float16 (ties to even), as its bits. */
     public static short floatToFloat16(float f) {
         int bits = Float.floatToRawIntBits(f);
-        int sign = (bits >>> 16) & 0x8000;
         int magnitude = bits & 0x7fffffff;
-        if (magnitude > 0x7f800000) {
-            return (short) (sign | 0x7e00 | (magnitude >>> 13) & 0x3ff);
-        }
-        if (magnitude >= FLOAT16_OVERFLOW_BITS) {
-            return (short) (sign | 0x7c00);
-        }
-        if (magnitude >= FLOAT16_MIN_NORMAL_BITS) {
-            int h = magnitude - ((127 - 15) << 23) >>> 13;
-            int dropped = magnitude & 0x1fff;
-            if (dropped > 0x1000 || dropped == 0x1000 && (h & 1) != 0) {
-                h++;  // a carry out of the significand steps the exponent, as it should
-            }
-            return (short) (sign | h);
-        }
-        if (magnitude <= FLOAT16_HALF_MIN_SUBNORMAL_BITS) {
-            return (short) sign;  // zeros (a relu writes many) skip the rint below; the tie at 2^-25 goes to even, 0
-        }
-        // Below 2^-14 float16 counts in units of 2^-24: scaling by 2^24 is exact, rint rounds ties to even.
-        return (short) (sign | (int) Math.rint(Float.intBitsToFloat(magnitude) * 0x1p24f));
+        // Rounding by adding below the kept bits: a carry out of the significand steps the exponent, as it should.
+        int normal = magnitude - ((127 - 15) << 23) + 0xfff + (magnitude >>> 13 & 1) >>> 13;
+        // Below 2^-14 float16 counts in units of 2^-24, the ulp of 0.5: adding 0.5 rounds to that unit (ties to
+        // even) and leaves the count in the low bits; at most 2^-25 gives 0.
+        int subnormal = Float.floatToRawIntBits(Float.intBitsToFloat(magnitude) + 0.5f) - 0x3f000000;
+        int h = magnitude < FLOAT16_MIN_NORMAL_BITS ? subnormal : normal;
+        h = magnitude >= FLOAT16_OVERFLOW_BITS ? 0x7c00 : h;
+        h = magnitude > 0x7f800000 ? 0x7e00 | magnitude >>> 13 & 0x3ff : h;
+        return (short) (bits >>> 16 & 0x8000 | h);
     }
 
     /** The bfloat16 with bits {@code b}, as float32 (exact: bfloat16 is float32's upper half). */
     public static float bfloat16ToFloat(short b) {
-        return Float.intBitsToFloat((b & 0xffff) << 16);
+        return Float.intBitsToFloat(b << 16);
     }
 
     /** {@code f} rounded to the nearest bfloat16 (ties to even), as its bits. */
     public static short floatToBfloat16(float f) {
         int bits = Float.floatToRawIntBits(f);
-        if ((bits & 0x7fffffff) > 0x7f800000) {
-            return (short) (bits >>> 16 | 0x40);  // quiet: rounding could otherwise carry a NaN into infinity
-        }
-        return (short) (bits + 0x7fff + (bits >>> 16 & 1) >>> 16);
+        int rounded = bits + 0x7fff + (bits >>> 16 & 1) >>> 16;
+        // NaN is made quiet: rounding could otherwise carry it into infinity
+        return (short) ((bits & 0x7fffffff) > 0x7f800000 ? bits >>> 16 | 0x40 : rounded);
     }
 }

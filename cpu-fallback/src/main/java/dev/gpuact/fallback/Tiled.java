@@ -1,5 +1,7 @@
 package dev.gpuact.fallback;
 
+import static dev.gpuact.fallback.Vectorization.HALF_LOOPS;
+
 /**
  * The elementwise kernels over storage that is not a float array (float16, bfloat16, or a mix of types): a tile of
  * each input is widened into a float array small enough to stay in the L1 cache, the float kernel runs on the
@@ -10,7 +12,7 @@ public final class Tiled {
     /** Floats per tile: three tiles (x, dy, dx) of 8 KiB. */
     static final int TILE = 2048;
     private static final ThreadLocal<float[][]> TILES = ThreadLocal.withInitial(() -> new float[3][TILE]);
-    /** Every float16 value by its bits: a load where the conversion would branch on the exponent. */
+    /** Every float16 value by its bits: the scalar widening, a load where the conversion would branch. */
     private static final float[] FLOAT16_VALUES = new float[1 << 16];
 
     static {
@@ -47,14 +49,14 @@ public final class Tiled {
             return new Storage() {
                 @Override
                 public void load(int from, float[] tile, int count) {
-                    for (int i = 0; i < count; i++) {
+                    for (int i = HALF_LOOPS.widenFloat16(bits, from, tile, count); i < count; i++) {
                         tile[i] = FLOAT16_VALUES[bits[from + i] & 0xffff];
                     }
                 }
 
                 @Override
                 public void store(int from, float[] tile, int count) {
-                    for (int i = 0; i < count; i++) {
+                    for (int i = HALF_LOOPS.narrowFloat16(tile, bits, from, count); i < count; i++) {
                         bits[from + i] = HalfFloats.floatToFloat16(tile[i]);
                     }
                 }
@@ -66,14 +68,14 @@ public final class Tiled {
             return new Storage() {
                 @Override
                 public void load(int from, float[] tile, int count) {
-                    for (int i = 0; i < count; i++) {
+                    for (int i = HALF_LOOPS.widenBfloat16(bits, from, tile, count); i < count; i++) {
                         tile[i] = HalfFloats.bfloat16ToFloat(bits[from + i]);
                     }
                 }
 
                 @Override
                 public void store(int from, float[] tile, int count) {
-                    for (int i = 0; i < count; i++) {
+                    for (int i = HALF_LOOPS.narrowBfloat16(tile, bits, from, count); i < count; i++) {
                         bits[from + i] = HalfFloats.floatToBfloat16(tile[i]);
                     }
                 }

@@ -57,6 +57,8 @@ public final class Vectorization {
     };
 
     static final VectorLoops LOOPS = choose();
+    /** The float16/bfloat16 conversions, vectorised where the kernels are. */
+    static final HalfLoops HALF_LOOPS = LOOPS == SCALAR ? HalfLoops.SCALAR : chooseHalfLoops();
     private static final String DESCRIPTION = describe();
 
     private Vectorization() {
@@ -96,6 +98,16 @@ public final class Vectorization {
             System.getLogger("dev.gpuact.cpu").log(Level.WARNING, "gpuact: the cpu backend's vector kernels did not "
                     + "load (" + e + "); it runs its scalar kernels");
             return SCALAR;
+        }
+    }
+
+    private static HalfLoops chooseHalfLoops() {
+        try {
+            return (HalfLoops) Class.forName("dev.gpuact.fallback.VectorHalfFloats").getDeclaredConstructor().newInstance();
+        } catch (ReflectiveOperationException | LinkageError e) {
+            System.getLogger("dev.gpuact.cpu").log(Level.WARNING, "gpuact: the cpu backend's vector float16/bfloat16 "
+                    + "conversions did not load (" + e + "); it runs its scalar ones");
+            return HalfLoops.SCALAR;
         }
     }
 

@@ -28,6 +28,7 @@ class VectorLoopsAllocationTest {
     private final float[] x = new float[N];
     private final float[] dy = new float[N];
     private final float[] out = new float[N];
+    private final short[] halves = new short[N];
 
     @BeforeAll
     static void vectorised() {
@@ -44,7 +45,8 @@ class VectorLoopsAllocationTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"silu", "mish", "sigmoid", "elu", "gelu", "gelu backward", "silu backward", "tanh backward",
-        "elu backward", "softmax rows", "log_softmax rows", "sigmoid from output"})
+        "elu backward", "softmax rows", "log_softmax rows", "sigmoid from output", "float16 narrow", "float16 widen",
+        "bfloat16 narrow", "bfloat16 widen"})
     void aCompiledCallAllocatesNothingPerElement(String kernel) {
         Runnable call = call(kernel);
         long best = Long.MAX_VALUE;
@@ -65,7 +67,8 @@ class VectorLoopsAllocationTest {
     void everyVectorLoopIsCompiledOnItsOwn() throws JMException {
         String directives = (String) ManagementFactory.getPlatformMBeanServer().invoke(
                 new ObjectName("com.sun.management:type=DiagnosticCommand"), "compilerDirectivesPrint", null, null);
-        assertThat(directives).contains("inline: -dev/gpuact/fallback/VectorKernels.*Loop");
+        assertThat(directives).contains("inline: -dev/gpuact/fallback/VectorKernels.*Loop")
+                .contains("inline: -dev/gpuact/fallback/VectorHalfFloats.*Loop");
     }
 
     private Runnable call(String kernel) {
@@ -83,6 +86,10 @@ class VectorLoopsAllocationTest {
             case "softmax rows" -> () -> Rowwise.softmax(x, out, rows, 1, false);
             case "log_softmax rows" -> () -> Rowwise.logSoftmax(x, out, rows, 1, false);
             case "sigmoid from output" -> () -> OutputBackward.SIGMOID.backward(x, dy, out, N, 0, 0);
+            case "float16 narrow" -> () -> Vectorization.HALF_LOOPS.narrowFloat16(x, halves, 0, N);
+            case "float16 widen" -> () -> Vectorization.HALF_LOOPS.widenFloat16(halves, 0, out, N);
+            case "bfloat16 narrow" -> () -> Vectorization.HALF_LOOPS.narrowBfloat16(x, halves, 0, N);
+            case "bfloat16 widen" -> () -> Vectorization.HALF_LOOPS.widenBfloat16(halves, 0, out, N);
             default -> throw new IllegalArgumentException(kernel);
         };
     }
