@@ -14,12 +14,6 @@ final class WarmUp {
     private static final int BLOCK = 2048;
     /** One 512-bit vector of floats (two of 256 bits): what a warm-up block gives the vector loop. */
     private static final int VECTOR = 16;
-    /**
-     * Below this many floats the scalar loop does the whole call: same bits, and a small call on a JVM that has not
-     * compiled the vector loops yet would wait for them. Without warm-up (the test build) the vector loops take all.
-     */
-    private static final int VECTOR_MIN_ELEMENTS = 8192;
-
     /** A loop over the n elements from an offset of the call's range; returns how many it did (a prefix). */
     @FunctionalInterface
     interface Loop {
@@ -28,12 +22,11 @@ final class WarmUp {
 
     private int calls;
 
-    /** Runs the call's n elements: the vector loop's prefix, the scalar loop for the rest (and all of a small call). */
+    /**
+     * Runs the call's n elements: the vector loop's prefix, the scalar loop for the rest. Small calls count too (one
+     * vector each), so that work done in small pieces (the tiles of 16-bit storage) reaches the compiled vector loop.
+     */
     void run(int n, Loop vector, Loop scalar) {
-        if (n < VECTOR_MIN_ELEMENTS && CALLS > 0) {
-            scalar.run(0, n);
-            return;
-        }
         int from = 0;
         for (; from < n && calls < CALLS; from += BLOCK, calls++) {
             int length = Math.min(BLOCK, n - from);
