@@ -4,6 +4,9 @@ import java.lang.System.Logger.Level;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashSet;
+import java.util.Set;
+import java.util.stream.Collectors;
 import javax.management.JMException;
 import javax.management.ObjectName;
 
@@ -17,6 +20,11 @@ import javax.management.ObjectName;
  */
 final class SeparateCompilation {
     private static final String DIAGNOSTIC_COMMANDS = "com.sun.management:type=DiagnosticCommand";
+    /**
+     * Every pattern asked for so far. The JIT applies only the first directive on its stack that matches a method,
+     * and each directive here matches every method: so each new one lists all the patterns, not just its own.
+     */
+    private static final Set<String> PATTERNS = new LinkedHashSet<>();
 
     private SeparateCompilation() {
     }
@@ -25,12 +33,14 @@ final class SeparateCompilation {
      * Methods of {@code holder} whose names match {@code methodPattern} (a name with {@code *} at its start or end)
      * are never inlined into another method's compilation; returns whether the directive was added.
      */
-    static boolean neverInline(Class<?> holder, String methodPattern) {
+    static synchronized boolean neverInline(Class<?> holder, String methodPattern) {
         String methods = holder.getName().replace('.', '/') + "." + methodPattern;
+        PATTERNS.add(methods);
         try {
             Path file = Files.createTempFile("gpuact-compiler-directive", ".json");
             try {
-                Files.writeString(file, "[{match: \"*.*\", inline: \"-" + methods + "\"}]");
+                String inline = PATTERNS.stream().map(p -> "\"-" + p + "\"").collect(Collectors.joining(", "));
+                Files.writeString(file, "[{match: \"*.*\", inline: [" + inline + "]}]");
                 Object reply = ManagementFactory.getPlatformMBeanServer().invoke(new ObjectName(DIAGNOSTIC_COMMANDS),
                         "compilerDirectivesAdd", new Object[] {new String[] {file.toString()}},
                         new String[] {String[].class.getName()});

@@ -67,8 +67,11 @@ class VectorLoopsAllocationTest {
     void everyVectorLoopIsCompiledOnItsOwn() throws JMException {
         String directives = (String) ManagementFactory.getPlatformMBeanServer().invoke(
                 new ObjectName("com.sun.management:type=DiagnosticCommand"), "compilerDirectivesPrint", null, null);
-        assertThat(directives).contains("inline: -dev/gpuact/fallback/VectorKernels.*Loop")
-                .contains("inline: -dev/gpuact/fallback/VectorHalfFloats.*Loop");
+        // Only the first directive that matches a method applies: the first one printed must name every loop class.
+        int second = directives.indexOf("match:", directives.indexOf("match:") + 1);
+        String first = second < 0 ? directives : directives.substring(0, second);
+        assertThat(first).contains("-dev/gpuact/fallback/VectorKernels.*Loop")
+                .contains("-dev/gpuact/fallback/VectorHalfFloats.*Loop");
     }
 
     private Runnable call(String kernel) {
