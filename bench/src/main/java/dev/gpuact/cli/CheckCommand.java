@@ -1,14 +1,18 @@
 package dev.gpuact.cli;
 
 import dev.gpuact.Backend;
+import dev.gpuact.DType;
 import dev.gpuact.Op;
 import dev.gpuact.conformance.Conformance;
 import dev.gpuact.conformance.OpReport;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.TypeConversionException;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -20,7 +24,8 @@ import picocli.CommandLine.Spec;
         description = "Checks a backend against the double-precision reference of every activation (or the chosen ones), "
                 + "of softmax and log_softmax under masks (<op>+mask: additive, valid lengths, causal) and of bias and "
                 + "activation for each elementwise one (<op>+bias): the largest error forward and backward in ULPs, and "
-                + "PASS or FAIL. Exits 1 if any failed.")
+                + "PASS or FAIL; with --storage, every op again on buffers of that 16-bit type (<op>@float16). Exits 1 "
+                + "if any failed.")
 final class CheckCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -30,6 +35,11 @@ final class CheckCommand implements Callable<Integer> {
 
     @Option(names = "--op", paramLabel = "NAME", description = "Only this op; repeatable (default: all of them).")
     List<Op> ops = new ArrayList<>();
+
+    @Option(names = "--storage", paramLabel = "TYPE", converter = StorageTypeConverter.class,
+            description = "Also check every op on buffers of this storage type, float16 or bfloat16 (float32 math, the "
+                    + "result rounded once to the type); repeatable.")
+    List<DType> storage = new ArrayList<>();
 
     @Override
     public Integer call() {
@@ -53,6 +63,11 @@ final class CheckCommand implements Callable<Integer> {
                     reports.add(print(out, Conformance.checkBias(b, op)));
                 }
             }
+            for (DType type : storage) {
+                for (Op op : selected) {
+                    reports.add(print(out, Conformance.checkStorage(b, op, type)));
+                }
+            }
         }
         List<OpReport> failed = reports.stream().filter(r -> !r.passed()).toList();
         for (OpReport r : failed) {
@@ -60,6 +75,19 @@ final class CheckCommand implements Callable<Integer> {
         }
         out.printf("%d of %d passed%n", reports.size() - failed.size(), reports.size());
         return failed.isEmpty() ? 0 : 1;
+    }
+
+    /** float16 or bfloat16, by those names; anything else is a one-line usage error naming the two. */
+    static final class StorageTypeConverter implements ITypeConverter<DType> {
+        @Override
+        public DType convert(String value) {
+            return switch (value.toLowerCase(Locale.ROOT)) {
+                case "float16" -> DType.FLOAT16;
+                case "bfloat16" -> DType.BFLOAT16;
+                default -> throw new TypeConversionException("'" + value + "' is not a 16-bit storage type: float16 or "
+                        + "bfloat16 (float32 is what the checks without --storage run)");
+            };
+        }
     }
 
     /** One line of the table; a failed report is kept for the failure lines after it. */

@@ -35,8 +35,20 @@ class CheckTest {
     }
 
     @Test
+    void storageTypesCheckEveryChosenOpAgainOnThoseBuffers() {
+        String out = Cli.run("check", "--backend", "cpu", "--op", "gelu", "--op", "softmax", "--storage", "float16",
+                "--storage", "BFLOAT16").succeeded().out();
+        for (String row : new String[] {"gelu@float16", "softmax@float16", "gelu@bfloat16", "softmax@bfloat16"}) {
+            assertThat(out).containsPattern("(?m)^" + row + " +\\d+\\.\\d\\d +\\d+\\.\\d\\d +[1-9]\\d* +PASS$");
+        }
+        assertThat(out).endsWith("8 of 8 passed\n");
+    }
+
+    @Test
     void badBackendsAndOpsAreBadInput() {
         Cli.run("check", "--backend", "test-unusable").rejected("backend 'test-unusable' is not usable");
         Cli.run("check", "--op", "swoosh").rejected("unknown activation 'swoosh'");
+        Cli.run("check", "--storage", "float32").rejected("'float32' is not a 16-bit storage type");
+        Cli.run("check", "--storage", "half").rejected("'half' is not a 16-bit storage type: float16 or bfloat16");
     }
 }
