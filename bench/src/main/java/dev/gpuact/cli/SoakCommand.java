@@ -261,14 +261,21 @@ final class SoakCommand implements Callable<Integer> {
                 z[j] = j <= r + offset ? x[r * cols + j] + additive[r * cols + j] : Double.NEGATIVE_INFINITY;
                 max = Math.max(max, z[j]);
             }
-            double sum = 0;
+            // The sum is 1 (one maximum's term) and the others, whose log is log1p(others): log(sum) in double
+            // would lose the others' digits when they are tiny, and the maximum's log_softmax is -log1p(others).
+            double others = 0;
+            boolean maximumSeen = false;
             for (int j = 0; j < cols; j++) {
-                sum += max == Double.NEGATIVE_INFINITY ? 0 : Math.exp(z[j] - max);
+                if (z[j] == max && !maximumSeen) {
+                    maximumSeen = true;
+                } else if (max != Double.NEGATIVE_INFINITY) {
+                    others += Math.exp(z[j] - max);
+                }
             }
             for (int j = 0; j < cols; j++) {
                 // A fully masked row gives zeros (softmax) or -inf (log_softmax), the default masked_nan choice.
                 double want = max == Double.NEGATIVE_INFINITY ? (log ? Double.NEGATIVE_INFINITY : 0)
-                        : log ? z[j] - max - Math.log(sum) : Math.exp(z[j] - max) / sum;
+                        : log ? z[j] - max - Math.log1p(others) : Math.exp(z[j] - max) / (1 + others);
                 float got = y[r * cols + j];
                 if (!(Ulp.distance(got, want) <= Conformance.BACKWARD_ULP)) {
                     return op.id() + " masked rows=" + rows + " cols=" + cols + " causal offset=" + offset + " at ["

@@ -187,24 +187,47 @@ final class VectorKernels implements VectorLoops {
     // dx = dy f'(x) from a derivative scaled by 2^64 as FloatFunctions.scaledProduct takes it, written out in the loop
     // body: a helper called after the derivative's math was past C2's inlining node budget and boxed its vectors.
 
+    // gelu and gelu' take the Gaussian density of a block first (normalDensityLoop), as softplus takes its
+    // exponentials: the density's exact exponent (TwoSum) and the Mills ratio in one loop body were past C2's
+    // inlining budget and boxed the vectors.
     private static void forwardGeluLoop(float[] x, int xo, float[] y, int yo, int end, float a, float b) {
-        for (int i = 0; i < end; i += LANES) {
-            gelu(FloatVector.fromArray(F, x, xo + i)).intoArray(y, yo + i);
+        float[] density = EXP_BLOCKS.get();
+        for (int from = 0; from < end; from += EXP_BLOCK) {
+            int n = Math.min(EXP_BLOCK, end - from);
+            normalDensityLoop(x, xo + from, density, n);
+            for (int i = 0; i < n; i += LANES) {
+                FloatVector v = FloatVector.fromArray(F, x, xo + from + i);
+                gelu(v, FloatVector.fromArray(F, density, i)).intoArray(y, yo + from + i);
+            }
+        }
+    }
+
+    /** density[i] = the Gaussian density at min(|x[i]|, the clamp), scaled by 2^64, for n (a multiple of LANES). */
+    private static void normalDensityLoop(float[] x, int xo, float[] density, int n) {
+        for (int i = 0; i < n; i += LANES) {
+            normalDensityScaledUp(atMost(FloatVector.fromArray(F, x, xo + i).abs(), GAUSSIAN_CLAMP))
+                    .intoArray(density, i);
         }
     }
 
     private static void backwardGeluLoop(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int end, float a,
                                          float b) {
-        for (int i = 0; i < end; i += LANES) {
-            FloatVector v = FloatVector.fromArray(F, x, xo + i);
-            FloatVector derivative = geluDerivativeScaled(v);
-            FloatVector d = FloatVector.fromArray(F, dy, dyo + i);
-            d.mul(derivative.mul(SCALE_DOWN)).blend(d.mul(derivative).mul(SCALE_DOWN),
-                    derivative.abs().compare(VectorOperators.LT, SCALED_TINY)).intoArray(dx, dxo + i);
-            if (v.abs().compare(VectorOperators.GT, GAUSSIAN_CLAMP).anyTrue()) {
-                for (int lane = 0; lane < LANES; lane++) {
-                    if (Math.abs(v.lane(lane)) > GAUSSIAN_CLAMP) {
-                        dx[dxo + i + lane] = FloatFunctions.geluBackwardFar(d.lane(lane), v.lane(lane));
+        float[] density = EXP_BLOCKS.get();
+        for (int from = 0; from < end; from += EXP_BLOCK) {
+            int n = Math.min(EXP_BLOCK, end - from);
+            normalDensityLoop(x, xo + from, density, n);
+            for (int j = 0; j < n; j += LANES) {
+                int i = from + j;
+                FloatVector v = FloatVector.fromArray(F, x, xo + i);
+                FloatVector derivative = geluDerivativeScaled(v, FloatVector.fromArray(F, density, j));
+                FloatVector d = FloatVector.fromArray(F, dy, dyo + i);
+                d.mul(derivative.mul(SCALE_DOWN)).blend(d.mul(derivative).mul(SCALE_DOWN),
+                        derivative.abs().compare(VectorOperators.LT, SCALED_TINY)).intoArray(dx, dxo + i);
+                if (v.abs().compare(VectorOperators.GT, GAUSSIAN_CLAMP).anyTrue()) {
+                    for (int lane = 0; lane < LANES; lane++) {
+                        if (Math.abs(v.lane(lane)) > GAUSSIAN_CLAMP) {
+                            dx[dxo + i + lane] = FloatFunctions.geluBackwardFar(d.lane(lane), v.lane(lane));
+                        }
                     }
                 }
             }
@@ -495,15 +518,16 @@ final class VectorKernels implements VectorLoops {
         return x.blend(xc.mul(big), negative).div(e.add(1f)).mul(FloatVector.broadcast(F, 1f).blend(FloatVector.broadcast(F, SCALE_DOWN), negative));
     }
 
-    static FloatVector gelu(FloatVector x) {
+    /** gelu at x, given the scaled density at a = min(|x|, the clamp) (normalDensityLoop). */
+    static FloatVector gelu(FloatVector x, FloatVector density) {
         FloatVector a = atMost(x.abs(), GAUSSIAN_CLAMP);
-        FloatVector tail = normalDensityScaledUp(a).mul(millsRatio(a));
+        FloatVector tail = density.mul(millsRatio(a));
         return FloatVector.zero(F).blend(x, x.compare(VectorOperators.GT, 0f)).sub(a.mul(tail).mul(SCALE_DOWN));
     }
 
-    static FloatVector geluDerivativeScaled(FloatVector x) {
+    /** gelu' at x scaled by 2^64, given the scaled density at a = min(|x|, the clamp) (normalDensityLoop). */
+    static FloatVector geluDerivativeScaled(FloatVector x, FloatVector density) {
         FloatVector a = atMost(x.abs(), GAUSSIAN_CLAMP);
-        FloatVector density = normalDensityScaledUp(a);
         FloatVector tail = density.mul(millsRatio(a));
         return a.fma(density, tail.neg().add(SCALE_UP))
                 .blend(a.neg().fma(density, tail), x.compare(VectorOperators.LT, 0f));

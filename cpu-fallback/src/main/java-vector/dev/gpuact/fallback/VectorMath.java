@@ -120,6 +120,11 @@ final class VectorMath {
     static FloatVector normalDensityScaledUp(FloatVector a) {
         FloatVector square = a.mul(a);
         FloatVector squareLo = a.fma(a, square.neg());
-        return expScaledUp(square.mul(-0.5f), squareLo.mul(-0.5f)).mul(INV_SQRT_2PI);
+        FloatVector half = square.mul(-0.5f);
+        FloatVector big = half.min(FloatMath.LOG_INV_SQRT_2PI_HI);
+        FloatVector small = half.max(FloatMath.LOG_INV_SQRT_2PI_HI);
+        FloatVector hi = big.add(small);
+        FloatVector lo = small.sub(hi.sub(big)).add(squareLo.mul(-0.5f).add(FloatMath.LOG_INV_SQRT_2PI_LO));
+        return expScaledUp(hi, lo);
     }
 }
