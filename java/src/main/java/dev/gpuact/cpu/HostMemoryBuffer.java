@@ -1,7 +1,6 @@
 package dev.gpuact.cpu;
 
 import dev.gpuact.DType;
-import dev.gpuact.fallback.HalfFloats;
 import dev.gpuact.fallback.Tiled;
 import dev.gpuact.spi.AbstractBuffer;
 import dev.gpuact.spi.HostRegion;
@@ -21,11 +20,18 @@ final class HostMemoryBuffer extends AbstractBuffer {
     /** {@code MemorySegment.ofBuffer(b).address()} where the JDK has it (22+), to see overlapping wraps as such. */
     private static final MethodHandle ADDRESS_OF = addressOf();
 
+    /** 16-bit elements copied out of (or into) the caller's memory for the shared conversions of {@link Tiled}. */
+    private static final ThreadLocal<short[]> STAGED_BITS = ThreadLocal.withInitial(() -> new short[0]);
+
     private final HostRegion region;
+    private final Range range;
 
     HostMemoryBuffer(CpuBackend backend, HostRegion region) {
         super(backend, region.dtype(), region.length(), new CallerMemory(region.byteSize()));
         this.region = region;
+        Long address = address(region.bytes());
+        this.range = address == null ? new Range(region.memory(), 0, byteSize())
+                : new Range(HostMemoryBuffer.class, address, byteSize());
     }
 
     /**
@@ -34,9 +40,7 @@ final class HostMemoryBuffer extends AbstractBuffer {
      */
     @Override
     protected Range range() {
-        Long address = address(region.bytes());
-        return address == null ? new Range(region.memory(), 0, byteSize()) : new Range(HostMemoryBuffer.class,
-                address, byteSize());
+        return range;
     }
 
     /** The elements as float tiles, for {@link Tiled}. */
@@ -79,23 +83,36 @@ final class HostMemoryBuffer extends AbstractBuffer {
         };
     }
 
+    /** The bits go through a short array, so that the conversions are Tiled's (vectorised where it is). */
     private static Tiled.Storage halves(ShortBuffer bits, boolean bfloat16) {
         return new Tiled.Storage() {
             @Override
             public void load(int from, float[] tile, int count) {
-                for (int i = 0; i < count; i++) {
-                    short h = bits.get(from + i);
-                    tile[i] = bfloat16 ? HalfFloats.bfloat16ToFloat(h) : HalfFloats.float16ToFloat(h);
-                }
+                short[] staged = staged(count);
+                bits.get(from, staged, 0, count);
+                of(staged).load(0, tile, count);
             }
 
             @Override
             public void store(int from, float[] tile, int count) {
-                for (int i = 0; i < count; i++) {
-                    bits.put(from + i, bfloat16 ? HalfFloats.floatToBfloat16(tile[i]) : HalfFloats.floatToFloat16(tile[i]));
-                }
+                short[] staged = staged(count);
+                of(staged).store(0, tile, count);
+                bits.put(from, staged, 0, count);
+            }
+
+            private Tiled.Storage of(short[] staged) {
+                return bfloat16 ? Tiled.Storage.bfloat16(staged) : Tiled.Storage.float16(staged);
             }
         };
+    }
+
+    private static short[] staged(int count) {
+        short[] staged = STAGED_BITS.get();
+        if (staged.length < count) {
+            staged = new short[count];
+            STAGED_BITS.set(staged);
+        }
+        return staged;
     }
 
     private static Long address(ByteBuffer bytes) {
