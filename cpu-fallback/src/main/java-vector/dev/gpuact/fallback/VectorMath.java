@@ -49,8 +49,9 @@ final class VectorMath {
         FloatVector r = q.lanewise(FMA, -LN2_LO, q.lanewise(FMA, -LN2_HI, x)).add(lo);
         FloatVector factor = shifted.reinterpretAsInts().sub(ROUNDING_SHIFT_BITS - 127 - SCALE_BITS)
                 .lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-        FloatVector p = r.fma(E8, E7).lanewise(FMA, r, E6).lanewise(FMA, r, E5).lanewise(FMA, r, E4).lanewise(FMA, r, E3).lanewise(FMA, r, E2);
-        return r.mul(r).fma(p, r).add(1f).mul(factor);
+        FloatVector r2 = r.mul(r);
+        FloatVector p = r.fma(E7, E6).fma(r2.mul(r2), r.fma(E5, E4).fma(r2, r.fma(E3, E2)));
+        return r2.fma(p, r).fma(factor, factor);
     }
 
     static FloatVector exp(FloatVector x) {
@@ -63,8 +64,9 @@ final class VectorMath {
         FloatVector shifted = xc.fma(LOG2E, ROUNDING_SHIFT);
         FloatVector q = shifted.sub(ROUNDING_SHIFT);
         FloatVector r = q.lanewise(FMA, -LN2_LO, q.lanewise(FMA, -LN2_HI, xc));
-        FloatVector p = r.fma(E8, E7).lanewise(FMA, r, E6).lanewise(FMA, r, E5).lanewise(FMA, r, E4).lanewise(FMA, r, E3).lanewise(FMA, r, E2);
-        FloatVector m = r.mul(r).fma(p, r);
+        FloatVector r2 = r.mul(r);
+        FloatVector p = r.fma(E7, E6).fma(r2.mul(r2), r.fma(E5, E4).fma(r2, r.fma(E3, E2)));
+        FloatVector m = r2.fma(p, r);
         FloatVector s = shifted.reinterpretAsInts().sub(ROUNDING_SHIFT_BITS - 127).lanewise(VectorOperators.LSHL, 23)
                 .reinterpretAsFloats();
         return s.fma(m, s.sub(1f));
@@ -121,10 +123,10 @@ final class VectorMath {
         FloatVector square = a.mul(a);
         FloatVector squareLo = a.fma(a, square.neg());
         FloatVector half = square.mul(-0.5f);
-        FloatVector big = half.min(FloatMath.LOG_INV_SQRT_2PI_HI);
-        FloatVector small = half.max(FloatMath.LOG_INV_SQRT_2PI_HI);
-        FloatVector hi = big.add(small);
-        FloatVector lo = small.sub(hi.sub(big)).add(squareLo.mul(-0.5f).add(FloatMath.LOG_INV_SQRT_2PI_LO));
+        FloatVector hi = half.add(FloatMath.LOG_INV_SQRT_2PI_HI);
+        FloatVector back = hi.sub(half);
+        FloatVector lo = half.sub(hi.sub(back)).add(back.neg().add(FloatMath.LOG_INV_SQRT_2PI_HI))
+                .add(squareLo.mul(-0.5f).add(FloatMath.LOG_INV_SQRT_2PI_LO));
         return expScaledUp(hi, lo);
     }
 }
