@@ -325,11 +325,12 @@ final class VectorKernels implements VectorLoops {
     /**
      * Per-thread accumulators of the row loops, kept in memory between iterations: C2 (JDK 17) allocates a vector
      * that is carried around a loop, so the loops below load and store theirs instead. A row's terms are summed in
-     * the loop that computes them: acc[0, LANES) holds the sums of the terms other than 1, acc[LANES, 2 LANES) their
-     * rounding errors (Knuth's two-sum), acc[2 LANES, 3 LANES) the count of 1s (exact in float up to 2^24 per lane),
-     * as {@link Rowwise.CompensatedSum} keeps them.
+     * the loop that computes them: acc[0, LANES) holds sums that start at 1, acc[LANES, 2 LANES) their rounding
+     * errors. Every term is in [0, 1], so a sum that starts at 1 is never smaller than the term added to it and
+     * Fast2Sum gives the error exactly in three operations (the two-sum with a count of the 1s that this replaces
+     * took a third of a softmax row's time).
      */
-    private static final ThreadLocal<float[]> ACCUMULATORS = ThreadLocal.withInitial(() -> new float[3 * LANES]);
+    private static final ThreadLocal<float[]> ACCUMULATORS = ThreadLocal.withInitial(() -> new float[2 * LANES]);
 
     @Override
     public float maxOfPrefix(float[] x, int from, int n) {
@@ -371,7 +372,7 @@ final class VectorKernels implements VectorLoops {
             return false;
         }
         int end = F.loopBound(cols);
-        Rowwise.CompensatedSum sum = storeTerms(x, xb, y, yb, end, m, t);
+        Rowwise.CompensatedSum sum = storeTerms(x, xb, y, yb, end, cols, m, t);
         for (int i = end; i < cols; i++) {
             float e = Rowwise.term(x[xb + i], m, t);
             y[yb + i] = e;
@@ -395,7 +396,7 @@ final class VectorKernels implements VectorLoops {
             terms = new float[end];
             TERMS.set(terms);
         }
-        Rowwise.CompensatedSum sum = storeTerms(x, xb, terms, 0, end, m, t);
+        Rowwise.CompensatedSum sum = storeTerms(x, xb, terms, 0, end, cols, m, t);
         for (int i = end; i < cols; i++) {
             sum.add(Rowwise.term(x[xb + i], m, t));
         }
@@ -413,17 +414,34 @@ final class VectorKernels implements VectorLoops {
         return inverse >= Float.MIN_NORMAL && inverse < Float.MAX_VALUE;
     }
 
-    /** Stores the terms of x[xb, xb + end) at y[yb] and returns their compensated sum. */
-    private static Rowwise.CompensatedSum storeTerms(float[] x, int xb, float[] y, int yb, int end, float m, float t) {
+    /**
+     * Stores the terms of x[xb, xb + end) at y[yb] and returns their compensated sum, x[xb, xb + cols) being a row
+     * whose maximum is m: the sum of the terms other than one 1 (the maximum's) is kept apart as the sum of the others,
+     * as {@link Rowwise.CompensatedSum} keeps it, unless the maximum is in the tail after end (whose scalar loop counts
+     * it).
+     */
+    private static Rowwise.CompensatedSum storeTerms(float[] x, int xb, float[] y, int yb, int end, int cols, float m,
+                                                     float t) {
         float[] acc = ACCUMULATORS.get();
-        java.util.Arrays.fill(acc, 0f);
+        java.util.Arrays.fill(acc, 0, LANES, 1f);
+        java.util.Arrays.fill(acc, LANES, 2 * LANES, 0f);
         storeTermsLoop(x, xb, y, yb, end, m, t, acc);
-        Rowwise.CompensatedSum sum = new Rowwise.CompensatedSum();
-        for (int lane = 0; lane < LANES; lane++) {
-            sum.add(acc[lane]);
-            sum.low += acc[LANES + lane];
-            sum.ones += (long) acc[2 * LANES + lane];
+        boolean maxInTail = false;
+        for (int i = end; i < cols; i++) {
+            maxInTail |= x[xb + i] == m;
         }
+        // each sum less its starting 1 is exact in double, and so is their total (16 floats of at most 2^43 ULPs)
+        double sums = 0;
+        double errors = 0;
+        for (int lane = 0; lane < LANES; lane++) {
+            sums += acc[lane] - 1.0;
+            errors += acc[LANES + lane];
+        }
+        double others = (maxInTail ? sums : sums - 1) + errors;
+        Rowwise.CompensatedSum sum = new Rowwise.CompensatedSum();
+        sum.ones = maxInTail ? 0 : 1;
+        sum.high = (float) others;
+        sum.low = (float) (others - sum.high);
         return sum;
     }
 
@@ -433,18 +451,13 @@ final class VectorKernels implements VectorLoops {
             FloatVector e = term(FloatVector.fromArray(F, x, xb + i), FloatVector.broadcast(F, m), FloatVector.broadcast(F, t),
                     FloatVector.broadcast(F, 1 / t));
             e.intoArray(y, yb + i);
-            // the sum written out here: a helper called after term's math was past C2's inlining budget and boxed
-            VectorMask<Float> one = e.compare(VectorOperators.EQ, 1f);
-            FloatVector rest = e.blend(FloatVector.broadcast(F, 0f), one);
+            // Fast2Sum written out here: a helper called after term's math was past C2's inlining budget and boxed
             FloatVector h = FloatVector.fromArray(F, acc, 0);
-            FloatVector s = h.add(rest);
-            FloatVector back = s.sub(h);
-            FloatVector.fromArray(F, acc, LANES).add(h.sub(s.sub(back)).add(rest.sub(back))).intoArray(acc, LANES);
+            FloatVector s = h.add(e);
+            FloatVector.fromArray(F, acc, LANES).add(e.sub(s.sub(h))).intoArray(acc, LANES);
             s.intoArray(acc, 0);
-            FloatVector.fromArray(F, acc, 2 * LANES).add(e.sub(rest)).intoArray(acc, 2 * LANES);
         }
     }
-
 
     private static void storeLogTermsLoop(float[] x, int xb, float[] y, int yb, int end, float m, float t, float logSum) {
         for (int i = 0; i < end; i += LANES) {
