@@ -328,9 +328,9 @@ final class VectorKernels implements VectorLoops {
      * the loop that computes them: acc[0, LANES) holds sums that start at 1, acc[LANES, 2 LANES) their rounding
      * errors. Every term is in [0, 1], so a sum that starts at 1 is never smaller than the term added to it and
      * Fast2Sum gives the error exactly in three operations (the two-sum with a count of the 1s that this replaces
-     * took a third of a softmax row's time).
+     * took a third of a softmax row's time). acc[2 LANES, 3 LANES) holds the lane-wise maximum of the row read ahead.
      */
-    private static final ThreadLocal<float[]> ACCUMULATORS = ThreadLocal.withInitial(() -> new float[2 * LANES]);
+    private static final ThreadLocal<float[]> ACCUMULATORS = ThreadLocal.withInitial(() -> new float[3 * LANES]);
 
     @Override
     public float maxOfPrefix(float[] x, int from, int n) {
@@ -367,12 +367,14 @@ final class VectorKernels implements VectorLoops {
     private static final ThreadLocal<float[]> TERMS = ThreadLocal.withInitial(() -> new float[0]);
 
     @Override
-    public boolean softmaxRow(float[] x, int xb, float[] y, int yb, int cols, float m, float t) {
-        if (!invertible(t)) {
-            return false;
-        }
+    public boolean takesRows(float t) {
+        return invertible(t);
+    }
+
+    @Override
+    public float softmaxRow(float[] x, int xb, float[] y, int yb, int cols, float m, float t, int aheadXb) {
         int end = F.loopBound(cols);
-        Rowwise.CompensatedSum sum = storeTerms(x, xb, y, yb, end, cols, m, t);
+        Rowwise.CompensatedSum sum = storeTerms(x, xb, y, yb, end, cols, m, t, aheadXb);
         for (int i = end; i < cols; i++) {
             float e = Rowwise.term(x[xb + i], m, t);
             y[yb + i] = e;
@@ -382,30 +384,46 @@ final class VectorKernels implements VectorLoops {
         for (int i = end; i < cols; i++) {
             y[yb + i] *= 1 / sum.value();
         }
-        return true;
+        return aheadMax(aheadXb);
     }
 
     @Override
-    public boolean logSoftmaxRow(float[] x, int xb, float[] y, int yb, int cols, float m, float t) {
-        if (!invertible(t)) {
-            return false;
-        }
+    public float logSoftmaxRow(float[] x, int xb, float[] y, int yb, int cols, float m, float t, int aheadXb) {
         int end = F.loopBound(cols);
         float[] terms = TERMS.get();
         if (terms.length < end) {
             terms = new float[end];
             TERMS.set(terms);
         }
-        Rowwise.CompensatedSum sum = storeTerms(x, xb, terms, 0, end, cols, m, t);
+        Rowwise.CompensatedSum sum = storeTerms(x, xb, terms, 0, end, cols, m, t, aheadXb);
         for (int i = end; i < cols; i++) {
             sum.add(Rowwise.term(x[xb + i], m, t));
         }
         float logSum = Rowwise.logOfSum(sum);
-        storeLogTermsLoop(x, xb, y, yb, end, m, t, logSum);
+        float shift = m + logSum;
+        // below 2^103, x - shift cannot round past -FLT_MAX for any finite x (as Rowwise's MAY_OVERFLOW)
+        if (t == 1 && shift < 0x1p103f) {
+            shiftLoop(x, xb, y, yb, end, shift, (m - (shift - (shift - m))) + (logSum - (shift - m)));
+        } else {
+            storeLogTermsLoop(x, xb, y, yb, end, m, t, logSum);
+        }
         for (int i = end; i < cols; i++) {
             y[yb + i] = Rowwise.logTerm(x[xb + i], m, t, logSum);
         }
-        return true;
+        return aheadMax(aheadXb);
+    }
+
+    /** The maximum of the row read ahead by this thread's last storeTerms, -inf for none. */
+    private static float aheadMax(int aheadXb) {
+        if (aheadXb < 0) {
+            return Float.NEGATIVE_INFINITY;
+        }
+        float[] acc = ACCUMULATORS.get();
+        float max = Float.NEGATIVE_INFINITY;
+        for (int lane = 0; lane < LANES; lane++) {
+            max = Math.max(max, acc[2 * LANES + lane]);
+        }
+        return max;
     }
 
     /** Whether 1 / T is a normal float, as the row loops' quotients need (else the scalar loop's divisions run). */
@@ -421,11 +439,13 @@ final class VectorKernels implements VectorLoops {
      * it).
      */
     private static Rowwise.CompensatedSum storeTerms(float[] x, int xb, float[] y, int yb, int end, int cols, float m,
-                                                     float t) {
+                                                     float t, int aheadXb) {
         float[] acc = ACCUMULATORS.get();
         java.util.Arrays.fill(acc, 0, LANES, 1f);
         java.util.Arrays.fill(acc, LANES, 2 * LANES, 0f);
-        storeTermsLoop(x, xb, y, yb, end, m, t, acc);
+        java.util.Arrays.fill(acc, 2 * LANES, 3 * LANES, Float.NEGATIVE_INFINITY);
+        // without a row ahead the loop reads its own row again, from L1: one loop body, no branch in it
+        storeTermsLoop(x, xb, y, yb, end, m, t, acc, aheadXb < 0 ? xb : aheadXb);
         boolean maxInTail = false;
         for (int i = end; i < cols; i++) {
             maxInTail |= x[xb + i] == m;
@@ -445,7 +465,8 @@ final class VectorKernels implements VectorLoops {
         return sum;
     }
 
-    private static void storeTermsLoop(float[] x, int xb, float[] y, int yb, int end, float m, float t, float[] acc) {
+    private static void storeTermsLoop(float[] x, int xb, float[] y, int yb, int end, float m, float t, float[] acc,
+                                       int aheadXb) {
         // broadcasts in the loop body, not before it: C2 (JDK 17) allocates vectors live across a loop's back edge
         for (int i = 0; i < end; i += LANES) {
             FloatVector e = term(FloatVector.fromArray(F, x, xb + i), FloatVector.broadcast(F, m), FloatVector.broadcast(F, t),
@@ -456,6 +477,8 @@ final class VectorKernels implements VectorLoops {
             FloatVector s = h.add(e);
             FloatVector.fromArray(F, acc, LANES).add(e.sub(s.sub(h))).intoArray(acc, LANES);
             s.intoArray(acc, 0);
+            FloatVector.fromArray(F, acc, 2 * LANES).max(FloatVector.fromArray(F, x, aheadXb + i))
+                    .intoArray(acc, 2 * LANES);
         }
     }
 
@@ -468,6 +491,22 @@ final class VectorKernels implements VectorLoops {
             FloatVector hi = v.sub(max);
             FloatVector zhi = hi.mul(inverse);
             zhi.sub(logSum).add(quotientLow(v, max, hi, zhi, temperature, inverse)).intoArray(y, yb + i);
+        }
+    }
+
+    /**
+     * y = x - (shift + shiftLow) for a shift carried as hi + lo (log_softmax at T = 1: m + log of the sum): x - shift
+     * as an exact two-sum, so the result is rounded once; -inf stays -inf. Half the operations of the general
+     * quotient's loop.
+     */
+    private static void shiftLoop(float[] x, int xb, float[] y, int yb, int end, float shift, float shiftLow) {
+        for (int i = 0; i < end; i += LANES) {
+            FloatVector v = FloatVector.fromArray(F, x, xb + i);
+            FloatVector s = v.sub(shift);
+            FloatVector back = s.sub(v);
+            FloatVector low = v.sub(s.sub(back)).sub(back.add(shift));
+            s.add(low.sub(shiftLow)).blend(s, v.compare(VectorOperators.EQ, Float.NEGATIVE_INFINITY))
+                    .intoArray(y, yb + i);
         }
     }
 

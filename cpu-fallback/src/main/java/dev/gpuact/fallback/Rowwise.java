@@ -52,13 +52,13 @@ public final class Rowwise {
     public static void softmax(float[] x, float[] y, Layout layout, double temperature, boolean maskedNan) {
         check(x, "x", layout, true, layout.cols);
         check(y, "y", layout, false, layout.cols);
-        forEachRow(layout, (xb, yb) -> softmaxRow(x, xb, y, yb, layout.cols, temperature, maskedNan));
+        forEachRowRange(layout, (from, to) -> rows(x, y, layout, from, to, temperature, maskedNan, false));
     }
 
     public static void logSoftmax(float[] x, float[] y, Layout layout, double temperature, boolean maskedNan) {
         check(x, "x", layout, true, layout.cols);
         check(y, "y", layout, false, layout.cols);
-        forEachRow(layout, (xb, yb) -> logSoftmaxRow(x, xb, y, yb, layout.cols, temperature, maskedNan));
+        forEachRowRange(layout, (from, to) -> rows(x, y, layout, from, to, temperature, maskedNan, true));
     }
 
     /** y[r, j] = max of x[r, j*pieces .. j*pieces + pieces); a NaN in a group makes its output NaN. */
@@ -125,62 +125,79 @@ public final class Rowwise {
 
     // ---- one row ------------------------------------------------------------------------------------------------
 
-    private static void softmaxRow(float[] x, int xb, float[] y, int yb, int cols, double temperature, boolean maskedNan) {
-        float m = rowMax(x, xb, cols);
-        if (!Float.isFinite(m)) {
-            fill(y, yb, cols, special(m, 0, maskedNan));
-            return;
+    /**
+     * Softmax (or log-softmax) of rows [from, to). Each row's maximum is found before its terms; on the vector path
+     * the terms loop of a row also reads the next row for its maximum, so that row comes from memory while this one's
+     * arithmetic runs (a pass of its own for the maximum took a quarter of a 1024-column row's time). Reading ahead
+     * while writing needs the next input row apart from this output row: y is another array, or x's own rows.
+     */
+    private static void rows(float[] x, float[] y, Layout layout, int from, int to, double temperature,
+                             boolean maskedNan, boolean log) {
+        int cols = layout.cols;
+        boolean readAhead = x != y || (layout.xo == layout.yo && layout.xStride == layout.yStride);
+        float aheadMax = Float.NaN;
+        boolean known = false;
+        for (int r = from; r < to; r++) {
+            int xb = layout.xo + r * layout.xStride;
+            int yb = layout.yo + r * layout.yStride;
+            float m = known ? aheadMax : rowMax(x, xb, cols);
+            int ahead = readAhead && r + 1 < to ? xb + layout.xStride : -1;
+            if (Float.isFinite(m)) {
+                aheadMax = log ? logSoftmaxRow(x, xb, y, yb, cols, m, temperature, ahead)
+                        : softmaxRow(x, xb, y, yb, cols, m, temperature, ahead);
+                known = ahead >= 0;
+            } else {
+                fill(y, yb, cols, special(m, log ? Float.NEGATIVE_INFINITY : 0, maskedNan));
+                known = false;
+            }
         }
-        softmaxRow(x, xb, y, yb, cols, m, temperature);
     }
 
-    /** Softmax of a row whose (finite) maximum is m. */
-    private static void softmaxRow(float[] x, int xb, float[] y, int yb, int cols, float m, double temperature) {
+    /**
+     * Softmax of a row whose (finite) maximum is m; returns the maximum of the row at ahead (-1: none, then -inf),
+     * read alongside where the vector loop runs, after this row is written where it does not.
+     */
+    private static float softmaxRow(float[] x, int xb, float[] y, int yb, int cols, float m, double temperature,
+                                    int ahead) {
+        float t = (float) temperature;
+        if (m < MAY_OVERFLOW && Vectorization.LOOPS.takesRows(t)) {
+            return maxOfRest(x, ahead, cols, Vectorization.LOOPS.softmaxRow(x, xb, y, yb, cols, m, t, ahead));
+        }
         if (m >= MAY_OVERFLOW) {
             rowInDouble(x, xb, y, yb, cols, m, temperature, false);
-            return;
+        } else {
+            // y holds each term until the sum is known (x may be y: x_i is read before y_i is written)
+            CompensatedSum sum = new CompensatedSum();
+            for (int i = 0; i < cols; i++) {
+                float e = term(x[xb + i], m, t);
+                y[yb + i] = e;
+                sum.add(e);
+            }
+            scale(y, yb, cols, 1 / sum.value());
         }
-        if (Vectorization.LOOPS.softmaxRow(x, xb, y, yb, cols, m, (float) temperature)) {
-            return;
-        }
-        // y holds each term until the sum is known (x may be y: x_i is read before y_i is written)
+        return ahead < 0 ? Float.NEGATIVE_INFINITY : rowMax(x, ahead, cols);
+    }
+
+    /** Log-softmax of a row whose (finite) maximum is m, as {@link #softmaxRow}. */
+    private static float logSoftmaxRow(float[] x, int xb, float[] y, int yb, int cols, float m, double temperature,
+                                       int ahead) {
         float t = (float) temperature;
-        CompensatedSum sum = new CompensatedSum();
-        for (int i = 0; i < cols; i++) {
-            float e = term(x[xb + i], m, t);
-            y[yb + i] = e;
-            sum.add(e);
+        if (m < MAY_OVERFLOW && Vectorization.LOOPS.takesRows(t)) {
+            return maxOfRest(x, ahead, cols, Vectorization.LOOPS.logSoftmaxRow(x, xb, y, yb, cols, m, t, ahead));
         }
-        scale(y, yb, cols, 1 / sum.value());
-    }
-
-    private static void logSoftmaxRow(float[] x, int xb, float[] y, int yb, int cols, double temperature, boolean maskedNan) {
-        float m = rowMax(x, xb, cols);
-        if (!Float.isFinite(m)) {
-            fill(y, yb, cols, special(m, Float.NEGATIVE_INFINITY, maskedNan));
-            return;
-        }
-        logSoftmaxRow(x, xb, y, yb, cols, m, temperature);
-    }
-
-    /** Log-softmax of a row whose (finite) maximum is m. */
-    private static void logSoftmaxRow(float[] x, int xb, float[] y, int yb, int cols, float m, double temperature) {
         if (m >= MAY_OVERFLOW) {
             rowInDouble(x, xb, y, yb, cols, m, temperature, true);
-            return;
+        } else {
+            CompensatedSum sum = new CompensatedSum();
+            for (int i = 0; i < cols; i++) {
+                sum.add(term(x[xb + i], m, t));
+            }
+            float logSum = logOfSum(sum);
+            for (int i = 0; i < cols; i++) {
+                y[yb + i] = logTerm(x[xb + i], m, t, logSum);
+            }
         }
-        if (Vectorization.LOOPS.logSoftmaxRow(x, xb, y, yb, cols, m, (float) temperature)) {
-            return;
-        }
-        float t = (float) temperature;
-        CompensatedSum sum = new CompensatedSum();
-        for (int i = 0; i < cols; i++) {
-            sum.add(term(x[xb + i], m, t));
-        }
-        float logSum = logOfSum(sum);
-        for (int i = 0; i < cols; i++) {
-            y[yb + i] = logTerm(x[xb + i], m, t, logSum);
-        }
+        return ahead < 0 ? Float.NEGATIVE_INFINITY : rowMax(x, ahead, cols);
     }
 
     /**
@@ -319,7 +336,15 @@ public final class Rowwise {
 
     /** max of the row; NaN if any entry is NaN (Math.max propagates it). */
     private static float rowMax(float[] x, int xb, int cols) {
-        float m = Vectorization.LOOPS.maxOfPrefix(x, xb, cols);
+        return maxOfRest(x, xb, cols, Vectorization.LOOPS.maxOfPrefix(x, xb, cols));
+    }
+
+    /** max of the row given the maximum of its {@link VectorLoops#maxPrefix}; -inf for no row (xb = -1). */
+    private static float maxOfRest(float[] x, int xb, int cols, float prefixMax) {
+        if (xb < 0) {
+            return Float.NEGATIVE_INFINITY;
+        }
+        float m = prefixMax;
         for (int i = Vectorization.LOOPS.maxPrefix(cols); i < cols; i++) {
             m = Math.max(m, x[xb + i]);
         }
@@ -391,9 +416,9 @@ public final class Rowwise {
                 return;
             }
             if (log) {
-                logSoftmaxRow(z, zb, y, yb, valid, m, temperature);
+                logSoftmaxRow(z, zb, y, yb, valid, m, temperature, -1);
             } else {
-                softmaxRow(z, zb, y, yb, valid, m, temperature);
+                softmaxRow(z, zb, y, yb, valid, m, temperature, -1);
             }
             fill(y, yb + valid, cols - valid, maskedValue);
         });
@@ -437,12 +462,17 @@ public final class Rowwise {
         forEachRow(layout, (r, xb, yb) -> body.run(xb, yb));
     }
 
-    private static void forEachRow(Layout layout, IndexedRowBody body) {
+    /** Whole rows [from, to) at a time, split over the cores as {@link #forEachRow}. */
+    private static void forEachRowRange(Layout layout, Parallel.Range body) {
         if (layout.isEmpty()) {
             return;
         }
         int rowsPerChunk = Parallel.balancedChunk(layout.rows, Math.max(1, Parallel.CHUNK_ELEMENTS / layout.cols));
-        Parallel.forEachChunk(layout.rows, rowsPerChunk, (long) layout.rows * layout.cols, (from, to) -> {
+        Parallel.forEachChunk(layout.rows, rowsPerChunk, (long) layout.rows * layout.cols, body);
+    }
+
+    private static void forEachRow(Layout layout, IndexedRowBody body) {
+        forEachRowRange(layout, (from, to) -> {
             for (int r = from; r < to; r++) {
                 body.run(r, layout.xo + r * layout.xStride, layout.yo + r * layout.yStride);
             }

@@ -22,9 +22,16 @@ interface VectorLoops {
     /** The maximum of x[from, from + maxPrefix(n)), NaN if one is NaN; -inf when the prefix is empty. */
     float maxOfPrefix(float[] x, int from, int n);
 
-    /** Softmax of one row whose maximum m is finite, or false to leave it to the scalar loop. */
-    boolean softmaxRow(float[] x, int xb, float[] y, int yb, int cols, float m, float t);
+    /** Whether {@link #softmaxRow} and {@link #logSoftmaxRow} take rows at temperature t (else the scalar loop does). */
+    boolean takesRows(float t);
 
-    /** Log-softmax of one row whose maximum m is finite, or false to leave it to the scalar loop. */
-    boolean logSoftmaxRow(float[] x, int xb, float[] y, int yb, int cols, float m, float t);
+    /**
+     * Softmax of one row whose maximum m is finite, at a temperature it takes. Its loop also reads the row of the same
+     * length at aheadXb (-1: none) and returns that row's {@link #maxOfPrefix}: the next row comes from memory while
+     * this row's arithmetic runs, instead of in a pass of its own.
+     */
+    float softmaxRow(float[] x, int xb, float[] y, int yb, int cols, float m, float t, int aheadXb);
+
+    /** Log-softmax of one row as {@link #softmaxRow}. */
+    float logSoftmaxRow(float[] x, int xb, float[] y, int yb, int cols, float m, float t, int aheadXb);
 }

@@ -46,13 +46,18 @@ public final class Vectorization {
         }
 
         @Override
-        public boolean softmaxRow(float[] x, int xb, float[] y, int yb, int cols, float m, float t) {
+        public boolean takesRows(float t) {
             return false;
         }
 
         @Override
-        public boolean logSoftmaxRow(float[] x, int xb, float[] y, int yb, int cols, float m, float t) {
-            return false;
+        public float softmaxRow(float[] x, int xb, float[] y, int yb, int cols, float m, float t, int aheadXb) {
+            throw new UnsupportedOperationException("the scalar path takes no rows");
+        }
+
+        @Override
+        public float logSoftmaxRow(float[] x, int xb, float[] y, int yb, int cols, float m, float t, int aheadXb) {
+            throw new UnsupportedOperationException("the scalar path takes no rows");
         }
     };
 
