@@ -50,7 +50,7 @@ final class VectorMath {
         FloatVector factor = shifted.reinterpretAsInts().sub(ROUNDING_SHIFT_BITS - 127 - SCALE_BITS)
                 .lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
         FloatVector r2 = r.mul(r);
-        FloatVector p = r.fma(E7, E6).fma(r2.mul(r2), r.fma(E5, E4).fma(r2, r.fma(E3, E2)));
+        FloatVector p = r2.fma(r2.lanewise(FMA, E6, r.fma(E5, E4)), r.fma(E3, E2));
         return r2.fma(p, r).fma(factor, factor);
     }
 
@@ -65,7 +65,7 @@ final class VectorMath {
         FloatVector q = shifted.sub(ROUNDING_SHIFT);
         FloatVector r = q.lanewise(FMA, -LN2_LO, q.lanewise(FMA, -LN2_HI, xc));
         FloatVector r2 = r.mul(r);
-        FloatVector p = r.fma(E7, E6).fma(r2.mul(r2), r.fma(E5, E4).fma(r2, r.fma(E3, E2)));
+        FloatVector p = r2.fma(r2.lanewise(FMA, E6, r.fma(E5, E4)), r.fma(E3, E2));
         FloatVector m = r2.fma(p, r);
         FloatVector s = shifted.reinterpretAsInts().sub(ROUNDING_SHIFT_BITS - 127).lanewise(VectorOperators.LSHL, 23)
                 .reinterpretAsFloats();

@@ -26,13 +26,16 @@ final class FloatMath {
     static final float EXPM1_MIN = -30f;
     static final int SCALE_BITS = 64;
     static final float SCALE_DOWN = 0x1p-64f;
-    /** expm1(r) = r + r^2 (1/2! + r/3! + ... + r^5/7!): Taylor's coefficients; |r| <= ln2/2 gives 6e-9 relative. */
-    static final float E2 = 1f / 2;
-    static final float E3 = 1f / 6;
-    static final float E4 = 1f / 24;
-    static final float E5 = 1f / 120;
-    static final float E6 = 1f / 720;
-    static final float E7 = 1f / 5040;
+    /**
+     * expm1(r) = r + r^2 (E2 + E3 r + ... + E6 r^4) for |r| <= ln2/2: a near-minimax fit
+     * ({@code cpu-fallback/tools/fit_expm1.py}), e^r within 0.85 ULP evaluated as {@link #expm1Reduced} does, two
+     * operations fewer than Taylor's series to r^7 (0.86 ULP).
+     */
+    static final float E2 = 0.5f;
+    static final float E3 = 0.166665181517601f;
+    static final float E4 = 0.04166620224714279f;
+    static final float E5 = 0.008368910290300846f;
+    static final float E6 = 0.0013950802385807037f;
     /** log(1 + f) = f - s (f - R), s = f / (2 + f), R = 2s^2/3 + 2s^4/5 + ...: coefficients of R in z = s^2. */
     static final float L1 = 2f / 3;
     static final float L2 = 2f / 5;
@@ -99,12 +102,12 @@ final class FloatMath {
     }
 
     /**
-     * e^r - 1 for |r| <= ln2/2, the polynomial in Estrin's order: its three pairs side by side rather than one chain
-     * of six dependent fmas, whose latency bounded every exp-based loop (the vector loops ran about a fifth faster).
+     * e^r - 1 for |r| <= ln2/2, the polynomial in Estrin's order: pairs side by side rather than one chain of
+     * dependent fmas, whose latency bounded every exp-based loop (the vector loops ran about a fifth faster).
      */
     static float expm1Reduced(float r) {
         float r2 = r * r;
-        float p = Math.fma(Math.fma(E7, r, E6), r2 * r2, Math.fma(Math.fma(E5, r, E4), r2, Math.fma(E3, r, E2)));
+        float p = Math.fma(r2, Math.fma(r2, E6, Math.fma(r, E5, E4)), Math.fma(r, E3, E2));
         return Math.fma(r2, p, r);
     }
 
