@@ -113,12 +113,24 @@ final class VectorKernels implements VectorLoops {
     }
 
     // One loop per op, each a method of its own that is never inlined (see the static block above): compiled with its
-    // own profile, so the math inlines into it. Loads are FloatVector.fromArray itself, never a helper of ours: C2 (JDK 17)
+    // own profile, so the math inlines into it. Where an op has a near form (|x| <= NEAR, see VectorMath.expNear),
+    // its loop takes that and hands a vector with a lane past NEAR to the op's full loop, one vector long. Loads are FloatVector.fromArray itself, never a helper of ours: C2 (JDK 17)
     // stops inlining our own methods once a compilation holds 18000 nodes (NodeCountInliningCutoff; the Vector API's
     // methods are inlined later instead), and a helper that takes or returns a vector and is not inlined boxes that
     // vector on every call.
 
     private static void forwardSigmoidLoop(float[] x, int xo, float[] y, int yo, int end, float a, float b) {
+        for (int i = 0; i < end; i += LANES) {
+            FloatVector v = FloatVector.fromArray(F, x, xo + i);
+            if (v.abs().compare(VectorOperators.GT, NEAR).anyTrue()) {
+                forwardSigmoidFullLoop(x, xo + i, y, yo + i, LANES, a, b);
+            } else {
+                sigmoidNear(v).intoArray(y, yo + i);
+            }
+        }
+    }
+
+    private static void forwardSigmoidFullLoop(float[] x, int xo, float[] y, int yo, int end, float a, float b) {
         for (int i = 0; i < end; i += LANES) {
             sigmoid(FloatVector.fromArray(F, x, xo + i)).intoArray(y, yo + i);
         }
@@ -132,11 +144,38 @@ final class VectorKernels implements VectorLoops {
 
     private static void forwardSiluLoop(float[] x, int xo, float[] y, int yo, int end, float a, float b) {
         for (int i = 0; i < end; i += LANES) {
+            FloatVector v = FloatVector.fromArray(F, x, xo + i);
+            if (v.abs().compare(VectorOperators.GT, NEAR).anyTrue()) {
+                forwardSiluFullLoop(x, xo + i, y, yo + i, LANES, a, b);
+            } else {
+                siluNear(v).intoArray(y, yo + i);
+            }
+        }
+    }
+
+    private static void forwardSiluFullLoop(float[] x, int xo, float[] y, int yo, int end, float a, float b) {
+        for (int i = 0; i < end; i += LANES) {
             silu(FloatVector.fromArray(F, x, xo + i)).intoArray(y, yo + i);
         }
     }
 
+    /** Below this |x|, mish's last products go subnormal unscaled: its full form, scaled, rounds them once. */
+    private static final float MISH_TINY = 0x1p-90f;
+
     private static void forwardMishLoop(float[] x, int xo, float[] y, int yo, int end, float a, float b) {
+        for (int i = 0; i < end; i += LANES) {
+            FloatVector v = FloatVector.fromArray(F, x, xo + i);
+            FloatVector magnitude = v.abs();
+            if (magnitude.compare(VectorOperators.GT, NEAR).or(magnitude.compare(VectorOperators.LT, MISH_TINY))
+                    .anyTrue()) {
+                forwardMishFullLoop(x, xo + i, y, yo + i, LANES, a, b);
+            } else {
+                mishNear(v).intoArray(y, yo + i);
+            }
+        }
+    }
+
+    private static void forwardMishFullLoop(float[] x, int xo, float[] y, int yo, int end, float a, float b) {
         for (int i = 0; i < end; i += LANES) {
             mish(FloatVector.fromArray(F, x, xo + i)).intoArray(y, yo + i);
         }
@@ -236,6 +275,18 @@ final class VectorKernels implements VectorLoops {
 
     private static void backwardSiluLoop(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int end, float a,
                                          float b) {
+        for (int i = 0; i < end; i += LANES) {
+            FloatVector v = FloatVector.fromArray(F, x, xo + i);
+            if (v.abs().compare(VectorOperators.GT, NEAR).anyTrue()) {
+                backwardSiluFullLoop(x, xo + i, dy, dyo + i, dx, dxo + i, LANES, a, b);
+            } else {
+                FloatVector.fromArray(F, dy, dyo + i).mul(siluDerivativeNear(v)).intoArray(dx, dxo + i);
+            }
+        }
+    }
+
+    private static void backwardSiluFullLoop(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int end,
+                                             float a, float b) {
         for (int i = 0; i < end; i += LANES) {
             FloatVector v = FloatVector.fromArray(F, x, xo + i);
             FloatVector derivative = siluDerivativeScaled(v);
@@ -570,6 +621,18 @@ final class VectorKernels implements VectorLoops {
         return x.blend(xc.mul(big), negative).div(e.add(1f)).mul(FloatVector.broadcast(F, 1f).blend(FloatVector.broadcast(F, SCALE_DOWN), negative));
     }
 
+    /** silu for |x| <= NEAR: e^-|x| unscaled (x e^x is normal there), the same bits. */
+    static FloatVector siluNear(FloatVector x) {
+        FloatVector e = expNear(x.abs().neg());
+        return x.mul(FloatVector.broadcast(F, 1f).blend(e, x.compare(VectorOperators.LT, 0f))).div(e.add(1f));
+    }
+
+    /** sigmoid for |x| <= NEAR, the same bits. */
+    static FloatVector sigmoidNear(FloatVector x) {
+        FloatVector e = expNear(x.abs().neg());
+        return FloatVector.broadcast(F, 1f).blend(e, x.compare(VectorOperators.LT, 0f)).div(e.add(1f));
+    }
+
     /** gelu at x, given the scaled density at a = min(|x|, the clamp) (normalDensityLoop). */
     static FloatVector gelu(FloatVector x, FloatVector density) {
         FloatVector a = atMost(x.abs(), GAUSSIAN_CLAMP);
@@ -595,12 +658,33 @@ final class VectorKernels implements VectorLoops {
         return xc.mul(s).fma(e.mul(r).blend(r, negative), s);
     }
 
+    /** silu' for |x| <= NEAR, unscaled (it is at least 2^-100 there): the same bits as siluDerivativeScaled / 2^64. */
+    static FloatVector siluDerivativeNear(FloatVector x) {
+        VectorMask<Float> negative = x.compare(VectorOperators.LT, 0f);
+        FloatVector e = expNear(x.abs().neg());
+        FloatVector r = FloatVector.broadcast(F, 1f).div(e.add(1f));
+        FloatVector er = e.mul(r);
+        FloatVector s = r.blend(er, negative);
+        return x.mul(s).fma(er.blend(r, negative), s);
+    }
+
     static FloatVector mish(FloatVector x) {
         FloatVector xc = atLeast(x, -CLAMP);
         VectorMask<Float> negative = x.compare(VectorOperators.LT, 0f);
         FloatVector scaled = expScaledUp(atMost(xc, MISH_SATURATION), FloatVector.zero(F));
         FloatVector e = scaled.mul(SCALE_DOWN);
-        FloatVector big = e.blend(scaled, negative);
+        return mishOf(xc, e, e.blend(scaled, negative))
+                .mul(FloatVector.broadcast(F, 1f).blend(FloatVector.broadcast(F, SCALE_DOWN), negative));
+    }
+
+    /** mish for MISH_TINY <= |x| <= NEAR, unscaled (its products are normal there), the same bits. */
+    static FloatVector mishNear(FloatVector x) {
+        FloatVector e = expNear(atMost(x, MISH_SATURATION));
+        return mishOf(x, e, e);
+    }
+
+    /** x n / (n + 2), n = e (e + 2), e = e^x, given big = e or e scaled up (then so is the result). */
+    private static FloatVector mishOf(FloatVector xc, FloatVector e, FloatVector big) {
         FloatVector t = e.add(2f);
         FloatVector tb = t.sub(e);
         FloatVector tlo = e.sub(t.sub(tb)).add(FloatVector.broadcast(F, 2f).sub(tb));
@@ -610,8 +694,7 @@ final class VectorKernels implements VectorLoops {
         FloatVector inverse = FloatVector.broadcast(F, 1f).div(d);
         FloatVector q = n.mul(inverse);
         FloatVector residual = q.neg().lanewise(FMA, d, n).add(nlo).mul(inverse);
-        return xc.lanewise(FMA, q, xc.mul(residual))
-                .mul(FloatVector.broadcast(F, 1f).blend(FloatVector.broadcast(F, SCALE_DOWN), negative));
+        return xc.lanewise(FMA, q, xc.mul(residual));
     }
 
     /** Given e = e^-|x|. */

@@ -58,6 +58,29 @@ final class VectorMath {
         return expScaledUp(x, FloatVector.zero(F)).mul(SCALE_DOWN);
     }
 
+    /**
+     * e^x for |x| <= {@value #NEAR}, where 2^q is a normal float: {@link #exp}'s steps without its clamp, low part
+     * and scaling (four operations of about twenty), the same bits. The loops that use it send a vector holding a
+     * lane past NEAR to the full path (see VectorKernels); written out rather than shared with expScaledUp for the
+     * inlining budget above.
+     */
+    static FloatVector expNear(FloatVector x) {
+        FloatVector shifted = x.fma(LOG2E, ROUNDING_SHIFT);
+        FloatVector q = shifted.sub(ROUNDING_SHIFT);
+        FloatVector r = q.lanewise(FMA, -LN2_LO, q.lanewise(FMA, -LN2_HI, x));
+        FloatVector factor = shifted.reinterpretAsInts().sub(ROUNDING_SHIFT_BITS - 127)
+                .lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+        FloatVector r2 = r.mul(r);
+        FloatVector p = r2.fma(r2.lanewise(FMA, E6, r.fma(E5, E4)), r.fma(E3, E2));
+        return r2.fma(p, r).fma(factor, factor);
+    }
+
+    /**
+     * Where {@link #expNear} and the near forms of the kernels apply: e^-64 is a normal float, and so is x e^x
+     * (silu, mish) and silu' past 2^-100 (so dy silu' is rounded once, as the scaled form rounds it).
+     */
+    static final float NEAR = 64f;
+
     /** {@link FloatMath#expm1OfNonPositive}: 2^q expm1(r) + (2^q - 1) in one fma. */
     static FloatVector expm1OfNonPositive(FloatVector x) {
         FloatVector xc = x.blend(FloatVector.broadcast(F, EXPM1_MIN), x.compare(VectorOperators.LT, EXPM1_MIN));

@@ -183,10 +183,56 @@ class UlpSweepTest {
         }
     }
 
+    /**
+     * The vector loops' near forms (unscaled exp for |x| up to 64, the full form for a vector holding a lane past it)
+     * against the scalar loops, bit for bit: random x around the switch points and across the range, whole vectors
+     * on one side or mixed, and dy of every magnitude (dy f' rounded once either way, subnormal or not).
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"sigmoid", "silu", "mish"})
+    void theNearFormsGiveTheBitsOfTheScalarLoops(String name) {
+        Activation activation = Op.byName(name).defaults();
+        ElementwiseKernel kernel = CpuBackend.kernel(activation.op());
+        SplittableRandom random = new SplittableRandom(64);
+        int n = 1 << 16;
+        float[] x = new float[n];
+        float[] dy = new float[n];
+        float[] edges = {64, 0x1p-90f, 87.3f, 40};
+        for (int i = 0; i < n; i++) {
+            // runs of 64 from one kind of input, so that whole vectors stay near and others mix
+            x[i] = switch (i / 64 % 4) {
+                case 0 -> (float) random.nextDouble(-70, 70);
+                case 1 -> (float) random.nextDouble(-64, 64);
+                case 2 -> Math.scalb((float) random.nextDouble(1, 2), random.nextInt(-140, 7))
+                        * (random.nextBoolean() ? 1 : -1);
+                default -> {
+                    float edge = edges[random.nextInt(edges.length)] * (random.nextBoolean() ? 1 : -1);
+                    for (int step = random.nextInt(-4, 5); step != 0; step -= Integer.signum(step)) {
+                        edge = step > 0 ? Math.nextUp(edge) : Math.nextDown(edge);
+                    }
+                    yield edge;
+                }
+            };
+            dy[i] = Math.scalb((float) random.nextDouble(-2, 2), random.nextInt(-100, 100));
+        }
+        float[] running = new float[n];
+        float[] scalar = new float[n];
+        kernel.forwardChunk(x, 0, running, 0, n, activation.a(), activation.b());
+        kernel.forwardSequential(x, 0, scalar, 0, n, activation.a(), activation.b());
+        assertSameBits(name + " forward", x, running, scalar);
+        kernel.backwardChunk(x, 0, dy, 0, running, 0, n, activation.a(), activation.b());
+        kernel.backwardSequential(x, 0, dy, 0, scalar, 0, n, activation.a(), activation.b());
+        assertSameBits(name + " backward", x, running, scalar);
+    }
+
     private static void assertSameBits(String what, float[] actual, float[] expected) {
+        assertSameBits(what, INPUTS, actual, expected);
+    }
+
+    private static void assertSameBits(String what, float[] x, float[] actual, float[] expected) {
         for (int i = 0; i < actual.length; i++) {
             if (Float.floatToIntBits(actual[i]) != Float.floatToIntBits(expected[i])) {
-                throw new AssertionError(what + " at x=" + INPUTS[i] + ": " + actual[i] + " vs " + expected[i]);
+                throw new AssertionError(what + " at x=" + x[i] + ": " + actual[i] + " vs " + expected[i]);
             }
         }
     }
