@@ -569,12 +569,16 @@ final class VectorKernels implements VectorLoops {
 
     /**
      * {@link Rowwise#term} lane by lane, the quotient by 1 / T and its residual instead of two divisions (the same
-     * bits at T = 1, where the residual is 0; within an ULP of the scalar term elsewhere).
+     * bits at T = 1, where the residual is 0; within an ULP of the scalar term elsewhere). The low part needs no
+     * bound where zhi is in exp's range (it is below 2^-16 there); below it, where the term is 0 whatever the low
+     * part and the low part is NaN for v = -inf, it is 0: two operations where the clamps of quotientLow take six.
      */
     private static FloatVector term(FloatVector v, FloatVector m, FloatVector t, FloatVector inverse) {
         FloatVector hi = v.sub(m);
         FloatVector zhi = hi.mul(inverse);
-        return expScaledUp(zhi, quotientLow(v, m, hi, zhi, t, inverse)).mul(SCALE_DOWN);
+        FloatVector lo = zhi.neg().fma(t, hi).add(differenceLow(v, m, hi)).mul(inverse)
+                .blend(FloatVector.zero(F), zhi.compare(VectorOperators.LT, FloatMath.EXP_MIN));
+        return expScaledUp(zhi, lo).mul(SCALE_DOWN);
     }
 
     /** {@link Rowwise#quotientLow} lane by lane: (hi - zhi T + lo) / T, hi - zhi T exact (a fused multiply-add). */
