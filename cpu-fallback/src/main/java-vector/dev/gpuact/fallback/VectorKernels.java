@@ -46,6 +46,8 @@ final class VectorKernels implements VectorLoops {
     /** Floats of e^-|x| per expOfMinusAbsLoop call (softplus, logsigmoid): a thread's block stays in L1. */
     private static final int EXP_BLOCK = 2048;
     private static final ThreadLocal<float[]> EXP_BLOCKS = ThreadLocal.withInitial(() -> new float[EXP_BLOCK]);
+    /** The blocks of the full gelu loops, which run for one vector inside a near loop's block. */
+    private static final ThreadLocal<float[]> FULL_BLOCKS = ThreadLocal.withInitial(() -> new float[EXP_BLOCK]);
 
     @Override
     public int forward(ElementwiseKernel op, float[] x, int xo, float[] y, int yo, int n, float a, float b) {
@@ -159,14 +161,11 @@ final class VectorKernels implements VectorLoops {
         }
     }
 
-    /** Below this |x|, mish's last products go subnormal unscaled: its full form, scaled, rounds them once. */
-    private static final float MISH_TINY = 0x1p-90f;
-
     private static void forwardMishLoop(float[] x, int xo, float[] y, int yo, int end, float a, float b) {
         for (int i = 0; i < end; i += LANES) {
             FloatVector v = FloatVector.fromArray(F, x, xo + i);
             FloatVector magnitude = v.abs();
-            if (magnitude.compare(VectorOperators.GT, NEAR).or(magnitude.compare(VectorOperators.LT, MISH_TINY))
+            if (magnitude.compare(VectorOperators.GT, NEAR).or(magnitude.compare(VectorOperators.LT, TINY))
                     .anyTrue()) {
                 forwardMishFullLoop(x, xo + i, y, yo + i, LANES, a, b);
             } else {
@@ -226,11 +225,30 @@ final class VectorKernels implements VectorLoops {
     // dx = dy f'(x) from a derivative scaled by 2^64 as FloatFunctions.scaledProduct takes it, written out in the loop
     // body: a helper called after the derivative's math was past C2's inlining node budget and boxed its vectors.
 
-    // gelu and gelu' take the Gaussian density of a block first (normalDensityLoop), as softplus takes its
-    // exponentials: the density's exact exponent (TwoSum) and the Mills ratio in one loop body were past C2's
-    // inlining budget and boxed the vectors.
+    // gelu and gelu' take the Gaussian density of a block first (normalDensityNearLoop, normalDensityLoop), as
+    // softplus takes its exponentials: the density's exact exponent (TwoSum) and the Mills ratio in one loop body were
+    // past C2's inlining budget and boxed the vectors.
     private static void forwardGeluLoop(float[] x, int xo, float[] y, int yo, int end, float a, float b) {
         float[] density = EXP_BLOCKS.get();
+        for (int from = 0; from < end; from += EXP_BLOCK) {
+            int n = Math.min(EXP_BLOCK, end - from);
+            normalDensityNearLoop(x, xo + from, density, n);
+            for (int j = 0; j < n; j += LANES) {
+                int i = from + j;
+                FloatVector v = FloatVector.fromArray(F, x, xo + i);
+                FloatVector magnitude = v.abs();
+                if (magnitude.compare(VectorOperators.GT, GAUSSIAN_NEAR)
+                        .or(magnitude.compare(VectorOperators.LT, TINY)).anyTrue()) {
+                    forwardGeluFullLoop(x, xo + i, y, yo + i, LANES, a, b);
+                } else {
+                    geluNear(v, FloatVector.fromArray(F, density, j)).intoArray(y, yo + i);
+                }
+            }
+        }
+    }
+
+    private static void forwardGeluFullLoop(float[] x, int xo, float[] y, int yo, int end, float a, float b) {
+        float[] density = FULL_BLOCKS.get();
         for (int from = 0; from < end; from += EXP_BLOCK) {
             int n = Math.min(EXP_BLOCK, end - from);
             normalDensityLoop(x, xo + from, density, n);
@@ -252,6 +270,37 @@ final class VectorKernels implements VectorLoops {
     private static void backwardGeluLoop(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int end, float a,
                                          float b) {
         float[] density = EXP_BLOCKS.get();
+        for (int from = 0; from < end; from += EXP_BLOCK) {
+            int n = Math.min(EXP_BLOCK, end - from);
+            normalDensityNearLoop(x, xo + from, density, n);
+            for (int j = 0; j < n; j += LANES) {
+                int i = from + j;
+                FloatVector v = FloatVector.fromArray(F, x, xo + i);
+                FloatVector magnitude = v.abs();
+                if (magnitude.compare(VectorOperators.GT, GAUSSIAN_NEAR)
+                        .or(magnitude.compare(VectorOperators.LT, TINY)).anyTrue()) {
+                    backwardGeluFullLoop(x, xo + i, dy, dyo + i, dx, dxo + i, LANES, a, b);
+                } else {
+                    FloatVector.fromArray(F, dy, dyo + i).mul(geluDerivativeNear(v, FloatVector.fromArray(F, density, j)))
+                            .intoArray(dx, dxo + i);
+                }
+            }
+        }
+    }
+
+    /**
+     * density[i] = the Gaussian density at |x[i]|, unscaled, for n (a multiple of LANES); a lane past GAUSSIAN_NEAR
+     * gets a value of no meaning (its vector takes the full form).
+     */
+    private static void normalDensityNearLoop(float[] x, int xo, float[] density, int n) {
+        for (int i = 0; i < n; i += LANES) {
+            normalDensityNear(FloatVector.fromArray(F, x, xo + i).abs()).intoArray(density, i);
+        }
+    }
+
+    private static void backwardGeluFullLoop(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int end,
+                                             float a, float b) {
+        float[] density = FULL_BLOCKS.get();
         for (int from = 0; from < end; from += EXP_BLOCK) {
             int n = Math.min(EXP_BLOCK, end - from);
             normalDensityLoop(x, xo + from, density, n);
@@ -644,6 +693,20 @@ final class VectorKernels implements VectorLoops {
         return FloatVector.zero(F).blend(x, x.compare(VectorOperators.GT, 0f)).sub(a.mul(tail).mul(SCALE_DOWN));
     }
 
+    /** gelu for TINY <= |x| <= GAUSSIAN_NEAR given the density at |x| unscaled (normalDensityNearLoop): the same bits. */
+    static FloatVector geluNear(FloatVector x, FloatVector density) {
+        FloatVector a = x.abs();
+        FloatVector tail = density.mul(millsRatio(a));
+        return FloatVector.zero(F).blend(x, x.compare(VectorOperators.GT, 0f)).sub(a.mul(tail));
+    }
+
+    /** gelu' for TINY <= |x| <= GAUSSIAN_NEAR, unscaled: the same bits as geluDerivativeScaled / 2^64. */
+    static FloatVector geluDerivativeNear(FloatVector x, FloatVector density) {
+        FloatVector a = x.abs();
+        FloatVector tail = density.mul(millsRatio(a));
+        return a.fma(density, tail.neg().add(1f)).blend(a.neg().fma(density, tail), x.compare(VectorOperators.LT, 0f));
+    }
+
     /** gelu' at x scaled by 2^64, given the scaled density at a = min(|x|, the clamp) (normalDensityLoop). */
     static FloatVector geluDerivativeScaled(FloatVector x, FloatVector density) {
         FloatVector a = atMost(x.abs(), GAUSSIAN_CLAMP);
@@ -681,7 +744,7 @@ final class VectorKernels implements VectorLoops {
                 .mul(FloatVector.broadcast(F, 1f).blend(FloatVector.broadcast(F, SCALE_DOWN), negative));
     }
 
-    /** mish for MISH_TINY <= |x| <= NEAR, unscaled (its products are normal there), the same bits. */
+    /** mish for TINY <= |x| <= NEAR, unscaled (its products are normal there), the same bits. */
     static FloatVector mishNear(FloatVector x) {
         FloatVector e = expNear(atMost(x, MISH_SATURATION));
         return mishOf(x, e, e);

@@ -58,16 +58,21 @@ final class VectorMath {
         return expScaledUp(x, FloatVector.zero(F)).mul(SCALE_DOWN);
     }
 
-    /**
-     * e^x for |x| <= {@value #NEAR}, where 2^q is a normal float: {@link #exp}'s steps without its clamp, low part
-     * and scaling (four operations of about twenty), the same bits. The loops that use it send a vector holding a
-     * lane past NEAR to the full path (see VectorKernels); written out rather than shared with expScaledUp for the
-     * inlining budget above.
-     */
+    /** e^x for |x| <= {@value #NEAR}: {@link #expNear(FloatVector, FloatVector)} without a low part. */
     static FloatVector expNear(FloatVector x) {
-        FloatVector shifted = x.fma(LOG2E, ROUNDING_SHIFT);
+        return expNear(x, FloatVector.zero(F));
+    }
+
+    /**
+     * e^(hi + lo) for |hi| <= {@value #NEAR}, where 2^q is a normal float: {@link #expScaledUp}'s steps without its
+     * clamp and scaling, the same bits once scaled back. The loops that use it send a vector holding a lane past NEAR
+     * to the full path (see VectorKernels); written out rather than shared with expScaledUp for the inlining budget
+     * above.
+     */
+    static FloatVector expNear(FloatVector hi, FloatVector lo) {
+        FloatVector shifted = hi.fma(LOG2E, ROUNDING_SHIFT);
         FloatVector q = shifted.sub(ROUNDING_SHIFT);
-        FloatVector r = q.lanewise(FMA, -LN2_LO, q.lanewise(FMA, -LN2_HI, x));
+        FloatVector r = q.lanewise(FMA, -LN2_LO, q.lanewise(FMA, -LN2_HI, hi)).add(lo);
         FloatVector factor = shifted.reinterpretAsInts().sub(ROUNDING_SHIFT_BITS - 127)
                 .lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
         FloatVector r2 = r.mul(r);
@@ -80,6 +85,10 @@ final class VectorMath {
      * (silu, mish) and silu' past 2^-100 (so dy silu' is rounded once, as the scaled form rounds it).
      */
     static final float NEAR = 64f;
+    /** The near forms of gelu and gelu': a phi(a) is past 2^-100 up to here (so dy gelu' is rounded once). */
+    static final float GAUSSIAN_NEAR = 11.5f;
+    /** Below this |x|, the last products of mish and gelu go subnormal unscaled: their full forms round them once. */
+    static final float TINY = 0x1p-90f;
 
     /** {@link FloatMath#expm1OfNonPositive}: 2^q expm1(r) + (2^q - 1) in one fma. */
     static FloatVector expm1OfNonPositive(FloatVector x) {
@@ -139,6 +148,18 @@ final class VectorMath {
         FloatVector q = p.fma(inverse, inverse);
         FloatVector residual = q.neg().fma(dLo, q.neg().lanewise(FMA, d, 1f).add(p));
         return residual.fma(inverse, q);
+    }
+
+    /** {@link #normalDensityScaledUp} unscaled, for a <= {@value #GAUSSIAN_NEAR}: the same bits scaled back. */
+    static FloatVector normalDensityNear(FloatVector a) {
+        FloatVector square = a.mul(a);
+        FloatVector squareLo = a.fma(a, square.neg());
+        FloatVector half = square.mul(-0.5f);
+        FloatVector hi = half.add(FloatMath.LOG_INV_SQRT_2PI_HI);
+        FloatVector back = hi.sub(half);
+        FloatVector lo = half.sub(hi.sub(back)).add(back.neg().add(FloatMath.LOG_INV_SQRT_2PI_HI))
+                .add(squareLo.mul(-0.5f).add(FloatMath.LOG_INV_SQRT_2PI_LO));
+        return expNear(hi, lo);
     }
 
     /** {@link FloatMath#normalDensityScaledUp}. */

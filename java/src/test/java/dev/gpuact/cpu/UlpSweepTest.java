@@ -184,12 +184,12 @@ class UlpSweepTest {
     }
 
     /**
-     * The vector loops' near forms (unscaled exp for |x| up to 64, the full form for a vector holding a lane past it)
-     * against the scalar loops, bit for bit: random x around the switch points and across the range, whole vectors
-     * on one side or mixed, and dy of every magnitude (dy f' rounded once either way, subnormal or not).
+     * The vector loops' near forms (unscaled exp for |x| up to 64, 11.5 for gelu; the full form for a vector holding a
+     * lane past it) against the scalar loops, bit for bit: random x around the switch points and across the range,
+     * whole vectors on one side or mixed, and dy of every magnitude (dy f' rounded once either way, subnormal or not).
      */
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"sigmoid", "silu", "mish"})
+    @ValueSource(strings = {"sigmoid", "silu", "mish", "gelu"})
     void theNearFormsGiveTheBitsOfTheScalarLoops(String name) {
         Activation activation = Op.byName(name).defaults();
         ElementwiseKernel kernel = CpuBackend.kernel(activation.op());
@@ -197,7 +197,7 @@ class UlpSweepTest {
         int n = 1 << 16;
         float[] x = new float[n];
         float[] dy = new float[n];
-        float[] edges = {64, 0x1p-90f, 87.3f, 40};
+        float[] edges = {64, 0x1p-90f, 87.3f, 40, 11.5f, 15};
         for (int i = 0; i < n; i++) {
             // runs of 64 from one kind of input, so that whole vectors stay near and others mix
             x[i] = switch (i / 64 % 4) {
