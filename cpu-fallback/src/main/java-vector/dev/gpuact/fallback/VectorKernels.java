@@ -490,12 +490,14 @@ final class VectorKernels implements VectorLoops {
     @Override
     public float logSoftmaxRow(float[] x, int xb, float[] y, int yb, int cols, float m, float t, int aheadXb) {
         int end = F.loopBound(cols);
-        float[] terms = TERMS.get();
+        // the terms go to the output row (the write to memory overlaps their arithmetic) unless it overlaps x's row
+        boolean apart = x != y || yb + end <= xb || xb + cols <= yb;
+        float[] terms = apart ? y : TERMS.get();
         if (terms.length < end) {
             terms = new float[end];
             TERMS.set(terms);
         }
-        Rowwise.CompensatedSum sum = storeTerms(x, xb, terms, 0, end, cols, m, t, aheadXb);
+        Rowwise.CompensatedSum sum = storeTerms(x, xb, terms, apart ? yb : 0, end, cols, m, t, aheadXb);
         for (int i = end; i < cols; i++) {
             sum.add(Rowwise.term(x[xb + i], m, t));
         }

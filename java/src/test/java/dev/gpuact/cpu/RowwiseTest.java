@@ -122,6 +122,27 @@ class RowwiseTest {
         }
     }
 
+    /**
+     * Rows wide enough for the vector loops, which read the next row ahead and, out of place, keep a log-softmax
+     * row's terms in its output: in place (x's rows overwritten as they go) the bits are those of the out-of-place
+     * call, including rows whose maximum is in the scalar tail and a row of -inf between others.
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {37, 1000, 1024})
+    void wideRowsInPlaceGiveTheOutOfPlaceBits(int cols) {
+        float[] x = logits(7, cols, cols);
+        x[cols - 1] = 50;
+        java.util.Arrays.fill(x, 3 * cols, 4 * cols, Float.NEGATIVE_INFINITY);
+        RowLayout layout = RowLayout.of(7, cols);
+        for (Activation a : new Activation[] {Activation.SOFTMAX, Activation.LOG_SOFTMAX}) {
+            float[] outOfPlace = run(a, x, layout);
+            try (DeviceBuffer b = cpu.upload(x)) {
+                cpu.applyRows(a, b, b, layout);
+                assertThat(b.toArray()).as("%s in place, %d columns", a, cols).containsExactly(outOfPlace);
+            }
+        }
+    }
+
     @Test
     void maxoutTakesTheGroupMaximumAndItsGradientGoesToTheFirstMaximum() {
         float[] x = {1, 5, 5, 2, Float.NaN, 7, -1, -3};
