@@ -125,7 +125,8 @@ class RowwiseTest {
     /**
      * Rows wide enough for the vector loops, which read the next row ahead and, out of place, keep a log-softmax
      * row's terms in its output: in place (x's rows overwritten as they go) the bits are those of the out-of-place
-     * call, including rows whose maximum is in the scalar tail and a row of -inf between others.
+     * call, including rows whose maximum is in the scalar tail, a row of -inf between others and rows of NaN and +inf
+     * (all NaN) read ahead.
      */
     @ParameterizedTest
     @ValueSource(ints = {37, 1000, 1024})
@@ -133,9 +134,14 @@ class RowwiseTest {
         float[] x = logits(7, cols, cols);
         x[cols - 1] = 50;
         java.util.Arrays.fill(x, 3 * cols, 4 * cols, Float.NEGATIVE_INFINITY);
+        x[5 * cols + cols / 2] = Float.NaN;
+        x[6 * cols + cols - 1] = Float.POSITIVE_INFINITY;
         RowLayout layout = RowLayout.of(7, cols);
         for (Activation a : new Activation[] {Activation.SOFTMAX, Activation.LOG_SOFTMAX}) {
             float[] outOfPlace = run(a, x, layout);
+            assertThat(java.util.Arrays.copyOfRange(outOfPlace, 5 * cols, 7 * cols)).as("rows read ahead: NaN, +inf")
+                    .containsOnly(Float.NaN);
+            assertThat(outOfPlace[4 * cols]).as("the row after a fully masked one").isFinite();
             try (DeviceBuffer b = cpu.upload(x)) {
                 cpu.applyRows(a, b, b, layout);
                 assertThat(b.toArray()).as("%s in place, %d columns", a, cols).containsExactly(outOfPlace);
