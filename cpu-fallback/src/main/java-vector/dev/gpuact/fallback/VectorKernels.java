@@ -43,7 +43,7 @@ final class VectorKernels implements VectorLoops {
         SeparateCompilation.neverInline(VectorKernels.class, "*Loop");
     }
 
-    /** Floats of e^-|x| per expOfMinusAbsLoop call (softplus, logsigmoid): a thread's block stays in L1. */
+    /** Floats per block of e^-|x| (softplus, logsigmoid) or of Gaussian densities (gelu): a block stays in L1. */
     private static final int EXP_BLOCK = 2048;
     private static final ThreadLocal<float[]> EXP_BLOCKS = ThreadLocal.withInitial(() -> new float[EXP_BLOCK]);
     /** The blocks of the full gelu loops, which run for one vector inside a near loop's block. */
@@ -116,10 +116,10 @@ final class VectorKernels implements VectorLoops {
 
     // One loop per op, each a method of its own that is never inlined (see the static block above): compiled with its
     // own profile, so the math inlines into it. Where an op has a near form (|x| <= NEAR, see VectorMath.expNear),
-    // its loop takes that and hands a vector with a lane past NEAR to the op's full loop, one vector long. Loads are FloatVector.fromArray itself, never a helper of ours: C2 (JDK 17)
-    // stops inlining our own methods once a compilation holds 18000 nodes (NodeCountInliningCutoff; the Vector API's
-    // methods are inlined later instead), and a helper that takes or returns a vector and is not inlined boxes that
-    // vector on every call.
+    // its loop takes that and hands a vector with a lane past NEAR to the op's full loop, one vector long. Loads are
+    // FloatVector.fromArray itself, never a helper of ours: C2 (JDK 17) stops inlining our own methods once a
+    // compilation holds 18000 nodes (NodeCountInliningCutoff; the Vector API's methods are inlined later instead),
+    // and a helper that takes or returns a vector and is not inlined boxes that vector on every call.
 
     private static void forwardSigmoidLoop(float[] x, int xo, float[] y, int yo, int end, float a, float b) {
         for (int i = 0; i < end; i += LANES) {
@@ -281,8 +281,8 @@ final class VectorKernels implements VectorLoops {
                         .or(magnitude.compare(VectorOperators.LT, TINY)).anyTrue()) {
                     backwardGeluFullLoop(x, xo + i, dy, dyo + i, dx, dxo + i, LANES, a, b);
                 } else {
-                    FloatVector.fromArray(F, dy, dyo + i).mul(geluDerivativeNear(v, FloatVector.fromArray(F, density, j)))
-                            .intoArray(dx, dxo + i);
+                    FloatVector derivative = geluDerivativeNear(v, FloatVector.fromArray(F, density, j));
+                    FloatVector.fromArray(F, dy, dyo + i).mul(derivative).intoArray(dx, dxo + i);
                 }
             }
         }

@@ -66,7 +66,6 @@ final class FloatMath {
     static final float R9 = 5.909060746489558e-06f;
     static final float R10 = 0.00011710717808455229f;
     static final double INV_SQRT_2PI_DOUBLE = 1 / Math.sqrt(2 * Math.PI);
-    static final float INV_SQRT_2PI = (float) INV_SQRT_2PI_DOUBLE;
     /**
      * log(1 / sqrt(2 pi)) as hi + lo: the density's constant goes into the exponent's argument (TwoSum), where it
      * costs no rounding, instead of a product after the exp (that product took gelu to 4.6 ULP near x = -6.62).
