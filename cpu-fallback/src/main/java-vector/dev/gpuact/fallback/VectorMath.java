@@ -152,18 +152,16 @@ final class VectorMath {
 
     /** {@link #normalDensityScaledUp} unscaled, for a <= {@value #GAUSSIAN_NEAR}: the same bits scaled back. */
     static FloatVector normalDensityNear(FloatVector a) {
-        FloatVector square = a.mul(a);
-        FloatVector squareLo = a.fma(a, square.neg());
-        FloatVector half = square.mul(-0.5f);
-        FloatVector hi = half.add(FloatMath.LOG_INV_SQRT_2PI_HI);
-        FloatVector back = hi.sub(half);
-        FloatVector lo = half.sub(hi.sub(back)).add(back.neg().add(FloatMath.LOG_INV_SQRT_2PI_HI))
-                .add(squareLo.mul(-0.5f).add(FloatMath.LOG_INV_SQRT_2PI_LO));
-        return expNear(hi, lo);
+        return normalDensity(a, false);
     }
 
     /** {@link FloatMath#normalDensityScaledUp}. */
     static FloatVector normalDensityScaledUp(FloatVector a) {
+        return normalDensity(a, true);
+    }
+
+    /** Called with a constant scaledUp, so that C2 parses one of the two exps only. */
+    private static FloatVector normalDensity(FloatVector a, boolean scaledUp) {
         FloatVector square = a.mul(a);
         FloatVector squareLo = a.fma(a, square.neg());
         FloatVector half = square.mul(-0.5f);
@@ -171,6 +169,6 @@ final class VectorMath {
         FloatVector back = hi.sub(half);
         FloatVector lo = half.sub(hi.sub(back)).add(back.neg().add(FloatMath.LOG_INV_SQRT_2PI_HI))
                 .add(squareLo.mul(-0.5f).add(FloatMath.LOG_INV_SQRT_2PI_LO));
-        return expScaledUp(hi, lo);
+        return scaledUp ? expScaledUp(hi, lo) : expNear(hi, lo);
     }
 }
