@@ -484,7 +484,7 @@ final class VectorKernels implements VectorLoops {
         for (int i = end; i < cols; i++) {
             y[yb + i] *= 1 / sum.value();
         }
-        return aheadMax(aheadXb);
+        return aheadMax();
     }
 
     @Override
@@ -492,12 +492,8 @@ final class VectorKernels implements VectorLoops {
         int end = F.loopBound(cols);
         // the terms go to the output row (the write to memory overlaps their arithmetic) unless it overlaps x's row
         boolean apart = x != y || yb + end <= xb || xb + cols <= yb;
-        float[] terms = apart ? y : TERMS.get();
-        if (terms.length < end) {
-            terms = new float[end];
-            TERMS.set(terms);
-        }
-        Rowwise.CompensatedSum sum = storeTerms(x, xb, terms, apart ? yb : 0, end, cols, m, t, aheadXb);
+        Rowwise.CompensatedSum sum = apart ? storeTerms(x, xb, y, yb, end, cols, m, t, aheadXb)
+                : storeTerms(x, xb, scratchTerms(end), 0, end, cols, m, t, aheadXb);
         for (int i = end; i < cols; i++) {
             sum.add(Rowwise.term(x[xb + i], m, t));
         }
@@ -512,14 +508,21 @@ final class VectorKernels implements VectorLoops {
         for (int i = end; i < cols; i++) {
             y[yb + i] = Rowwise.logTerm(x[xb + i], m, t, logSum);
         }
-        return aheadMax(aheadXb);
+        return aheadMax();
     }
 
-    /** The maximum of the row read ahead by this thread's last storeTerms, -inf for none. */
-    private static float aheadMax(int aheadXb) {
-        if (aheadXb < 0) {
-            return Float.NEGATIVE_INFINITY;
+    /** This thread's scratch for a row's terms, at least length long. */
+    private static float[] scratchTerms(int length) {
+        float[] terms = TERMS.get();
+        if (terms.length < length) {
+            terms = new float[length];
+            TERMS.set(terms);
         }
+        return terms;
+    }
+
+    /** The maximum of the row read ahead by this thread's last storeTerms (its own row when there was none). */
+    private static float aheadMax() {
         float[] acc = ACCUMULATORS.get();
         float max = Float.NEGATIVE_INFINITY;
         for (int lane = 0; lane < LANES; lane++) {

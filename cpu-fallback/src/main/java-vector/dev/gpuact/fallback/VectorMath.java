@@ -37,21 +37,14 @@ final class VectorMath {
         return v.blend(FloatVector.broadcast(F, bound), v.compare(VectorOperators.LT, bound));
     }
 
-    // exp and expm1 call no helper of ours (each 2^m is spelled out as the bits (m + 127) << 23, Taylor's polynomial
+    // exp and expm1 call no small helpers of ours (each 2^m is spelled out as the bits (m + 127) << 23, the polynomial
     // as its fmas): C2 (JDK 17) stops inlining our own methods once a compilation holds 18000 nodes, and a kernel's
     // last call of ours has to come before that (see VectorKernels), which a chain of small helpers made too late.
+    // The one shared body of exp's two forms is inlined whole, its form chosen by a constant.
 
     /** {@link FloatMath#expScaledUp}: one factor 2^(q + 64), spelled out as the bits (q + 64 + 127) << 23. */
     static FloatVector expScaledUp(FloatVector hi, FloatVector lo) {
-        FloatVector x = hi.blend(FloatVector.broadcast(F, EXP_MIN), hi.compare(VectorOperators.LT, EXP_MIN));
-        FloatVector shifted = x.fma(LOG2E, ROUNDING_SHIFT);
-        FloatVector q = shifted.sub(ROUNDING_SHIFT);
-        FloatVector r = q.lanewise(FMA, -LN2_LO, q.lanewise(FMA, -LN2_HI, x)).add(lo);
-        FloatVector factor = shifted.reinterpretAsInts().sub(ROUNDING_SHIFT_BITS - 127 - SCALE_BITS)
-                .lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-        FloatVector r2 = r.mul(r);
-        FloatVector p = r2.fma(r2.lanewise(FMA, E6, r.fma(E5, E4)), r.fma(E3, E2));
-        return r2.fma(p, r).fma(factor, factor);
+        return exp(hi, lo, true);
     }
 
     static FloatVector exp(FloatVector x) {
@@ -66,14 +59,23 @@ final class VectorMath {
     /**
      * e^(hi + lo) for |hi| <= {@value #NEAR}, where 2^q is a normal float: {@link #expScaledUp}'s steps without its
      * clamp and scaling, the same bits once scaled back. The loops that use it send a vector holding a lane past NEAR
-     * to the full path (see VectorKernels); written out rather than shared with expScaledUp for the inlining budget
-     * above.
+     * to the full path (see VectorKernels).
      */
     static FloatVector expNear(FloatVector hi, FloatVector lo) {
-        FloatVector shifted = hi.fma(LOG2E, ROUNDING_SHIFT);
+        return exp(hi, lo, false);
+    }
+
+    /**
+     * e^(hi + lo), clamped below and scaled by 2^64 or neither. Every caller passes a constant scaledUp, so C2 parses
+     * one form only and the node budget above sees no more than that form's operations.
+     */
+    private static FloatVector exp(FloatVector hi, FloatVector lo, boolean scaledUp) {
+        FloatVector x = scaledUp ? hi.blend(FloatVector.broadcast(F, EXP_MIN), hi.compare(VectorOperators.LT, EXP_MIN))
+                : hi;
+        FloatVector shifted = x.fma(LOG2E, ROUNDING_SHIFT);
         FloatVector q = shifted.sub(ROUNDING_SHIFT);
-        FloatVector r = q.lanewise(FMA, -LN2_LO, q.lanewise(FMA, -LN2_HI, hi)).add(lo);
-        FloatVector factor = shifted.reinterpretAsInts().sub(ROUNDING_SHIFT_BITS - 127)
+        FloatVector r = q.lanewise(FMA, -LN2_LO, q.lanewise(FMA, -LN2_HI, x)).add(lo);
+        FloatVector factor = shifted.reinterpretAsInts().sub(ROUNDING_SHIFT_BITS - 127 - (scaledUp ? SCALE_BITS : 0))
                 .lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
         FloatVector r2 = r.mul(r);
         FloatVector p = r2.fma(r2.lanewise(FMA, E6, r.fma(E5, E4)), r.fma(E3, E2));

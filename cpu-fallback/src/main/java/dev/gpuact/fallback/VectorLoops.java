@@ -27,8 +27,8 @@ interface VectorLoops {
 
     /**
      * Softmax of one row whose maximum m is finite, at a temperature it takes. Its loop also reads the row of the same
-     * length at aheadXb (-1: none) and returns that row's {@link #maxOfPrefix}: the next row comes from memory while
-     * this row's arithmetic runs, instead of in a pass of its own.
+     * length at aheadXb and returns that row's {@link #maxOfPrefix}: the next row comes from memory while this row's
+     * arithmetic runs, instead of in a pass of its own. With aheadXb = -1 (no row ahead) the result has no meaning.
      */
     float softmaxRow(float[] x, int xb, float[] y, int yb, int cols, float m, float t, int aheadXb);
 
