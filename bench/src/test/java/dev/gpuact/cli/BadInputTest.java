@@ -4,10 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -49,11 +51,29 @@ class BadInputTest {
     }
 
     @Test
-    void unreadableInput() throws IOException {
+    void unreadableInput() throws Exception {
         Path locked = save("locked.npy", Shape.of(1), new float[] {1});
         before = Cli.files(dir);
-        assumeTrue(locked.toFile().setReadable(false) && !Files.isReadable(locked), "this user (root?) reads any file");
-        apply("relu", locked).rejected("--in " + locked + ": permission denied");
+        assertThat(locked.toFile().setReadable(false)).isTrue();
+        String message = "--in " + locked + ": permission denied";
+        if (!Files.isReadable(locked)) {
+            apply("relu", locked).rejected(message);
+            return;
+        }
+        // root reads any file through two capabilities: the command runs as root without them (util-linux setpriv)
+        Path setpriv = Path.of("/usr/bin/setpriv");
+        assumeTrue(Files.isExecutable(setpriv), "root without /usr/bin/setpriv cannot be denied a read");
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process p = new ProcessBuilder(setpriv.toString(), "--bounding-set=-dac_override,-dac_read_search", java, "-cp",
+                System.getProperty("java.class.path"), Main.class.getName(), "apply", "--op", "relu", "--backend", "cpu",
+                "--in", locked.toString(), "--out", y.toString()).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).as(err).isEqualTo(2);
+        assertThat(out).isEmpty();
+        assertThat(err.lines().toList()).hasSize(1);
+        assertThat(err).contains(message).doesNotContain("Exception");
     }
 
     @ParameterizedTest
