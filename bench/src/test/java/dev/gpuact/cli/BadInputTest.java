@@ -61,12 +61,16 @@ class BadInputTest {
             return;
         }
         // root reads any file through two capabilities: the command runs as root without them (util-linux setpriv)
-        Path setpriv = Path.of("/usr/bin/setpriv");
-        assumeTrue(Files.isExecutable(setpriv), "root without /usr/bin/setpriv cannot be denied a read");
+        String[] withoutThem = {"/usr/bin/setpriv", "--bounding-set=-dac_override,-dac_read_search"};
+        assumeTrue(Files.isExecutable(Path.of(withoutThem[0])), "root without setpriv cannot be denied a read");
+        assumeTrue(new ProcessBuilder(withoutThem[0], withoutThem[1], "true").start().waitFor() == 0,
+                "setpriv cannot drop capabilities here");
+        assumeTrue(new ProcessBuilder(withoutThem[0], withoutThem[1], "cat", locked.toString()).start().waitFor() != 0,
+                "root without the two capabilities still reads the file here");
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Process p = new ProcessBuilder(setpriv.toString(), "--bounding-set=-dac_override,-dac_read_search", java, "-cp",
-                System.getProperty("java.class.path"), Main.class.getName(), "apply", "--op", "relu", "--backend", "cpu",
-                "--in", locked.toString(), "--out", y.toString()).start();
+        Process p = new ProcessBuilder(withoutThem[0], withoutThem[1], java, "-cp", System.getProperty("java.class.path"),
+                Main.class.getName(), "apply", "--op", "relu", "--backend", "cpu", "--in", locked.toString(), "--out",
+                y.toString()).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
