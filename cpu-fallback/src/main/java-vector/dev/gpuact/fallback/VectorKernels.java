@@ -12,6 +12,7 @@ import static dev.gpuact.fallback.VectorMath.*;
 import static jdk.incubator.vector.VectorOperators.FMA;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 
@@ -24,6 +25,7 @@ import jdk.incubator.vector.VectorOperators;
  */
 final class VectorKernels implements VectorLoops {
     private static final int LANES = F.length();
+    private static final int ONE_BITS = Float.floatToRawIntBits(1f);
 
     @Override
     public String description() {
@@ -792,8 +794,15 @@ final class VectorKernels implements VectorLoops {
         return exp(x).mul(alpha).blend(FloatVector.broadcast(F, 1f), x.compare(VectorOperators.GT, 0f));
     }
 
-    /** 1 for x > 0, 0 for x <= 0, NaN for NaN, as signum(max(x, 0)) in the scalar loop. */
+    /**
+     * 1 for x > 0, 0 for x <= 0, NaN for NaN, as signum(max(x, 0)) in the scalar loop. x > 0 is read from the bits
+     * (-b and ~b both negative only for b > 0, so their sign bit spread selects the bits of 1): JDK 17 builds the
+     * lanes of a float compare's mask with several instructions, and the two compares and blends this took before made
+     * relu's backward from y half as slow again as sigmoid's in L1 (2.6 against 1.7 ms per 16M on one thread).
+     */
     static FloatVector reluDerivative(FloatVector x) {
-        return FloatVector.broadcast(F, 0f).blend(FloatVector.broadcast(F, 1f), x.compare(VectorOperators.GT, 0f)).blend(x, x.compare(VectorOperators.NE, x));
+        IntVector bits = x.reinterpretAsInts();
+        return bits.neg().and(bits.not()).lanewise(VectorOperators.ASHR, 31).and(ONE_BITS).reinterpretAsFloats()
+                .blend(x, x.compare(VectorOperators.NE, x));
     }
 }
