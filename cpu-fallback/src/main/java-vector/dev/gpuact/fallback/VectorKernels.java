@@ -795,10 +795,10 @@ final class VectorKernels implements VectorLoops {
     }
 
     /**
-     * 1 for x > 0, 0 for x <= 0, NaN for NaN, as signum(max(x, 0)) in the scalar loop. x > 0 is read from the bits
-     * (-b and ~b both negative only for b > 0, so their sign bit spread selects the bits of 1): JDK 17 builds the
-     * lanes of a float compare's mask with several instructions, and the two compares and blends this took before made
-     * relu's backward from y half as slow again as sigmoid's in L1 (2.6 against 1.7 ms per 16M on one thread).
+     * {@link FloatFunctions#reluDerivative} lane by lane, x > 0 read from the bits (-b and ~b both negative only for
+     * b > 0, so their sign bit spread selects the bits of 1): JDK 17 builds the lanes of a float compare's mask with
+     * several instructions, and the two compares and blends this took before made relu's backward from y half as slow
+     * again as sigmoid's in L1 (2.6 against 1.7 ms per 16M on one thread).
      */
     static FloatVector reluDerivative(FloatVector x) {
         IntVector bits = x.reinterpretAsInts();

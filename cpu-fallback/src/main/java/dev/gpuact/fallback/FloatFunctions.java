@@ -119,6 +119,15 @@ final class FloatFunctions {
     }
 
     /**
+     * 1 for x > 0, 0 for x <= 0, NaN for NaN: signum(max(x, 0)) in the operations the JIT vectorises (max, a
+     * product, min; x 2^254 is at least 1 for every float x > 0). Math.signum branches, and on random signs that loop
+     * took 14-16 ms per 16M floats on one thread against 2.3 for this.
+     */
+    static float reluDerivative(float x) {
+        return Math.min(Math.max(x, 0f) * 0x1p127f * 0x1p127f, 1f);
+    }
+
+    /**
      * x Phi(x) = max(x, 0) - a Phi(-a), a = |x|, Phi(-a) = phi(a) R(a) (the Mills ratio), all scaled by 2^64 until
      * the last product: no cancellation and no double arithmetic.
      */

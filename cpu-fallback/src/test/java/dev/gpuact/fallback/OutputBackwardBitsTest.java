@@ -6,30 +6,25 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * The vector loops of the backward pass from the output give the scalar loop's float, dy f'(y) rounded once, for
- * every y and dy: zeros of both signs, infinities, NaNs, subnormals and random floats of every magnitude.
+ * The float loops of the backward pass from the output, vector and scalar, give dy f'(y) as the double slope rounds
+ * it, for every y and dy: zeros of both signs, infinities, NaNs, subnormals and random floats of every magnitude.
  */
 class OutputBackwardBitsTest {
     private static final float[] SPECIALS = {0f, -0f, Float.MIN_VALUE, -Float.MIN_VALUE, Float.MIN_NORMAL, 1f, -1f,
         0.5f, 6f, Float.MAX_VALUE, -Float.MAX_VALUE, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, Float.NaN,
         Float.intBitsToFloat(0xffc00001), Float.intBitsToFloat(0x7f800001)};
 
-    @BeforeAll
-    static void vectorised() {
-        assumeTrue(Vectorization.vectorised(), "the Vector API path runs");
-    }
+    private final float[] y;
+    private final float[] dy;
 
-    @ParameterizedTest
-    @EnumSource(names = {"SIGMOID", "TANH", "RELU"})
-    void theVectorLoopGivesTheScalarFloat(OutputBackward op) {
+    OutputBackwardBitsTest() {
         int n = SPECIALS.length * SPECIALS.length + 4096;
-        float[] y = new float[n];
-        float[] dy = new float[n];
+        y = new float[n];
+        dy = new float[n];
         for (int i = 0; i < SPECIALS.length * SPECIALS.length; i++) {
             y[i] = SPECIALS[i / SPECIALS.length];
             dy[i] = SPECIALS[i % SPECIALS.length];
@@ -39,15 +34,34 @@ class OutputBackwardBitsTest {
             y[i] = Float.intBitsToFloat(random.nextInt());
             dy[i] = i % 2 == 0 ? (float) random.nextDouble(-2, 2) : Float.intBitsToFloat(random.nextInt());
         }
+    }
+
+    @ParameterizedTest
+    @EnumSource(names = {"SIGMOID", "TANH", "RELU"})
+    void theScalarFloatLoopGivesTheDoubleSlopesFloat(OutputBackward op) {
+        float[] dx = new float[y.length];
+        op.backwardSequential(y, dy, dx, 0, y.length, 0, 0);
+        assertSameFloats(op, dx);
+    }
+
+    @ParameterizedTest
+    @EnumSource(names = {"SIGMOID", "TANH", "RELU"})
+    void theVectorLoopGivesTheDoubleSlopesFloat(OutputBackward op) {
+        assumeTrue(Vectorization.vectorised(), "the Vector API path runs");
+        int n = y.length;
         assertThat(Vectorization.LOOPS.backwardFromOutput(op, y, dy, new float[n], 0, n, 0, 0))
                 .as("elements the vector loop covers").isGreaterThan(n - 64);
         float[] dx = new float[n];
         op.backward(y, dy, dx, n, 0, 0);
+        assertSameFloats(op, dx);
+    }
+
+    private void assertSameFloats(OutputBackward op, float[] dx) {
         List<String> differences = new ArrayList<>();
-        for (int i = 0; i < n && differences.size() < 10; i++) {
+        for (int i = 0; i < dx.length && differences.size() < 10; i++) {
             float expected = (float) (dy[i] * op.slope(y[i], 0, 0));
             if (Float.floatToIntBits(dx[i]) != Float.floatToIntBits(expected)) {
-                differences.add("y=" + y[i] + " dy=" + dy[i] + ": " + dx[i] + ", scalar " + expected);
+                differences.add("y=" + y[i] + " dy=" + dy[i] + ": " + dx[i] + ", from the double slope " + expected);
             }
         }
         assertThat(differences).isEmpty();
