@@ -5,10 +5,29 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
-/** relu's scalar backward loop gives dy * signum(max(x, 0)) whether its arrays share an index or not. */
-class ReluBackwardTest {
+/** relu's scalar loops give max(x, 0) and dy * signum(max(x, 0)) whether their arrays share an index or not. */
+class ReluLoopsTest {
     @Test
-    void bothLoopsGiveDyTimesTheStepOfX() {
+    void bothForwardLoopsGiveMaxOfXAndZero() {
+        float[] x = new float[1003];
+        SplittableRandom random = new SplittableRandom(4);
+        for (int i = 0; i < x.length; i++) {
+            x[i] = i < 3 ? Float.NaN : Float.intBitsToFloat(random.nextInt());
+        }
+        x[10] = -0f;
+        float[] apart = new float[1000 + 9];
+        ElementwiseKernel.RELU.forwardSequential(x, 3, apart, 9, 1000, 0, 0);
+        float[] shared = java.util.Arrays.copyOf(x, x.length);
+        ElementwiseKernel.RELU.forwardSequential(shared, 3, shared, 3, 1000, 0, 0);
+        for (int i = 0; i < 1000; i++) {
+            int expected = Float.floatToIntBits(Math.max(x[i + 3], 0f));
+            assertThat(Float.floatToIntBits(apart[i + 9])).as("x=%s, offsets apart", x[i + 3]).isEqualTo(expected);
+            assertThat(Float.floatToIntBits(shared[i + 3])).as("x=%s, in place", x[i + 3]).isEqualTo(expected);
+        }
+    }
+
+    @Test
+    void bothBackwardLoopsGiveDyTimesTheStepOfX() {
         float[] specials = {0f, -0f, Float.MIN_VALUE, -Float.MIN_VALUE, 1f, -1f, Float.MAX_VALUE, -Float.MAX_VALUE,
             Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, Float.NaN};
         int n = specials.length * specials.length + 1000;
