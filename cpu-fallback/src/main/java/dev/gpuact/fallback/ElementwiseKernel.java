@@ -326,7 +326,7 @@ public enum ElementwiseKernel {
         @Override
         public void forwardSequential(float[] x, int xo, float[] y, int yo, int n, float a, float b) {
             for (int i = 0; i < n; i++) {
-                y[yo + i] = (float) Functions.softsign(x[xo + i]);
+                y[yo + i] = FloatFunctions.softsign(x[xo + i]);
             }
         }
 
@@ -376,7 +376,7 @@ public enum ElementwiseKernel {
             double alpha = slope(a, b);
             double beta = b;
             for (int i = 0; i < n; i++) {
-                y[yo + i] = (float) Math.min(Math.max(alpha * x[xo + i] + beta, 0), 1);
+                y[yo + i] = FloatFunctions.unitClamp((float) (alpha * x[xo + i] + beta));
             }
         }
 

@@ -119,6 +119,24 @@ final class FloatFunctions {
     }
 
     /**
+     * x / (1 + |x|), within 1 ULP (two roundings), branch-free: where |x| >= 2^24, 1 + |x| rounds to |x| and the
+     * quotient to +-1, so clamping |x| there keeps +-inf from giving inf / inf. The double form it replaces clamped with
+     * Math.min and Math.max, which JDK 17 compiles to branches on doubles: 186 ms per 16M floats on one thread.
+     */
+    static float softsign(float x) {
+        float magnitude = atMost(Math.abs(x), 0x1p24f);
+        return Math.copySign(magnitude, x) / (1 + magnitude);
+    }
+
+    /**
+     * min(max(v, 0), 1) as Math rounds it (+0 for -0, NaN stays NaN), branch-free; the same float as clamping the
+     * double v rounds from, since 0 and 1 are floats.
+     */
+    static float unitClamp(float v) {
+        return select(v > 1, 1, select(v <= 0, 0, v));
+    }
+
+    /**
      * 1 for x > 0, 0 for x <= 0, NaN for NaN: signum(max(x, 0)) in the operations the JIT vectorises (max, a
      * product, min; x 2^254 is at least 1 for every float x > 0). Math.signum branches, and on random signs that loop
      * took 14-16 ms per 16M floats on one thread against 2.3 for this.

@@ -105,11 +105,6 @@ final class Functions {
     }
 
     /** Clamped so that x = +-inf gives +-1 instead of inf/inf. */
-    static double softsign(double x) {
-        double bounded = Math.max(-1e300, Math.min(x, 1e300));
-        return bounded / (1 + Math.abs(bounded));
-    }
-
     static double tanhshrink(double x) {
         if (Math.abs(x) < 0.125) {
             double x2 = x * x;
