@@ -104,7 +104,6 @@ final class Functions {
         return Math.min(x, 0) - log1p(exp(-Math.abs(x)));
     }
 
-    /** Clamped so that x = +-inf gives +-1 instead of inf/inf. */
     static double tanhshrink(double x) {
         if (Math.abs(x) < 0.125) {
             double x2 = x * x;
