@@ -146,9 +146,7 @@ public enum ElementwiseKernel {
     RELU6 {
         @Override
         public void forwardSequential(float[] x, int xo, float[] y, int yo, int n, float a, float b) {
-            for (int i = 0; i < n; i++) {
-                y[yo + i] = Math.min(Math.max(x[xo + i], 0f), 6f);
-            }
+            clamp(x, xo, y, yo, n, 0, 6);
         }
 
         @Override
@@ -369,9 +367,7 @@ public enum ElementwiseKernel {
     HARDTANH {
         @Override
         public void forwardSequential(float[] x, int xo, float[] y, int yo, int n, float a, float b) {
-            for (int i = 0; i < n; i++) {
-                y[yo + i] = Math.min(Math.max(x[xo + i], a), b);
-            }
+            clamp(x, xo, y, yo, n, a, b);
         }
 
         @Override
@@ -602,34 +598,85 @@ public enum ElementwiseKernel {
 
     // ---- loops shared by ops that differ only in their parameters -------------------------------------------
 
+    // The loops below have no Vector API form, so every user runs them as written: each is branch-free (Math.min,
+    // Math.max and products, which the JIT vectorises) and, like relu's, has a second form for arrays that share an
+    // index, the only form JDK 17's SuperWord vectorises (with distinct offsets the arrays might overlap). One
+    // thread, 16M floats in L1: relu6 backward 18.5 -> 1.5 ms, leaky_relu 7.5 -> 1.3 (see bench/RESULTS.md).
+
+    /** min(max(x, low), high): NaN stays NaN. */
+    private static void clamp(float[] x, int xo, float[] y, int yo, int n, float low, float high) {
+        if (xo == yo) {
+            for (int i = xo; i < xo + n; i++) {
+                y[i] = Math.min(Math.max(x[i], low), high);
+            }
+            return;
+        }
+        for (int i = 0; i < n; i++) {
+            y[yo + i] = Math.min(Math.max(x[xo + i], low), high);
+        }
+    }
+
+    /**
+     * max(x, 0) + alpha min(x, 0): x above 0, the rounded alpha x below (the other term is a zero), NaN for NaN. With
+     * alpha = 0 it is relu, since 0 times -inf would be NaN.
+     */
     private static void leakyForward(float[] x, int xo, float[] y, int yo, int n, float alpha) {
-        for (int i = 0; i < n; i++) {
-            float v = x[xo + i];
-            y[yo + i] = v > 0 ? v : (float) vanishing(v, alpha);
+        if (alpha == 0) {
+            RELU.forwardSequential(x, xo, y, yo, n, 0, 0);
+        } else if (xo == yo) {
+            for (int i = xo; i < xo + n; i++) {
+                y[i] = Math.max(x[i], 0f) + alpha * Math.min(x[i], 0f);
+            }
+        } else {
+            for (int i = 0; i < n; i++) {
+                y[yo + i] = Math.max(x[xo + i], 0f) + alpha * Math.min(x[xo + i], 0f);
+            }
         }
     }
 
+    /** dy times step + (1 - step) alpha, step = [x > 0] (NaN for NaN): dy above 0, dy alpha below. */
     private static void leakyBackward(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n, float alpha) {
+        if (xo == dyo && xo == dxo) {
+            for (int i = xo; i < xo + n; i++) {
+                float step = FloatFunctions.reluDerivative(x[i]);
+                dx[i] = dy[i] * (step + (1 - step) * alpha);
+            }
+            return;
+        }
         for (int i = 0; i < n; i++) {
-            float v = x[xo + i];
-            dx[dxo + i] = v > 0 ? dy[dyo + i] : dy[dyo + i] * (v != v ? v : alpha);
+            float step = FloatFunctions.reluDerivative(x[xo + i]);
+            dx[dxo + i] = dy[dyo + i] * (step + (1 - step) * alpha);
         }
     }
 
-    /** Derivative 1 strictly inside (low, high), 0 outside, NaN for NaN. */
+    /**
+     * Derivative 1 strictly inside (low, high), 0 outside, NaN for NaN: [x - low > 0] [high - x > 0], exact tests
+     * since a difference of two floats is 0 only when they are equal (low and high are finite).
+     */
     private static void insideOpenInterval(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n,
                                            float low, float high) {
+        if (xo == dyo && xo == dxo) {
+            for (int i = xo; i < xo + n; i++) {
+                dx[i] = dy[i] * (FloatFunctions.reluDerivative(x[i] - low) * FloatFunctions.reluDerivative(high - x[i]));
+            }
+            return;
+        }
         for (int i = 0; i < n; i++) {
             float v = x[xo + i];
-            dx[dxo + i] = v > low && v < high ? dy[dyo + i] : dy[dyo + i] * zeroUnlessNaN(v);
+            dx[dxo + i] = dy[dyo + i] * (FloatFunctions.reluDerivative(v - low) * FloatFunctions.reluDerivative(high - v));
         }
     }
 
-    /** Derivative 1 where |x| > lambda, 0 inside, NaN for NaN. */
+    /** Derivative 1 where |x| > lambda, 0 inside, NaN for NaN: [|x| - lambda > 0]. */
     private static void outsideDeadZone(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n, float lambda) {
+        if (xo == dyo && xo == dxo) {
+            for (int i = xo; i < xo + n; i++) {
+                dx[i] = dy[i] * FloatFunctions.reluDerivative(Math.abs(x[i]) - lambda);
+            }
+            return;
+        }
         for (int i = 0; i < n; i++) {
-            float v = x[xo + i];
-            dx[dxo + i] = Math.abs(v) > lambda ? dy[dyo + i] : dy[dyo + i] * zeroUnlessNaN(v);
+            dx[dxo + i] = dy[dyo + i] * FloatFunctions.reluDerivative(Math.abs(x[xo + i]) - lambda);
         }
     }
 
