@@ -2,7 +2,6 @@ package dev.gpuact.fallback;
 
 import static dev.gpuact.fallback.Functions.SELU_ALPHA;
 import static dev.gpuact.fallback.Functions.SELU_LAMBDA;
-import static dev.gpuact.fallback.Functions.nanOr;
 import static dev.gpuact.fallback.Functions.vanishing;
 
 import java.nio.FloatBuffer;
@@ -14,7 +13,9 @@ import java.util.Objects;
  *
  * <p>Each constant has its own loop on purpose: a shared loop calling {@code f} through an interface becomes a
  * megamorphic call per element, and a switch per element keeps C2 from vectorising; a per-op loop is compiled
- * with its formula inlined. Results are computed in double and rounded once (see {@link Functions}).
+ * with its formula inlined. The transcendental ops compute in float ({@link FloatFunctions}, the Vector API loops'
+ * formulas lane by lane) or in double rounded once ({@link Functions}); the piecewise-linear ops in float without
+ * branches (see the loops shared by several ops below).
  *
  * <p>{@link #forward} and {@link #backward} check their ranges and split large inputs over the cores; the
  * {@code *Sequential} methods are the single-threaded loops. Output may be the same array region as an input
@@ -29,22 +30,39 @@ public enum ElementwiseKernel {
 
         @Override
         public void backwardSequential(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n, float a, float b) {
+            if (xo == dyo && xo == dxo) {
+                for (int i = xo; i < xo + n; i++) {
+                    dx[i] = dy[i] + zeroUnlessNaN(x[i]);
+                }
+                return;
+            }
             for (int i = 0; i < n; i++) {
-                dx[dxo + i] = x[xo + i] != x[xo + i] ? x[xo + i] : dy[dyo + i];
+                dx[dxo + i] = dy[dyo + i] + zeroUnlessNaN(x[xo + i]);
             }
         }
     },
     STEP {
         @Override
         public void forwardSequential(float[] x, int xo, float[] y, int yo, int n, float a, float b) {
+            if (xo == yo) {
+                for (int i = xo; i < xo + n; i++) {
+                    y[i] = step(x[i]);
+                }
+                return;
+            }
             for (int i = 0; i < n; i++) {
-                float v = x[xo + i];
-                y[yo + i] = v > 0 ? 1 : v != v ? v : 0;
+                y[yo + i] = step(x[xo + i]);
             }
         }
 
         @Override
         public void backwardSequential(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n, float a, float b) {
+            if (xo == dyo && xo == dxo) {
+                for (int i = xo; i < xo + n; i++) {
+                    dx[i] = dy[i] * zeroUnlessNaN(x[i]);
+                }
+                return;
+            }
             for (int i = 0; i < n; i++) {
                 dx[dxo + i] = dy[dyo + i] * zeroUnlessNaN(x[xo + i]);
             }
@@ -60,8 +78,14 @@ public enum ElementwiseKernel {
 
         @Override
         public void backwardSequential(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n, float a, float b) {
+            if (xo == dyo && xo == dxo) {
+                for (int i = xo; i < xo + n; i++) {
+                    dx[i] = dy[i] * signum(x[i]);
+                }
+                return;
+            }
             for (int i = 0; i < n; i++) {
-                dx[dxo + i] = dy[dyo + i] * Math.signum(x[xo + i]);
+                dx[dxo + i] = dy[dyo + i] * signum(x[xo + i]);
             }
         }
     },
@@ -412,20 +436,33 @@ public enum ElementwiseKernel {
         private static final long NAN_BITS = Double.doubleToRawLongBits(Double.NaN);
     },
     HARDSWISH {
-        /** x (x + 3) / 6 in double keeps relative accuracy next to the zero at -3. */
+        /**
+         * x (x + 3) / 6 for x in (-3, 3), in float: x + 3 is exact next to the zero at -3 (Sterbenz), so the result
+         * keeps its relative accuracy there (1.5 ULP at most).
+         */
         @Override
         public void forwardSequential(float[] x, int xo, float[] y, int yo, int n, float a, float b) {
+            if (xo == yo) {
+                for (int i = xo; i < xo + n; i++) {
+                    y[i] = hardswish(x[i]);
+                }
+                return;
+            }
             for (int i = 0; i < n; i++) {
-                double v = x[xo + i];
-                y[yo + i] = (float) (v <= -3 ? 0 : v >= 3 ? v : v * (v + 3) / 6);
+                y[yo + i] = hardswish(x[xo + i]);
             }
         }
 
         @Override
         public void backwardSequential(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n, float a, float b) {
+            if (xo == dyo && xo == dxo) {
+                for (int i = xo; i < xo + n; i++) {
+                    dx[i] = dy[i] * hardswishSlope(x[i]);
+                }
+                return;
+            }
             for (int i = 0; i < n; i++) {
-                double v = x[xo + i];
-                dx[dxo + i] = (float) (dy[dyo + i] * (v < -3 ? 0 : v > 3 ? 1 : (2 * v + 3) / 6));
+                dx[dxo + i] = dy[dyo + i] * hardswishSlope(x[xo + i]);
             }
         }
     },
@@ -448,10 +485,14 @@ public enum ElementwiseKernel {
     SOFTSHRINK {
         @Override
         public void forwardSequential(float[] x, int xo, float[] y, int yo, int n, float a, float b) {
-            double lambda = a;
+            if (xo == yo) {
+                for (int i = xo; i < xo + n; i++) {
+                    y[i] = softshrink(x[i], a);
+                }
+                return;
+            }
             for (int i = 0; i < n; i++) {
-                double v = x[xo + i];
-                y[yo + i] = (float) (v > lambda ? v - lambda : v < -lambda ? v + lambda : nanOr(v, 0));
+                y[yo + i] = softshrink(x[xo + i], a);
             }
         }
 
@@ -463,9 +504,14 @@ public enum ElementwiseKernel {
     HARDSHRINK {
         @Override
         public void forwardSequential(float[] x, int xo, float[] y, int yo, int n, float a, float b) {
+            if (xo == yo) {
+                for (int i = xo; i < xo + n; i++) {
+                    y[i] = x[i] * step(Math.abs(x[i]) - a);
+                }
+                return;
+            }
             for (int i = 0; i < n; i++) {
-                float v = x[xo + i];
-                y[yo + i] = Math.abs(v) > a || v != v ? v : 0;
+                y[yo + i] = x[xo + i] * step(Math.abs(x[xo + i]) - a);
             }
         }
 
@@ -477,17 +523,27 @@ public enum ElementwiseKernel {
     THRESHOLD {
         @Override
         public void forwardSequential(float[] x, int xo, float[] y, int yo, int n, float a, float b) {
+            if (xo == yo) {
+                for (int i = xo; i < xo + n; i++) {
+                    y[i] = threshold(x[i], a, b);
+                }
+                return;
+            }
             for (int i = 0; i < n; i++) {
-                float v = x[xo + i];
-                y[yo + i] = v > a || v != v ? v : b;
+                y[yo + i] = threshold(x[xo + i], a, b);
             }
         }
 
         @Override
         public void backwardSequential(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n, float a, float b) {
+            if (xo == dyo && xo == dxo) {
+                for (int i = xo; i < xo + n; i++) {
+                    dx[i] = dy[i] * step(x[i] - a);
+                }
+                return;
+            }
             for (int i = 0; i < n; i++) {
-                float v = x[xo + i];
-                dx[dxo + i] = v > a ? dy[dyo + i] : dy[dyo + i] * zeroUnlessNaN(v);
+                dx[dxo + i] = dy[dyo + i] * step(x[xo + i] - a);
             }
         }
     },
@@ -598,10 +654,11 @@ public enum ElementwiseKernel {
 
     // ---- loops shared by ops that differ only in their parameters -------------------------------------------
 
-    // The loops below have no Vector API form, so every user runs them as written: each is branch-free (Math.min,
-    // Math.max and products, which the JIT vectorises) and, like relu's, has a second form for arrays that share an
-    // index, the only form JDK 17's SuperWord vectorises (with distinct offsets the arrays might overlap). One
-    // thread, 16M floats in L1: relu6 backward 18.5 -> 1.5 ms, leaky_relu 7.5 -> 1.3 (see bench/RESULTS.md).
+    // The piecewise-linear ops (these loops, and those of step, abs, hardswish, the shrinks and threshold above) have
+    // no Vector API form, so every user runs them as written: each is branch-free (Math.min, Math.max and products,
+    // which the JIT vectorises) and, like relu's, has a second form for arrays that share an index, the only form
+    // JDK 17's SuperWord vectorises (with distinct offsets the arrays might overlap). Their branches on random signs
+    // took 10-75 ms per 16M floats at 2 threads (bench/RESULTS.md).
 
     /** min(max(x, low), high): NaN stays NaN. */
     private static void clamp(float[] x, int xo, float[] y, int yo, int n, float low, float high) {
@@ -638,14 +695,14 @@ public enum ElementwiseKernel {
     private static void leakyBackward(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n, float alpha) {
         if (xo == dyo && xo == dxo) {
             for (int i = xo; i < xo + n; i++) {
-                float step = FloatFunctions.reluDerivative(x[i]);
-                dx[i] = dy[i] * (step + (1 - step) * alpha);
+                float above = step(x[i]);
+                dx[i] = dy[i] * (above + (1 - above) * alpha);
             }
             return;
         }
         for (int i = 0; i < n; i++) {
-            float step = FloatFunctions.reluDerivative(x[xo + i]);
-            dx[dxo + i] = dy[dyo + i] * (step + (1 - step) * alpha);
+            float above = step(x[xo + i]);
+            dx[dxo + i] = dy[dyo + i] * (above + (1 - above) * alpha);
         }
     }
 
@@ -657,13 +714,13 @@ public enum ElementwiseKernel {
                                            float low, float high) {
         if (xo == dyo && xo == dxo) {
             for (int i = xo; i < xo + n; i++) {
-                dx[i] = dy[i] * (FloatFunctions.reluDerivative(x[i] - low) * FloatFunctions.reluDerivative(high - x[i]));
+                dx[i] = dy[i] * (step(x[i] - low) * step(high - x[i]));
             }
             return;
         }
         for (int i = 0; i < n; i++) {
             float v = x[xo + i];
-            dx[dxo + i] = dy[dyo + i] * (FloatFunctions.reluDerivative(v - low) * FloatFunctions.reluDerivative(high - v));
+            dx[dxo + i] = dy[dyo + i] * (step(v - low) * step(high - v));
         }
     }
 
@@ -671,18 +728,55 @@ public enum ElementwiseKernel {
     private static void outsideDeadZone(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n, float lambda) {
         if (xo == dyo && xo == dxo) {
             for (int i = xo; i < xo + n; i++) {
-                dx[i] = dy[i] * FloatFunctions.reluDerivative(Math.abs(x[i]) - lambda);
+                dx[i] = dy[i] * step(Math.abs(x[i]) - lambda);
             }
             return;
         }
         for (int i = 0; i < n; i++) {
-            dx[dxo + i] = dy[dyo + i] * FloatFunctions.reluDerivative(Math.abs(x[xo + i]) - lambda);
+            dx[dxo + i] = dy[dyo + i] * step(Math.abs(x[xo + i]) - lambda);
         }
     }
 
-    /** The derivative 0, except NaN for a NaN input (NaN in gives NaN out, gradients included). */
+    /** The derivative 0, except NaN for a NaN input (NaN in gives NaN out, gradients included), branch-free. */
     private static float zeroUnlessNaN(float v) {
-        return v != v ? v : 0f;
+        return Math.min(Math.max(v, 0f), 0f);
+    }
+
+    /** 1 for x > 0, 0 for x <= 0, NaN for NaN (relu's derivative). */
+    private static float step(float x) {
+        return FloatFunctions.reluDerivative(x);
+    }
+
+    /** Math.signum without its branches (the sign of a zero result is free). */
+    private static float signum(float x) {
+        return step(x) - step(-x);
+    }
+
+    /** x - lambda above lambda, x + lambda below -lambda, 0 between: one of the two terms is a zero. */
+    private static float softshrink(float x, float lambda) {
+        return Math.max(x - lambda, 0f) + Math.min(x + lambda, 0f);
+    }
+
+    /**
+     * x above the threshold t (or NaN), the value v elsewhere: each product is the term or a zero (-inf is raised to
+     * -MAX_VALUE first, since -inf times 0 would be NaN; it is never above t).
+     */
+    private static float threshold(float x, float t, float v) {
+        float above = step(x - t);
+        return above * Math.max(x, -Float.MAX_VALUE) + (1 - above) * v;
+    }
+
+    private static float hardswish(float x) {
+        float clamped = Math.min(Math.max(x, -3f), 3f);
+        float above = step(x - 3);
+        return above * Math.max(x, 3f) + (1 - above) * (clamped * (clamped + 3) / 6);
+    }
+
+    /** 0 below -3, 1 above 3, (2x + 3) / 6 between (and at both ends). */
+    private static float hardswishSlope(float x) {
+        float clamped = Math.min(Math.max(x, -3f), 3f);
+        float above = step(x - 3);
+        return (1 - above - step(-3 - x)) * ((2 * clamped + 3) / 6) + above;
     }
 
     // ---- argument checks --------------------------------------------------------------------------------------

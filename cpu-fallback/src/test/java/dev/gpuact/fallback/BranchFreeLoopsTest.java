@@ -10,10 +10,10 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The branch-free loops of relu6, hardtanh, leaky_relu, softshrink and hardshrink give the floats of the plain
- * definitions (a compare and a choice per element), in both loop forms: arrays apart at distinct offsets, and arrays
- * sharing an index. Zero signs are free in leaky_relu's forward pass (the contract lets them differ) and compared
- * everywhere else.
+ * The branch-free loops of the piecewise-linear ops give the floats of their plain definitions (a compare and a
+ * choice per element; hardswish's rounded from double within 2 ULP, being computed in float), in both loop forms:
+ * arrays apart at distinct offsets, and arrays sharing an index, which give the same bits. The signs of zeros are
+ * free, as the contract has them.
  */
 class BranchFreeLoopsTest {
     private static final float[] SPECIALS = {0f, -0f, Float.MIN_VALUE, -Float.MIN_VALUE, 0.5f, -0.5f, 1f, -1f, 6f,
@@ -27,33 +27,41 @@ class BranchFreeLoopsTest {
 
     static Stream<Arguments> loops() {
         return Stream.of(
-                Arguments.of(ElementwiseKernel.RELU6, 0f, 0f, false,
-                        (Definition) (x, dy) -> Math.min(Math.max(x, 0f), 6f)),
-                Arguments.of(ElementwiseKernel.RELU6, 0f, 0f, true,
-                        (Definition) (x, dy) -> x > 0 && x < 6 ? dy : dy * zeroUnlessNaN(x)),
-                Arguments.of(ElementwiseKernel.HARDTANH, -2.5f, 0.75f, false,
-                        (Definition) (x, dy) -> Math.min(Math.max(x, -2.5f), 0.75f)),
-                Arguments.of(ElementwiseKernel.HARDTANH, -1f, 1f, true,
-                        (Definition) (x, dy) -> x > -1 && x < 1 ? dy : dy * zeroUnlessNaN(x)),
-                Arguments.of(ElementwiseKernel.LEAKY_RELU, 0.01f, 0f, false,
-                        (Definition) (x, dy) -> x > 0 ? x : x * 0.01f),
-                Arguments.of(ElementwiseKernel.LEAKY_RELU, 0f, 0f, false,
-                        (Definition) (x, dy) -> x > 0 || x != x ? x : 0f),
-                Arguments.of(ElementwiseKernel.LEAKY_RELU, -1.5f, 0f, false,
-                        (Definition) (x, dy) -> x > 0 ? x : x * -1.5f),
-                Arguments.of(ElementwiseKernel.LEAKY_RELU, 0.01f, 0f, true,
-                        (Definition) (x, dy) -> x > 0 ? dy : dy * (x != x ? x : 0.01f)),
-                Arguments.of(ElementwiseKernel.LEAKY_RELU, 0f, 0f, true,
-                        (Definition) (x, dy) -> x > 0 ? dy : dy * zeroUnlessNaN(x)),
-                Arguments.of(ElementwiseKernel.SOFTSHRINK, 0.5f, 0f, true,
-                        (Definition) (x, dy) -> Math.abs(x) > 0.5f ? dy : dy * zeroUnlessNaN(x)),
-                Arguments.of(ElementwiseKernel.HARDSHRINK, 0.75f, 0f, true,
-                        (Definition) (x, dy) -> Math.abs(x) > 0.75f ? dy : dy * zeroUnlessNaN(x)));
+                exact(ElementwiseKernel.RELU6, 0, 0, false, (x, dy) -> Math.min(Math.max(x, 0f), 6f)),
+                exact(ElementwiseKernel.RELU6, 0, 0, true, (x, dy) -> x > 0 && x < 6 ? dy : dy * zeroUnlessNaN(x)),
+                exact(ElementwiseKernel.HARDTANH, -2.5f, 0.75f, false, (x, dy) -> Math.min(Math.max(x, -2.5f), 0.75f)),
+                exact(ElementwiseKernel.HARDTANH, -1, 1, true, (x, dy) -> x > -1 && x < 1 ? dy : dy * zeroUnlessNaN(x)),
+                exact(ElementwiseKernel.LEAKY_RELU, 0.01f, 0, false, (x, dy) -> x > 0 ? x : x * 0.01f),
+                exact(ElementwiseKernel.LEAKY_RELU, 0, 0, false, (x, dy) -> x > 0 || x != x ? x : 0f),
+                exact(ElementwiseKernel.LEAKY_RELU, -1.5f, 0, false, (x, dy) -> x > 0 ? x : x * -1.5f),
+                exact(ElementwiseKernel.LEAKY_RELU, 0.01f, 0, true, (x, dy) -> x > 0 ? dy : dy * (x != x ? x : 0.01f)),
+                exact(ElementwiseKernel.LEAKY_RELU, 0, 0, true, (x, dy) -> x > 0 ? dy : dy * zeroUnlessNaN(x)),
+                exact(ElementwiseKernel.SOFTSHRINK, 0.5f, 0, true, (x, dy) -> Math.abs(x) > 0.5f ? dy : dy * zeroUnlessNaN(x)),
+                exact(ElementwiseKernel.HARDSHRINK, 0.75f, 0, true, (x, dy) -> Math.abs(x) > 0.75f ? dy : dy * zeroUnlessNaN(x)),
+                exact(ElementwiseKernel.IDENTITY, 0, 0, true, (x, dy) -> x != x ? x : dy),
+                exact(ElementwiseKernel.STEP, 0, 0, false, (x, dy) -> x > 0 ? 1 : x != x ? x : 0),
+                exact(ElementwiseKernel.STEP, 0, 0, true, (x, dy) -> dy * zeroUnlessNaN(x)),
+                exact(ElementwiseKernel.ABS, 0, 0, true, (x, dy) -> dy * Math.signum(x)),
+                exact(ElementwiseKernel.SOFTSHRINK, 0.5f, 0, false,
+                        (x, dy) -> x > 0.5f ? x - 0.5f : x < -0.5f ? x + 0.5f : zeroUnlessNaN(x)),
+                exact(ElementwiseKernel.SOFTSHRINK, 0, 0, false, (x, dy) -> x),
+                exact(ElementwiseKernel.HARDSHRINK, 0.75f, 0, false, (x, dy) -> Math.abs(x) > 0.75f || x != x ? x : 0),
+                exact(ElementwiseKernel.THRESHOLD, 0.75f, -2.5f, false, (x, dy) -> x > 0.75f || x != x ? x : -2.5f),
+                exact(ElementwiseKernel.THRESHOLD, -1, 6, true, (x, dy) -> x > -1 ? dy : dy * zeroUnlessNaN(x)),
+                // x (x + 3) / 6 and dy (2x + 3) / 6 in float rather than rounded once from double
+                Arguments.of(ElementwiseKernel.HARDSWISH, 0f, 0f, false, 2, (Definition) (x, dy) ->
+                        (float) (x <= -3 ? 0 : x >= 3 ? x : (double) x * ((double) x + 3) / 6)),
+                Arguments.of(ElementwiseKernel.HARDSWISH, 0f, 0f, true, 2, (Definition) (x, dy) ->
+                        (float) (dy * (x < -3 ? 0 : x > 3 ? 1 : (2 * (double) x + 3) / 6))));
     }
 
-    @ParameterizedTest(name = "{0} ({1}, {2}) backward={3}")
+    private static Arguments exact(ElementwiseKernel op, float a, float b, boolean backward, Definition definition) {
+        return Arguments.of(op, a, b, backward, 0, definition);
+    }
+
+    @ParameterizedTest(name = "{0} ({1}, {2}) backward={3}, within {4} ULP")
     @MethodSource("loops")
-    void bothLoopFormsGiveThePlainDefinition(ElementwiseKernel op, float a, float b, boolean backward,
+    void bothLoopFormsGiveThePlainDefinition(ElementwiseKernel op, float a, float b, boolean backward, int ulps,
                                               Definition definition) {
         int n = SPECIALS.length * SPECIALS.length + 5000;
         float[] x = new float[n + 3];
@@ -75,19 +83,22 @@ class BranchFreeLoopsTest {
             op.forwardSequential(x, 3, apart, 7, n, a, b);
             op.forwardSequential(xShared, 0, shared, 0, n, a, b);
         }
-        boolean zeroSignFree = op == ElementwiseKernel.LEAKY_RELU && !backward;
         for (int i = 0; i < n; i++) {
             float expected = definition.of(x[i + 3], dy[i + 5]);
             String inputs = "x=" + x[i + 3] + (backward ? " dy=" + dy[i + 5] : "");
-            assertThat(bits(apart[i + 7], zeroSignFree)).as("%s, offsets apart", inputs)
-                    .isEqualTo(bits(expected, zeroSignFree));
-            assertThat(bits(shared[i], zeroSignFree)).as("%s, shared index", inputs)
-                    .isEqualTo(bits(expected, zeroSignFree));
+            assertThat(bits(shared[i])).as("%s, shared index against offsets apart", inputs).isEqualTo(bits(apart[i + 7]));
+            if (ulps == 0 || Float.isNaN(expected) || Float.isInfinite(expected)) {
+                assertThat(bits(apart[i + 7])).as(inputs).isEqualTo(bits(expected));
+            } else {
+                assertThat(Math.abs((double) apart[i + 7] - expected)).as(inputs)
+                        .isLessThanOrEqualTo(ulps * (double) Math.ulp(expected));
+            }
         }
     }
 
-    private static int bits(float v, boolean zeroSignFree) {
-        return Float.floatToIntBits(zeroSignFree && v == 0 ? 0f : v);
+    /** The bits with zero signs made alike (the contract leaves them free); every NaN alike. */
+    private static int bits(float v) {
+        return Float.floatToIntBits(v == 0 ? 0f : v);
     }
 
     private static float zeroUnlessNaN(float x) {
