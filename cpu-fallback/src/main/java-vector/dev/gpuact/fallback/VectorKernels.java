@@ -60,6 +60,16 @@ final class VectorKernels implements VectorLoops {
             case SILU -> forwardSiluLoop(x, xo, y, yo, end, a, b);
             case MISH -> forwardMishLoop(x, xo, y, yo, end, a, b);
             case ELU -> forwardEluLoop(x, xo, y, yo, end, a, b);
+            case SWISH, CELU -> {
+                if (a != 1) {
+                    return 0;
+                }
+                if (op == ElementwiseKernel.SWISH) {
+                    forwardSiluLoop(x, xo, y, yo, end, a, b);
+                } else {
+                    forwardEluLoop(x, xo, y, yo, end, a, b);
+                }
+            }
             case LOGSIGMOID -> forwardLogsigmoidLoop(x, xo, y, yo, end, a, b);
             case RELU -> forwardReluLoop(x, xo, y, yo, end, a, b);
             case GELU -> forwardGeluLoop(x, xo, y, yo, end, a, b);
@@ -84,6 +94,16 @@ final class VectorKernels implements VectorLoops {
             case SIGMOID -> backwardSigmoidLoop(x, xo, dy, dyo, dx, dxo, end, a, b);
             case TANH -> backwardTanhLoop(x, xo, dy, dyo, dx, dxo, end, a, b);
             case ELU -> backwardEluLoop(x, xo, dy, dyo, dx, dxo, end, a, b);
+            case SWISH, CELU -> {
+                if (a != 1) {
+                    return 0;
+                }
+                if (op == ElementwiseKernel.SWISH) {
+                    backwardSiluLoop(x, xo, dy, dyo, dx, dxo, end, a, b);
+                } else {
+                    backwardEluLoop(x, xo, dy, dyo, dx, dxo, end, a, b);
+                }
+            }
             case LOGSIGMOID -> backwardLogsigmoidLoop(x, xo, dy, dyo, dx, dxo, end, a, b);
             case RELU -> backwardReluLoop(x, xo, dy, dyo, dx, dxo, end, a, b);
             case GELU -> backwardGeluLoop(x, xo, dy, dyo, dx, dxo, end, a, b);

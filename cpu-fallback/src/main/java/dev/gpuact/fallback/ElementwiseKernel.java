@@ -219,9 +219,14 @@ public enum ElementwiseKernel {
             }
         }
     },
+    /** With alpha = 1 (its default) celu is elu, whose float loops it takes. */
     CELU {
         @Override
         public void forwardSequential(float[] x, int xo, float[] y, int yo, int n, float a, float b) {
+            if (a == 1) {
+                ELU.forwardSequential(x, xo, y, yo, n, a, b);
+                return;
+            }
             double alpha = a;
             for (int i = 0; i < n; i++) {
                 double v = x[xo + i];
@@ -231,6 +236,10 @@ public enum ElementwiseKernel {
 
         @Override
         public void backwardSequential(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n, float a, float b) {
+            if (a == 1) {
+                ELU.backwardSequential(x, xo, dy, dyo, dx, dxo, n, a, b);
+                return;
+            }
             double alpha = a;
             for (int i = 0; i < n; i++) {
                 double v = x[xo + i];
@@ -287,9 +296,14 @@ public enum ElementwiseKernel {
             }
         }
     },
+    /** With beta = 1 (its default) swish is silu, whose float loops it takes. */
     SWISH {
         @Override
         public void forwardSequential(float[] x, int xo, float[] y, int yo, int n, float a, float b) {
+            if (a == 1) {
+                SILU.forwardSequential(x, xo, y, yo, n, a, b);
+                return;
+            }
             for (int i = 0; i < n; i++) {
                 y[yo + i] = (float) Functions.swish(x[xo + i], a);
             }
@@ -297,6 +311,10 @@ public enum ElementwiseKernel {
 
         @Override
         public void backwardSequential(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n, float a, float b) {
+            if (a == 1) {
+                SILU.backwardSequential(x, xo, dy, dyo, dx, dxo, n, a, b);
+                return;
+            }
             for (int i = 0; i < n; i++) {
                 dx[dxo + i] = (float) (dy[dyo + i] * Functions.swishDerivative(x[xo + i], a));
             }
