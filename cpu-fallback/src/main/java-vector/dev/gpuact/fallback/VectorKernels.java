@@ -59,7 +59,8 @@ final class VectorKernels implements VectorLoops {
             case TANH -> forwardTanhLoop(x, xo, y, yo, end, a, b);
             case SILU -> forwardSiluLoop(x, xo, y, yo, end, a, b);
             case MISH -> forwardMishLoop(x, xo, y, yo, end, a, b);
-            case ELU -> forwardEluLoop(x, xo, y, yo, end, a, b);
+            case ELU -> forwardEluLoop(x, xo, y, yo, end, 1, a);
+            case SELU -> forwardEluLoop(x, xo, y, yo, end, FloatFunctions.SELU_SCALE, FloatFunctions.SELU_SCALED_ALPHA);
             case SWISH, CELU -> {
                 if (a != 1) {
                     return 0;
@@ -67,7 +68,7 @@ final class VectorKernels implements VectorLoops {
                 if (op == ElementwiseKernel.SWISH) {
                     forwardSiluLoop(x, xo, y, yo, end, a, b);
                 } else {
-                    forwardEluLoop(x, xo, y, yo, end, a, b);
+                    forwardEluLoop(x, xo, y, yo, end, 1, 1);
                 }
             }
             case LOGSIGMOID -> forwardLogsigmoidLoop(x, xo, y, yo, end, a, b);
@@ -93,7 +94,9 @@ final class VectorKernels implements VectorLoops {
         switch (op) {
             case SIGMOID -> backwardSigmoidLoop(x, xo, dy, dyo, dx, dxo, end, a, b);
             case TANH -> backwardTanhLoop(x, xo, dy, dyo, dx, dxo, end, a, b);
-            case ELU -> backwardEluLoop(x, xo, dy, dyo, dx, dxo, end, a, b);
+            case ELU -> backwardEluLoop(x, xo, dy, dyo, dx, dxo, end, 1, a);
+            case SELU -> backwardEluLoop(x, xo, dy, dyo, dx, dxo, end, FloatFunctions.SELU_SCALE,
+                    FloatFunctions.SELU_SCALED_ALPHA);
             case SWISH, CELU -> {
                 if (a != 1) {
                     return 0;
@@ -101,7 +104,7 @@ final class VectorKernels implements VectorLoops {
                 if (op == ElementwiseKernel.SWISH) {
                     backwardSiluLoop(x, xo, dy, dyo, dx, dxo, end, a, b);
                 } else {
-                    backwardEluLoop(x, xo, dy, dyo, dx, dxo, end, a, b);
+                    backwardEluLoop(x, xo, dy, dyo, dx, dxo, end, 1, 1);
                 }
             }
             case LOGSIGMOID -> backwardLogsigmoidLoop(x, xo, dy, dyo, dx, dxo, end, a, b);
@@ -202,9 +205,10 @@ final class VectorKernels implements VectorLoops {
         }
     }
 
-    private static void forwardEluLoop(float[] x, int xo, float[] y, int yo, int end, float a, float b) {
+    /** elu (scale 1) and selu, as FloatFunctions#elu. */
+    private static void forwardEluLoop(float[] x, int xo, float[] y, int yo, int end, float scale, float alpha) {
         for (int i = 0; i < end; i += LANES) {
-            elu(FloatVector.fromArray(F, x, xo + i), a).intoArray(y, yo + i);
+            elu(FloatVector.fromArray(F, x, xo + i), scale, alpha).intoArray(y, yo + i);
         }
     }
 
@@ -411,10 +415,11 @@ final class VectorKernels implements VectorLoops {
         }
     }
 
-    private static void backwardEluLoop(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int end, float a,
-                                    float b) {
+    private static void backwardEluLoop(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int end,
+                                        float scale, float alpha) {
         for (int i = 0; i < end; i += LANES) {
-            FloatVector.fromArray(F, dy, dyo + i).mul(eluDerivative(FloatVector.fromArray(F, x, xo + i), a)).intoArray(dx, dxo + i);
+            FloatVector.fromArray(F, dy, dyo + i).mul(eluDerivative(FloatVector.fromArray(F, x, xo + i), scale, alpha))
+                    .intoArray(dx, dxo + i);
         }
     }
 
@@ -806,12 +811,12 @@ final class VectorKernels implements VectorLoops {
         return x.min(0f).sub(log1p(e));
     }
 
-    static FloatVector elu(FloatVector x, float alpha) {
-        return expm1OfNonPositive(x).mul(alpha).blend(x, x.compare(VectorOperators.GT, 0f));
+    static FloatVector elu(FloatVector x, float scale, float alpha) {
+        return expm1OfNonPositive(x).mul(alpha).blend(x.mul(scale), x.compare(VectorOperators.GT, 0f));
     }
 
-    static FloatVector eluDerivative(FloatVector x, float alpha) {
-        return exp(x).mul(alpha).blend(FloatVector.broadcast(F, 1f), x.compare(VectorOperators.GT, 0f));
+    static FloatVector eluDerivative(FloatVector x, float scale, float alpha) {
+        return exp(x).mul(alpha).blend(FloatVector.broadcast(F, scale), x.compare(VectorOperators.GT, 0f));
     }
 
     /**

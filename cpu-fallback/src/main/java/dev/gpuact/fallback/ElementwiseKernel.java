@@ -1,7 +1,5 @@
 package dev.gpuact.fallback;
 
-import static dev.gpuact.fallback.Functions.SELU_ALPHA;
-import static dev.gpuact.fallback.Functions.SELU_LAMBDA;
 import static dev.gpuact.fallback.Functions.vanishing;
 
 import java.nio.FloatBuffer;
@@ -193,14 +191,14 @@ public enum ElementwiseKernel {
         @Override
         public void forwardSequential(float[] x, int xo, float[] y, int yo, int n, float a, float b) {
             for (int i = 0; i < n; i++) {
-                y[yo + i] = FloatFunctions.elu(x[xo + i], a);
+                y[yo + i] = FloatFunctions.elu(x[xo + i], 1, a);
             }
         }
 
         @Override
         public void backwardSequential(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n, float a, float b) {
             for (int i = 0; i < n; i++) {
-                dx[dxo + i] = dy[dyo + i] * FloatFunctions.eluDerivative(x[xo + i], a);
+                dx[dxo + i] = dy[dyo + i] * FloatFunctions.eluDerivative(x[xo + i], 1, a);
             }
         }
     },
@@ -208,14 +206,15 @@ public enum ElementwiseKernel {
         @Override
         public void forwardSequential(float[] x, int xo, float[] y, int yo, int n, float a, float b) {
             for (int i = 0; i < n; i++) {
-                y[yo + i] = (float) (SELU_LAMBDA * Functions.elu(x[xo + i], SELU_ALPHA));
+                y[yo + i] = FloatFunctions.elu(x[xo + i], FloatFunctions.SELU_SCALE, FloatFunctions.SELU_SCALED_ALPHA);
             }
         }
 
         @Override
         public void backwardSequential(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n, float a, float b) {
             for (int i = 0; i < n; i++) {
-                dx[dxo + i] = (float) (dy[dyo + i] * SELU_LAMBDA * Functions.eluDerivative(x[xo + i], SELU_ALPHA));
+                dx[dxo + i] = dy[dyo + i]
+                        * FloatFunctions.eluDerivative(x[xo + i], FloatFunctions.SELU_SCALE, FloatFunctions.SELU_SCALED_ALPHA);
             }
         }
     },

@@ -98,14 +98,22 @@ final class FloatFunctions {
         return Math.min(x, 0) - log1p(exp(-Math.abs(x)));
     }
 
-    static float elu(float x, float alpha) {
+    /**
+     * selu's lambda and lambda alpha rounded to float: lambda x and (lambda alpha) expm1(x) are then within 2 ULP of
+     * selu, and selu runs elu's loops.
+     */
+    static final float SELU_SCALE = (float) Functions.SELU_LAMBDA;
+    static final float SELU_SCALED_ALPHA = (float) (Functions.SELU_LAMBDA * Functions.SELU_ALPHA);
+
+    /** scale x above 0, alpha expm1(x) at or below: elu with scale 1, selu with {@link #SELU_SCALE}. */
+    static float elu(float x, float scale, float alpha) {
         float negative = alpha * expm1OfNonPositive(x);
-        return select(x > 0, x, negative);
+        return select(x > 0, scale * x, negative);
     }
 
-    static float eluDerivative(float x, float alpha) {
+    static float eluDerivative(float x, float scale, float alpha) {
         float negative = alpha * exp(x);
-        return select(x > 0, 1, negative);
+        return select(x > 0, scale, negative);
     }
 
     /**

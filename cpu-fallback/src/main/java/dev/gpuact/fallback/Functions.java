@@ -126,12 +126,4 @@ final class Functions {
         double x2 = x * x;
         return vanishing(x * (x2 - 3), exp(-0.5 * x2));
     }
-
-    static double elu(double x, double alpha) {
-        return x > 0 || x != x ? x : alpha * expm1(x);
-    }
-
-    static double eluDerivative(double x, double alpha) {
-        return x > 0 ? 1 : alpha * exp(x);
-    }
 }
