@@ -95,10 +95,20 @@ public enum ElementwiseKernel {
             }
         }
 
+        /**
+         * x dy rounded once, then doubled exactly: 2 x dy rounded once except next to the subnormal range (1 ULP
+         * there). The double form's conversions kept the loop scalar (11.7 ms per 16M floats at 2 threads).
+         */
         @Override
         public void backwardSequential(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n, float a, float b) {
+            if (xo == dyo && xo == dxo) {
+                for (int i = xo; i < xo + n; i++) {
+                    dx[i] = x[i] * dy[i] * 2;
+                }
+                return;
+            }
             for (int i = 0; i < n; i++) {
-                dx[dxo + i] = (float) (2.0 * x[xo + i] * dy[dyo + i]);
+                dx[dxo + i] = x[xo + i] * dy[dyo + i] * 2;
             }
         }
     },
@@ -364,6 +374,12 @@ public enum ElementwiseKernel {
     SOFTSIGN {
         @Override
         public void forwardSequential(float[] x, int xo, float[] y, int yo, int n, float a, float b) {
+            if (xo == yo) {
+                for (int i = xo; i < xo + n; i++) {
+                    y[i] = FloatFunctions.softsign(x[i]);
+                }
+                return;
+            }
             for (int i = 0; i < n; i++) {
                 y[yo + i] = FloatFunctions.softsign(x[xo + i]);
             }

@@ -128,13 +128,13 @@ final class FloatFunctions {
 
     /**
      * x / (1 + |x|) with two roundings (1.5 ULP at most over 50M random floats), branch-free: where |x| >= 2^24,
-     * 1 + |x| rounds to |x| and the quotient to +-1, so clamping |x| there keeps +-inf from giving inf / inf. The double
-     * form it replaces clamped with Math.min and Math.max, which JDK 17 compiles to branches on doubles: 186 ms per 16M
-     * floats on one thread.
+     * 1 + |x| rounds to |x| and the quotient to +-1, so clamping x to +-2^24 keeps +-inf from giving inf / inf. Float
+     * Math.min and Math.max, which the JIT vectorises (SuperWord); the double form this replaced clamped with them on
+     * doubles, which JDK 17 compiles to branches: 186 ms per 16M floats on one thread.
      */
     static float softsign(float x) {
-        float magnitude = atMost(Math.abs(x), 0x1p24f);
-        return Math.copySign(magnitude, x) / (1 + magnitude);
+        float clamped = Math.min(Math.max(x, -0x1p24f), 0x1p24f);
+        return clamped / (1 + Math.abs(clamped));
     }
 
     /**

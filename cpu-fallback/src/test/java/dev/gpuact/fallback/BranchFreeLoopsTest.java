@@ -10,10 +10,10 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The branch-free loops of the piecewise-linear ops give the floats of their plain definitions (a compare and a
- * choice per element; hardswish's rounded from double within 2 ULP, being computed in float), in both loop forms:
- * arrays apart at distinct offsets, and arrays sharing an index, which give the same bits. The signs of zeros are
- * free, as the contract has them.
+ * The branch-free loops of the piecewise-linear ops, softsign and square's backward give the floats of their plain
+ * definitions (a compare and a choice per element; hardswish's and square's backward rounded from double within 2
+ * and 1 ULP, being computed in float), in both loop forms: arrays apart at distinct offsets, and arrays sharing an
+ * index, which give the same bits. The signs of zeros are free, as the contract has them.
  */
 class BranchFreeLoopsTest {
     private static final float[] SPECIALS = {0f, -0f, Float.MIN_VALUE, -Float.MIN_VALUE, 0.5f, -0.5f, 1f, -1f, 6f,
@@ -48,6 +48,12 @@ class BranchFreeLoopsTest {
                 exact(ElementwiseKernel.HARDSHRINK, 0.75f, 0, false, (x, dy) -> Math.abs(x) > 0.75f || x != x ? x : 0),
                 exact(ElementwiseKernel.THRESHOLD, 0.75f, -2.5f, false, (x, dy) -> x > 0.75f || x != x ? x : -2.5f),
                 exact(ElementwiseKernel.THRESHOLD, -1, 6, true, (x, dy) -> x > -1 ? dy : dy * zeroUnlessNaN(x)),
+                exact(ElementwiseKernel.SOFTSIGN, 0, 0, false, (x, dy) -> {
+                    float magnitude = Math.min(Math.abs(x), 0x1p24f);
+                    return Math.copySign(magnitude, x) / (1 + magnitude);
+                }),
+                Arguments.of(ElementwiseKernel.SQUARE, 0f, 0f, true, 1, (Definition) (x, dy) ->
+                        (float) (2.0 * x * dy)),
                 // x (x + 3) / 6 and dy (2x + 3) / 6 in float rather than rounded once from double
                 Arguments.of(ElementwiseKernel.HARDSWISH, 0f, 0f, false, 2, (Definition) (x, dy) ->
                         (float) (x <= -3 ? 0 : x >= 3 ? x : (double) x * ((double) x + 3) / 6)),
