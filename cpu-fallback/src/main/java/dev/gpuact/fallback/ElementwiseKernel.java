@@ -115,31 +115,51 @@ public enum ElementwiseKernel {
     SIGMOID {
         @Override
         public void forwardSequential(float[] x, int xo, float[] y, int yo, int n, float a, float b) {
-            for (int i = 0; i < n; i++) {
-                y[yo + i] = FloatMath.sigmoid(x[xo + i]);
+            float[][] scratch = ExpPasses.scratch();
+            float[] v = scratch[0];
+            float[] e = scratch[1];
+            for (int from = 0; from < n; from += ExpPasses.BLOCK) {
+                int length = Math.min(ExpPasses.BLOCK, n - from);
+                System.arraycopy(x, xo + from, v, 0, length);
+                for (int i = 0; i < length; i++) {
+                    e[i] = -Math.abs(v[i]);
+                }
+                ExpPasses.exp(e, e, scratch[2], length);
+                for (int i = 0; i < length; i++) {
+                    v[i] = Math.max(e[i], ExpPasses.step(v[i])) / (1 + e[i]);  // FloatMath.sigmoid's select
+                }
+                System.arraycopy(v, 0, y, yo + from, length);
             }
         }
 
         @Override
         public void backwardSequential(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n, float a, float b) {
-            for (int i = 0; i < n; i++) {
-                dx[dxo + i] = dy[dyo + i] * FloatFunctions.sigmoidDerivative(x[xo + i]);
-            }
+            expSlopePasses(x, xo, dy, dyo, dx, dxo, n, 1, 1);
         }
     },
     TANH {
         @Override
         public void forwardSequential(float[] x, int xo, float[] y, int yo, int n, float a, float b) {
-            for (int i = 0; i < n; i++) {
-                y[yo + i] = FloatMath.tanh(x[xo + i]);
+            float[][] scratch = ExpPasses.scratch();
+            float[] v = scratch[0];
+            float[] m = scratch[1];
+            for (int from = 0; from < n; from += ExpPasses.BLOCK) {
+                int length = Math.min(ExpPasses.BLOCK, n - from);
+                System.arraycopy(x, xo + from, v, 0, length);
+                for (int i = 0; i < length; i++) {
+                    m[i] = -2 * Math.abs(v[i]);
+                }
+                ExpPasses.expm1OfNonPositive(m, m, scratch[2], length);
+                for (int i = 0; i < length; i++) {
+                    v[i] = -m[i] / (2 + m[i]) * (1 - 2 * ExpPasses.step(-v[i]));  // FloatMath.tanh's select
+                }
+                System.arraycopy(v, 0, y, yo + from, length);
             }
         }
 
         @Override
         public void backwardSequential(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n, float a, float b) {
-            for (int i = 0; i < n; i++) {
-                dx[dxo + i] = dy[dyo + i] * FloatFunctions.tanhDerivative(x[xo + i]);
-            }
+            expSlopePasses(x, xo, dy, dyo, dx, dxo, n, 2, 4);
         }
     },
     RELU {
@@ -200,9 +220,7 @@ public enum ElementwiseKernel {
     ELU {
         @Override
         public void forwardSequential(float[] x, int xo, float[] y, int yo, int n, float a, float b) {
-            for (int i = 0; i < n; i++) {
-                y[yo + i] = FloatFunctions.elu(x[xo + i], 1, a);
-            }
+            eluPasses(x, xo, y, yo, n, 1, a);
         }
 
         @Override
@@ -215,9 +233,7 @@ public enum ElementwiseKernel {
     SELU {
         @Override
         public void forwardSequential(float[] x, int xo, float[] y, int yo, int n, float a, float b) {
-            for (int i = 0; i < n; i++) {
-                y[yo + i] = FloatFunctions.elu(x[xo + i], FloatFunctions.SELU_SCALE, FloatFunctions.SELU_SCALED_ALPHA);
-            }
+            eluPasses(x, xo, y, yo, n, FloatFunctions.SELU_SCALE, FloatFunctions.SELU_SCALED_ALPHA);
         }
 
         @Override
@@ -767,6 +783,56 @@ public enum ElementwiseKernel {
         }
         for (int i = 0; i < n; i++) {
             dx[dxo + i] = dy[dyo + i] * step(Math.abs(x[xo + i]) - lambda);
+        }
+    }
+
+    // ---- exp-based loops in passes (ExpPasses): blocks copied in and out, so every loop indexes its arrays alike ----
+
+    /**
+     * dx = dy * k e / (1 + e)^2, e = e^(-c|x|): sigmoid' (c = 1, k = 1) and tanh' (c = 2, k = 4), the floats of
+     * FloatFunctions.sigmoidDerivative and tanhDerivative.
+     */
+    private static void expSlopePasses(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n, float c,
+                                       float k) {
+        float[][] scratch = ExpPasses.scratch();
+        float[] e = scratch[0];
+        float[] d = scratch[1];
+        for (int from = 0; from < n; from += ExpPasses.BLOCK) {
+            int length = Math.min(ExpPasses.BLOCK, n - from);
+            System.arraycopy(x, xo + from, e, 0, length);
+            for (int i = 0; i < length; i++) {
+                e[i] = -c * Math.abs(e[i]);
+            }
+            ExpPasses.exp(e, e, scratch[2], length);
+            System.arraycopy(dy, dyo + from, d, 0, length);
+            for (int i = 0; i < length; i++) {
+                float sum = 1 + e[i];
+                d[i] = d[i] * (k * e[i] / (sum * sum));
+            }
+            System.arraycopy(d, 0, dx, dxo + from, length);
+        }
+    }
+
+    /**
+     * FloatFunctions.elu, its select as arithmetic: step(x) scale x + (1 - step(x)) alpha expm1(min(x, 0)), where
+     * -inf scale is raised to -MAX_VALUE so that 0 times it is a zero; the same floats, zero signs included.
+     */
+    private static void eluPasses(float[] x, int xo, float[] y, int yo, int n, float scale, float alpha) {
+        float[][] scratch = ExpPasses.scratch();
+        float[] v = scratch[0];
+        float[] m = scratch[1];
+        for (int from = 0; from < n; from += ExpPasses.BLOCK) {
+            int length = Math.min(ExpPasses.BLOCK, n - from);
+            System.arraycopy(x, xo + from, v, 0, length);
+            for (int i = 0; i < length; i++) {
+                m[i] = Math.min(v[i], 0f);
+            }
+            ExpPasses.expm1OfNonPositive(m, m, scratch[2], length);
+            for (int i = 0; i < length; i++) {
+                float above = ExpPasses.step(v[i]);
+                v[i] = above * Math.max(scale * v[i], -Float.MAX_VALUE) + (1 - above) * (alpha * m[i]);
+            }
+            System.arraycopy(v, 0, y, yo + from, length);
         }
     }
 
