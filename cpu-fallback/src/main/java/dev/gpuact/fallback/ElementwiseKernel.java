@@ -115,21 +115,7 @@ public enum ElementwiseKernel {
     SIGMOID {
         @Override
         public void forwardSequential(float[] x, int xo, float[] y, int yo, int n, float a, float b) {
-            float[][] scratch = ExpPasses.scratch();
-            float[] v = scratch[0];
-            float[] e = scratch[1];
-            for (int from = 0; from < n; from += ExpPasses.BLOCK) {
-                int length = Math.min(ExpPasses.BLOCK, n - from);
-                System.arraycopy(x, xo + from, v, 0, length);
-                for (int i = 0; i < length; i++) {
-                    e[i] = -Math.abs(v[i]);
-                }
-                ExpPasses.exp(e, e, scratch[2], length);
-                for (int i = 0; i < length; i++) {
-                    v[i] = Math.max(e[i], ExpPasses.step(v[i])) / (1 + e[i]);  // FloatMath.sigmoid's select
-                }
-                System.arraycopy(v, 0, y, yo + from, length);
-            }
+            forwardInPasses(this, x, xo, y, yo, n, 1, 1);
         }
 
         @Override
@@ -140,21 +126,7 @@ public enum ElementwiseKernel {
     TANH {
         @Override
         public void forwardSequential(float[] x, int xo, float[] y, int yo, int n, float a, float b) {
-            float[][] scratch = ExpPasses.scratch();
-            float[] v = scratch[0];
-            float[] m = scratch[1];
-            for (int from = 0; from < n; from += ExpPasses.BLOCK) {
-                int length = Math.min(ExpPasses.BLOCK, n - from);
-                System.arraycopy(x, xo + from, v, 0, length);
-                for (int i = 0; i < length; i++) {
-                    m[i] = -2 * Math.abs(v[i]);
-                }
-                ExpPasses.expm1OfNonPositive(m, m, scratch[2], length);
-                for (int i = 0; i < length; i++) {
-                    v[i] = -m[i] / (2 + m[i]) * (1 - 2 * ExpPasses.step(-v[i]));  // FloatMath.tanh's select
-                }
-                System.arraycopy(v, 0, y, yo + from, length);
-            }
+            forwardInPasses(this, x, xo, y, yo, n, 1, 1);
         }
 
         @Override
@@ -220,7 +192,7 @@ public enum ElementwiseKernel {
     ELU {
         @Override
         public void forwardSequential(float[] x, int xo, float[] y, int yo, int n, float a, float b) {
-            eluPasses(x, xo, y, yo, n, 1, a);
+            forwardInPasses(this, x, xo, y, yo, n, 1, a);
         }
 
         @Override
@@ -233,7 +205,7 @@ public enum ElementwiseKernel {
     SELU {
         @Override
         public void forwardSequential(float[] x, int xo, float[] y, int yo, int n, float a, float b) {
-            eluPasses(x, xo, y, yo, n, FloatFunctions.SELU_SCALE, FloatFunctions.SELU_SCALED_ALPHA);
+            forwardInPasses(this, x, xo, y, yo, n, FloatFunctions.SELU_SCALE, FloatFunctions.SELU_SCALED_ALPHA);
         }
 
         @Override
@@ -814,25 +786,59 @@ public enum ElementwiseKernel {
     }
 
     /**
-     * FloatFunctions.elu, its select as arithmetic: step(x) scale x + (1 - step(x)) alpha expm1(min(x, 0)), where
-     * -inf scale is raised to -MAX_VALUE so that 0 times it is a zero; the same floats, zero signs included.
+     * y = f(x) for sigmoid, tanh and elu / selu (scale and alpha; elu's ops only), block by block: x copied in, the
+     * op's passes over the block in place, the block copied out.
      */
-    private static void eluPasses(float[] x, int xo, float[] y, int yo, int n, float scale, float alpha) {
+    private static void forwardInPasses(ElementwiseKernel op, float[] x, int xo, float[] y, int yo, int n, float scale,
+                                        float alpha) {
         float[][] scratch = ExpPasses.scratch();
         float[] v = scratch[0];
-        float[] m = scratch[1];
         for (int from = 0; from < n; from += ExpPasses.BLOCK) {
             int length = Math.min(ExpPasses.BLOCK, n - from);
             System.arraycopy(x, xo + from, v, 0, length);
-            for (int i = 0; i < length; i++) {
-                m[i] = Math.min(v[i], 0f);
-            }
-            ExpPasses.expm1OfNonPositive(m, m, scratch[2], length);
-            for (int i = 0; i < length; i++) {
-                float above = ExpPasses.step(v[i]);
-                v[i] = above * Math.max(scale * v[i], -Float.MAX_VALUE) + (1 - above) * (alpha * m[i]);
+            switch (op) {
+                case SIGMOID -> sigmoidBlock(v, scratch[1], scratch[2], length);
+                case TANH -> tanhBlock(v, scratch[1], scratch[2], length);
+                default -> eluBlock(v, scratch[1], scratch[2], length, scale, alpha);
             }
             System.arraycopy(v, 0, y, yo + from, length);
+        }
+    }
+
+    /** FloatMath.sigmoid, its select(x < 0, e, 1) as max(e, step(x)): the same floats. */
+    private static void sigmoidBlock(float[] v, float[] e, float[] temp, int n) {
+        for (int i = 0; i < n; i++) {
+            e[i] = -Math.abs(v[i]);
+        }
+        ExpPasses.exp(e, e, temp, n);
+        for (int i = 0; i < n; i++) {
+            v[i] = Math.max(e[i], ExpPasses.step(v[i])) / (1 + e[i]);
+        }
+    }
+
+    /** FloatMath.tanh, its select of -t below 0 as a factor 1 - 2 step(-x): the same floats. */
+    private static void tanhBlock(float[] v, float[] m, float[] temp, int n) {
+        for (int i = 0; i < n; i++) {
+            m[i] = -2 * Math.abs(v[i]);
+        }
+        ExpPasses.expm1OfNonPositive(m, m, temp, n);
+        for (int i = 0; i < n; i++) {
+            v[i] = -m[i] / (2 + m[i]) * (1 - 2 * ExpPasses.step(-v[i]));
+        }
+    }
+
+    /**
+     * FloatFunctions.elu, its select as arithmetic: step(x) scale x + (1 - step(x)) alpha expm1(min(x, 0)), where
+     * -inf scale is raised to -MAX_VALUE so that 0 times it is a zero; the same floats, zero signs included.
+     */
+    private static void eluBlock(float[] v, float[] m, float[] temp, int n, float scale, float alpha) {
+        for (int i = 0; i < n; i++) {
+            m[i] = Math.min(v[i], 0f);
+        }
+        ExpPasses.expm1OfNonPositive(m, m, temp, n);
+        for (int i = 0; i < n; i++) {
+            float above = ExpPasses.step(v[i]);
+            v[i] = above * Math.max(scale * v[i], -Float.MAX_VALUE) + (1 - above) * (alpha * m[i]);
         }
     }
 

@@ -56,6 +56,9 @@ final class ExpPasses {
         }
     }
 
+    // The reduction loop is exp's with the other clamp, written out rather than shared with the clamp as a parameter:
+    // a loop-invariant bound in Math.max kept C2 (JDK 17) from vectorising threshold's loop in one JVM and not another.
+
     /** out[i] = FloatMath.expm1OfNonPositive(arg[i]) for i in [0, n), n at most BLOCK; out may be arg. */
     static void expm1OfNonPositive(float[] arg, float[] out, float[] shifted, int n) {
         for (int i = 0; i < n; i++) {
