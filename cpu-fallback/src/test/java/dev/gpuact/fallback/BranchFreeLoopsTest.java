@@ -5,15 +5,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
+import org.assertj.core.data.Percentage;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The branch-free loops of the piecewise-linear ops, softsign and square's backward give the floats of their plain
- * definitions (a compare and a choice per element; hardswish's and square's backward rounded from double within 2
- * and 1 ULP, being computed in float), in both loop forms: arrays apart at distinct offsets, and arrays sharing an
- * index, which give the same bits. The signs of zeros are free, as the contract has them.
+ * The branch-free loops of relu, the other piecewise-linear ops, softsign and square's backward give the floats of
+ * their plain definitions (a compare and a choice per element; hardswish's, square's backward and softsign's
+ * backward rounded from double within 2, 1 and 4 ULP, being computed in float), in both loop forms: arrays apart at
+ * distinct offsets, and arrays sharing an index, which give the same bits. The signs of zeros are free, as the
+ * contract has them.
  */
 class BranchFreeLoopsTest {
     private static final float[] SPECIALS = {0f, -0f, Float.MIN_VALUE, -Float.MIN_VALUE, 0.5f, -0.5f, 1f, -1f, 6f,
@@ -27,6 +30,8 @@ class BranchFreeLoopsTest {
 
     static Stream<Arguments> loops() {
         return Stream.of(
+                exact(ElementwiseKernel.RELU, 0, 0, false, (x, dy) -> Math.max(x, 0f)),
+                exact(ElementwiseKernel.RELU, 0, 0, true, (x, dy) -> dy * Math.signum(Math.max(x, 0f))),
                 exact(ElementwiseKernel.RELU6, 0, 0, false, (x, dy) -> Math.min(Math.max(x, 0f), 6f)),
                 exact(ElementwiseKernel.RELU6, 0, 0, true, (x, dy) -> x > 0 && x < 6 ? dy : dy * zeroUnlessNaN(x)),
                 exact(ElementwiseKernel.HARDTANH, -2.5f, 0.75f, false, (x, dy) -> Math.min(Math.max(x, -2.5f), 0.75f)),
@@ -54,6 +59,11 @@ class BranchFreeLoopsTest {
                 }),
                 Arguments.of(ElementwiseKernel.SQUARE, 0f, 0f, true, 1, (Definition) (x, dy) ->
                         (float) (2.0 * x * dy)),
+                // dy / d / d in float (3.0 ULP at worst over 50M random floats)
+                Arguments.of(ElementwiseKernel.SOFTSIGN, 0f, 0f, true, 4, (Definition) (x, dy) -> {
+                    double d = 1 + Math.abs((double) x);
+                    return (float) (dy / (d * d));
+                }),
                 // x (x + 3) / 6 and dy (2x + 3) / 6 in float rather than rounded once from double
                 Arguments.of(ElementwiseKernel.HARDSWISH, 0f, 0f, false, 2, (Definition) (x, dy) ->
                         (float) (x <= -3 ? 0 : x >= 3 ? x : (double) x * ((double) x + 3) / 6)),
@@ -100,6 +110,14 @@ class BranchFreeLoopsTest {
                         .isLessThanOrEqualTo(ulps * (double) Math.ulp(expected));
             }
         }
+    }
+
+    /** Two quotients, not one by d^2: d^2 overflows for |x| past 2^64 while the result may still be a float. */
+    @Test
+    void softsignBackwardKeepsTheQuotientOfAHugeXAndAHugeDy() {
+        float[] dx = new float[1];
+        ElementwiseKernel.SOFTSIGN.backwardSequential(new float[] {1e30f}, 0, new float[] {3e38f}, 0, dx, 0, 1, 0, 0);
+        assertThat(dx[0]).isCloseTo(3e-22f, Percentage.withPercentage(1e-4));
     }
 
     /** The bits with zero signs made alike (the contract leaves them free); every NaN alike. */
