@@ -205,7 +205,7 @@ final class VectorKernels implements VectorLoops {
         }
     }
 
-    /** elu (scale 1) and selu, as FloatFunctions#elu. */
+    /** elu (scale 1) and selu, as ElementwiseKernel's eluBlock. */
     private static void forwardEluLoop(float[] x, int xo, float[] y, int yo, int end, float scale, float alpha) {
         for (int i = 0; i < end; i += LANES) {
             elu(FloatVector.fromArray(F, x, xo + i), scale, alpha).intoArray(y, yo + i);

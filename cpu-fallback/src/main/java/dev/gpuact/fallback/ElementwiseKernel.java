@@ -761,8 +761,8 @@ public enum ElementwiseKernel {
     // ---- exp-based loops in passes (ExpPasses): blocks copied in and out, so every loop indexes its arrays alike ----
 
     /**
-     * dx = dy * k e / (1 + e)^2, e = e^(-c|x|): sigmoid' (c = 1, k = 1) and tanh' (c = 2, k = 4), the floats of
-     * FloatFunctions.sigmoidDerivative and tanhDerivative.
+     * dx = dy * k e / (1 + e)^2, e = e^(-c|x|): sigmoid' (c = 1, k = 1) and tanh' = 1 - tanh^2 (c = 2, k = 4), the
+     * floats of VectorKernels.sigmoidDerivative and tanhDerivative.
      */
     private static void expSlopePasses(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n, float c,
                                        float k) {
@@ -816,7 +816,10 @@ public enum ElementwiseKernel {
         }
     }
 
-    /** FloatMath.tanh, its select of -t below 0 as a factor 1 - 2 step(-x): the same floats. */
+    /**
+     * tanh x = t = -m / (2 + m), m = expm1(-2|x|) (no cancellation anywhere), with the sign of x as a factor
+     * 1 - 2 step(-x), which gives the floats of VectorMath.tanh's blend.
+     */
     private static void tanhBlock(float[] v, float[] m, float[] temp, int n) {
         for (int i = 0; i < n; i++) {
             m[i] = -2 * Math.abs(v[i]);
@@ -828,8 +831,9 @@ public enum ElementwiseKernel {
     }
 
     /**
-     * FloatFunctions.elu, its select as arithmetic: step(x) scale x + (1 - step(x)) alpha expm1(min(x, 0)), where
-     * -inf scale is raised to -MAX_VALUE so that 0 times it is a zero; the same floats, zero signs included.
+     * elu (scale 1) and selu: scale x above 0, alpha expm1(x) at or below, chosen by arithmetic, step(x) scale x +
+     * (1 - step(x)) alpha expm1(min(x, 0)), where -inf scale is raised to -MAX_VALUE so that 0 times it is a zero:
+     * the floats of VectorKernels.elu's blend, zero signs included.
      */
     private static void eluBlock(float[] v, float[] m, float[] temp, int n, float scale, float alpha) {
         for (int i = 0; i < n; i++) {

@@ -38,19 +38,6 @@ final class FloatFunctions {
     private FloatFunctions() {
     }
 
-    static float sigmoidDerivative(float x) {
-        float e = exp(-Math.abs(x));
-        float d = 1 + e;
-        return e / (d * d);
-    }
-
-    /** 1 - tanh^2 x = 4e / (1 + e)^2, e = e^-2|x|. */
-    static float tanhDerivative(float x) {
-        float e = exp(-2 * Math.abs(x));
-        float d = 1 + e;
-        return 4 * e / (d * d);
-    }
-
     /** x / (1 + e^-x) for x >= 0; x e^x / (1 + e^x) below, scaled. */
     static float silu(float x) {
         float xc = atLeast(x, -CLAMP);
@@ -105,12 +92,7 @@ final class FloatFunctions {
     static final float SELU_SCALE = (float) Functions.SELU_LAMBDA;
     static final float SELU_SCALED_ALPHA = (float) (Functions.SELU_LAMBDA * Functions.SELU_ALPHA);
 
-    /** scale x above 0, alpha expm1(x) at or below: elu with scale 1, selu with {@link #SELU_SCALE}. */
-    static float elu(float x, float scale, float alpha) {
-        float negative = alpha * expm1OfNonPositive(x);
-        return select(x > 0, scale * x, negative);
-    }
-
+    /** The slope of scale x above 0 and alpha expm1(x) at or below: elu with scale 1, selu with {@link #SELU_SCALE}. */
     static float eluDerivative(float x, float scale, float alpha) {
         float negative = alpha * exp(x);
         return select(x > 0, scale, negative);

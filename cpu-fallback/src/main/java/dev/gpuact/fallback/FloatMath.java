@@ -164,13 +164,6 @@ final class FloatMath {
         return Math.fma(e, LN2_HI, Math.fma(e, LN2_LO, c) + logM);
     }
 
-    /** tanh x = -m / (2 + m), m = expm1(-2|x|), with the sign of x: no cancellation anywhere. */
-    static float tanh(float x) {
-        float m = expm1OfNonPositive(-2 * Math.abs(x));
-        float t = -m / (2 + m);
-        return select(x < 0, -t, t);
-    }
-
     /** 1 / (1 + e) for x >= 0, e / (1 + e) below, e = e^-|x|: full relative accuracy on both sides. */
     static float sigmoid(float x) {
         float e = exp(-Math.abs(x));
