@@ -812,7 +812,7 @@ public enum ElementwiseKernel {
         }
         ExpPasses.exp(e, e, temp, n);
         for (int i = 0; i < n; i++) {
-            v[i] = Math.max(e[i], ExpPasses.step(v[i])) / (1 + e[i]);
+            v[i] = Math.max(e[i], step(v[i])) / (1 + e[i]);
         }
     }
 
@@ -826,7 +826,7 @@ public enum ElementwiseKernel {
         }
         ExpPasses.expm1OfNonPositive(m, m, temp, n);
         for (int i = 0; i < n; i++) {
-            v[i] = -m[i] / (2 + m[i]) * (1 - 2 * ExpPasses.step(-v[i]));
+            v[i] = -m[i] / (2 + m[i]) * (1 - 2 * step(-v[i]));
         }
     }
 
@@ -841,7 +841,7 @@ public enum ElementwiseKernel {
         }
         ExpPasses.expm1OfNonPositive(m, m, temp, n);
         for (int i = 0; i < n; i++) {
-            float above = ExpPasses.step(v[i]);
+            float above = step(v[i]);
             v[i] = above * Math.max(scale * v[i], -Float.MAX_VALUE) + (1 - above) * (alpha * m[i]);
         }
     }

@@ -40,29 +40,29 @@ final class ExpPasses {
 
     /** out[i] = FloatMath.exp(arg[i]) for i in [0, n), n at most BLOCK; out may be arg. */
     static void exp(float[] arg, float[] out, float[] shifted, int n) {
-        for (int i = 0; i < n; i++) {
-            float x = Math.max(arg[i], EXP_MIN);
-            float s = Math.fma(x, LOG2E, ROUNDING_SHIFT);
-            float q = s - ROUNDING_SHIFT;
-            float r = Math.fma(q, -LN2_LO, Math.fma(q, -LN2_HI, x));
-            float r2 = r * r;
-            float p = Math.fma(r2, Math.fma(r2, E6, Math.fma(r, E5, E4)), Math.fma(r, E3, E2));
-            shifted[i] = s;
-            out[i] = Math.fma(r2, p, r);
-        }
+        reduce(arg, out, shifted, n, EXP_MIN);
         for (int i = 0; i < n; i++) {
             float factor = pow2(Float.floatToRawIntBits(shifted[i]) - ROUNDING_SHIFT_BITS + SCALE_BITS);
             out[i] = Math.fma(out[i], factor, factor) * SCALE_DOWN;
         }
     }
 
-    // The reduction loop is exp's with the other clamp, written out rather than shared with the clamp as a parameter:
-    // a loop-invariant bound in Math.max kept C2 (JDK 17) from vectorising threshold's loop in one JVM and not another.
-
     /** out[i] = FloatMath.expm1OfNonPositive(arg[i]) for i in [0, n), n at most BLOCK; out may be arg. */
     static void expm1OfNonPositive(float[] arg, float[] out, float[] shifted, int n) {
+        reduce(arg, out, shifted, n, EXPM1_MIN);
         for (int i = 0; i < n; i++) {
-            float x = Math.max(arg[i], EXPM1_MIN);
+            float factor = pow2(Float.floatToRawIntBits(shifted[i]) - ROUNDING_SHIFT_BITS);
+            out[i] = Math.fma(factor, out[i], factor - 1);
+        }
+    }
+
+    /**
+     * The vectorised pass of both: x = max(arg, lowest) = q ln2 + r; shifted holds q + the rounding shift (whose bits
+     * give 2^q), out holds expm1(r).
+     */
+    private static void reduce(float[] arg, float[] out, float[] shifted, int n, float lowest) {
+        for (int i = 0; i < n; i++) {
+            float x = Math.max(arg[i], lowest);
             float s = Math.fma(x, LOG2E, ROUNDING_SHIFT);
             float q = s - ROUNDING_SHIFT;
             float r = Math.fma(q, -LN2_LO, Math.fma(q, -LN2_HI, x));
@@ -71,14 +71,5 @@ final class ExpPasses {
             shifted[i] = s;
             out[i] = Math.fma(r2, p, r);
         }
-        for (int i = 0; i < n; i++) {
-            float factor = pow2(Float.floatToRawIntBits(shifted[i]) - ROUNDING_SHIFT_BITS);
-            out[i] = Math.fma(factor, out[i], factor - 1);
-        }
-    }
-
-    /** 1 for x > 0, 0 for x <= 0, NaN for NaN: a sign chosen by arithmetic, which the JIT vectorises. */
-    static float step(float x) {
-        return FloatFunctions.reluDerivative(x);
     }
 }
