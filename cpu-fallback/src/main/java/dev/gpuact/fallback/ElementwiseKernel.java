@@ -279,18 +279,12 @@ public enum ElementwiseKernel {
     SILU {
         @Override
         public void forwardSequential(float[] x, int xo, float[] y, int yo, int n, float a, float b) {
-            for (int i = 0; i < n; i++) {
-                y[yo + i] = FloatFunctions.silu(x[xo + i]);
-            }
+            forwardInPasses(this, x, xo, y, yo, n, 1, 1);
         }
 
         @Override
         public void backwardSequential(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n, float a, float b) {
-            for (int i = 0; i < n; i++) {
-                float v = x[xo + i];
-                dx[dxo + i] = v < FloatFunctions.SILU_FAR ? FloatFunctions.siluBackwardFar(dy[dyo + i], v)
-                        : FloatFunctions.scaledProduct(dy[dyo + i], FloatFunctions.siluDerivativeScaled(v));
-            }
+            siluBackwardPasses(x, xo, dy, dyo, dx, dxo, n);
         }
     },
     /** With beta = 1 (its default) swish is silu, whose float loops it takes. */
@@ -786,7 +780,7 @@ public enum ElementwiseKernel {
     }
 
     /**
-     * y = f(x) for sigmoid, tanh and elu / selu (scale and alpha; elu's ops only), block by block: x copied in, the
+     * y = f(x) for sigmoid, tanh, silu and elu / selu (scale and alpha; elu's ops only), block by block: x copied in, the
      * op's passes over the block in place, the block copied out.
      */
     private static void forwardInPasses(ElementwiseKernel op, float[] x, int xo, float[] y, int yo, int n, float scale,
@@ -799,6 +793,7 @@ public enum ElementwiseKernel {
             switch (op) {
                 case SIGMOID -> sigmoidBlock(v, scratch[1], scratch[2], length);
                 case TANH -> tanhBlock(v, scratch[1], scratch[2], length);
+                case SILU -> siluBlock(v, scratch[1], scratch[2], length);
                 default -> eluBlock(v, scratch[1], scratch[2], length, scale, alpha);
             }
             System.arraycopy(v, 0, y, yo + from, length);
@@ -814,6 +809,61 @@ public enum ElementwiseKernel {
         for (int i = 0; i < n; i++) {
             v[i] = Math.max(e[i], step(v[i])) / (1 + e[i]);
         }
+    }
+
+    /**
+     * FloatFunctions.silu, its selects written as arithmetic with neg = step(-x): the numerator takes min(x, 1) in
+     * the negative term, so that for x >= 0 it is a finite product times 0 rather than inf times 0; the same floats.
+     */
+    private static void siluBlock(float[] v, float[] big, float[] temp, int n) {
+        for (int i = 0; i < n; i++) {
+            big[i] = -Math.abs(Math.max(v[i], -FloatFunctions.CLAMP));
+        }
+        ExpPasses.expScaledUp(big, big, temp, n);
+        for (int i = 0; i < n; i++) {
+            float xc = Math.max(v[i], -FloatFunctions.CLAMP);
+            float negative = step(-v[i]);
+            float numerator = negative * (Math.min(xc, 1f) * big[i]) + (1 - negative) * xc;
+            float scale = negative * FloatMath.SCALE_DOWN + (1 - negative);
+            v[i] = numerator / (1 + big[i] * FloatMath.SCALE_DOWN) * scale;
+        }
+    }
+
+    /**
+     * dx = dy silu'(x): FloatFunctions.siluDerivativeScaled in passes, its selects as arithmetic; then the one
+     * scalar pass, FloatFunctions.scaledProduct and the rare x below SILU_FAR, a branch that is almost never taken.
+     */
+    private static void siluBackwardPasses(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n) {
+        float[][] scratch = ExpPasses.scratch();
+        float[] v = scratch[0];
+        float[] d = scratch[1];
+        for (int from = 0; from < n; from += ExpPasses.BLOCK) {
+            int length = Math.min(ExpPasses.BLOCK, n - from);
+            System.arraycopy(x, xo + from, v, 0, length);
+            for (int i = 0; i < length; i++) {
+                d[i] = -Math.abs(clampSilu(v[i]));
+            }
+            ExpPasses.expScaledUp(d, d, scratch[2], length);
+            for (int i = 0; i < length; i++) {
+                float xc = clampSilu(v[i]);
+                float negative = step(-v[i]);
+                float big = d[i];
+                float e = big * FloatMath.SCALE_DOWN;
+                float r = 1 / (1 + e);
+                float s = (negative * big + (1 - negative) * FloatMath.SCALE_UP) * r;
+                d[i] = Math.fma(xc * s, negative * r + (1 - negative) * (e * r), s);
+            }
+            for (int i = 0; i < length; i++) {
+                float value = v[i];
+                dx[dxo + from + i] = value < FloatFunctions.SILU_FAR
+                        ? FloatFunctions.siluBackwardFar(dy[dyo + from + i], value)
+                        : FloatFunctions.scaledProduct(dy[dyo + from + i], d[i]);
+            }
+        }
+    }
+
+    private static float clampSilu(float x) {
+        return Math.min(Math.max(x, -FloatFunctions.CLAMP), FloatFunctions.CLAMP);
     }
 
     /**

@@ -40,10 +40,19 @@ final class ExpPasses {
 
     /** out[i] = FloatMath.exp(arg[i]) for i in [0, n), n at most BLOCK; out may be arg. */
     static void exp(float[] arg, float[] out, float[] shifted, int n) {
+        expTimes(arg, out, shifted, n, SCALE_DOWN);
+    }
+
+    /** out[i] = FloatMath.expScaledUp(arg[i], 0) for i in [0, n), n at most BLOCK; out may be arg. */
+    static void expScaledUp(float[] arg, float[] out, float[] shifted, int n) {
+        expTimes(arg, out, shifted, n, 1);
+    }
+
+    private static void expTimes(float[] arg, float[] out, float[] shifted, int n, float scale) {
         reduce(arg, out, shifted, n, EXP_MIN);
         for (int i = 0; i < n; i++) {
             float factor = pow2(Float.floatToRawIntBits(shifted[i]) - ROUNDING_SHIFT_BITS + SCALE_BITS);
-            out[i] = Math.fma(out[i], factor, factor) * SCALE_DOWN;
+            out[i] = Math.fma(out[i], factor, factor) * scale;
         }
     }
 
