@@ -7,33 +7,40 @@ import static dev.gpuact.fallback.FloatMath.E5;
 import static dev.gpuact.fallback.FloatMath.E6;
 import static dev.gpuact.fallback.FloatMath.EXPM1_MIN;
 import static dev.gpuact.fallback.FloatMath.EXP_MIN;
+import static dev.gpuact.fallback.FloatMath.L1;
+import static dev.gpuact.fallback.FloatMath.L2;
+import static dev.gpuact.fallback.FloatMath.L3;
+import static dev.gpuact.fallback.FloatMath.L4;
+import static dev.gpuact.fallback.FloatMath.L5;
 import static dev.gpuact.fallback.FloatMath.LN2_HI;
 import static dev.gpuact.fallback.FloatMath.LN2_LO;
 import static dev.gpuact.fallback.FloatMath.LOG2E;
+import static dev.gpuact.fallback.FloatMath.MANTISSA_MASK;
 import static dev.gpuact.fallback.FloatMath.ROUNDING_SHIFT;
 import static dev.gpuact.fallback.FloatMath.ROUNDING_SHIFT_BITS;
 import static dev.gpuact.fallback.FloatMath.SCALE_BITS;
 import static dev.gpuact.fallback.FloatMath.SCALE_DOWN;
+import static dev.gpuact.fallback.FloatMath.SQRT_HALF_BITS;
 import static dev.gpuact.fallback.FloatMath.pow2;
 
 /**
- * {@link FloatMath#exp} and {@link FloatMath#expm1OfNonPositive} over a block of floats in passes, for the scalar
- * loops: JDK 17's SuperWord does not vectorise the float/int bit moves that form 2^q, so a loop calling the
- * one-element functions runs scalar throughout. Here the reduction and the polynomial run in one loop it vectorises,
- * and 2^q and the last fma in a loop of their own, the only scalar one; the callers' loops around them index every
- * array alike, so they vectorise too. The same operations in the same order: the same floats as the one-element
- * functions, which the Vector API loops follow lane by lane. One thread, 16M floats in L1: sigmoid in passes 22 ms
- * against 55 for the one-element loop and 76 for the first version's double Math.exp.
+ * {@link FloatMath#exp}, {@link FloatMath#expm1OfNonPositive} and {@link FloatMath#log1p} over a block of floats in
+ * passes, for the scalar loops: JDK 17's SuperWord does not vectorise the float/int bit moves that form 2^q or take
+ * a float's exponent apart, so a loop calling the one-element functions runs scalar throughout. Here the arithmetic
+ * runs in loops it vectorises and the bit moves in a loop of their own, the only scalar one; the callers' loops
+ * around them index every array alike, so they vectorise too. The same operations in the same order: the same
+ * floats as the one-element functions, which the Vector API loops follow lane by lane. One thread, 16M floats in
+ * L1: sigmoid in passes 22 ms against 55 for the one-element loop and 76 for the first version's double Math.exp.
  */
-final class ExpPasses {
+final class BlockMath {
     /** Floats per block: the scratch arrays of a thread stay in L1. */
     static final int BLOCK = 1024;
-    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[3][BLOCK]);
+    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[4][BLOCK]);
 
-    private ExpPasses() {
+    private BlockMath() {
     }
 
-    /** Three arrays of {@link #BLOCK} floats, the calling thread's own. */
+    /** Four arrays of {@link #BLOCK} floats, the calling thread's own. */
     static float[][] scratch() {
         return SCRATCH.get();
     }
@@ -66,7 +73,31 @@ final class ExpPasses {
     }
 
     /**
-     * The vectorised pass of both: x = max(arg, lowest) = q ln2 + r; shifted holds q + the rounding shift (whose bits
+     * out[i] = FloatMath.log1p(arg[i]) for i in [0, n), n at most BLOCK; out may be arg. u = 1 + x = 2^e (1 + f):
+     * the exponent and the mantissa come from u's bits in the scalar pass, into e and f.
+     */
+    static void log1p(float[] arg, float[] out, float[] f, float[] e, int n) {
+        for (int i = 0; i < n; i++) {
+            float u = 1 + arg[i];
+            f[i] = u;
+            out[i] = (arg[i] - (u - 1)) / u;
+        }
+        for (int i = 0; i < n; i++) {
+            int shifted = Float.floatToRawIntBits(f[i]) - SQRT_HALF_BITS;
+            e[i] = shifted >> 23;
+            f[i] = Float.intBitsToFloat((shifted & MANTISSA_MASK) + SQRT_HALF_BITS) - 1;
+        }
+        for (int i = 0; i < n; i++) {
+            float s = f[i] / (2 + f[i]);
+            float z = s * s;
+            float r = z * Math.fma(Math.fma(Math.fma(Math.fma(L5, z, L4), z, L3), z, L2), z, L1);
+            float logM = f[i] - s * (f[i] - r);
+            out[i] = Math.fma(e[i], LN2_HI, Math.fma(e[i], LN2_LO, out[i]) + logM);
+        }
+    }
+
+    /**
+     * The vectorised pass of both exponentials: x = max(arg, lowest) = q ln2 + r; shifted holds q + the rounding shift (whose bits
      * give 2^q), out holds expm1(r).
      */
     private static void reduce(float[] arg, float[] out, float[] shifted, int n, float lowest) {
