@@ -36,6 +36,8 @@ final class BlockMath {
     /** Floats per block: the scratch arrays of a thread stay in L1. */
     static final int BLOCK = 1024;
     private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[4][BLOCK]);
+    /** The low part of an argument that has none. */
+    private static final float[] ZEROS = new float[BLOCK];
 
     private BlockMath() {
     }
@@ -47,16 +49,21 @@ final class BlockMath {
 
     /** out[i] = FloatMath.exp(arg[i]) for i in [0, n), n at most BLOCK; out may be arg. */
     static void exp(float[] arg, float[] out, float[] shifted, int n) {
-        expTimes(arg, out, shifted, n, SCALE_DOWN);
+        expTimes(arg, ZEROS, out, shifted, n, SCALE_DOWN);
     }
 
     /** out[i] = FloatMath.expScaledUp(arg[i], 0) for i in [0, n), n at most BLOCK; out may be arg. */
     static void expScaledUp(float[] arg, float[] out, float[] shifted, int n) {
-        expTimes(arg, out, shifted, n, 1);
+        expTimes(arg, ZEROS, out, shifted, n, 1);
     }
 
-    private static void expTimes(float[] arg, float[] out, float[] shifted, int n, float scale) {
-        reduce(arg, out, shifted, n, EXP_MIN);
+    /** out[i] = FloatMath.expScaledUp(hi[i], lo[i]) for i in [0, n), n at most BLOCK; out may be hi or lo. */
+    static void expScaledUp(float[] hi, float[] lo, float[] out, float[] shifted, int n) {
+        expTimes(hi, lo, out, shifted, n, 1);
+    }
+
+    private static void expTimes(float[] arg, float[] low, float[] out, float[] shifted, int n, float scale) {
+        reduce(arg, low, out, shifted, n, EXP_MIN);
         for (int i = 0; i < n; i++) {
             float factor = pow2(Float.floatToRawIntBits(shifted[i]) - ROUNDING_SHIFT_BITS + SCALE_BITS);
             out[i] = Math.fma(out[i], factor, factor) * scale;
@@ -65,7 +72,7 @@ final class BlockMath {
 
     /** out[i] = FloatMath.expm1OfNonPositive(arg[i]) for i in [0, n), n at most BLOCK; out may be arg. */
     static void expm1OfNonPositive(float[] arg, float[] out, float[] shifted, int n) {
-        reduce(arg, out, shifted, n, EXPM1_MIN);
+        reduce(arg, ZEROS, out, shifted, n, EXPM1_MIN);
         for (int i = 0; i < n; i++) {
             float factor = pow2(Float.floatToRawIntBits(shifted[i]) - ROUNDING_SHIFT_BITS);
             out[i] = Math.fma(factor, out[i], factor - 1);
@@ -97,15 +104,15 @@ final class BlockMath {
     }
 
     /**
-     * The vectorised pass of both exponentials: x = max(arg, lowest) = q ln2 + r; shifted holds q + the rounding shift (whose bits
-     * give 2^q), out holds expm1(r).
+     * The vectorised pass of both exponentials: x = max(arg, lowest) = q ln2 + r, the low part added to r; shifted
+     * holds q + the rounding shift (whose bits give 2^q), out holds expm1(r).
      */
-    private static void reduce(float[] arg, float[] out, float[] shifted, int n, float lowest) {
+    private static void reduce(float[] arg, float[] low, float[] out, float[] shifted, int n, float lowest) {
         for (int i = 0; i < n; i++) {
             float x = Math.max(arg[i], lowest);
             float s = Math.fma(x, LOG2E, ROUNDING_SHIFT);
             float q = s - ROUNDING_SHIFT;
-            float r = Math.fma(q, -LN2_LO, Math.fma(q, -LN2_HI, x));
+            float r = Math.fma(q, -LN2_LO, Math.fma(q, -LN2_HI, x)) + low[i];
             float r2 = r * r;
             float p = Math.fma(r2, Math.fma(r2, E6, Math.fma(r, E5, E4)), Math.fma(r, E3, E2));
             shifted[i] = s;

@@ -196,13 +196,22 @@ final class FloatMath {
 
     /** phi(a) 2^{@value #SCALE_BITS}, the normal density: e^(-a^2/2) with a^2 carried as hi + lo, for |a| <= 15. */
     static float normalDensityScaledUp(float a) {
+        return expScaledUp(densityExponent(a), densityExponentLow(a));
+    }
+
+    /** -a^2/2 - log sqrt(2 pi) rounded: the density's exponent, whose low part is {@link #densityExponentLow}. */
+    static float densityExponent(float a) {
+        return -0.5f * (a * a) + LOG_INV_SQRT_2PI_HI;
+    }
+
+    /** The rest of the density's exponent: a^2's rounding error and the TwoSum error of {@link #densityExponent}. */
+    static float densityExponentLow(float a) {
         float square = a * a;
-        float squareLo = Math.fma(a, a, -square);
         float half = -0.5f * square;
         // TwoSum: hi + its exact rounding error, branch-free whichever term is larger
         float hi = half + LOG_INV_SQRT_2PI_HI;
         float back = hi - half;
-        float lo = ((half - (hi - back)) + (LOG_INV_SQRT_2PI_HI - back)) + (-0.5f * squareLo + LOG_INV_SQRT_2PI_LO);
-        return expScaledUp(hi, lo);
+        return ((half - (hi - back)) + (LOG_INV_SQRT_2PI_HI - back))
+                + (-0.5f * Math.fma(a, a, -square) + LOG_INV_SQRT_2PI_LO);
     }
 }

@@ -31,6 +31,10 @@ class BlockPassesTest {
                         ? FloatFunctions.siluBackwardFar(dy, x)
                         : FloatFunctions.scaledProduct(dy, FloatFunctions.siluDerivativeScaled(x))),
                 Arguments.of(ElementwiseKernel.MISH, 1f, 1f, false, (Definition) (x, dy) -> FloatFunctions.mish(x)),
+                Arguments.of(ElementwiseKernel.GELU, 0f, 0f, false, (Definition) (x, dy) -> FloatFunctions.gelu(x)),
+                Arguments.of(ElementwiseKernel.GELU, 0f, 0f, true, (Definition) (x, dy) ->
+                        Math.abs(x) > FloatFunctions.GAUSSIAN_CLAMP ? FloatFunctions.geluBackwardFar(dy, x)
+                        : FloatFunctions.scaledProduct(dy, FloatFunctions.geluDerivativeScaled(x))),
                 Arguments.of(ElementwiseKernel.LOGSIGMOID, 1f, 1f, false,
                         (Definition) (x, dy) -> FloatFunctions.logsigmoid(x)),
                 softplus(20), softplus(0), softplus(-5), softplus(0.75f), softplus(1e30f), softplus(Float.MAX_VALUE),
