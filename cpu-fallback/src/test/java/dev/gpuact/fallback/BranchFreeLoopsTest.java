@@ -13,8 +13,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The branch-free loops of relu, the other piecewise-linear ops, softsign and square's backward give the floats of
- * their plain definitions (a compare and a choice per element; hardswish's, square's backward and softsign's
- * backward rounded from double within 2, 1 and 4 ULP, being computed in float), in both loop forms: arrays apart at
+ * their plain definitions (a compare and a choice per element; hardswish's, hardsigmoid's, square's backward and
+ * softsign's backward rounded from double within 2, 1, 1 and 4 ULP, being computed in float), in both loop forms: arrays apart at
  * distinct offsets, and arrays sharing an index, which give the same bits. The signs of zeros are free, as the
  * contract has them.
  */
@@ -68,7 +68,12 @@ class BranchFreeLoopsTest {
                 Arguments.of(ElementwiseKernel.HARDSWISH, 0f, 0f, false, 2, (Definition) (x, dy) ->
                         (float) (x <= -3 ? 0 : x >= 3 ? x : (double) x * ((double) x + 3) / 6)),
                 Arguments.of(ElementwiseKernel.HARDSWISH, 0f, 0f, true, 2, (Definition) (x, dy) ->
-                        (float) (dy * (x < -3 ? 0 : x > 3 ? 1 : (2 * (double) x + 3) / 6))));
+                        (float) (dy * (x < -3 ? 0 : x > 3 ? 1 : (2 * (double) x + 3) / 6))),
+                // hardsigmoid at its defaults: (x + 3) / 6 in float, exact next to -3; dy / 6 rounded once
+                Arguments.of(ElementwiseKernel.HARDSIGMOID, 1f / 6, 0.5f, false, 1, (Definition) (x, dy) ->
+                        (float) Math.min(Math.max(((double) x + 3) / 6, 0), 1)),
+                exact(ElementwiseKernel.HARDSIGMOID, 1f / 6, 0.5f, true, (x, dy) ->
+                        x > -3 && x < 3 ? (float) (dy / 6.0) : dy * zeroUnlessNaN(x)));
     }
 
     private static Arguments exact(ElementwiseKernel op, float a, float b, boolean backward, Definition definition) {
