@@ -258,16 +258,12 @@ public enum ElementwiseKernel {
     GELU_TANH {
         @Override
         public void forwardSequential(float[] x, int xo, float[] y, int yo, int n, float a, float b) {
-            for (int i = 0; i < n; i++) {
-                y[yo + i] = (float) Functions.geluTanh(x[xo + i]);
-            }
+            forwardInPasses(this, x, xo, y, yo, n, a, b);
         }
 
         @Override
         public void backwardSequential(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n, float a, float b) {
-            for (int i = 0; i < n; i++) {
-                dx[dxo + i] = (float) (dy[dyo + i] * Functions.geluTanhDerivative(x[xo + i]));
-            }
+            logisticBackwardPasses(this, x, xo, dy, dyo, dx, dxo, n);
         }
     },
     SILU {
@@ -278,7 +274,7 @@ public enum ElementwiseKernel {
 
         @Override
         public void backwardSequential(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n, float a, float b) {
-            siluBackwardPasses(x, xo, dy, dyo, dx, dxo, n);
+            logisticBackwardPasses(this, x, xo, dy, dyo, dx, dxo, n);
         }
     },
     /** With beta = 1 (its default) swish is silu, whose float loops it takes. */
@@ -834,6 +830,7 @@ public enum ElementwiseKernel {
                 case SILU -> siluBlock(v, scratch[1], scratch[2], length);
                 case MISH -> mishBlock(v, scratch[1], scratch[2], length);
                 case GELU -> geluBlock(v, scratch[1], scratch[2], scratch[3], length);
+                case GELU_TANH -> geluTanhBlock(v, scratch[1], scratch[2], scratch[3], length);
                 case SOFTPLUS -> softplusBlock(v, scratch[1], scratch[2], scratch[3], length, b);
                 case LOGSIGMOID -> logsigmoidBlock(v, scratch[1], scratch[2], scratch[3], length);
                 case ELU, SELU -> eluBlock(v, scratch[1], scratch[2], length, a, b);
@@ -854,15 +851,32 @@ public enum ElementwiseKernel {
         }
     }
 
-    /**
-     * FloatFunctions.silu, its selects written as arithmetic with neg = step(-x): the numerator takes min(x, 1) in
-     * the negative term, so that for x >= 0 it is a finite product times 0 rather than inf times 0; the same floats.
-     */
+    /** FloatFunctions.silu: x sigma(x), the same floats. */
     private static void siluBlock(float[] v, float[] big, float[] temp, int n) {
         for (int i = 0; i < n; i++) {
             big[i] = -Math.abs(Math.max(v[i], -FloatFunctions.CLAMP));
         }
         BlockMath.expScaledUp(big, big, temp, n);
+        timesLogistic(v, big, n);
+    }
+
+    /**
+     * gelu_tanh = x sigma(z), z = 2 sqrt(2/pi) (x + c x^3): z is carried as hi + lo into exp, whose argument must be
+     * exact to far below an ULP of z for e^-|z| to keep its relative accuracy where x is negative (|z| up to 130);
+     * x clamped to [-20, 20] for z, past which the result is x or 0 either way.
+     */
+    private static void geluTanhBlock(float[] v, float[] big, float[] low, float[] temp, int n) {
+        geluTanhArgument(v, big, low, n);
+        BlockMath.expScaledUp(big, low, big, temp, n);
+        timesLogistic(v, big, n);
+    }
+
+    /**
+     * y = x sigma(z) given big = e^-|z| 2^64 for a z of x's sign: x / (1 + e) at or above 0, x e / (1 + e) below,
+     * scaled, as FloatFunctions.silu, its selects written as arithmetic with neg = step(-x). The numerator takes
+     * min(x, 1) in its negative term, so that for x >= 0 it is a finite product times 0 rather than inf times 0.
+     */
+    private static void timesLogistic(float[] v, float[] big, int n) {
         for (int i = 0; i < n; i++) {
             float xc = Math.max(v[i], -FloatFunctions.CLAMP);
             float negative = step(-v[i]);
@@ -872,36 +886,97 @@ public enum ElementwiseKernel {
         }
     }
 
+    /** 2 sqrt(2/pi) in two floats, and gelu_tanh's cubic coefficient c = 0.044715 in two. */
+    private static final float TWO_K_HI = (float) (2 * Functions.SQRT_2_OVER_PI);
+    private static final float TWO_K_LO = (float) (2 * Functions.SQRT_2_OVER_PI - TWO_K_HI);
+    private static final float CUBIC_HI = (float) Functions.GELU_TANH_C;
+    private static final float CUBIC_LO = (float) (Functions.GELU_TANH_C - CUBIC_HI);
+    /** Below this x, gelu_tanh's scaled derivative nears the subnormals: dy times it is taken in double. */
+    private static final float GELU_TANH_FAR = -11f;
+
     /**
-     * dx = dy silu'(x): FloatFunctions.siluDerivativeScaled in passes, its selects as arithmetic; then the one
-     * scalar pass, FloatFunctions.scaledProduct and the rare x below SILU_FAR, a branch that is almost never taken.
+     * -|z| = hi + lo, z = 2k x (1 + c x^2), each product's rounding error carried by an fma, the sum's by TwoSum.
+     * In two loops: as one, its body passed C2's unroll limit and the loop stayed scalar (160 ms per 16M floats on
+     * one thread; 36 with -XX:LoopUnrollLimit=250).
      */
-    private static void siluBackwardPasses(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n) {
+    private static void geluTanhArgument(float[] v, float[] hi, float[] lo, int n) {
+        for (int i = 0; i < n; i++) {
+            float x = clampGeluTanh(v[i]);
+            float square = x * x;
+            float p = CUBIC_HI * square;
+            float pLo = Math.fma(CUBIC_HI, square, -p) + (CUBIC_HI * Math.fma(x, x, -square) + CUBIC_LO * square);
+            float w = 1 + p;
+            float back = w - p;
+            hi[i] = w;
+            lo[i] = ((p - (w - back)) + (1 - back)) + pLo;
+        }
+        for (int i = 0; i < n; i++) {
+            float x = clampGeluTanh(v[i]);
+            float m = x * hi[i];
+            float mLo = Math.fma(x, hi[i], -m) + x * lo[i];
+            float z = TWO_K_HI * m;
+            float zLo = Math.fma(TWO_K_HI, m, -z) + (TWO_K_HI * mLo + TWO_K_LO * m);
+            hi[i] = -Math.abs(z);
+            lo[i] = zLo * (2 * step(-v[i]) - 1);
+        }
+    }
+
+    private static float clampGeluTanh(float x) {
+        return Math.min(Math.max(x, -20f), 20f);
+    }
+
+    /**
+     * dx = dy f'(x) for f = x sigma(z): silu (z = x) and gelu_tanh, f' = sigma(z) + x z' sigma(z) sigma(-z), scaled as
+     * FloatFunctions.siluDerivativeScaled (whose floats silu's passes give), its selects as arithmetic; then the one
+     * scalar pass, FloatFunctions.scaledProduct and the rare far tail in double, a branch almost never taken.
+     */
+    private static void logisticBackwardPasses(ElementwiseKernel op, float[] x, int xo, float[] dy, int dyo,
+                                               float[] dx, int dxo, int n) {
         float[][] scratch = BlockMath.scratch();
         float[] v = scratch[0];
         float[] d = scratch[1];
+        float[] xSlope = scratch[2];
         for (int from = 0; from < n; from += BlockMath.BLOCK) {
             int length = Math.min(BlockMath.BLOCK, n - from);
             System.arraycopy(x, xo + from, v, 0, length);
-            for (int i = 0; i < length; i++) {
-                d[i] = -Math.abs(clampSilu(v[i]));
+            if (op == SILU) {
+                for (int i = 0; i < length; i++) {
+                    d[i] = -Math.abs(clampSilu(v[i]));
+                }
+                BlockMath.expScaledUp(d, d, scratch[3], length);
+                for (int i = 0; i < length; i++) {
+                    xSlope[i] = clampSilu(v[i]);
+                }
+            } else {
+                geluTanhArgument(v, d, xSlope, length);
+                BlockMath.expScaledUp(d, xSlope, d, scratch[3], length);
+                for (int i = 0; i < length; i++) {
+                    float xc = clampGeluTanh(v[i]);
+                    xSlope[i] = xc * (TWO_K_HI * Math.fma(3 * CUBIC_HI, xc * xc, 1));
+                }
             }
-            BlockMath.expScaledUp(d, d, scratch[2], length);
-            for (int i = 0; i < length; i++) {
-                float xc = clampSilu(v[i]);
-                float negative = step(-v[i]);
-                float big = d[i];
-                float e = big * FloatMath.SCALE_DOWN;
-                float r = 1 / (1 + e);
-                float s = (negative * big + (1 - negative) * FloatMath.SCALE_UP) * r;
-                d[i] = Math.fma(xc * s, negative * r + (1 - negative) * (e * r), s);
-            }
+            logisticSlopeScaled(v, d, xSlope, length);
             for (int i = 0; i < length; i++) {
                 float value = v[i];
-                dx[dxo + from + i] = value < FloatFunctions.SILU_FAR
-                        ? FloatFunctions.siluBackwardFar(dy[dyo + from + i], value)
-                        : FloatFunctions.scaledProduct(dy[dyo + from + i], d[i]);
+                float dyi = dy[dyo + from + i];
+                dx[dxo + from + i] = op == SILU
+                        ? value < FloatFunctions.SILU_FAR ? FloatFunctions.siluBackwardFar(dyi, value)
+                        : FloatFunctions.scaledProduct(dyi, d[i])
+                        : value < GELU_TANH_FAR ? (float) (dyi * Functions.geluTanhDerivative(value))
+                        : FloatFunctions.scaledProduct(dyi, d[i]);
             }
+        }
+    }
+
+    /** d = big = e^-|z| 2^64 in, (sigma(z) + x z' sigma(z) sigma(-z)) 2^64 out, xSlope = x z' (x clamped). */
+    private static void logisticSlopeScaled(float[] v, float[] d, float[] xSlope, int n) {
+        for (int i = 0; i < n; i++) {
+            float negative = step(-v[i]);
+            float big = d[i];
+            float e = big * FloatMath.SCALE_DOWN;
+            float r = 1 / (1 + e);
+            float s = (negative * big + (1 - negative) * FloatMath.SCALE_UP) * r;
+            d[i] = Math.fma(xSlope[i] * s, negative * r + (1 - negative) * (e * r), s);
         }
     }
 

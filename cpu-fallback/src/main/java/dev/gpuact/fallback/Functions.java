@@ -13,8 +13,8 @@ import static dev.gpuact.fallback.FastMath.sigmoid;
 final class Functions {
     static final double SELU_LAMBDA = 1.0507009873554804934193349852946;
     static final double SELU_ALPHA = 1.6732632423543772848170429916717;
-    private static final double SQRT_2_OVER_PI = 0.79788456080286535587989211986876;
-    private static final double GELU_TANH_C = 0.044715;
+    static final double SQRT_2_OVER_PI = 0.79788456080286535587989211986876;
+    static final double GELU_TANH_C = 0.044715;
 
     /** tanh(x) - x, x^3/3 - 2x^5/15 + ...: Taylor coefficients in x^2, for |x| < 1/8. */
     private static final double[] TANHSHRINK_SERIES = {
@@ -46,11 +46,6 @@ final class Functions {
 
     private static double geluTanhInner(double x) {
         return SQRT_2_OVER_PI * (x + GELU_TANH_C * x * x * x);
-    }
-
-    /** 0.5 x (1 + tanh u) = x sigma(2u): does not cancel for negative x. */
-    static double geluTanh(double x) {
-        return vanishing(x, sigmoid(2 * geluTanhInner(x)));
     }
 
     /** 0.5(1 + t) + 0.5 x (1 - t^2) u' with 1 + t = 2 sigma(2u), 1 - t^2 = 4 sigma(2u) sigma(-2u). */
