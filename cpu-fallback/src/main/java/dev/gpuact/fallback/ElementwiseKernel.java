@@ -309,9 +309,7 @@ public enum ElementwiseKernel {
 
         @Override
         public void backwardSequential(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n, float a, float b) {
-            for (int i = 0; i < n; i++) {
-                dx[dxo + i] = (float) (dy[dyo + i] * Functions.mishDerivative(x[xo + i]));
-            }
+            mishBackwardPasses(x, xo, dy, dyo, dx, dxo, n);
         }
     },
     SOFTPLUS {
@@ -923,6 +921,45 @@ public enum ElementwiseKernel {
 
     private static float clampGeluTanh(float x) {
         return Math.min(Math.max(x, -20f), 20f);
+    }
+
+    /** Below this x, mish's scaled derivative nears the subnormals: dy times it is taken in double. */
+    private static final float MISH_FAR = -100f;
+
+    /**
+     * dx = dy mish'(x), mish' = n / (n + 2) + 4 x e (1 + e) / (n + 2)^2 with e = e^x, n = e (e + 2) (tanh and sech^2
+     * of softplus, sigma(x) folded in), scaled by 2^64 throughout, as big = e 2^64 fits a float up to the
+     * saturation at 40, and each factor next to big is at most 1; then the one scalar pass, scaledProduct and the
+     * far tail in double. The double loop it replaces took 115 ms per 16M floats at 2 threads.
+     */
+    private static void mishBackwardPasses(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n) {
+        float[][] scratch = BlockMath.scratch();
+        float[] v = scratch[0];
+        float[] d = scratch[1];
+        for (int from = 0; from < n; from += BlockMath.BLOCK) {
+            int length = Math.min(BlockMath.BLOCK, n - from);
+            System.arraycopy(x, xo + from, v, 0, length);
+            for (int i = 0; i < length; i++) {
+                d[i] = clampMish(v[i]);
+            }
+            BlockMath.expScaledUp(d, d, scratch[2], length);
+            for (int i = 0; i < length; i++) {
+                float big = d[i];
+                float e = big * FloatMath.SCALE_DOWN;
+                float t = 1 / Math.fma(e, e + 2, 2);
+                d[i] = big * ((e + 2) * t) + 4 * clampMish(v[i]) * (big * ((1 + e) * t)) * t;
+            }
+            for (int i = 0; i < length; i++) {
+                float value = v[i];
+                float dyi = dy[dyo + from + i];
+                dx[dxo + from + i] = value < MISH_FAR ? (float) (dyi * Functions.mishDerivative(value))
+                        : FloatFunctions.scaledProduct(dyi, d[i]);
+            }
+        }
+    }
+
+    private static float clampMish(float x) {
+        return Math.min(Math.max(x, -FloatFunctions.CLAMP), FloatFunctions.MISH_SATURATION);
     }
 
     /**
