@@ -332,6 +332,10 @@ public enum ElementwiseKernel {
 
         @Override
         public void backwardSequential(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n, float a, float b) {
+            if (a == 1 && Float.isFinite(b)) {
+                sigmoidSlopePasses(this, x, xo, dy, dyo, dx, dxo, n, b);
+                return;
+            }
             if (a == 1) {
                 for (int i = 0; i < n; i++) {
                     dx[dxo + i] = dy[dyo + i] * FloatFunctions.softplusDerivative(x[xo + i], b);
@@ -386,9 +390,7 @@ public enum ElementwiseKernel {
 
         @Override
         public void backwardSequential(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n, float a, float b) {
-            for (int i = 0; i < n; i++) {
-                dx[dxo + i] = dy[dyo + i] * FloatMath.sigmoid(-x[xo + i]);
-            }
+            sigmoidSlopePasses(this, x, xo, dy, dyo, dx, dxo, n, b);
         }
     },
     HARDTANH {
@@ -835,6 +837,39 @@ public enum ElementwiseKernel {
                 default -> throw new IllegalStateException(op + " has no passes");
             }
             System.arraycopy(v, 0, y, yo + from, length);
+        }
+    }
+
+    /**
+     * dx = dy sigma(-x) (logsigmoid') or dy FloatFunctions.softplusDerivative(x, threshold) (a finite threshold: 1
+     * above it, sigma(x) at or below, chosen by arithmetic), sigma in sigmoidBlock's passes: the same floats.
+     */
+    private static void sigmoidSlopePasses(ElementwiseKernel op, float[] x, int xo, float[] dy, int dyo, float[] dx,
+                                           int dxo, int n, float threshold) {
+        float[][] scratch = BlockMath.scratch();
+        float[] slope = scratch[0];
+        float[] d = scratch[3];
+        for (int from = 0; from < n; from += BlockMath.BLOCK) {
+            int length = Math.min(BlockMath.BLOCK, n - from);
+            System.arraycopy(x, xo + from, slope, 0, length);
+            if (op == LOGSIGMOID) {
+                for (int i = 0; i < length; i++) {
+                    slope[i] = -slope[i];
+                }
+                sigmoidBlock(slope, scratch[1], scratch[2], length);
+            } else {
+                System.arraycopy(slope, 0, d, 0, length);
+                sigmoidBlock(slope, scratch[1], scratch[2], length);
+                for (int i = 0; i < length; i++) {
+                    float above = step(d[i] - threshold);
+                    slope[i] = above + (1 - above) * slope[i];
+                }
+            }
+            System.arraycopy(dy, dyo + from, d, 0, length);
+            for (int i = 0; i < length; i++) {
+                d[i] *= slope[i];
+            }
+            System.arraycopy(d, 0, dx, dxo + from, length);
         }
     }
 

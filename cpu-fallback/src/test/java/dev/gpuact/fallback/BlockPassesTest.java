@@ -37,13 +37,21 @@ class BlockPassesTest {
                         : FloatFunctions.scaledProduct(dy, FloatFunctions.geluDerivativeScaled(x))),
                 Arguments.of(ElementwiseKernel.LOGSIGMOID, 1f, 1f, false,
                         (Definition) (x, dy) -> FloatFunctions.logsigmoid(x)),
+                Arguments.of(ElementwiseKernel.LOGSIGMOID, 1f, 1f, true,
+                        (Definition) (x, dy) -> dy * FloatMath.sigmoid(-x)),
                 softplus(20), softplus(0), softplus(-5), softplus(0.75f), softplus(1e30f), softplus(Float.MAX_VALUE),
+                softplusBackward(20), softplusBackward(-5), softplusBackward(Float.MAX_VALUE),
                 Arguments.of(ElementwiseKernel.SIGMOID, 1f, 1f, false, (Definition) (x, dy) -> FloatMath.sigmoid(x)));
     }
 
     private static Arguments softplus(float threshold) {
         return Arguments.of(ElementwiseKernel.SOFTPLUS, 1f, threshold, false,
                 (Definition) (x, dy) -> FloatFunctions.softplus(x, threshold));
+    }
+
+    private static Arguments softplusBackward(float threshold) {
+        return Arguments.of(ElementwiseKernel.SOFTPLUS, 1f, threshold, true,
+                (Definition) (x, dy) -> dy * FloatFunctions.softplusDerivative(x, threshold));
     }
 
     @ParameterizedTest(name = "{0}({1}, {2}), backward {3}")
