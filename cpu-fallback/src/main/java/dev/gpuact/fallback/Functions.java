@@ -112,11 +112,6 @@ final class Functions {
     }
 
     /** (1 - x^2) e^(-x^2/2); x^2 is exact for a float x, so 1 - x^2 rounds once even near +-1. */
-    static double ricker(double x) {
-        double x2 = x * x;
-        return vanishing(1 - x2, exp(-0.5 * x2));
-    }
-
     static double rickerDerivative(double x) {
         double x2 = x * x;
         return vanishing(x * (x2 - 3), exp(-0.5 * x2));

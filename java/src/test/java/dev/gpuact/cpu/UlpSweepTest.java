@@ -150,12 +150,12 @@ class UlpSweepTest {
     }
 
     /**
-     * A huge dy where f' itself is below float's scaled range (gelu' beyond |x| = 15, silu' and mish' below -100,
-     * gelu_tanh' below -11) still gives dy f'(x) within the bound, computed in place (dx on dy's region) as the
-     * gated ops call it: the float derivatives scaled by 2^64 gave 0 or a value e^15 too large there.
+     * A huge dy where f' itself is below float's scaled range (gelu' beyond |x| = 15, ricker' beyond 16, silu' and
+     * mish' below -100, gelu_tanh' below -11) still gives dy f'(x) within the bound, computed in place (dx on dy's
+     * region) as the gated ops call it: the float derivatives scaled by 2^64 gave 0 or a value e^15 too large there.
      */
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"gelu", "silu", "gelu_tanh", "mish"})
+    @ValueSource(strings = {"gelu", "silu", "gelu_tanh", "mish", "ricker"})
     void aHugeDyKeepsTheFarTailInPlace(String name) {
         Activation activation = Op.byName(name).defaults();
         ElementwiseKernel kernel = CpuBackend.kernel(activation.op());
