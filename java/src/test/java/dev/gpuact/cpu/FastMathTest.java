@@ -41,23 +41,17 @@ class FastMathTest {
     }
 
     @Test
-    void expm1Log1pAndTanhKeepRelativeAccuracyNearZero() {
+    void expm1AndLog1pKeepRelativeAccuracyNearZero() {
         assertThat(worstRelativeError(FastMath::expm1, StrictMath::expm1, -1, 1)).isLessThan(2e-15);
         assertThat(worstRelativeError(FastMath::expm1, StrictMath::expm1, -1e-12, 1e-12)).isLessThan(2e-15);
         assertThat(worstRelativeError(FastMath::log1p, StrictMath::log1p, 0, 1)).isLessThan(2e-15);
         assertThat(worstRelativeError(FastMath::log1p, StrictMath::log1p, 0, 1e-12)).isLessThan(2e-15);
-        assertThat(worstRelativeError(FastMath::tanh, StrictMath::tanh, -20, 20)).isLessThan(2e-15);
-        assertThat(worstRelativeError(FastMath::tanh, StrictMath::tanh, -1e-9, 1e-9)).isLessThan(2e-15);
-        assertThat(FastMath.tanh(Double.NEGATIVE_INFINITY)).isEqualTo(-1);
-        assertThat(FastMath.tanh(Double.NaN)).isNaN();
         assertThat(FastMath.log1p(Double.POSITIVE_INFINITY)).isEqualTo(Double.POSITIVE_INFINITY);
     }
 
     @Test
-    void sigmoidAndSech2MatchTheReference() {
+    void sigmoidMatchesTheReference() {
         assertThat(worstRelativeError(FastMath::sigmoid, Reference::sigmoid, -700, 700)).isLessThan(1e-14);
-        assertThat(worstRelativeError(FastMath::sech2, x -> 1 / (StrictMath.cosh(x) * StrictMath.cosh(x)), -300, 300))
-                .isLessThan(1e-13);
         assertThat(FastMath.sigmoid(Double.NEGATIVE_INFINITY)).isZero();
         assertThat(FastMath.sigmoid(Double.POSITIVE_INFINITY)).isEqualTo(1);
     }
