@@ -92,7 +92,10 @@ final class VectorMath {
     /** Below this |x|, the last products of mish and gelu go subnormal unscaled: their full forms round them once. */
     static final float TINY = 0x1p-90f;
 
-    /** {@link FloatMath#expm1OfNonPositive}: 2^q expm1(r) + (2^q - 1) in one fma. */
+    /**
+     * e^x - 1 for x <= 0 (and NaN), the only arguments elu and tanh need: 2^q expm1(r) + (2^q - 1), one fused
+     * rounding, with q in [-44, 0] so 2^q is one normal factor. Positive x give an unspecified value.
+     */
     static FloatVector expm1OfNonPositive(FloatVector x) {
         FloatVector xc = x.blend(FloatVector.broadcast(F, EXPM1_MIN), x.compare(VectorOperators.LT, EXPM1_MIN));
         FloatVector shifted = xc.fma(LOG2E, ROUNDING_SHIFT);
@@ -157,7 +160,7 @@ final class VectorMath {
         return normalDensity(a, false);
     }
 
-    /** {@link FloatMath#normalDensityScaledUp}. */
+    /** phi(a) 2^64 from {@link FloatMath#densityExponent} and its low part, a <= 15. */
     static FloatVector normalDensityScaledUp(FloatVector a) {
         return normalDensity(a, true);
     }

@@ -24,7 +24,7 @@ import static dev.gpuact.fallback.FloatMath.SQRT_HALF_BITS;
 import static dev.gpuact.fallback.FloatMath.pow2;
 
 /**
- * {@link FloatMath#exp}, {@link FloatMath#expm1OfNonPositive} and {@link FloatMath#log1p} over a block of floats in
+ * {@link FloatMath#exp}, expm1 of arguments <= 0 and {@link FloatMath#log1p} over a block of floats in
  * passes, for the scalar loops: JDK 17's SuperWord does not vectorise the float/int bit moves that form 2^q or take
  * a float's exponent apart, so a loop calling the one-element functions runs scalar throughout. Here the arithmetic
  * runs in loops it vectorises and the bit moves in a loop of their own, the only scalar one; the callers' loops
@@ -70,7 +70,10 @@ final class BlockMath {
         }
     }
 
-    /** out[i] = FloatMath.expm1OfNonPositive(arg[i]) for i in [0, n), n at most BLOCK; out may be arg. */
+    /**
+     * out[i] = e^arg[i] - 1 for arg[i] <= 0 (and NaN), as VectorMath.expm1OfNonPositive: 2^q expm1(r) + (2^q - 1)
+     * in one fma; i in [0, n), n at most BLOCK; out may be arg.
+     */
     static void expm1OfNonPositive(float[] arg, float[] out, float[] shifted, int n) {
         reduce(arg, ZEROS, out, shifted, n, EXPM1_MIN);
         for (int i = 0; i < n; i++) {

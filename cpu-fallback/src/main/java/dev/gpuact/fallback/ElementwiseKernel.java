@@ -893,7 +893,7 @@ public enum ElementwiseKernel {
         }
     }
 
-    /** FloatFunctions.silu: x sigma(x), the same floats. */
+    /** VectorKernels.silu: x sigma(x), the same floats. */
     private static void siluBlock(float[] v, float[] big, float[] temp, int n) {
         for (int i = 0; i < n; i++) {
             big[i] = -Math.abs(Math.max(v[i], -FloatFunctions.CLAMP));
@@ -915,7 +915,7 @@ public enum ElementwiseKernel {
 
     /**
      * y = x sigma(z) given big = e^-|z| 2^64 for a z of x's sign: x / (1 + e) at or above 0, x e / (1 + e) below,
-     * scaled, as FloatFunctions.silu, its selects written as arithmetic with neg = step(-x). The numerator takes
+     * scaled, as VectorKernels.silu, its selects written as arithmetic with neg = step(-x). The numerator takes
      * min(x, 1) in its negative term, so that for x >= 0 it is a finite product times 0 rather than inf times 0.
      */
     private static void timesLogistic(float[] v, float[] big, int n) {
@@ -1083,7 +1083,7 @@ public enum ElementwiseKernel {
 
     /**
      * dx = dy f'(x) for f = x sigma(z): silu (z = x) and gelu_tanh, f' = sigma(z) + x z' sigma(z) sigma(-z), scaled as
-     * FloatFunctions.siluDerivativeScaled (whose floats silu's passes give), its selects as arithmetic; then the one
+     * VectorKernels.siluDerivativeScaled (whose floats silu's passes give), its selects as arithmetic; then the one
      * scalar pass, FloatFunctions.scaledProduct and the rare far tail in double, a branch almost never taken.
      */
     private static void logisticBackwardPasses(ElementwiseKernel op, float[] x, int xo, float[] dy, int dyo,
@@ -1141,7 +1141,7 @@ public enum ElementwiseKernel {
     }
 
     /**
-     * FloatFunctions.gelu: max(x, 0) - a R(a) phi(a), a = min(|x|, GAUSSIAN_CLAMP), the density's exp in passes
+     * VectorKernels.gelu: max(x, 0) - a R(a) phi(a), a = min(|x|, GAUSSIAN_CLAMP), the density's exp in passes
      * with its argument's low part, the Mills ratio R in a vectorised pass of its own.
      */
     private static void geluBlock(float[] v, float[] density, float[] low, float[] temp, int n) {
@@ -1154,7 +1154,7 @@ public enum ElementwiseKernel {
     }
 
     /**
-     * dx = dy gelu'(x): FloatFunctions.geluDerivativeScaled in passes, its select as arithmetic (both terms are
+     * dx = dy gelu'(x): VectorKernels.geluDerivativeScaled in passes, its select as arithmetic (both terms are
      * finite); then one scalar pass, FloatFunctions.scaledProduct and the rare |x| past GAUSSIAN_CLAMP.
      */
     private static void geluBackwardPasses(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n) {
@@ -1176,7 +1176,7 @@ public enum ElementwiseKernel {
     }
 
     /**
-     * The density (in slope, scaled) to FloatFunctions.geluDerivativeScaled(v): the tail Phi(-a) = phi(a) R(a) in
+     * The density (in slope, scaled) to VectorKernels.geluDerivativeScaled(v): the tail Phi(-a) = phi(a) R(a) in
      * a pass of its own, then the select as arithmetic; tail is scratch. Apart from the density's passes: the
      * loops of both in one compiled method stayed scalar (110 ms per 16M floats at 2 threads).
      */
@@ -1192,7 +1192,7 @@ public enum ElementwiseKernel {
         }
     }
 
-    /** density = FloatMath.normalDensityScaledUp(min(|v|, GAUSSIAN_CLAMP)); low and temp are scratch. */
+    /** density = phi(min(|v|, GAUSSIAN_CLAMP)) 2^64, from FloatMath.densityExponent and its low part; low and temp are scratch. */
     private static void normalDensityScaledUp(float[] v, float[] density, float[] low, float[] temp, int n) {
         for (int i = 0; i < n; i++) {
             float a = Math.min(Math.abs(v[i]), FloatFunctions.GAUSSIAN_CLAMP);
@@ -1203,7 +1203,7 @@ public enum ElementwiseKernel {
     }
 
     /**
-     * FloatFunctions.mish, its selects as arithmetic with neg = step(-x) (both terms finite: e^x is clamped at
+     * VectorKernels.mish, its selects as arithmetic with neg = step(-x) (both terms finite: e^x is clamped at
      * saturation), the same floats.
      */
     private static void mishBlock(float[] v, float[] scaled, float[] temp, int n) {
@@ -1244,7 +1244,7 @@ public enum ElementwiseKernel {
         }
     }
 
-    /** FloatFunctions.logsigmoid: min(x, 0) - log1p(e^-|x|). */
+    /** VectorKernels.logsigmoid: min(x, 0) - log1p(e^-|x|). */
     private static void logsigmoidBlock(float[] v, float[] l, float[] f, float[] e, int n) {
         log1pOfExpMinusAbs(v, l, f, e, n);
         for (int i = 0; i < n; i++) {

@@ -1,20 +1,15 @@
 package dev.gpuact.fallback;
 
 import static dev.gpuact.fallback.FloatMath.SCALE_DOWN;
-import static dev.gpuact.fallback.FloatMath.SCALE_UP;
-import static dev.gpuact.fallback.FloatMath.atLeast;
-import static dev.gpuact.fallback.FloatMath.atMost;
 import static dev.gpuact.fallback.FloatMath.exp;
-import static dev.gpuact.fallback.FloatMath.expScaledUp;
-import static dev.gpuact.fallback.FloatMath.expm1OfNonPositive;
 import static dev.gpuact.fallback.FloatMath.log1p;
 import static dev.gpuact.fallback.FloatMath.millsRatio;
-import static dev.gpuact.fallback.FloatMath.normalDensityScaledUp;
 import static dev.gpuact.fallback.FloatMath.select;
 
 /**
- * The float32 formulas of the transcendental activations and their derivatives, built from {@link FloatMath}; the
- * scalar kernels call these and {@code VectorKernels} evaluates the same steps lane by lane.
+ * The float32 formulas of the transcendental activations and their derivatives, built from {@link FloatMath}, that
+ * the scalar kernels call one element at a time. The ops the scalar path runs in passes over blocks
+ * ({@link BlockMath}) and {@code VectorKernels} evaluate their steps lane by lane instead.
  *
  * <p>Where a result goes subnormal for very negative x (x sigma(x), x Phi(x), mish), its exponential is taken
  * scaled by 2^64 and the product scaled back last, so it is rounded once. Inputs are clamped where a clamp does not
@@ -38,38 +33,6 @@ final class FloatFunctions {
     private FloatFunctions() {
     }
 
-    /** x / (1 + e^-x) for x >= 0; x e^x / (1 + e^x) below, scaled. */
-    static float silu(float x) {
-        float xc = atLeast(x, -CLAMP);
-        boolean negative = x < 0;
-        float big = expScaledUp(-Math.abs(xc), 0);
-        float e = big * SCALE_DOWN;
-        return select(negative, xc * big, x) / (1 + e) * select(negative, SCALE_DOWN, 1);
-    }
-
-    /**
-     * x tanh(softplus x) = x n / (n + 2), n = e (e + 2), e = e^x clamped at saturation; scaled for x < 0. e + 2 is
-     * carried as hi + lo (TwoSum) and the quotient corrected by its residual, so that only exp, the sum n + 2 and the
-     * last fma round: 2.6 ULP at most over every float (rounding each step reached 4.7 near x = -6.8).
-     */
-    static float mish(float x) {
-        float xc = atLeast(x, -CLAMP);
-        boolean negative = x < 0;
-        float scaled = expScaledUp(atMost(xc, MISH_SATURATION), 0);
-        float e = scaled * SCALE_DOWN;
-        float big = select(negative, scaled, e);
-        float t = e + 2;
-        float tb = t - e;
-        float tlo = (e - (t - tb)) + (2 - tb);
-        float n = big * t;
-        float nlo = Math.fma(big, t, -n) + big * tlo;
-        float d = Math.fma(e, t, Math.fma(e, tlo, 2));
-        float inverse = 1 / d;
-        float q = n * inverse;
-        float residual = (Math.fma(-q, d, n) + nlo) * inverse;
-        return Math.fma(xc, q, xc * residual) * select(negative, SCALE_DOWN, 1);
-    }
-
     /** log(1 + e^x) = max(x, 0) + log1p(e^-|x|); x itself past the threshold. */
     static float softplus(float x, float threshold) {
         float value = Math.max(x, 0) + log1p(exp(-Math.abs(x)));
@@ -78,11 +41,6 @@ final class FloatFunctions {
 
     static float softplusDerivative(float x, float threshold) {
         return select(x > threshold, 1, FloatMath.sigmoid(x));
-    }
-
-    /** -softplus(-x) = min(x, 0) - log1p(e^-|x|). */
-    static float logsigmoid(float x) {
-        return Math.min(x, 0) - log1p(exp(-Math.abs(x)));
     }
 
     /**
@@ -134,38 +92,6 @@ final class FloatFunctions {
      */
     static float reluDerivative(float x) {
         return Math.min(Math.max(x, 0f) * 0x1p127f * 0x1p127f, 1f);
-    }
-
-    /**
-     * x Phi(x) = max(x, 0) - a Phi(-a), a = |x|, Phi(-a) = phi(a) R(a) (the Mills ratio), all scaled by 2^64 until
-     * the last product: no cancellation and no double arithmetic.
-     */
-    static float gelu(float x) {
-        float a = atMost(Math.abs(x), GAUSSIAN_CLAMP);
-        float tail = normalDensityScaledUp(a) * millsRatio(a);
-        return select(x > 0, x, 0) - a * tail * SCALE_DOWN;
-    }
-
-    /** Phi(x) + x phi(x), scaled by 2^64: Phi(-a) - a phi(a) for x < 0, 1 - Phi(-a) + a phi(a) above. */
-    static float geluDerivativeScaled(float x) {
-        float a = atMost(Math.abs(x), GAUSSIAN_CLAMP);
-        float density = normalDensityScaledUp(a);
-        float tail = density * millsRatio(a);
-        return select(x < 0, Math.fma(-a, density, tail), Math.fma(a, density, SCALE_UP - tail));
-    }
-
-    /**
-     * sigma(x) + x sigma(x) sigma(-x), scaled by 2^64: with e = e^-|x| and r = 1 / (1 + e), sigma(x) is r and
-     * sigma(-x) is e r for x >= 0, e r and r below; one exponential and one division.
-     */
-    static float siluDerivativeScaled(float x) {
-        float xc = atLeast(atMost(x, CLAMP), -CLAMP);
-        boolean negative = x < 0;
-        float big = expScaledUp(-Math.abs(xc), 0);
-        float e = big * SCALE_DOWN;
-        float r = 1 / (1 + e);
-        float s = select(negative, big, SCALE_UP) * r;
-        return Math.fma(xc * s, select(negative, r, e * r), s);
     }
 
     /**

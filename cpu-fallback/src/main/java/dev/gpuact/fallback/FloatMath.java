@@ -149,19 +149,6 @@ final class FloatMath {
     }
 
     /**
-     * e^x - 1 for x <= 0 (and NaN), the only arguments elu and tanh need: 2^q expm1(r) + (2^q - 1), one fused
-     * rounding, with q in [-44, 0] so 2^q is one normal factor. Positive x give an unspecified value (elu discards it).
-     */
-    static float expm1OfNonPositive(float x) {
-        float xc = atLeast(x, EXPM1_MIN);
-        float shifted = Math.fma(xc, LOG2E, ROUNDING_SHIFT);
-        float q = shifted - ROUNDING_SHIFT;
-        float r = Math.fma(q, -LN2_LO, Math.fma(q, -LN2_HI, xc));
-        float s = pow2(Float.floatToRawIntBits(shifted) - ROUNDING_SHIFT_BITS);
-        return Math.fma(s, expm1Reduced(r), s - 1);
-    }
-
-    /**
      * log(1 + x) for finite x >= 0 (and x > -1 away from -1): u = 1 + x = 2^e m, log u = e ln2 + log m, plus the
      * rounding of u, (x - (u - 1)) / u.
      */
@@ -208,12 +195,10 @@ final class FloatMath {
         return Math.fma(residual, inverse, q);
     }
 
-    /** phi(a) 2^{@value #SCALE_BITS}, the normal density: e^(-a^2/2) with a^2 carried as hi + lo, for |a| <= 15. */
-    static float normalDensityScaledUp(float a) {
-        return expScaledUp(densityExponent(a), densityExponentLow(a));
-    }
-
-    /** -a^2/2 - log sqrt(2 pi) rounded: the density's exponent, whose low part is {@link #densityExponentLow}. */
+    /**
+     * -a^2/2 - log sqrt(2 pi) rounded: the exponent of the normal density phi(a), whose low part is
+     * {@link #densityExponentLow}; e^(hi + lo) is phi(a) within about an ULP for |a| <= 15.
+     */
     static float densityExponent(float a) {
         return -0.5f * (a * a) + LOG_INV_SQRT_2PI_HI;
     }

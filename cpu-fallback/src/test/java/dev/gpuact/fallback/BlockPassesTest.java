@@ -12,7 +12,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The scalar path's ops in passes over blocks (BlockMath) give the floats of the one-element functions they stand
- * for, which the Vector API loops follow lane by lane: at the special values, around each op's switch points, across
+ * for (FloatFunctions, FloatMath, OneElementFloats), which the Vector API loops follow lane by lane: at the special values, around each op's switch points, across
  * the float range, at lengths that leave a partial block, with input and output at distinct offsets. Zeros of either
  * sign count as equal (the contract leaves the sign free).
  */
@@ -26,22 +26,29 @@ class BlockPassesTest {
 
     static Stream<Arguments> ops() {
         return Stream.of(
-                Arguments.of(ElementwiseKernel.SILU, 1f, 1f, false, (Definition) (x, dy) -> FloatFunctions.silu(x)),
+                Arguments.of(ElementwiseKernel.SILU, 1f, 1f, false, (Definition) (x, dy) -> OneElementFloats.silu(x)),
                 Arguments.of(ElementwiseKernel.SILU, 1f, 1f, true, (Definition) (x, dy) -> x < FloatFunctions.SILU_FAR
                         ? FloatFunctions.siluBackwardFar(dy, x)
-                        : FloatFunctions.scaledProduct(dy, FloatFunctions.siluDerivativeScaled(x))),
-                Arguments.of(ElementwiseKernel.MISH, 1f, 1f, false, (Definition) (x, dy) -> FloatFunctions.mish(x)),
-                Arguments.of(ElementwiseKernel.GELU, 0f, 0f, false, (Definition) (x, dy) -> FloatFunctions.gelu(x)),
+                        : FloatFunctions.scaledProduct(dy, OneElementFloats.siluDerivativeScaled(x))),
+                Arguments.of(ElementwiseKernel.MISH, 1f, 1f, false, (Definition) (x, dy) -> OneElementFloats.mish(x)),
+                Arguments.of(ElementwiseKernel.GELU, 0f, 0f, false, (Definition) (x, dy) -> OneElementFloats.gelu(x)),
                 Arguments.of(ElementwiseKernel.GELU, 0f, 0f, true, (Definition) (x, dy) ->
                         Math.abs(x) > FloatFunctions.GAUSSIAN_CLAMP ? FloatFunctions.geluBackwardFar(dy, x)
-                        : FloatFunctions.scaledProduct(dy, FloatFunctions.geluDerivativeScaled(x))),
+                        : FloatFunctions.scaledProduct(dy, OneElementFloats.geluDerivativeScaled(x))),
                 Arguments.of(ElementwiseKernel.LOGSIGMOID, 1f, 1f, false,
-                        (Definition) (x, dy) -> FloatFunctions.logsigmoid(x)),
+                        (Definition) (x, dy) -> OneElementFloats.logsigmoid(x)),
                 Arguments.of(ElementwiseKernel.LOGSIGMOID, 1f, 1f, true,
                         (Definition) (x, dy) -> dy * FloatMath.sigmoid(-x)),
                 softplus(20), softplus(0), softplus(-5), softplus(0.75f), softplus(1e30f), softplus(Float.MAX_VALUE),
                 softplusBackward(20), softplusBackward(-5), softplusBackward(Float.MAX_VALUE),
-                Arguments.of(ElementwiseKernel.SIGMOID, 1f, 1f, false, (Definition) (x, dy) -> FloatMath.sigmoid(x)));
+                Arguments.of(ElementwiseKernel.SIGMOID, 1f, 1f, false, (Definition) (x, dy) -> FloatMath.sigmoid(x)),
+                Arguments.of(ElementwiseKernel.TANH, 1f, 1f, false, (Definition) (x, dy) -> OneElementFloats.tanh(x)),
+                Arguments.of(ElementwiseKernel.ELU, 1f, 1f, false,
+                        (Definition) (x, dy) -> OneElementFloats.elu(x, 1, 1)),
+                Arguments.of(ElementwiseKernel.ELU, 0.5f, 1f, false,
+                        (Definition) (x, dy) -> OneElementFloats.elu(x, 1, 0.5f)),
+                Arguments.of(ElementwiseKernel.SELU, 1f, 1f, false, (Definition) (x, dy) ->
+                        OneElementFloats.elu(x, FloatFunctions.SELU_SCALE, FloatFunctions.SELU_SCALED_ALPHA)));
     }
 
     private static Arguments softplus(float threshold) {
