@@ -60,11 +60,6 @@ final class Functions {
         return e * (e + 2);
     }
 
-    static double mish(double x) {
-        double n = mishN(x);
-        return vanishing(x, n / (n + 2));
-    }
-
     /**
      * t + x (1 - t)(1 + t) sigma(x), with 1 - t = 2 / (n + 2) exactly. The factor x is clamped like n: past
      * saturation the clamped 1 - t no longer shrinks with x, and the true term is negligible there.
@@ -87,11 +82,6 @@ final class Functions {
     static double softplusDerivative(double x, double beta, double threshold) {
         double bx = beta * x;
         return bx > threshold ? 1 : sigmoid(bx);
-    }
-
-    /** -softplus(-x) = min(x, 0) - log1p(e^-|x|). */
-    static double logsigmoid(double x) {
-        return Math.min(x, 0) - log1p(exp(-Math.abs(x)));
     }
 
     /** ricker' = x (x^2 - 3) e^(-x^2/2), for its far tail; x^2 is exact for a float x. */
