@@ -1,6 +1,5 @@
 package dev.gpuact.fallback;
 
-import static dev.gpuact.fallback.Functions.vanishing;
 
 import java.nio.FloatBuffer;
 import java.util.Objects;

@@ -1,7 +1,6 @@
 package dev.gpuact.fallback;
 
 import static dev.gpuact.fallback.FastMath.exp;
-import static dev.gpuact.fallback.FastMath.expm1;
 import static dev.gpuact.fallback.FastMath.log1p;
 import static dev.gpuact.fallback.FastMath.sigmoid;
 
