@@ -251,7 +251,7 @@ public enum ElementwiseKernel {
 
         @Override
         public void backwardSequential(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n, float a, float b) {
-            geluBackwardPasses(x, xo, dy, dyo, dx, dxo, n);
+            scaledSlopePasses(this, x, xo, dy, dyo, dx, dxo, n);
         }
     },
     GELU_TANH {
@@ -262,7 +262,7 @@ public enum ElementwiseKernel {
 
         @Override
         public void backwardSequential(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n, float a, float b) {
-            logisticBackwardPasses(this, x, xo, dy, dyo, dx, dxo, n);
+            scaledSlopePasses(this, x, xo, dy, dyo, dx, dxo, n);
         }
     },
     SILU {
@@ -273,7 +273,7 @@ public enum ElementwiseKernel {
 
         @Override
         public void backwardSequential(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n, float a, float b) {
-            logisticBackwardPasses(this, x, xo, dy, dyo, dx, dxo, n);
+            scaledSlopePasses(this, x, xo, dy, dyo, dx, dxo, n);
         }
     },
     /** With beta = 1 (its default) swish is silu, whose float loops it takes. */
@@ -308,7 +308,7 @@ public enum ElementwiseKernel {
 
         @Override
         public void backwardSequential(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n, float a, float b) {
-            mishBackwardPasses(x, xo, dy, dyo, dx, dxo, n);
+            scaledSlopePasses(this, x, xo, dy, dyo, dx, dxo, n);
         }
     },
     SOFTPLUS {
@@ -614,7 +614,7 @@ public enum ElementwiseKernel {
 
         @Override
         public void backwardSequential(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n, float a, float b) {
-            rickerBackwardPasses(x, xo, dy, dyo, dx, dxo, n);
+            scaledSlopePasses(this, x, xo, dy, dyo, dx, dxo, n);
         }
     };
 
@@ -932,8 +932,6 @@ public enum ElementwiseKernel {
     private static final float TWO_K_LO = (float) (2 * Functions.SQRT_2_OVER_PI - TWO_K_HI);
     private static final float CUBIC_HI = (float) Functions.GELU_TANH_C;
     private static final float CUBIC_LO = (float) (Functions.GELU_TANH_C - CUBIC_HI);
-    /** Below this x, gelu_tanh's scaled derivative nears the subnormals: dy times it is taken in double. */
-    private static final float GELU_TANH_FAR = -11f;
 
     /**
      * -|z| = hi + lo, z = 2k x (1 + c x^2), each product's rounding error carried by an fma, the sum's by TwoSum.
@@ -1001,28 +999,12 @@ public enum ElementwiseKernel {
         }
     }
 
-    /**
-     * dx = dy x (x^2 - 3) e^(-x^2/2), scaled as rickerBlock; past |x| = 16, where e^(-x^2/2) 2^64 nears the
-     * subnormals while dy times the derivative may still be a float, in double (the double loop: 117 ms).
-     */
-    private static void rickerBackwardPasses(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n) {
-        float[][] scratch = BlockMath.scratch();
-        float[] v = scratch[0];
-        float[] d = scratch[1];
-        for (int from = 0; from < n; from += BlockMath.BLOCK) {
-            int length = Math.min(BlockMath.BLOCK, n - from);
-            System.arraycopy(x, xo + from, v, 0, length);
-            halfSquareExponential(v, d, scratch[2], scratch[3], length);
-            for (int i = 0; i < length; i++) {
-                float xc = clampRicker(v[i]);
-                d[i] = xc * Math.fma(xc, xc, -3) * d[i];
-            }
-            for (int i = 0; i < length; i++) {
-                float value = v[i];
-                float dyi = dy[dyo + from + i];
-                dx[dxo + from + i] = Math.abs(value) > 16 ? (float) (dyi * Functions.rickerDerivative(value))
-                        : FloatFunctions.scaledProduct(dyi, d[i]);
-            }
+    /** slope = x (x^2 - 3) e^(-x^2/2) 2^64, ricker's derivative scaled as rickerBlock; low and temp are scratch. */
+    private static void rickerSlopeScaled(float[] v, float[] slope, float[] low, float[] temp, int n) {
+        halfSquareExponential(v, slope, low, temp, n);
+        for (int i = 0; i < n; i++) {
+            float xc = clampRicker(v[i]);
+            slope[i] = xc * Math.fma(xc, xc, -3) * slope[i];
         }
     }
 
@@ -1041,38 +1023,21 @@ public enum ElementwiseKernel {
         return Math.min(Math.max(x, -20f), 20f);
     }
 
-    /** Below this x, mish's scaled derivative nears the subnormals: dy times it is taken in double. */
-    private static final float MISH_FAR = -100f;
-
     /**
-     * dx = dy mish'(x), mish' = n / (n + 2) + 4 x e (1 + e) / (n + 2)^2 with e = e^x, n = e (e + 2) (tanh and sech^2
-     * of softplus, sigma(x) folded in), scaled by 2^64 throughout, as big = e 2^64 fits a float up to the
-     * saturation at 40, and each factor next to big is at most 1; then the one scalar pass, scaledProduct and the
-     * far tail in double. The double loop it replaces took 115 ms per 16M floats at 2 threads.
+     * slope = mish'(x) 2^64, mish' = n / (n + 2) + 4 x e (1 + e) / (n + 2)^2 with e = e^x, n = e (e + 2) (tanh and
+     * sech^2 of softplus, sigma(x) folded in), scaled throughout, as big = e 2^64 fits a float up to the saturation at
+     * 40 and each factor next to big is at most 1; temp is scratch.
      */
-    private static void mishBackwardPasses(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n) {
-        float[][] scratch = BlockMath.scratch();
-        float[] v = scratch[0];
-        float[] d = scratch[1];
-        for (int from = 0; from < n; from += BlockMath.BLOCK) {
-            int length = Math.min(BlockMath.BLOCK, n - from);
-            System.arraycopy(x, xo + from, v, 0, length);
-            for (int i = 0; i < length; i++) {
-                d[i] = clampMish(v[i]);
-            }
-            BlockMath.expScaledUp(d, d, scratch[2], length);
-            for (int i = 0; i < length; i++) {
-                float big = d[i];
-                float e = big * FloatMath.SCALE_DOWN;
-                float t = 1 / Math.fma(e, e + 2, 2);
-                d[i] = big * ((e + 2) * t) + 4 * clampMish(v[i]) * (big * ((1 + e) * t)) * t;
-            }
-            for (int i = 0; i < length; i++) {
-                float value = v[i];
-                float dyi = dy[dyo + from + i];
-                dx[dxo + from + i] = value < MISH_FAR ? (float) (dyi * Functions.mishDerivative(value))
-                        : FloatFunctions.scaledProduct(dyi, d[i]);
-            }
+    private static void mishSlopeScaled(float[] v, float[] slope, float[] temp, int n) {
+        for (int i = 0; i < n; i++) {
+            slope[i] = clampMish(v[i]);
+        }
+        BlockMath.expScaledUp(slope, slope, temp, n);
+        for (int i = 0; i < n; i++) {
+            float big = slope[i];
+            float e = big * FloatMath.SCALE_DOWN;
+            float t = 1 / Math.fma(e, e + 2, 2);
+            slope[i] = big * ((e + 2) * t) + 4 * clampMish(v[i]) * (big * ((1 + e) * t)) * t;
         }
     }
 
@@ -1080,50 +1045,33 @@ public enum ElementwiseKernel {
         return Math.min(Math.max(x, -FloatFunctions.CLAMP), FloatFunctions.MISH_SATURATION);
     }
 
-    /**
-     * dx = dy f'(x) for f = x sigma(z): silu (z = x) and gelu_tanh, f' = sigma(z) + x z' sigma(z) sigma(-z), scaled as
-     * VectorKernels.siluDerivativeScaled (whose floats silu's passes give), its selects as arithmetic; then the one
-     * scalar pass, FloatFunctions.scaledProduct and the rare far tail in double, a branch almost never taken.
-     */
-    private static void logisticBackwardPasses(ElementwiseKernel op, float[] x, int xo, float[] dy, int dyo,
-                                               float[] dx, int dxo, int n) {
-        float[][] scratch = BlockMath.scratch();
-        float[] v = scratch[0];
-        float[] d = scratch[1];
-        float[] xSlope = scratch[2];
-        for (int from = 0; from < n; from += BlockMath.BLOCK) {
-            int length = Math.min(BlockMath.BLOCK, n - from);
-            System.arraycopy(x, xo + from, v, 0, length);
-            if (op == SILU) {
-                for (int i = 0; i < length; i++) {
-                    d[i] = -Math.abs(clampSilu(v[i]));
-                }
-                BlockMath.expScaledUp(d, d, scratch[3], length);
-                for (int i = 0; i < length; i++) {
-                    xSlope[i] = clampSilu(v[i]);
-                }
-            } else {
-                geluTanhArgument(v, d, xSlope, length);
-                BlockMath.expScaledUp(d, xSlope, d, scratch[3], length);
-                for (int i = 0; i < length; i++) {
-                    float xc = clampGeluTanh(v[i]);
-                    xSlope[i] = xc * (TWO_K_HI * Math.fma(3 * CUBIC_HI, xc * xc, 1));
-                }
-            }
-            logisticSlopeScaled(v, d, xSlope, length);
-            for (int i = 0; i < length; i++) {
-                float value = v[i];
-                float dyi = dy[dyo + from + i];
-                dx[dxo + from + i] = op == SILU
-                        ? value < FloatFunctions.SILU_FAR ? FloatFunctions.siluBackwardFar(dyi, value)
-                        : FloatFunctions.scaledProduct(dyi, d[i])
-                        : value < GELU_TANH_FAR ? (float) (dyi * Functions.geluTanhDerivative(value))
-                        : FloatFunctions.scaledProduct(dyi, d[i]);
-            }
+    /** slope = silu'(x) 2^64, the floats of VectorKernels.siluDerivativeScaled; xSlope and temp are scratch. */
+    private static void siluSlopeScaled(float[] v, float[] slope, float[] xSlope, float[] temp, int n) {
+        for (int i = 0; i < n; i++) {
+            slope[i] = -Math.abs(clampSilu(v[i]));
         }
+        BlockMath.expScaledUp(slope, slope, temp, n);
+        for (int i = 0; i < n; i++) {
+            xSlope[i] = clampSilu(v[i]);
+        }
+        logisticSlopeScaled(v, slope, xSlope, n);
     }
 
-    /** d = big = e^-|z| 2^64 in, (sigma(z) + x z' sigma(z) sigma(-z)) 2^64 out, xSlope = x z' (x clamped). */
+    /** slope = gelu_tanh'(x) 2^64, z' = 2k (1 + 3c x^2); xSlope and temp are scratch. */
+    private static void geluTanhSlopeScaled(float[] v, float[] slope, float[] xSlope, float[] temp, int n) {
+        geluTanhArgument(v, slope, xSlope, n);
+        BlockMath.expScaledUp(slope, xSlope, slope, temp, n);
+        for (int i = 0; i < n; i++) {
+            float xc = clampGeluTanh(v[i]);
+            xSlope[i] = xc * (TWO_K_HI * Math.fma(3 * CUBIC_HI, xc * xc, 1));
+        }
+        logisticSlopeScaled(v, slope, xSlope, n);
+    }
+
+    /**
+     * d = big = e^-|z| 2^64 in, f'(x) 2^64 out for f = x sigma(z) (silu: z = x; gelu_tanh), f' = sigma(z) + x z'
+     * sigma(z) sigma(-z), xSlope = x z' (x clamped), as VectorKernels.siluDerivativeScaled, its selects as arithmetic.
+     */
     private static void logisticSlopeScaled(float[] v, float[] d, float[] xSlope, int n) {
         for (int i = 0; i < n; i++) {
             float negative = step(-v[i]);
@@ -1153,25 +1101,56 @@ public enum ElementwiseKernel {
     }
 
     /**
-     * dx = dy gelu'(x): VectorKernels.geluDerivativeScaled in passes, its select as arithmetic (both terms are
-     * finite); then one scalar pass, FloatFunctions.scaledProduct and the rare |x| past GAUSSIAN_CLAMP.
+     * dx = dy f'(x) for the ops whose derivative the passes compute scaled by 2^64 (silu, gelu_tanh, gelu, mish,
+     * ricker): block by block, the op's slope passes, then the one scalar pass, FloatFunctions.scaledProduct, or past
+     * the op's far bounds, where the scaled derivative nears the subnormals while dy times it may still be a float,
+     * the product in double (a branch almost never taken).
      */
-    private static void geluBackwardPasses(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n) {
+    private static void scaledSlopePasses(ElementwiseKernel op, float[] x, int xo, float[] dy, int dyo, float[] dx,
+                                          int dxo, int n) {
+        float farBelow = switch (op) {
+            case SILU -> FloatFunctions.SILU_FAR;
+            case MISH -> -100f;
+            case GELU -> -FloatFunctions.GAUSSIAN_CLAMP;
+            case GELU_TANH -> -11f;
+            default -> -16f;
+        };
+        float farAbove = op == GELU ? FloatFunctions.GAUSSIAN_CLAMP : op == RICKER ? 16f : Float.POSITIVE_INFINITY;
         float[][] scratch = BlockMath.scratch();
         float[] v = scratch[0];
         float[] slope = scratch[1];
         for (int from = 0; from < n; from += BlockMath.BLOCK) {
             int length = Math.min(BlockMath.BLOCK, n - from);
             System.arraycopy(x, xo + from, v, 0, length);
-            normalDensityScaledUp(v, slope, scratch[2], scratch[3], length);
-            geluSlopeFromDensity(v, slope, scratch[2], length);
+            switch (op) {
+                case SILU -> siluSlopeScaled(v, slope, scratch[2], scratch[3], length);
+                case GELU_TANH -> geluTanhSlopeScaled(v, slope, scratch[2], scratch[3], length);
+                case GELU -> {
+                    normalDensityScaledUp(v, slope, scratch[2], scratch[3], length);
+                    geluSlopeFromDensity(v, slope, scratch[2], length);
+                }
+                case MISH -> mishSlopeScaled(v, slope, scratch[2], length);
+                case RICKER -> rickerSlopeScaled(v, slope, scratch[2], scratch[3], length);
+                default -> throw new IllegalStateException(op + " has no scaled slope");
+            }
             for (int i = 0; i < length; i++) {
                 float value = v[i];
-                dx[dxo + from + i] = Math.abs(value) > FloatFunctions.GAUSSIAN_CLAMP
-                        ? FloatFunctions.geluBackwardFar(dy[dyo + from + i], value)
-                        : FloatFunctions.scaledProduct(dy[dyo + from + i], slope[i]);
+                float dyi = dy[dyo + from + i];
+                dx[dxo + from + i] = value < farBelow || value > farAbove ? farProduct(op, dyi, value)
+                        : FloatFunctions.scaledProduct(dyi, slope[i]);
             }
         }
+    }
+
+    /** dy f'(x) past the op's far bounds, in double. */
+    private static float farProduct(ElementwiseKernel op, float dy, float x) {
+        return switch (op) {
+            case SILU -> FloatFunctions.siluBackwardFar(dy, x);
+            case GELU -> FloatFunctions.geluBackwardFar(dy, x);
+            case GELU_TANH -> (float) (dy * Functions.geluTanhDerivative(x));
+            case MISH -> (float) (dy * Functions.mishDerivative(x));
+            default -> (float) (dy * Functions.rickerDerivative(x));
+        };
     }
 
     /**
