@@ -72,4 +72,25 @@ final class ExpPasses {
             out[i] = Math.fma(r2, p, r);
         }
     }
+
+    /**
+     * out[i] = FloatMath.exp(hi[i], lo[i]) for i in [0, n), n at most BLOCK, each |lo| at most 1 (the low part of an
+     * exact quotient, clamped as Rowwise.quotientLow does); out may be hi or lo.
+     */
+    static void exp(float[] hi, float[] lo, float[] out, float[] shifted, int n) {
+        for (int i = 0; i < n; i++) {
+            float x = Math.max(hi[i], EXP_MIN);
+            float s = Math.fma(x, LOG2E, ROUNDING_SHIFT);
+            float q = s - ROUNDING_SHIFT;
+            float r = Math.fma(q, -LN2_LO, Math.fma(q, -LN2_HI, x)) + lo[i];
+            float r2 = r * r;
+            float p = Math.fma(r2, Math.fma(r2, E6, Math.fma(r, E5, E4)), Math.fma(r, E3, E2));
+            shifted[i] = s;
+            out[i] = Math.fma(r2, p, r);
+        }
+        for (int i = 0; i < n; i++) {
+            float factor = pow2(Float.floatToRawIntBits(shifted[i]) - ROUNDING_SHIFT_BITS + SCALE_BITS);
+            out[i] = Math.fma(out[i], factor, factor) * SCALE_DOWN;
+        }
+    }
 }

@@ -1,0 +1,246 @@
+package dev.gpuact.fallback;
+
+import java.util.Arrays;
+
+/**
+ * Softmax and log-softmax rows on the scalar path, in passes over blocks of a row that JDK 17's SuperWord
+ * vectorises (see {@link ExpPasses}): a block of x copied into scratch, its exact quotients (v - m) / T = zhi + lo,
+ * their exponentials, and their sum in lane accumulators. The terms are the floats of the Vector API loops
+ * (VectorKernels), summed as they sum them: in lanes that start at 1 with a Fast2Sum error term, the maximum's 1 kept
+ * apart so that log-softmax of the maximum is -log1p(others); only the number of lanes differs.
+ *
+ * <p>SuperWord vectorises a loop only where every array is indexed alike ({@code a[i]}, {@code b[i]}): an access at
+ * another offset ({@code x[xb + i]}, {@code e[j + k]}) might overlap, it assumes; constant offsets from a shared index
+ * ({@code e[k + 256]}) it can tell apart. So a block of a row is copied to the start of a scratch array, read by the
+ * lanes in chunks at constant offsets, and the lanes are folded half into half at constant offsets.
+ */
+final class RowPasses {
+    private static final int BLOCK = ExpPasses.BLOCK;
+    /**
+     * Lane accumulators of a row: a block is four chunks of LANES, added lane by lane in one loop over the lanes that
+     * reads each chunk at a constant offset from the block's start, as SuperWord needs (a loop of 64 lanes and 16
+     * chunks was too large for it to unroll, and did not vectorise).
+     */
+    private static final int LANES = BLOCK / 4;
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+    private RowPasses() {
+    }
+
+    /** A thread's blocks and lanes. */
+    private static final class Scratch {
+        final float[] values = new float[BLOCK];
+        final float[] lows = new float[BLOCK];
+        final float[] shifted = new float[BLOCK];
+        final float[] lanes = new float[LANES];
+        final float[] errors = new float[LANES];
+    }
+
+    /** Whether the passes take rows at temperature t: 1 / T a normal float, as the quotients need. */
+    static boolean takes(float t) {
+        float inverse = 1 / t;
+        return inverse >= Float.MIN_NORMAL && inverse < Float.MAX_VALUE;
+    }
+
+    /** The maximum of x[xb, xb + n), NaN if one is NaN (Math.max propagates it); -inf for n = 0. */
+    static float max(float[] x, int xb, int n) {
+        Scratch s = SCRATCH.get();
+        float[] lanes = s.lanes;
+        float[] v = s.values;
+        Arrays.fill(lanes, Float.NEGATIVE_INFINITY);
+        for (int from = 0; from < n; from += BLOCK) {
+            int length = Math.min(BLOCK, n - from);
+            System.arraycopy(x, xb + from, v, 0, length);
+            Arrays.fill(v, length, BLOCK, Float.NEGATIVE_INFINITY);
+            maxInto(lanes, v);
+        }
+        maxFold(lanes, LANES / 2);
+        maxFold(lanes, LANES / 4);
+        float a = Float.NEGATIVE_INFINITY;
+        float b = Float.NEGATIVE_INFINITY;
+        for (int k = 0; k < LANES / 4; k += 2) {
+            a = Math.max(a, lanes[k]);
+            b = Math.max(b, lanes[k + 1]);
+        }
+        return Math.max(a, b);
+    }
+
+    /** lanes = the lane-wise maximum of lanes and the four chunks of a block. */
+    private static void maxInto(float[] lanes, float[] v) {
+        for (int k = 0; k < LANES; k++) {
+            lanes[k] = Math.max(Math.max(lanes[k], v[k]),
+                    Math.max(Math.max(v[k + LANES], v[k + 2 * LANES]), v[k + 3 * LANES]));
+        }
+    }
+
+    /** lanes[0, half) = the lane-wise maximum of the lanes' two halves. */
+    private static void maxFold(float[] lanes, int half) {
+        for (int k = 0; k < half; k++) {
+            lanes[k] = Math.max(lanes[k], lanes[k + half]);
+        }
+    }
+
+    /** Softmax of x[xb, xb + cols) into y[yb], the row's maximum m finite and below Rowwise's MAY_OVERFLOW. */
+    static void softmax(float[] x, int xb, float[] y, int yb, int cols, float m, float t) {
+        Scratch s = SCRATCH.get();
+        start(s);
+        // y holds the terms until their sum is known; each block of x is copied before y's block is written
+        for (int from = 0; from < cols; from += BLOCK) {
+            int n = Math.min(BLOCK, cols - from);
+            terms(x, xb + from, s, n, m, t);
+            System.arraycopy(s.values, 0, y, yb + from, n);
+        }
+        float factor = 1 / sum(s).value();
+        for (int i = 0; i < cols; i++) {
+            y[yb + i] *= factor;
+        }
+    }
+
+    /** Log-softmax of a row as {@link #softmax}. */
+    static void logSoftmax(float[] x, int xb, float[] y, int yb, int cols, float m, float t) {
+        Scratch s = SCRATCH.get();
+        start(s);
+        for (int from = 0; from < cols; from += BLOCK) {
+            terms(x, xb + from, s, Math.min(BLOCK, cols - from), m, t);
+        }
+        float logSum = Rowwise.logOfSum(sum(s));
+        float shift = m + logSum;
+        float[] v = s.values;
+        // below 2^103, v - shift cannot round past -FLT_MAX for any finite v (as Rowwise's MAY_OVERFLOW)
+        boolean shiftOnly = t == 1 && shift < 0x1p103f;
+        float shiftLow = (m - (shift - (shift - m))) + (logSum - (shift - m));
+        for (int from = 0; from < cols; from += BLOCK) {
+            int n = Math.min(BLOCK, cols - from);
+            System.arraycopy(x, xb + from, v, 0, n);
+            if (shiftOnly) {
+                shift(v, n, shift, shiftLow);
+            } else {
+                logTerms(v, s.lows, n, m, t, logSum);
+            }
+            System.arraycopy(v, 0, y, yb + from, n);
+        }
+    }
+
+    /** The lanes of a row: sums that start at 1, with no error yet. */
+    private static void start(Scratch s) {
+        Arrays.fill(s.lanes, 1f);
+        Arrays.fill(s.errors, 0f);
+    }
+
+    /** The terms of x[xb, xb + n) into s.values, added to the lanes: quotients, exponentials, sums. */
+    private static void terms(float[] x, int xb, Scratch s, int n, float m, float t) {
+        float[] v = s.values;
+        System.arraycopy(x, xb, v, 0, n);
+        quotients(v, s.lows, n, m, t, 1 / t);
+        ExpPasses.exp(v, s.lows, v, s.shifted, n);
+        Arrays.fill(v, n, BLOCK, 0f);
+        accumulate(v, s.lanes, s.errors);
+    }
+
+    /**
+     * v = zhi and lo = the low part of (v - m) / T = zhi + lo, as VectorKernels.term computes them: v - m = hi + low
+     * exactly (Knuth's two-sum), hi - zhi T exactly (a fused multiply-add). A -inf entry is taken as -FLT_MAX (whose
+     * difference is finite, so lo is not NaN) and its zhi made -inf again by adding v - (-FLT_MAX): exp clamps it,
+     * and the term is 0. lo is clamped to [-1, 1], which changes nothing where zhi is in exp's range, and where it is
+     * below, the term is 0 whatever lo in that range.
+     */
+    private static void quotients(float[] v, float[] lo, int n, float m, float t, float inverse) {
+        for (int i = 0; i < n; i++) {
+            float value = v[i];
+            float finite = Math.max(value, -Float.MAX_VALUE);
+            float hi = finite - m;
+            float zhi = hi * inverse;
+            float back = hi - finite;
+            float low = (finite - (hi - back)) + (-m - back);
+            lo[i] = Math.min(Math.max((Math.fma(-zhi, t, hi) + low) * inverse, -1f), 1f);
+            v[i] = zhi + (value - finite);
+        }
+    }
+
+    /**
+     * Adds the four chunks of a block of terms (zeros past the row's end add nothing) to the lanes by Fast2Sum: every
+     * term is at most 1, every sum at least 1.
+     */
+    private static void accumulate(float[] terms, float[] lanes, float[] errors) {
+        for (int k = 0; k < LANES; k++) {
+            float h = lanes[k];
+            float e = terms[k];
+            float sum = h + e;
+            float error = errors[k] + (e - (sum - h));
+            h = sum;
+            e = terms[k + LANES];
+            sum = h + e;
+            error += e - (sum - h);
+            h = sum;
+            e = terms[k + 2 * LANES];
+            sum = h + e;
+            error += e - (sum - h);
+            h = sum;
+            e = terms[k + 3 * LANES];
+            sum = h + e;
+            errors[k] = error + (e - (sum - h));
+            lanes[k] = sum;
+        }
+    }
+
+    /**
+     * The sum of the others (every term but the maximum's 1): the lanes folded half into half twice (Knuth's
+     * two-sum, the errors added up), then formed in double, where their sums are exact, as is their total less the
+     * 1s they started at and the maximum's 1.
+     */
+    private static Rowwise.CompensatedSum sum(Scratch s) {
+        float[] lanes = s.lanes;
+        float[] errors = s.errors;
+        fold(lanes, errors, LANES / 2);
+        fold(lanes, errors, LANES / 4);
+        double sums = 0;
+        double moreSums = 0;
+        double error = 0;
+        for (int k = 0; k < LANES / 4; k += 2) {
+            sums += lanes[k];
+            moreSums += lanes[k + 1];
+            error += errors[k] + errors[k + 1];
+        }
+        double others = ((sums + moreSums) - (LANES + 1)) + error;
+        Rowwise.CompensatedSum sum = new Rowwise.CompensatedSum();
+        sum.ones = 1;
+        sum.high = (float) others;
+        sum.low = (float) (others - sum.high);
+        return sum;
+    }
+
+    /** The lanes' upper half added into their lower half[0, half). */
+    private static void fold(float[] lanes, float[] errors, int half) {
+        for (int k = 0; k < half; k++) {
+            float a = lanes[k];
+            float b = lanes[k + half];
+            float sum = a + b;
+            float back = sum - a;
+            errors[k] += errors[k + half] + ((a - (sum - back)) + (b - back));
+            lanes[k] = sum;
+        }
+    }
+
+    /**
+     * v = v - (shift + shiftLow), log-softmax at T = 1, as VectorKernels.shiftLoop: v - shift as an exact two-sum, so
+     * the result is rounded once. A -inf entry is taken as -FLT_MAX and made -inf again by adding v - (-FLT_MAX).
+     */
+    private static void shift(float[] v, int n, float shift, float shiftLow) {
+        for (int i = 0; i < n; i++) {
+            float value = v[i];
+            float finite = Math.max(value, -Float.MAX_VALUE);
+            float s = finite - shift;
+            float back = s - finite;
+            float low = (finite - (s - back)) - (back + shift);
+            v[i] = (s + (low - shiftLow)) + (value - finite);
+        }
+    }
+
+    /** v = (zhi - logSum) + lo, the quotient's pieces as {@link #quotients}: log-softmax at any T. */
+    private static void logTerms(float[] v, float[] lo, int n, float m, float t, float logSum) {
+        quotients(v, lo, n, m, t, 1 / t);
+        for (int i = 0; i < n; i++) {
+            v[i] = (v[i] - logSum) + lo[i];
+        }
+    }
+}
