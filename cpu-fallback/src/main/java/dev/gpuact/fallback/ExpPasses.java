@@ -74,12 +74,14 @@ final class ExpPasses {
     }
 
     /**
-     * out[i] = FloatMath.exp(hi[i], lo[i]) for i in [0, n), n at most BLOCK, each |lo| at most 1 (the low part of an
-     * exact quotient, clamped as Rowwise.quotientLow does); out may be hi or lo.
+     * out[i] = FloatMath.exp(hi[i], lo[i]) for i in [0, n), n at most BLOCK, each hi[i] in [EXP_MIN - 1, 43] and lo[i]
+     * at most a few ULPs of it: with no clamp below, 2^q stays a normal factor, and from EXP_MIN - 1 to EXP_MIN the
+     * result is 0 as the clamp's. out may be hi or lo. The scalar pass only forms 2^q (its two float/int moves are what
+     * it costs); the fma after it runs in a vectorised pass.
      */
-    static void exp(float[] hi, float[] lo, float[] out, float[] shifted, int n) {
+    static void expAbove(float[] hi, float[] lo, float[] out, float[] shifted, int n) {
         for (int i = 0; i < n; i++) {
-            float x = Math.max(hi[i], EXP_MIN);
+            float x = hi[i];
             float s = Math.fma(x, LOG2E, ROUNDING_SHIFT);
             float q = s - ROUNDING_SHIFT;
             float r = Math.fma(q, -LN2_LO, Math.fma(q, -LN2_HI, x)) + lo[i];
@@ -89,8 +91,10 @@ final class ExpPasses {
             out[i] = Math.fma(r2, p, r);
         }
         for (int i = 0; i < n; i++) {
-            float factor = pow2(Float.floatToRawIntBits(shifted[i]) - ROUNDING_SHIFT_BITS + SCALE_BITS);
-            out[i] = Math.fma(out[i], factor, factor) * SCALE_DOWN;
+            shifted[i] = pow2(Float.floatToRawIntBits(shifted[i]) - ROUNDING_SHIFT_BITS + SCALE_BITS);
+        }
+        for (int i = 0; i < n; i++) {
+            out[i] = Math.fma(out[i], shifted[i], shifted[i]) * SCALE_DOWN;
         }
     }
 }

@@ -36,10 +36,26 @@ final class RowPasses {
         final float[] errors = new float[LANES];
     }
 
-    /** Whether the passes take rows at temperature t: 1 / T a normal float, as the quotients need. */
-    static boolean takes(float t) {
+    /**
+     * Whether the passes take a row whose (finite) maximum is m, at temperature t: 1 / T a normal float, as the
+     * quotients need, and |m| at most 2^22 T, so that {@link #floor} is within 131 T of m. Beyond (logits millions of
+     * temperatures large) the per-element loop runs.
+     */
+    static boolean takes(float m, float t) {
         float inverse = 1 / t;
-        return inverse >= Float.MIN_NORMAL && inverse < Float.MAX_VALUE;
+        return inverse >= Float.MIN_NORMAL && inverse < Float.MAX_VALUE && Math.abs(m) <= 0x1p22 * t
+                && m - 130.0 * t >= -Float.MAX_VALUE;
+    }
+
+    /**
+     * What every entry of a row is raised to before its term: m - 130 T rounded down, whose term is 0 (EXP_MIN), as is
+     * that of every entry below it. Its ULP is at most T / 2 (|m| <= 2^22 T), so each quotient is at least
+     * EXP_MIN - 1, and exp needs no clamp; -inf becomes finite, so no quotient is NaN.
+     */
+    private static float floor(float m, float t) {
+        double exact = m - 130.0 * t;
+        float floor = (float) exact;
+        return floor > exact ? Math.nextDown(floor) : floor;
     }
 
     /** The maximum of x[xb, xb + n), NaN if one is NaN (Math.max propagates it); -inf for n = 0. */
@@ -84,10 +100,11 @@ final class RowPasses {
     static void softmax(float[] x, int xb, float[] y, int yb, int cols, float m, float t) {
         Scratch s = SCRATCH.get();
         start(s);
+        float floor = floor(m, t);
         // y holds the terms until their sum is known; each block of x is copied before y's block is written
         for (int from = 0; from < cols; from += BLOCK) {
             int n = Math.min(BLOCK, cols - from);
-            terms(x, xb + from, s, n, m, t);
+            terms(x, xb + from, s, n, m, t, floor);
             System.arraycopy(s.values, 0, y, yb + from, n);
         }
         float factor = 1 / sum(s).value();
@@ -100,8 +117,9 @@ final class RowPasses {
     static void logSoftmax(float[] x, int xb, float[] y, int yb, int cols, float m, float t) {
         Scratch s = SCRATCH.get();
         start(s);
+        float floor = floor(m, t);
         for (int from = 0; from < cols; from += BLOCK) {
-            terms(x, xb + from, s, Math.min(BLOCK, cols - from), m, t);
+            terms(x, xb + from, s, Math.min(BLOCK, cols - from), m, t, floor);
         }
         float logSum = Rowwise.logOfSum(sum(s));
         float shift = m + logSum;
@@ -128,21 +146,35 @@ final class RowPasses {
     }
 
     /** The terms of x[xb, xb + n) into s.values, added to the lanes: quotients, exponentials, sums. */
-    private static void terms(float[] x, int xb, Scratch s, int n, float m, float t) {
+    private static void terms(float[] x, int xb, Scratch s, int n, float m, float t, float floor) {
         float[] v = s.values;
         System.arraycopy(x, xb, v, 0, n);
-        quotients(v, s.lows, n, m, t, 1 / t);
-        ExpPasses.exp(v, s.lows, v, s.shifted, n);
+        raisedQuotients(v, s.lows, n, m, t, 1 / t, floor);
+        ExpPasses.expAbove(v, s.lows, v, s.shifted, n);
         Arrays.fill(v, n, BLOCK, 0f);
         accumulate(v, s.lanes, s.errors);
     }
 
     /**
-     * v = zhi and lo = the low part of (v - m) / T = zhi + lo, as VectorKernels.term computes them: v - m = hi + low
-     * exactly (Knuth's two-sum), hi - zhi T exactly (a fused multiply-add). A -inf entry is taken as -FLT_MAX (whose
-     * difference is finite, so lo is not NaN) and its zhi made -inf again by adding v - (-FLT_MAX): exp clamps it,
-     * and the term is 0. lo is clamped to [-1, 1], which changes nothing where zhi is in exp's range, and where it is
-     * below, the term is 0 whatever lo in that range.
+     * v = zhi and lo = the low part of (max(v, floor) - m) / T = zhi + lo, as VectorKernels.term computes them: v - m
+     * = hi + low exactly (Knuth's two-sum), hi - zhi T exactly (a fused multiply-add).
+     */
+    private static void raisedQuotients(float[] v, float[] lo, int n, float m, float t, float inverse, float floor) {
+        for (int i = 0; i < n; i++) {
+            float value = Math.max(v[i], floor);
+            float hi = value - m;
+            float zhi = hi * inverse;
+            float back = hi - value;
+            float low = (value - (hi - back)) + (-m - back);
+            lo[i] = (Math.fma(-zhi, t, hi) + low) * inverse;
+            v[i] = zhi;
+        }
+    }
+
+    /**
+     * v = zhi and lo = the low part of (v - m) / T = zhi + lo, as {@link #raisedQuotients} but for every v, as the
+     * log-softmax outputs need: a -inf entry is taken as -FLT_MAX (whose difference is finite, so lo is not NaN) and its
+     * zhi made -inf again by adding v - (-FLT_MAX); lo is clamped to [-1, 1] as VectorKernels.quotientLow does.
      */
     private static void quotients(float[] v, float[] lo, int n, float m, float t, float inverse) {
         for (int i = 0; i < n; i++) {
