@@ -74,6 +74,14 @@ final class ExpPasses {
     }
 
     /**
+     * The rounding shift plus the bias 127 + SCALE_BITS: the shifted float's bits are those of the shift plus q + 127 +
+     * SCALE_BITS, in [2, 234] for q in [-189, 43], and shifted left by 23 they are 2^(q + SCALE_BITS), every higher
+     * bit shifted out (the shift's lowest set bit is bit 22): one integer operation in the scalar pass, where an add
+     * and a shift took it twice as long. The odd bias rounds alike: x log2(e) is never half an integer for x <= 43.
+     */
+    private static final float BIASED_SHIFT = ROUNDING_SHIFT + 127 + SCALE_BITS;
+
+    /**
      * out[i] = FloatMath.exp(hi[i], lo[i]) for i in [0, n), n at most BLOCK, each hi[i] in [EXP_MIN - 1, 43] and lo[i]
      * at most a few ULPs of it: with no clamp below, 2^q stays a normal factor, and from EXP_MIN - 1 to EXP_MIN the
      * result is 0 as the clamp's. out may be hi or lo. The scalar pass only forms 2^q (its two float/int moves are what
@@ -82,8 +90,8 @@ final class ExpPasses {
     static void expAbove(float[] hi, float[] lo, float[] out, float[] shifted, int n) {
         for (int i = 0; i < n; i++) {
             float x = hi[i];
-            float s = Math.fma(x, LOG2E, ROUNDING_SHIFT);
-            float q = s - ROUNDING_SHIFT;
+            float s = Math.fma(x, LOG2E, BIASED_SHIFT);
+            float q = s - BIASED_SHIFT;
             float r = Math.fma(q, -LN2_LO, Math.fma(q, -LN2_HI, x)) + lo[i];
             float r2 = r * r;
             float p = Math.fma(r2, Math.fma(r2, E6, Math.fma(r, E5, E4)), Math.fma(r, E3, E2));
@@ -91,7 +99,7 @@ final class ExpPasses {
             out[i] = Math.fma(r2, p, r);
         }
         for (int i = 0; i < n; i++) {
-            shifted[i] = pow2(Float.floatToRawIntBits(shifted[i]) - ROUNDING_SHIFT_BITS + SCALE_BITS);
+            shifted[i] = Float.intBitsToFloat(Float.floatToRawIntBits(shifted[i]) << 23);
         }
         for (int i = 0; i < n; i++) {
             out[i] = Math.fma(out[i], shifted[i], shifted[i]) * SCALE_DOWN;
