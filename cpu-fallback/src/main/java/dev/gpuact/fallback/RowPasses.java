@@ -37,14 +37,20 @@ final class RowPasses {
     }
 
     /**
-     * Whether the passes take a row whose (finite) maximum is m, at temperature t: 1 / T a normal float, as the
-     * quotients need, and |m| at most 2^22 T, so that {@link #floor} is within 131 T of m. Beyond (logits millions of
-     * temperatures large) the per-element loop runs.
+     * Rows shorter than this run the per-element loop: a row's passes cost about half a microsecond whatever its
+     * length (whole blocks of lanes, their folds), which the per-element loop spends on 50 entries.
      */
-    static boolean takes(float m, float t) {
+    static final int MIN_COLUMNS = 64;
+
+    /**
+     * Whether the passes take a row of cols whose (finite) maximum is m, at temperature t: 1 / T a normal float, as
+     * the quotients need, and |m| at most 2^22 T, so that {@link #floor} is within 131 T of m. Beyond (logits millions
+     * of temperatures large) the per-element loop runs.
+     */
+    static boolean takes(int cols, float m, float t) {
         float inverse = 1 / t;
-        return inverse >= Float.MIN_NORMAL && inverse < Float.MAX_VALUE && Math.abs(m) <= 0x1p22 * t
-                && m - 130.0 * t >= -Float.MAX_VALUE;
+        return cols >= MIN_COLUMNS && inverse >= Float.MIN_NORMAL && inverse < Float.MAX_VALUE
+                && Math.abs(m) <= 0x1p22 * t && m - 130.0 * t >= -Float.MAX_VALUE;
     }
 
     /**
@@ -60,6 +66,13 @@ final class RowPasses {
 
     /** The maximum of x[xb, xb + n), NaN if one is NaN (Math.max propagates it); -inf for n = 0. */
     static float max(float[] x, int xb, int n) {
+        if (n < MIN_COLUMNS) {
+            float max = Float.NEGATIVE_INFINITY;
+            for (int i = 0; i < n; i++) {
+                max = Math.max(max, x[xb + i]);
+            }
+            return max;
+        }
         Scratch s = SCRATCH.get();
         float[] lanes = s.lanes;
         float[] v = s.values;

@@ -165,7 +165,7 @@ public final class Rowwise {
         }
         if (m >= MAY_OVERFLOW) {
             rowInDouble(x, xb, y, yb, cols, m, temperature, false);
-        } else if (RowPasses.takes(m, t)) {
+        } else if (RowPasses.takes(cols, m, t)) {
             RowPasses.softmax(x, xb, y, yb, cols, m, t);
         } else {
             // y holds each term until the sum is known (x may be y: x_i is read before y_i is written)
@@ -189,7 +189,7 @@ public final class Rowwise {
         }
         if (m >= MAY_OVERFLOW) {
             rowInDouble(x, xb, y, yb, cols, m, temperature, true);
-        } else if (RowPasses.takes(m, t)) {
+        } else if (RowPasses.takes(cols, m, t)) {
             RowPasses.logSoftmax(x, xb, y, yb, cols, m, t);
         } else {
             CompensatedSum sum = new CompensatedSum();

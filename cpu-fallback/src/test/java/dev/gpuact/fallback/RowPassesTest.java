@@ -98,7 +98,7 @@ class RowPassesTest {
                     Arrays.fill(y, 42f);
                     float m = RowPasses.max(x, xb, cols);
                     assertThat(m).isEqualTo(rowMax(x, xb, cols));
-                    assertThat(RowPasses.takes(m, t)).isTrue();
+                    assertThat(RowPasses.takes(Math.max(cols, RowPasses.MIN_COLUMNS), m, t)).isTrue();
                     if (log) {
                         RowPasses.logSoftmax(x, xb, y, yb, cols, m, t);
                     } else {
@@ -177,13 +177,17 @@ class RowPassesTest {
                 .isEqualTo(Float.NEGATIVE_INFINITY);
     }
 
-    /** Rows the passes leave to the per-element loop: logits millions of temperatures large, extreme temperatures. */
+    /**
+     * Rows the passes leave to the per-element loop: short rows, logits millions of temperatures large, extreme
+     * temperatures.
+     */
     @Test
-    void extremeRowsAreNotTaken() {
-        assertThat(RowPasses.takes(1e4f, 1)).isTrue();
-        assertThat(RowPasses.takes(1e8f, 1)).isFalse();
-        assertThat(RowPasses.takes(3, 1e-37f)).isFalse();
-        assertThat(RowPasses.takes(0, 1e-39f)).isFalse();
-        assertThat(RowPasses.takes(0, 3e38f)).isFalse();
+    void shortAndExtremeRowsAreNotTaken() {
+        assertThat(RowPasses.takes(64, 1e4f, 1)).isTrue();
+        assertThat(RowPasses.takes(63, 0, 1)).isFalse();
+        assertThat(RowPasses.takes(1024, 1e8f, 1)).isFalse();
+        assertThat(RowPasses.takes(1024, 3, 1e-37f)).isFalse();
+        assertThat(RowPasses.takes(1024, 0, 1e-39f)).isFalse();
+        assertThat(RowPasses.takes(1024, 0, 3e38f)).isFalse();
     }
 }
