@@ -75,15 +75,15 @@ final class ExpPasses {
 
     /**
      * The rounding shift plus the bias 127 + SCALE_BITS: the shifted float's bits are those of the shift plus q + 127 +
-     * SCALE_BITS, in [2, 234] for q in [-189, 43], and shifted left by 23 they are 2^(q + SCALE_BITS), every higher
+     * SCALE_BITS, in [1, 234] for q in [-190, 43], and shifted left by 23 they are 2^(q + SCALE_BITS), every higher
      * bit shifted out (the shift's lowest set bit is bit 22): one integer operation in the scalar pass, where an add
      * and a shift took it twice as long. The odd bias rounds alike: x log2(e) is never half an integer for x <= 43.
      */
     private static final float BIASED_SHIFT = ROUNDING_SHIFT + 127 + SCALE_BITS;
 
     /**
-     * out[i] = FloatMath.exp(hi[i], lo[i]) for i in [0, n), n at most BLOCK, each hi[i] in [EXP_MIN - 1, 43] and lo[i]
-     * at most a few ULPs of it: with no clamp below, 2^q stays a normal factor, and from EXP_MIN - 1 to EXP_MIN the
+     * out[i] = FloatMath.exp(hi[i], lo[i]) for i in [0, n), n at most BLOCK, each hi[i] in [EXP_MIN - 2, 43] and lo[i]
+     * at most a few ULPs of it: with no clamp below, 2^q stays a normal factor, and from EXP_MIN - 2 to EXP_MIN the
      * result is 0 as the clamp's. out may be hi or lo. The scalar pass only forms 2^q (its two float/int moves are what
      * it costs); the fma after it runs in a vectorised pass.
      */

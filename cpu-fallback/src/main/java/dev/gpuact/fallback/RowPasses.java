@@ -63,8 +63,8 @@ final class RowPasses {
 
     /**
      * What every entry of a row is raised to before its term: m - 130 T rounded down, whose term is 0 (EXP_MIN), as is
-     * that of every entry below it. Its ULP is at most T / 2 (|m| <= 2^22 T), so each quotient is at least
-     * EXP_MIN - 1, and exp needs no clamp; -inf becomes finite, so no quotient is NaN.
+     * that of every entry below it. Its ULP is below T (|m| <= 2^22 T), so each quotient is above EXP_MIN - 2, and exp
+     * needs no clamp; -inf becomes finite, so no quotient is NaN.
      */
     private static float floor(float m, float t) {
         double exact = m - 130.0 * t;

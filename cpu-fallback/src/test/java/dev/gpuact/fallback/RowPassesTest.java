@@ -64,12 +64,13 @@ class RowPassesTest {
         return y;
     }
 
-    /** ULPs of the float nearest the reference between the two; infinities must match exactly. */
+    /** ULPs of the float nearest the reference between the two; infinities (past the float range too) must match. */
     private static double ulps(float got, double want) {
-        if (Double.isInfinite(want) || Float.isInfinite(got)) {
-            return got == want ? 0 : Double.POSITIVE_INFINITY;
+        float nearest = (float) want;
+        if (Float.isInfinite(nearest) || Float.isInfinite(got)) {
+            return got == nearest ? 0 : Double.POSITIVE_INFINITY;
         }
-        return Math.abs(got - want) / Math.ulp((float) want);
+        return Math.abs(got - want) / Math.ulp(nearest);
     }
 
     private static float rowMax(float[] x, int xb, int cols) {
@@ -139,6 +140,40 @@ class RowPassesTest {
                     RowPasses.softmax(same, 0, same, 0, cols, m, t);
                 }
                 assertThat(same).as("T=%s log=%s", t, log).containsExactly(apart);
+            }
+        }
+    }
+
+    /**
+     * At the largest maximum the passes take, |m| = 2^22 T, the floor m - 130 T is coarsest (its ULP near T): entries
+     * around it, far below it and -inf still give the reference's terms.
+     */
+    @Test
+    void rowsAtTheLargestMaximumTakenAreWithin8Ulp() {
+        SplittableRandom random = new SplittableRandom(22);
+        for (float t : TEMPERATURES) {
+            for (float sign : new float[] {1, -1}) {
+                float m = (float) (sign * 0x1p22 * t);
+                assertThat(RowPasses.takes(1500, m, t)).isTrue();
+                float[] x = new float[1500];
+                for (int j = 0; j < x.length; j++) {
+                    x[j] = j % 7 == 0 ? Float.NEGATIVE_INFINITY : (float) (m - random.nextDouble(0, 140) * t);
+                }
+                x[1499] = -Float.MAX_VALUE;
+                x[700] = m;
+                for (boolean log : new boolean[] {false, true}) {
+                    float[] y = new float[x.length];
+                    if (log) {
+                        RowPasses.logSoftmax(x, 0, y, 0, x.length, m, t);
+                    } else {
+                        RowPasses.softmax(x, 0, y, 0, x.length, m, t);
+                    }
+                    double[] want = reference(x, 0, x.length, t, log);
+                    for (int j = 0; j < x.length; j++) {
+                        assertThat(ulps(y[j], want[j])).as("m=%s T=%s log=%s col %d: got %s want %s", m, t, log, j,
+                                y[j], want[j]).isLessThanOrEqualTo(8);
+                    }
+                }
             }
         }
     }
