@@ -17,11 +17,9 @@ import static dev.gpuact.fallback.FloatMath.LN2_LO;
 import static dev.gpuact.fallback.FloatMath.LOG2E;
 import static dev.gpuact.fallback.FloatMath.MANTISSA_MASK;
 import static dev.gpuact.fallback.FloatMath.ROUNDING_SHIFT;
-import static dev.gpuact.fallback.FloatMath.ROUNDING_SHIFT_BITS;
 import static dev.gpuact.fallback.FloatMath.SCALE_BITS;
 import static dev.gpuact.fallback.FloatMath.SCALE_DOWN;
 import static dev.gpuact.fallback.FloatMath.SQRT_HALF_BITS;
-import static dev.gpuact.fallback.FloatMath.pow2;
 
 /**
  * {@link FloatMath#exp}, expm1 of arguments <= 0 and {@link FloatMath#log1p} over a block of floats in
@@ -38,6 +36,16 @@ final class BlockMath {
     private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[4][BLOCK]);
     /** The low part of an argument that has none. */
     private static final float[] ZEROS = new float[BLOCK];
+    /**
+     * The rounding shift plus the bias 127 + SCALE_BITS: the shifted float's bits are those of the shift plus q + 127 +
+     * SCALE_BITS, in [1, 234] for q in [-190, 43], and shifted left by 23 they are 2^(q + SCALE_BITS), every higher
+     * bit shifted out (the shift's lowest set bit is bit 22): one integer operation in the scalar pass, where an add
+     * and a shift took it twice as long. The odd bias rounds alike: x log2(e) is never half an integer for a float x
+     * in exp's range (LOG2E's odd mantissa would have to divide an odd number below 400).
+     */
+    private static final float EXP_SHIFT = ROUNDING_SHIFT + 127 + SCALE_BITS;
+    /** As {@link #EXP_SHIFT}, unscaled: 2^q for expm1's q in [-44, 0]. */
+    private static final float EXPM1_SHIFT = ROUNDING_SHIFT + 127;
 
     private BlockMath() {
     }
@@ -52,6 +60,11 @@ final class BlockMath {
         expTimes(arg, ZEROS, out, shifted, n, SCALE_DOWN);
     }
 
+    /** out[i] = FloatMath.exp(hi[i], lo[i]) for i in [0, n), n at most BLOCK; out may be hi or lo. */
+    static void exp(float[] hi, float[] lo, float[] out, float[] shifted, int n) {
+        expTimes(hi, lo, out, shifted, n, SCALE_DOWN);
+    }
+
     /** out[i] = FloatMath.expScaledUp(arg[i], 0) for i in [0, n), n at most BLOCK; out may be arg. */
     static void expScaledUp(float[] arg, float[] out, float[] shifted, int n) {
         expTimes(arg, ZEROS, out, shifted, n, 1);
@@ -63,10 +76,10 @@ final class BlockMath {
     }
 
     private static void expTimes(float[] arg, float[] low, float[] out, float[] shifted, int n, float scale) {
-        reduce(arg, low, out, shifted, n, EXP_MIN);
+        reduce(arg, low, out, shifted, n, EXP_MIN, EXP_SHIFT);
+        powersOfTwo(shifted, n);
         for (int i = 0; i < n; i++) {
-            float factor = pow2(Float.floatToRawIntBits(shifted[i]) - ROUNDING_SHIFT_BITS + SCALE_BITS);
-            out[i] = Math.fma(out[i], factor, factor) * scale;
+            out[i] = Math.fma(out[i], shifted[i], shifted[i]) * scale;
         }
     }
 
@@ -75,10 +88,17 @@ final class BlockMath {
      * in one fma; i in [0, n), n at most BLOCK; out may be arg.
      */
     static void expm1OfNonPositive(float[] arg, float[] out, float[] shifted, int n) {
-        reduce(arg, ZEROS, out, shifted, n, EXPM1_MIN);
+        reduce(arg, ZEROS, out, shifted, n, EXPM1_MIN, EXPM1_SHIFT);
+        powersOfTwo(shifted, n);
         for (int i = 0; i < n; i++) {
-            float factor = pow2(Float.floatToRawIntBits(shifted[i]) - ROUNDING_SHIFT_BITS);
-            out[i] = Math.fma(factor, out[i], factor - 1);
+            out[i] = Math.fma(shifted[i], out[i], shifted[i] - 1);
+        }
+    }
+
+    /** The scalar pass: each biased shifted float's bits moved up into a float's exponent field. */
+    private static void powersOfTwo(float[] shifted, int n) {
+        for (int i = 0; i < n; i++) {
+            shifted[i] = Float.intBitsToFloat(Float.floatToRawIntBits(shifted[i]) << 23);
         }
     }
 
@@ -108,13 +128,14 @@ final class BlockMath {
 
     /**
      * The vectorised pass of both exponentials: x = max(arg, lowest) = q ln2 + r, the low part added to r; shifted
-     * holds q + the rounding shift (whose bits give 2^q), out holds expm1(r).
+     * holds q + the biased shift (whose bits give 2^q, see {@link #EXP_SHIFT}), out holds expm1(r).
      */
-    private static void reduce(float[] arg, float[] low, float[] out, float[] shifted, int n, float lowest) {
+    private static void reduce(float[] arg, float[] low, float[] out, float[] shifted, int n, float lowest,
+                               float shift) {
         for (int i = 0; i < n; i++) {
             float x = Math.max(arg[i], lowest);
-            float s = Math.fma(x, LOG2E, ROUNDING_SHIFT);
-            float q = s - ROUNDING_SHIFT;
+            float s = Math.fma(x, LOG2E, shift);
+            float q = s - shift;
             float r = Math.fma(q, -LN2_LO, Math.fma(q, -LN2_HI, x)) + low[i];
             float r2 = r * r;
             float p = Math.fma(r2, Math.fma(r2, E6, Math.fma(r, E5, E4)), Math.fma(r, E3, E2));

@@ -165,6 +165,8 @@ public final class Rowwise {
         }
         if (m >= MAY_OVERFLOW) {
             rowInDouble(x, xb, y, yb, cols, m, temperature, false);
+        } else if (RowPasses.takes(cols, m, t)) {
+            RowPasses.softmax(x, xb, y, yb, cols, m, t);
         } else {
             // y holds each term until the sum is known (x may be y: x_i is read before y_i is written)
             CompensatedSum sum = new CompensatedSum();
@@ -187,6 +189,8 @@ public final class Rowwise {
         }
         if (m >= MAY_OVERFLOW) {
             rowInDouble(x, xb, y, yb, cols, m, temperature, true);
+        } else if (RowPasses.takes(cols, m, t)) {
+            RowPasses.logSoftmax(x, xb, y, yb, cols, m, t);
         } else {
             CompensatedSum sum = new CompensatedSum();
             for (int i = 0; i < cols; i++) {
@@ -336,7 +340,8 @@ public final class Rowwise {
 
     /** max of the row; NaN if any entry is NaN (Math.max propagates it). */
     private static float rowMax(float[] x, int xb, int cols) {
-        return maxOfRest(x, xb, cols, Vectorization.LOOPS.maxOfPrefix(x, xb, cols));
+        return Vectorization.vectorised() ? maxOfRest(x, xb, cols, Vectorization.LOOPS.maxOfPrefix(x, xb, cols))
+                : RowPasses.max(x, xb, cols);
     }
 
     /** max of the row given the maximum of its {@link VectorLoops#maxPrefix}; -inf for no row (xb = -1). */
