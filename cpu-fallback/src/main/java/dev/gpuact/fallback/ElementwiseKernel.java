@@ -449,39 +449,6 @@ public enum ElementwiseKernel {
         private static boolean isDefault(float a, float b) {
             return a == (float) (1.0 / 6) && b == 0.5f;
         }
-
-        /**
-         * clamp((x + 3) / 6, 0, 1) in float, branch-free: x + 3 is exact next to the line's zero at -3 (Sterbenz),
-         * so the result keeps its relative accuracy there; 1 ULP elsewhere. The double line took 19 ms per 16M
-         * floats at 2 threads (its conversions keep the loop scalar).
-         */
-        private static void unitStepOfThirds(float[] x, int xo, float[] y, int yo, int n) {
-            if (xo == yo) {
-                for (int i = xo; i < xo + n; i++) {
-                    y[i] = Math.min(Math.max((x[i] + 3) / 6, 0f), 1f);
-                }
-                return;
-            }
-            for (int i = 0; i < n; i++) {
-                y[yo + i] = Math.min(Math.max((x[xo + i] + 3) / 6, 0f), 1f);
-            }
-        }
-
-        /** dy / 6 for x in (-3, 3), 0 outside, NaN for NaN: one rounding, branch-free (the double form: 53 ms). */
-        private static void sixthInsideThree(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n) {
-            if (xo == dyo && xo == dxo) {
-                for (int i = xo; i < xo + n; i++) {
-                    dx[i] = dy[i] * (step(x[i] + 3) * step(3 - x[i])) / 6;
-                }
-                return;
-            }
-            for (int i = 0; i < n; i++) {
-                float v = x[xo + i];
-                dx[dxo + i] = dy[dyo + i] * (step(v + 3) * step(3 - v)) / 6;
-            }
-        }
-
-        private static final long NAN_BITS = Double.doubleToRawLongBits(Double.NaN);
     },
     HARDSWISH {
         /**
@@ -760,6 +727,39 @@ public enum ElementwiseKernel {
             dx[dxo + i] = dy[dyo + i] * (above + (1 - above) * alpha);
         }
     }
+
+    /**
+     * clamp((x + 3) / 6, 0, 1) in float, branch-free: x + 3 is exact next to the line's zero at -3 (Sterbenz),
+     * so the result keeps its relative accuracy there; 1 ULP elsewhere. The double line took 19 ms per 16M
+     * floats at 2 threads (its conversions keep the loop scalar).
+     */
+    private static void unitStepOfThirds(float[] x, int xo, float[] y, int yo, int n) {
+        if (xo == yo) {
+            for (int i = xo; i < xo + n; i++) {
+                y[i] = Math.min(Math.max((x[i] + 3) / 6, 0f), 1f);
+            }
+            return;
+        }
+        for (int i = 0; i < n; i++) {
+            y[yo + i] = Math.min(Math.max((x[xo + i] + 3) / 6, 0f), 1f);
+        }
+    }
+
+    /** dy / 6 for x in (-3, 3), 0 outside, NaN for NaN: one rounding, branch-free (the double form: 53 ms). */
+    private static void sixthInsideThree(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n) {
+        if (xo == dyo && xo == dxo) {
+            for (int i = xo; i < xo + n; i++) {
+                dx[i] = dy[i] * (step(x[i] + 3) * step(3 - x[i])) / 6;
+            }
+            return;
+        }
+        for (int i = 0; i < n; i++) {
+            float v = x[xo + i];
+            dx[dxo + i] = dy[dyo + i] * (step(v + 3) * step(3 - v)) / 6;
+        }
+    }
+
+    private static final long NAN_BITS = Double.doubleToRawLongBits(Double.NaN);
 
     /**
      * Derivative 1 strictly inside (low, high), 0 outside, NaN for NaN: [x - low > 0] [high - x > 0], exact tests
