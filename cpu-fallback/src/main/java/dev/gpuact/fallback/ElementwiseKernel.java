@@ -332,7 +332,7 @@ public enum ElementwiseKernel {
         @Override
         public void backwardSequential(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n, float a, float b) {
             if (a == 1 && Float.isFinite(b)) {
-                sigmoidSlopePasses(this, x, xo, dy, dyo, dx, dxo, n, b);
+                dyTimesSlopePasses(this, x, xo, dy, dyo, dx, dxo, n, b);
                 return;
             }
             if (a == 1) {
@@ -389,7 +389,7 @@ public enum ElementwiseKernel {
 
         @Override
         public void backwardSequential(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n, float a, float b) {
-            sigmoidSlopePasses(this, x, xo, dy, dyo, dx, dxo, n, b);
+            dyTimesSlopePasses(this, x, xo, dy, dyo, dx, dxo, n, b);
         }
     },
     HARDTANH {
@@ -487,25 +487,10 @@ public enum ElementwiseKernel {
             forwardInPasses(this, x, xo, y, yo, n, a, b);
         }
 
-        /**
-         * dy tanh^2 x as (dy t) t, tanh from tanhBlock's passes: t t alone underflows where dy t t is still a float.
-         * The double loop took 53 ms per 16M floats at 2 threads.
-         */
+        /** dy tanh^2 x from tanhBlock's passes (the double loop took 53 ms per 16M floats at 2 threads). */
         @Override
         public void backwardSequential(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n, float a, float b) {
-            float[][] scratch = BlockMath.scratch();
-            float[] t = scratch[0];
-            float[] d = scratch[3];
-            for (int from = 0; from < n; from += BlockMath.BLOCK) {
-                int length = Math.min(BlockMath.BLOCK, n - from);
-                System.arraycopy(x, xo + from, t, 0, length);
-                tanhBlock(t, scratch[1], scratch[2], length);
-                System.arraycopy(dy, dyo + from, d, 0, length);
-                for (int i = 0; i < length; i++) {
-                    d[i] = d[i] * t[i] * t[i];
-                }
-                System.arraycopy(d, 0, dx, dxo + from, length);
-            }
+            dyTimesSlopePasses(this, x, xo, dy, dyo, dx, dxo, n, b);
         }
     },
     SOFTSHRINK {
@@ -849,10 +834,12 @@ public enum ElementwiseKernel {
     }
 
     /**
-     * dx = dy sigma(-x) (logsigmoid') or dy FloatFunctions.softplusDerivative(x, threshold) (a finite threshold: 1
-     * above it, sigma(x) at or below, chosen by arithmetic), sigma in sigmoidBlock's passes: the same floats.
+     * dx = dy f'(x) block by block for the ops whose slope comes from another op's passes, the same floats as their
+     * one-element forms: logsigmoid' = sigma(-x); softplus' for a finite threshold (1 above it, sigma(x) at or
+     * below, chosen by arithmetic); tanhshrink' = tanh^2 x, taken as (dy t) t, since t t alone underflows where dy t t
+     * is still a float.
      */
-    private static void sigmoidSlopePasses(ElementwiseKernel op, float[] x, int xo, float[] dy, int dyo, float[] dx,
+    private static void dyTimesSlopePasses(ElementwiseKernel op, float[] x, int xo, float[] dy, int dyo, float[] dx,
                                            int dxo, int n, float threshold) {
         float[][] scratch = BlockMath.scratch();
         float[] slope = scratch[0];
@@ -860,22 +847,33 @@ public enum ElementwiseKernel {
         for (int from = 0; from < n; from += BlockMath.BLOCK) {
             int length = Math.min(BlockMath.BLOCK, n - from);
             System.arraycopy(x, xo + from, slope, 0, length);
-            if (op == LOGSIGMOID) {
-                for (int i = 0; i < length; i++) {
-                    slope[i] = -slope[i];
+            switch (op) {
+                case LOGSIGMOID -> {
+                    for (int i = 0; i < length; i++) {
+                        slope[i] = -slope[i];
+                    }
+                    sigmoidBlock(slope, scratch[1], scratch[2], length);
                 }
-                sigmoidBlock(slope, scratch[1], scratch[2], length);
-            } else {
-                System.arraycopy(slope, 0, d, 0, length);
-                sigmoidBlock(slope, scratch[1], scratch[2], length);
-                for (int i = 0; i < length; i++) {
-                    float above = step(d[i] - threshold);
-                    slope[i] = above + (1 - above) * slope[i];
+                case SOFTPLUS -> {
+                    System.arraycopy(slope, 0, d, 0, length);
+                    sigmoidBlock(slope, scratch[1], scratch[2], length);
+                    for (int i = 0; i < length; i++) {
+                        float above = step(d[i] - threshold);
+                        slope[i] = above + (1 - above) * slope[i];
+                    }
                 }
+                case TANHSHRINK -> tanhBlock(slope, scratch[1], scratch[2], length);
+                default -> throw new IllegalStateException(op + " has no slope passes");
             }
             System.arraycopy(dy, dyo + from, d, 0, length);
-            for (int i = 0; i < length; i++) {
-                d[i] *= slope[i];
+            if (op == TANHSHRINK) {
+                for (int i = 0; i < length; i++) {
+                    d[i] = d[i] * slope[i] * slope[i];
+                }
+            } else {
+                for (int i = 0; i < length; i++) {
+                    d[i] *= slope[i];
+                }
             }
             System.arraycopy(d, 0, dx, dxo + from, length);
         }
