@@ -143,16 +143,14 @@ final class RowPasses {
             terms(x, xb + from, s, Math.min(BLOCK, cols - from), m, t, floor);
         }
         float logSum = Rowwise.logOfSum(sum(s));
-        float shift = m + logSum;
         float[] v = s.values;
-        // below 2^103, v - shift cannot round past -FLT_MAX for any finite v (as Rowwise's MAY_OVERFLOW)
-        boolean shiftOnly = t == 1 && shift < 0x1p103f;
-        float shiftLow = (m - (shift - (shift - m))) + (logSum - (shift - m));
+        // below 2^103, v - m - logSum cannot round past -FLT_MAX for any finite v (as Rowwise's MAY_OVERFLOW)
+        boolean shiftOnly = t == 1 && m + logSum < 0x1p103f;
         for (int from = 0; from < cols; from += BLOCK) {
             int n = Math.min(BLOCK, cols - from);
             System.arraycopy(x, xb + from, v, 0, n);
             if (shiftOnly) {
-                shift(v, n, shift, shiftLow);
+                shift(v, n, m, logSum);
             } else {
                 logTerms(v, s.lows, n, m, t, logSum);
             }
@@ -275,17 +273,13 @@ final class RowPasses {
     }
 
     /**
-     * v = v - (shift + shiftLow), log-softmax at T = 1, as VectorKernels.shiftLoop: v - shift as an exact two-sum, so
-     * the result is rounded once. A -inf entry is taken as -FLT_MAX and made -inf again by adding v - (-FLT_MAX).
+     * v = (v - m) - logSum, log-softmax at T = 1, as VectorKernels.shiftLoop. Both differences are of terms of one
+     * sign (v <= m, and logSum >= 0 since the sum holds the maximum's 1), so nothing cancels: each rounding is within
+     * half an ULP of the result, and logSum's own error within an ULP of it; a -inf entry stays -inf.
      */
-    private static void shift(float[] v, int n, float shift, float shiftLow) {
+    private static void shift(float[] v, int n, float m, float logSum) {
         for (int i = 0; i < n; i++) {
-            float value = v[i];
-            float finite = Math.max(value, -Float.MAX_VALUE);
-            float s = finite - shift;
-            float back = s - finite;
-            float low = (finite - (s - back)) - (back + shift);
-            v[i] = (s + (low - shiftLow)) + (value - finite);
+            v[i] = (v[i] - m) - logSum;
         }
     }
 
