@@ -8,6 +8,8 @@ import static dev.gpuact.fallback.FloatFunctions.SILU_FAR;
 import static dev.gpuact.fallback.FloatFunctions.MISH_SATURATION;
 import static dev.gpuact.fallback.FloatMath.SCALE_DOWN;
 import static dev.gpuact.fallback.FloatMath.SCALE_UP;
+import static dev.gpuact.fallback.FloatMath.TAIL_K;
+import static dev.gpuact.fallback.FloatMath.INV_SQRT_2PI;
 import static dev.gpuact.fallback.VectorMath.*;
 import static jdk.incubator.vector.VectorOperators.FMA;
 
@@ -45,11 +47,9 @@ final class VectorKernels implements VectorLoops {
         SeparateCompilation.neverInline(VectorKernels.class, "*Loop");
     }
 
-    /** Floats per block of e^-|x| (softplus, logsigmoid) or of Gaussian densities (gelu): a block stays in L1. */
+    /** Floats per block of e^-|x| (softplus, logsigmoid): a block stays in L1. */
     private static final int EXP_BLOCK = 2048;
     private static final ThreadLocal<float[]> EXP_BLOCKS = ThreadLocal.withInitial(() -> new float[EXP_BLOCK]);
-    /** The blocks of the full gelu loops, which run for one vector inside a near loop's block. */
-    private static final ThreadLocal<float[]> FULL_BLOCKS = ThreadLocal.withInitial(() -> new float[EXP_BLOCK]);
 
     @Override
     public int forward(ElementwiseKernel op, float[] x, int xo, float[] y, int yo, int n, float a, float b) {
@@ -251,97 +251,47 @@ final class VectorKernels implements VectorLoops {
     // dx = dy f'(x) from a derivative scaled by 2^64 as FloatFunctions.scaledProduct takes it, written out in the loop
     // body: a helper called after the derivative's math was past C2's inlining node budget and boxed its vectors.
 
-    // gelu and gelu' take the Gaussian density of a block first (normalDensityNearLoop, normalDensityLoop), as
-    // softplus takes its exponentials: the density's exact exponent (TwoSum) and the Mills ratio in one loop body were
-    // past C2's inlining budget and boxed the vectors.
     private static void forwardGeluLoop(float[] x, int xo, float[] y, int yo, int end, float a, float b) {
-        float[] density = EXP_BLOCKS.get();
-        for (int from = 0; from < end; from += EXP_BLOCK) {
-            int n = Math.min(EXP_BLOCK, end - from);
-            normalDensityNearLoop(x, xo + from, density, n);
-            for (int j = 0; j < n; j += LANES) {
-                int i = from + j;
-                FloatVector v = FloatVector.fromArray(F, x, xo + i);
-                FloatVector magnitude = v.abs();
-                if (magnitude.compare(VectorOperators.GT, GAUSSIAN_NEAR)
-                        .or(magnitude.compare(VectorOperators.LT, TINY)).anyTrue()) {
-                    forwardGeluFullLoop(x, xo + i, y, yo + i, LANES, a, b);
-                } else {
-                    geluNear(v, FloatVector.fromArray(F, density, j)).intoArray(y, yo + i);
-                }
+        for (int i = 0; i < end; i += LANES) {
+            FloatVector v = FloatVector.fromArray(F, x, xo + i);
+            if (v.abs().compare(VectorOperators.GT, GAUSSIAN_NEAR).anyTrue()) {
+                forwardGeluFullLoop(x, xo + i, y, yo + i, LANES, a, b);
+            } else {
+                geluNear(v).intoArray(y, yo + i);
             }
         }
     }
 
     private static void forwardGeluFullLoop(float[] x, int xo, float[] y, int yo, int end, float a, float b) {
-        float[] density = FULL_BLOCKS.get();
-        for (int from = 0; from < end; from += EXP_BLOCK) {
-            int n = Math.min(EXP_BLOCK, end - from);
-            normalDensityLoop(x, xo + from, density, n);
-            for (int i = 0; i < n; i += LANES) {
-                FloatVector v = FloatVector.fromArray(F, x, xo + from + i);
-                gelu(v, FloatVector.fromArray(F, density, i)).intoArray(y, yo + from + i);
-            }
-        }
-    }
-
-    /** density[i] = the Gaussian density at min(|x[i]|, the clamp), scaled by 2^64, for n (a multiple of LANES). */
-    private static void normalDensityLoop(float[] x, int xo, float[] density, int n) {
-        for (int i = 0; i < n; i += LANES) {
-            normalDensityScaledUp(atMost(FloatVector.fromArray(F, x, xo + i).abs(), GAUSSIAN_CLAMP))
-                    .intoArray(density, i);
+        for (int i = 0; i < end; i += LANES) {
+            gelu(FloatVector.fromArray(F, x, xo + i)).intoArray(y, yo + i);
         }
     }
 
     private static void backwardGeluLoop(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int end, float a,
                                          float b) {
-        float[] density = EXP_BLOCKS.get();
-        for (int from = 0; from < end; from += EXP_BLOCK) {
-            int n = Math.min(EXP_BLOCK, end - from);
-            normalDensityNearLoop(x, xo + from, density, n);
-            for (int j = 0; j < n; j += LANES) {
-                int i = from + j;
-                FloatVector v = FloatVector.fromArray(F, x, xo + i);
-                FloatVector magnitude = v.abs();
-                if (magnitude.compare(VectorOperators.GT, GAUSSIAN_NEAR)
-                        .or(magnitude.compare(VectorOperators.LT, TINY)).anyTrue()) {
-                    backwardGeluFullLoop(x, xo + i, dy, dyo + i, dx, dxo + i, LANES, a, b);
-                } else {
-                    FloatVector derivative = geluDerivativeNear(v, FloatVector.fromArray(F, density, j));
-                    FloatVector.fromArray(F, dy, dyo + i).mul(derivative).intoArray(dx, dxo + i);
-                }
+        for (int i = 0; i < end; i += LANES) {
+            FloatVector v = FloatVector.fromArray(F, x, xo + i);
+            if (v.abs().compare(VectorOperators.GT, GAUSSIAN_NEAR).anyTrue()) {
+                backwardGeluFullLoop(x, xo + i, dy, dyo + i, dx, dxo + i, LANES, a, b);
+            } else {
+                FloatVector.fromArray(F, dy, dyo + i).mul(geluDerivativeNear(v)).intoArray(dx, dxo + i);
             }
-        }
-    }
-
-    /**
-     * density[i] = the Gaussian density at |x[i]|, unscaled, for n (a multiple of LANES); a lane past GAUSSIAN_NEAR
-     * gets a value of no meaning (its vector takes the full form).
-     */
-    private static void normalDensityNearLoop(float[] x, int xo, float[] density, int n) {
-        for (int i = 0; i < n; i += LANES) {
-            normalDensityNear(FloatVector.fromArray(F, x, xo + i).abs()).intoArray(density, i);
         }
     }
 
     private static void backwardGeluFullLoop(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int end,
                                              float a, float b) {
-        float[] density = FULL_BLOCKS.get();
-        for (int from = 0; from < end; from += EXP_BLOCK) {
-            int n = Math.min(EXP_BLOCK, end - from);
-            normalDensityLoop(x, xo + from, density, n);
-            for (int j = 0; j < n; j += LANES) {
-                int i = from + j;
-                FloatVector v = FloatVector.fromArray(F, x, xo + i);
-                FloatVector derivative = geluDerivativeScaled(v, FloatVector.fromArray(F, density, j));
-                FloatVector d = FloatVector.fromArray(F, dy, dyo + i);
-                d.mul(derivative.mul(SCALE_DOWN)).blend(d.mul(derivative).mul(SCALE_DOWN),
-                        derivative.abs().compare(VectorOperators.LT, SCALED_TINY)).intoArray(dx, dxo + i);
-                if (v.abs().compare(VectorOperators.GT, GAUSSIAN_CLAMP).anyTrue()) {
-                    for (int lane = 0; lane < LANES; lane++) {
-                        if (Math.abs(v.lane(lane)) > GAUSSIAN_CLAMP) {
-                            dx[dxo + i + lane] = FloatFunctions.geluBackwardFar(d.lane(lane), v.lane(lane));
-                        }
+        for (int i = 0; i < end; i += LANES) {
+            FloatVector v = FloatVector.fromArray(F, x, xo + i);
+            FloatVector derivative = geluDerivativeScaled(v);
+            FloatVector d = FloatVector.fromArray(F, dy, dyo + i);
+            d.mul(derivative.mul(SCALE_DOWN)).blend(d.mul(derivative).mul(SCALE_DOWN),
+                    derivative.abs().compare(VectorOperators.LT, SCALED_TINY)).intoArray(dx, dxo + i);
+            if (v.abs().compare(VectorOperators.GT, GAUSSIAN_CLAMP).anyTrue()) {
+                for (int lane = 0; lane < LANES; lane++) {
+                    if (Math.abs(v.lane(lane)) > GAUSSIAN_CLAMP) {
+                        dx[dxo + i + lane] = FloatFunctions.geluBackwardFar(d.lane(lane), v.lane(lane));
                     }
                 }
             }
@@ -712,33 +662,66 @@ final class VectorKernels implements VectorLoops {
         return FloatVector.broadcast(F, 1f).blend(e, x.compare(VectorOperators.LT, 0f)).div(e.add(1f));
     }
 
-    /** gelu at x, given the scaled density at a = min(|x|, the clamp) (normalDensityLoop). */
-    static FloatVector gelu(FloatVector x, FloatVector density) {
+    /**
+     * gelu = max(x, 0) - a Phi(-a), a = min(|x|, the clamp), the tail e^(-a^2/2) times FloatMath.geluTailRatio's w g
+     * folded into exp's last fma, scaled by 2^64 until the last product. For subnormal x, w and w g are subnormal
+     * too, each rounded once on the subnormal grid, as the result is: no separate form for tiny x.
+     */
+    static FloatVector gelu(FloatVector x) {
         FloatVector a = atMost(x.abs(), GAUSSIAN_CLAMP);
-        FloatVector tail = density.mul(millsRatio(a));
-        return FloatVector.zero(F).blend(x, x.compare(VectorOperators.GT, 0f)).sub(a.mul(tail).mul(SCALE_DOWN));
+        FloatVector tail = gaussianTimes(a, geluTailRatio(a), true);
+        return FloatVector.zero(F).blend(x, x.compare(VectorOperators.GT, 0f)).sub(tail.mul(SCALE_DOWN));
     }
 
-    /** gelu for TINY <= |x| <= GAUSSIAN_NEAR given the density at |x| unscaled (normalDensityNearLoop): the same bits. */
-    static FloatVector geluNear(FloatVector x, FloatVector density) {
+    /** gelu for |x| <= GAUSSIAN_NEAR, unscaled (2^q is a normal float there): the same bits. */
+    static FloatVector geluNear(FloatVector x) {
         FloatVector a = x.abs();
-        FloatVector tail = density.mul(millsRatio(a));
-        return FloatVector.zero(F).blend(x, x.compare(VectorOperators.GT, 0f)).sub(a.mul(tail));
+        return FloatVector.zero(F).blend(x, x.compare(VectorOperators.GT, 0f)).sub(gaussianTimes(a, geluTailRatio(a),
+                false));
     }
 
-    /** gelu' for TINY <= |x| <= GAUSSIAN_NEAR, unscaled: the same bits as geluDerivativeScaled / 2^64. */
-    static FloatVector geluDerivativeNear(FloatVector x, FloatVector density) {
-        FloatVector a = x.abs();
-        FloatVector tail = density.mul(millsRatio(a));
-        return a.fma(density, tail.neg().add(1f)).blend(a.neg().fma(density, tail), x.compare(VectorOperators.LT, 0f));
+    /** {@link FloatMath#geluTailRatio}. */
+    private static FloatVector geluTailRatio(FloatVector a) {
+        FloatVector w = a.div(a.add(TAIL_K));
+        return w.fma(tailPolynomial(w), w.mul(0.5f));
     }
 
-    /** gelu' at x scaled by 2^64, given the scaled density at a = min(|x|, the clamp) (normalDensityLoop). */
-    static FloatVector geluDerivativeScaled(FloatVector x, FloatVector density) {
-        FloatVector a = atMost(x.abs(), GAUSSIAN_CLAMP);
-        FloatVector tail = density.mul(millsRatio(a));
-        return a.fma(density, tail.neg().add(SCALE_UP))
+    /** {@link FloatMath#expScaledUpTimes}(-a^2/2, its low part, p), or unscaled for a <= GAUSSIAN_NEAR. */
+    private static FloatVector gaussianTimes(FloatVector a, FloatVector p, boolean scaledUp) {
+        FloatVector scaled = halfSquareScale(a, scaledUp).mul(p);
+        return halfSquareExpm1(a).fma(scaled, scaled);
+    }
+
+    /** gelu' for |x| <= GAUSSIAN_NEAR, unscaled: the same bits as geluDerivativeScaled / 2^64. */
+    static FloatVector geluDerivativeNear(FloatVector x) {
+        return geluDerivative(x, x.abs(), false);
+    }
+
+    /**
+     * gelu' = Phi(x) + x phi(x) scaled by 2^64: Phi(-a) - a phi(a) for x < 0, 1 - Phi(-a) + a phi(a) above, a =
+     * min(|x|, the clamp).
+     */
+    static FloatVector geluDerivativeScaled(FloatVector x) {
+        return geluDerivative(x, atMost(x.abs(), GAUSSIAN_CLAMP), true);
+    }
+
+    /** Called with a constant scaledUp, so that C2 parses one form only. */
+    private static FloatVector geluDerivative(FloatVector x, FloatVector a, boolean scaledUp) {
+        FloatVector m = halfSquareExpm1(a);
+        FloatVector scale = halfSquareScale(a, scaledUp);
+        FloatVector density = scale.mul(INV_SQRT_2PI);
+        density = m.fma(density, density);
+        FloatVector tail = scale.mul(normalTailRatio(a));
+        tail = m.fma(tail, tail);
+        return a.fma(density, tail.neg().add(scaledUp ? SCALE_UP : 1f))
                 .blend(a.neg().fma(density, tail), x.compare(VectorOperators.LT, 0f));
+    }
+
+    /** {@link FloatMath#normalTailRatio}. */
+    private static FloatVector normalTailRatio(FloatVector a) {
+        FloatVector d = a.add(TAIL_K);
+        FloatVector v = FloatVector.broadcast(F, 1f).div(d);
+        return tailPolynomial(a.div(d)).fma(v, v.mul(0.5f));
     }
 
     static FloatVector siluDerivativeScaled(FloatVector x) {

@@ -89,7 +89,7 @@ final class VectorMath {
     static final float NEAR = 64f;
     /** The near forms of gelu and gelu': a phi(a) is past 2^-100 up to here (so dy gelu' is rounded once). */
     static final float GAUSSIAN_NEAR = 11.5f;
-    /** Below this |x|, the last products of mish and gelu go subnormal unscaled: their full forms round them once. */
+    /** Below this |x|, the last products of mish go subnormal unscaled: its full form rounds them once. */
     static final float TINY = 0x1p-90f;
 
     /**
@@ -135,45 +135,33 @@ final class VectorMath {
         return FloatVector.broadcast(F, 1f).blend(e, x.compare(VectorOperators.LT, 0f)).div(e.add(1f));
     }
 
-    /** {@link FloatMath#millsRatio}. */
-    static FloatVector millsRatio(FloatVector a) {
-        FloatVector r = FloatVector.broadcast(F, 1f).div(a.add(MILLS_T));
-        FloatVector t0 = a.sub(MILLS_T).mul(r);
-        FloatVector t = r.fma(t0.fma(a.neg(), t0.add(1f).lanewise(FMA, -MILLS_T, a)), t0);
-        FloatVector t2 = t.mul(t);
-        FloatVector t4 = t2.mul(t2);
-        FloatVector low = t.fma(R3, R2).fma(t2, t.fma(R1, R0));
-        FloatVector middle = t.fma(R7, R6).fma(t2, t.fma(R5, R4));
-        FloatVector high = FloatVector.broadcast(F, R10).fma(t2, t.fma(R9, R8));
-        FloatVector p = high.fma(t4.mul(t4), middle.fma(t4, low));
-        FloatVector d = a.add(MILLS_K);
-        FloatVector back = d.sub(a);
-        FloatVector dLo = a.sub(d.sub(back)).add(back.neg().add(MILLS_K));
-        FloatVector inverse = FloatVector.broadcast(F, 1f).div(d);
-        FloatVector q = p.fma(inverse, inverse);
-        FloatVector residual = q.neg().fma(dLo, q.neg().lanewise(FMA, d, 1f).add(p));
-        return residual.fma(inverse, q);
-    }
-
-    /** {@link #normalDensityScaledUp} unscaled, for a <= {@value #GAUSSIAN_NEAR}: the same bits scaled back. */
-    static FloatVector normalDensityNear(FloatVector a) {
-        return normalDensity(a, false);
-    }
-
-    /** phi(a) 2^64 from {@link FloatMath#densityExponent} and its low part, a <= 15. */
-    static FloatVector normalDensityScaledUp(FloatVector a) {
-        return normalDensity(a, true);
-    }
-
-    /** Called with a constant scaledUp, so that C2 parses one of the two exps only. */
-    private static FloatVector normalDensity(FloatVector a, boolean scaledUp) {
+    /**
+     * expm1(r) of e^(-a^2/2) = 2^q (1 + m), a^2's low part in r, for a <= 15; its factor 2^q is
+     * {@link #halfSquareScale}'s, which repeats the reduction's first two steps (C2 computes them once).
+     */
+    static FloatVector halfSquareExpm1(FloatVector a) {
         FloatVector square = a.mul(a);
-        FloatVector squareLo = a.fma(a, square.neg());
-        FloatVector half = square.mul(-0.5f);
-        FloatVector hi = half.add(FloatMath.LOG_INV_SQRT_2PI_HI);
-        FloatVector back = hi.sub(half);
-        FloatVector lo = half.sub(hi.sub(back)).add(back.neg().add(FloatMath.LOG_INV_SQRT_2PI_HI))
-                .add(squareLo.mul(-0.5f).add(FloatMath.LOG_INV_SQRT_2PI_LO));
-        return scaledUp ? expScaledUp(hi, lo) : expNear(hi, lo);
+        FloatVector x = square.mul(-0.5f);
+        FloatVector q = x.fma(LOG2E, ROUNDING_SHIFT).sub(ROUNDING_SHIFT);
+        FloatVector r = q.lanewise(FMA, -LN2_LO, q.lanewise(FMA, -LN2_HI, x)).add(a.fma(a, square.neg()).mul(-0.5f));
+        FloatVector r2 = r.mul(r);
+        FloatVector p = r2.fma(r2.lanewise(FMA, E6, r.fma(E5, E4)), r.fma(E3, E2));
+        return r2.fma(p, r);
+    }
+
+    /** 2^q of {@link #halfSquareExpm1}, times 2^64 or not: every caller passes a constant scaledUp. */
+    static FloatVector halfSquareScale(FloatVector a, boolean scaledUp) {
+        return a.mul(a).mul(-0.5f).fma(LOG2E, ROUNDING_SHIFT).reinterpretAsInts()
+                .sub(ROUNDING_SHIFT_BITS - 127 - (scaledUp ? SCALE_BITS : 0)).lanewise(VectorOperators.LSHL, 23)
+                .reinterpretAsFloats();
+    }
+
+    /** {@link FloatMath#tailPolynomial}. */
+    static FloatVector tailPolynomial(FloatVector w) {
+        FloatVector t = w.fma(2f, -1f);
+        FloatVector h = t.fma(TAIL_H11, TAIL_H10).lanewise(FMA, t, TAIL_H9).lanewise(FMA, t, TAIL_H8);
+        h = h.lanewise(FMA, t, TAIL_H7).lanewise(FMA, t, TAIL_H6).lanewise(FMA, t, TAIL_H5);
+        h = h.lanewise(FMA, t, TAIL_H4).lanewise(FMA, t, TAIL_H3).lanewise(FMA, t, TAIL_H2);
+        return h.lanewise(FMA, t, TAIL_H1).lanewise(FMA, t, TAIL_H0);
     }
 }

@@ -84,6 +84,15 @@ final class BlockMath {
     }
 
     /**
+     * FloatMath.expScaledUp(hi[i], lo[i]) in its two parts, for callers that fold a factor p into the last fma as
+     * FloatMath.expScaledUpTimes does: m[i] = expm1(r), scale[i] = 2^(q + 64); m may be hi, scale may be lo.
+     */
+    static void expScaledUpParts(float[] hi, float[] lo, float[] m, float[] scale, int n) {
+        reduce(hi, lo, m, scale, n, EXP_MIN, EXP_SHIFT);
+        powersOfTwo(scale, n);
+    }
+
+    /**
      * out[i] = e^arg[i] - 1 for arg[i] <= 0 (and NaN), as VectorMath.expm1OfNonPositive: 2^q expm1(r) + (2^q - 1)
      * in one fma; i in [0, n), n at most BLOCK; out may be arg.
      */

@@ -1086,15 +1086,20 @@ public enum ElementwiseKernel {
     }
 
     /**
-     * VectorKernels.gelu: max(x, 0) - a R(a) phi(a), a = min(|x|, GAUSSIAN_CLAMP), the density's exp in passes
-     * with its argument's low part, the Mills ratio R in a vectorised pass of its own.
+     * VectorKernels.gelu: max(x, 0) - a Phi(-a), a = min(|x|, GAUSSIAN_CLAMP), the tail's ratio w g in a pass of its
+     * own, the Gaussian's exp in BlockMath's passes, its factor folded into exp's last fma in the last pass.
      */
-    private static void geluBlock(float[] v, float[] density, float[] low, float[] temp, int n) {
-        normalDensityScaledUp(v, density, low, temp, n);
+    private static void geluBlock(float[] v, float[] m, float[] scale, float[] ratio, int n) {
         for (int i = 0; i < n; i++) {
             float a = Math.min(Math.abs(v[i]), FloatFunctions.GAUSSIAN_CLAMP);
-            float tail = density[i] * FloatMath.millsRatio(a);
-            v[i] = Math.max(v[i], 0f) - a * tail * FloatMath.SCALE_DOWN;
+            ratio[i] = FloatMath.geluTailRatio(a);
+            m[i] = FloatMath.halfSquare(a);
+            scale[i] = FloatMath.halfSquareLow(a);
+        }
+        BlockMath.expScaledUpParts(m, scale, m, scale, n);
+        for (int i = 0; i < n; i++) {
+            float scaled = scale[i] * ratio[i];
+            v[i] = Math.max(v[i], 0f) - Math.fma(m[i], scaled, scaled) * FloatMath.SCALE_DOWN;
         }
     }
 
@@ -1123,10 +1128,7 @@ public enum ElementwiseKernel {
             switch (op) {
                 case SILU -> siluSlopeScaled(v, slope, scratch[2], scratch[3], length);
                 case GELU_TANH -> geluTanhSlopeScaled(v, slope, scratch[2], scratch[3], length);
-                case GELU -> {
-                    normalDensityScaledUp(v, slope, scratch[2], scratch[3], length);
-                    geluSlopeFromDensity(v, slope, scratch[2], length);
-                }
+                case GELU -> geluSlopeScaled(v, slope, scratch[2], scratch[3], length);
                 case MISH -> mishSlopeScaled(v, slope, scratch[2], length);
                 case RICKER -> rickerSlopeScaled(v, slope, scratch[2], scratch[3], length);
                 default -> throw new IllegalStateException(op + " has no scaled slope");
@@ -1152,30 +1154,30 @@ public enum ElementwiseKernel {
     }
 
     /**
-     * The density (in slope, scaled) to VectorKernels.geluDerivativeScaled(v): the tail Phi(-a) = phi(a) R(a) in
-     * a pass of its own, then the select as arithmetic; tail is scratch. Apart from the density's passes: the
-     * loops of both in one compiled method stayed scalar (110 ms per 16M floats at 2 threads).
+     * slope = VectorKernels.geluDerivativeScaled(v): the tail's ratio in a pass of its own, the Gaussian's exp in
+     * BlockMath's passes, then the density, the tail and the select as arithmetic (both terms finite); m and scale
+     * are scratch.
      */
-    private static void geluSlopeFromDensity(float[] v, float[] slope, float[] tail, int n) {
+    private static void geluSlopeScaled(float[] v, float[] slope, float[] m, float[] scale, int n) {
         for (int i = 0; i < n; i++) {
-            tail[i] = slope[i] * FloatMath.millsRatio(Math.min(Math.abs(v[i]), FloatFunctions.GAUSSIAN_CLAMP));
+            float a = Math.min(Math.abs(v[i]), FloatFunctions.GAUSSIAN_CLAMP);
+            slope[i] = FloatMath.normalTailRatio(a);
+            m[i] = FloatMath.halfSquare(a);
+            scale[i] = FloatMath.halfSquareLow(a);
+        }
+        BlockMath.expScaledUpParts(m, scale, m, scale, n);
+        for (int i = 0; i < n; i++) {
+            float density = scale[i] * FloatMath.INV_SQRT_2PI;
+            float tail = scale[i] * slope[i];
+            scale[i] = Math.fma(m[i], density, density);
+            slope[i] = Math.fma(m[i], tail, tail);
         }
         for (int i = 0; i < n; i++) {
             float a = Math.min(Math.abs(v[i]), FloatFunctions.GAUSSIAN_CLAMP);
             float negative = step(-v[i]);
-            slope[i] = negative * Math.fma(-a, slope[i], tail[i])
-                    + (1 - negative) * Math.fma(a, slope[i], FloatMath.SCALE_UP - tail[i]);
+            slope[i] = negative * Math.fma(-a, scale[i], slope[i])
+                    + (1 - negative) * Math.fma(a, scale[i], FloatMath.SCALE_UP - slope[i]);
         }
-    }
-
-    /** density = phi(min(|v|, GAUSSIAN_CLAMP)) 2^64, from FloatMath.densityExponent and its low part; low and temp are scratch. */
-    private static void normalDensityScaledUp(float[] v, float[] density, float[] low, float[] temp, int n) {
-        for (int i = 0; i < n; i++) {
-            float a = Math.min(Math.abs(v[i]), FloatFunctions.GAUSSIAN_CLAMP);
-            density[i] = FloatMath.densityExponent(a);
-            low[i] = FloatMath.densityExponentLow(a);
-        }
-        BlockMath.expScaledUp(density, low, density, temp, n);
     }
 
     /**

@@ -3,7 +3,6 @@ package dev.gpuact.fallback;
 import static dev.gpuact.fallback.FloatMath.SCALE_DOWN;
 import static dev.gpuact.fallback.FloatMath.exp;
 import static dev.gpuact.fallback.FloatMath.log1p;
-import static dev.gpuact.fallback.FloatMath.millsRatio;
 import static dev.gpuact.fallback.FloatMath.select;
 
 /**

@@ -61,31 +61,28 @@ final class FloatMath {
     static final int MANTISSA_MASK = 0x007fffff;
     static final float SCALE_UP = 0x1p64f;
     /**
-     * The Mills ratio R(a) = Phi(-a) / phi(a) as (1 + P(t)) / (a + K), t = (a - T) / (a + T): K = sqrt(2/pi) makes
-     * 1 + P about 1 at a = 0 and for large a, so its float sum is relatively accurate. P is a degree-10 Chebyshev fit
-     * over a in [0, 15] made with mpmath ({@code cpu-fallback/tools/fit_mills_ratio.py}): 1.1 ULP at most evaluated
-     * in float as {@link #millsRatio} does; lowest degree first.
+     * gelu's Gaussian tail a Phi(-a) = e^(-a^2/2) w g for a in [0, 15], w = a / (a + K), g = (a + K) erfcx(a/sqrt 2)
+     * / 2: g lies in [0.44, 0.75] and is smooth in t = 2w - 1, so it is 1/2 + H(t), H a degree-11 Chebyshev fit made
+     * with mpmath ({@code cpu-fallback/tools/fit_gaussian_tail.py}), highest degree first. w g = w/2 + w H is one fma
+     * in which H's own error counts at a third of its size at most; one division, no compensated steps: gelu within
+     * 2.6 ULP and gelu' within 2.8 in the script's float model of {@link #geluTailRatio} and {@link #expScaledUpTimes}.
      */
-    static final float MILLS_T = 3f;
-    static final float MILLS_K = (float) Math.sqrt(2 / Math.PI);
-    static final float R0 = 0.1567988097667694f;
-    static final float R1 = -0.13738738000392914f;
-    static final float R2 = -0.10361917316913605f;
-    static final float R3 = 0.13662400841712952f;
-    static final float R4 = -0.06007310748100281f;
-    static final float R5 = 0.0014237500727176666f;
-    static final float R6 = 0.007993062026798725f;
-    static final float R7 = -0.000682353915181011f;
-    static final float R8 = -0.0012327224249020219f;
-    static final float R9 = 5.909060746489558e-06f;
-    static final float R10 = 0.00011710717808455229f;
+    static final float TAIL_K = 1.5f;
+    static final float TAIL_H11 = 0.000157485410454683f;
+    static final float TAIL_H10 = 0.0004699989513028413f;
+    static final float TAIL_H9 = 0.00023999383847694844f;
+    static final float TAIL_H8 = -0.0010484744561836123f;
+    static final float TAIL_H7 = -0.002704231534153223f;
+    static final float TAIL_H6 = -0.0024308436550199986f;
+    static final float TAIL_H5 = 0.003986619412899017f;
+    static final float TAIL_H4 = 0.017639797180891037f;
+    static final float TAIL_H3 = 0.017896654084324837f;
+    static final float TAIL_H2 = -0.057495441287755966f;
+    static final float TAIL_H1 = -0.19509947299957275f;
+    static final float TAIL_H0 = 0.11734200268983841f;
+    /** 1 / sqrt(2 pi) rounded: the density's constant in gelu', whose bound (8 ULP) has room for its rounding. */
+    static final float INV_SQRT_2PI = (float) (1 / Math.sqrt(2 * Math.PI));
     static final double INV_SQRT_2PI_DOUBLE = 1 / Math.sqrt(2 * Math.PI);
-    /**
-     * log(1 / sqrt(2 pi)) as hi + lo: the density's constant goes into the exponent's argument (TwoSum), where it
-     * costs no rounding, instead of a product after the exp (that product took gelu to 4.6 ULP near x = -6.62).
-     */
-    static final float LOG_INV_SQRT_2PI_HI = (float) -0.918938533204672741780329736406;
-    static final float LOG_INV_SQRT_2PI_LO = (float) (-0.918938533204672741780329736406 - LOG_INV_SQRT_2PI_HI);
 
     private FloatMath() {
     }
@@ -172,45 +169,49 @@ final class FloatMath {
     }
 
     /**
-     * R(a) = Phi(-a) / phi(a) for a in [0, 15]. t is corrected by the residual of its quotient, and a + K is carried
-     * as hi + lo (TwoSum) into the last quotient's residual, so that the result is within about 1 ULP.
+     * e^(hi + lo) p 2^{@value #SCALE_BITS} rounded once, for hi <= 0 and p in [0, 1]: 2^(q + 64) p is exact, so p
+     * folds into exp's last fma, 2^q (1 + m) p = fma(m, 2^q p, 2^q p), and costs no rounding of its own.
      */
-    static float millsRatio(float a) {
-        float r = 1 / (a + MILLS_T);
-        float t = (a - MILLS_T) * r;
-        t = Math.fma(r, Math.fma(t, -a, Math.fma(t + 1, -MILLS_T, a)), t);
-        // Estrin's order (powers of t side by side): a scalar loop waits on a chain of dependent fmas
-        float t2 = t * t;
-        float t4 = t2 * t2;
-        float low = Math.fma(Math.fma(R3, t, R2), t2, Math.fma(R1, t, R0));
-        float middle = Math.fma(Math.fma(R7, t, R6), t2, Math.fma(R5, t, R4));
-        float high = Math.fma(R10, t2, Math.fma(R9, t, R8));
-        float p = Math.fma(high, t4 * t4, Math.fma(middle, t4, low));
-        float d = a + MILLS_K;
-        float back = d - a;
-        float dLo = (a - (d - back)) + (MILLS_K - back);
-        float inverse = 1 / d;
-        float q = Math.fma(p, inverse, inverse);
-        float residual = Math.fma(-q, dLo, Math.fma(-q, d, 1) + p);
-        return Math.fma(residual, inverse, q);
+    static float expScaledUpTimes(float hi, float lo, float p) {
+        float x = atLeast(hi, EXP_MIN);
+        float shifted = Math.fma(x, LOG2E, ROUNDING_SHIFT);
+        float q = shifted - ROUNDING_SHIFT;
+        float r = Math.fma(q, -LN2_LO, Math.fma(q, -LN2_HI, x)) + lo;
+        float scaled = pow2(Float.floatToRawIntBits(shifted) - ROUNDING_SHIFT_BITS + SCALE_BITS) * p;
+        return Math.fma(expm1Reduced(r), scaled, scaled);
+    }
+
+    /** -a^2/2 rounded: the Gaussian's exponent, exact but for a^2's rounding, which {@link #halfSquareLow} holds. */
+    static float halfSquare(float a) {
+        return -0.5f * (a * a);
+    }
+
+    static float halfSquareLow(float a) {
+        return -0.5f * Math.fma(a, a, -(a * a));
+    }
+
+    /** H(2w - 1) by Horner's rule (see {@link #TAIL_K}). */
+    static float tailPolynomial(float w) {
+        float t = Math.fma(w, 2, -1);
+        float h = Math.fma(Math.fma(Math.fma(TAIL_H11, t, TAIL_H10), t, TAIL_H9), t, TAIL_H8);
+        h = Math.fma(Math.fma(Math.fma(h, t, TAIL_H7), t, TAIL_H6), t, TAIL_H5);
+        h = Math.fma(Math.fma(Math.fma(h, t, TAIL_H4), t, TAIL_H3), t, TAIL_H2);
+        return Math.fma(Math.fma(h, t, TAIL_H1), t, TAIL_H0);
+    }
+
+    /** e^(a^2/2) a Phi(-a) = w/2 + w H, w = a / (a + K), for a in [0, 15]: gelu's tail without its Gaussian. */
+    static float geluTailRatio(float a) {
+        float w = a / (a + TAIL_K);
+        return Math.fma(w, tailPolynomial(w), 0.5f * w);
     }
 
     /**
-     * -a^2/2 - log sqrt(2 pi) rounded: the exponent of the normal density phi(a), whose low part is
-     * {@link #densityExponentLow}; e^(hi + lo) is phi(a) within about an ULP for |a| <= 15.
+     * e^(a^2/2) Phi(-a) = v/2 + v H, v = 1 / (a + K): gelu''s tail without its Gaussian. w is a quotient of its own,
+     * not a v: with the product, JDK 17's SuperWord left the scalar path's loop unvectorised (13 times slower).
      */
-    static float densityExponent(float a) {
-        return -0.5f * (a * a) + LOG_INV_SQRT_2PI_HI;
-    }
-
-    /** The rest of the density's exponent: a^2's rounding error and the TwoSum error of {@link #densityExponent}. */
-    static float densityExponentLow(float a) {
-        float square = a * a;
-        float half = -0.5f * square;
-        // TwoSum: hi + its exact rounding error, branch-free whichever term is larger
-        float hi = half + LOG_INV_SQRT_2PI_HI;
-        float back = hi - half;
-        return ((half - (hi - back)) + (LOG_INV_SQRT_2PI_HI - back))
-                + (-0.5f * Math.fma(a, a, -square) + LOG_INV_SQRT_2PI_LO);
+    static float normalTailRatio(float a) {
+        float d = a + TAIL_K;
+        float v = 1 / d;
+        return Math.fma(tailPolynomial(a / d), v, 0.5f * v);
     }
 }

@@ -10,7 +10,6 @@ import static dev.gpuact.fallback.FloatMath.atMost;
 import static dev.gpuact.fallback.FloatMath.exp;
 import static dev.gpuact.fallback.FloatMath.expScaledUp;
 import static dev.gpuact.fallback.FloatMath.log1p;
-import static dev.gpuact.fallback.FloatMath.millsRatio;
 import static dev.gpuact.fallback.FloatMath.select;
 
 /**
@@ -59,20 +58,23 @@ final class OneElementFloats {
     }
 
     /**
-     * x Phi(x) = max(x, 0) - a Phi(-a), a = |x|, Phi(-a) = phi(a) R(a) (the Mills ratio), all scaled by 2^64 until
-     * the last product: no cancellation and no double arithmetic.
+     * x Phi(x) = max(x, 0) - a Phi(-a), a = |x|, a Phi(-a) = e^(-a^2/2) w g (FloatMath.geluTailRatio), the ratio
+     * folded into exp's last fma, scaled by 2^64 until the last product: no cancellation and no double arithmetic.
      */
     static float gelu(float x) {
         float a = atMost(Math.abs(x), GAUSSIAN_CLAMP);
-        float tail = normalDensityScaledUp(a) * millsRatio(a);
-        return select(x > 0, x, 0) - a * tail * SCALE_DOWN;
+        float tail = FloatMath.expScaledUpTimes(FloatMath.halfSquare(a), FloatMath.halfSquareLow(a),
+                FloatMath.geluTailRatio(a));
+        return select(x > 0, x, 0) - tail * SCALE_DOWN;
     }
 
     /** Phi(x) + x phi(x), scaled by 2^64: Phi(-a) - a phi(a) for x < 0, 1 - Phi(-a) + a phi(a) above. */
     static float geluDerivativeScaled(float x) {
         float a = atMost(Math.abs(x), GAUSSIAN_CLAMP);
-        float density = normalDensityScaledUp(a);
-        float tail = density * millsRatio(a);
+        float hi = FloatMath.halfSquare(a);
+        float lo = FloatMath.halfSquareLow(a);
+        float density = FloatMath.expScaledUpTimes(hi, lo, FloatMath.INV_SQRT_2PI);
+        float tail = FloatMath.expScaledUpTimes(hi, lo, FloatMath.normalTailRatio(a));
         return select(x < 0, Math.fma(-a, density, tail), Math.fma(a, density, SCALE_UP - tail));
     }
 
@@ -88,11 +90,6 @@ final class OneElementFloats {
         float r = 1 / (1 + e);
         float s = select(negative, big, SCALE_UP) * r;
         return Math.fma(xc * s, select(negative, r, e * r), s);
-    }
-
-    /** phi(a) 2^64, the normal density: e^(-a^2/2) with a^2 carried as hi + lo, for |a| <= 15. */
-    static float normalDensityScaledUp(float a) {
-        return expScaledUp(FloatMath.densityExponent(a), FloatMath.densityExponentLow(a));
     }
 
     /**
