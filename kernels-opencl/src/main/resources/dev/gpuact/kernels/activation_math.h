@@ -66,7 +66,6 @@
 #define GPUACT_TWO_126 8.507059173e37f
 #define GPUACT_TWO_M64 5.42101086242752217e-20f
 #define GPUACT_INV_SQRT_2PI 0.3989422804014327f
-#define GPUACT_SQRT_HALF 0.70710678118654752f
 #define GPUACT_SELU_LAMBDA 1.0507009873554805f
 #define GPUACT_SELU_LAMBDA_ALPHA 1.7580993408473766f
 /* the float nearest 1/6: hardsigmoid's default slope */
@@ -297,79 +296,34 @@ GPUACT_FN float gpuact_exp_neg_half_square_times(float x, float m) {
     return gpuact_exp_hilo_times(-0.5f * h, -0.5f * l, m);
 }
 
-/* erfcx(a) = exp(a^2) erfc(a) for a >= 0 (smooth, about 1/(a sqrt(pi))): (1 + 2a) erfcx(a) - 1 is a degree-12
- * polynomial P in q = (a - 2)/(a + 2), fitted on [-1, 1] (relative error 4e-9). Returns P: erfcx = (1 + P)/(1 + 2a).
- * P is steep near q = -1, so q must be nearly correctly rounded: a quotient rounded once is (gpuact_erfcx_poly_q),
- * a product with a reciprocal known to a few ULP needs a Newton step (gpuact_erfcx_poly_r). */
-GPUACT_FN float gpuact_erfcx_p(float q) {
-    float p = -2.025598955e-05f;
-    p = gpuact_fmaf(p, q, 6.336945837e-05f);
-    p = gpuact_fmaf(p, q, 2.215715504e-04f);
-    p = gpuact_fmaf(p, q, -3.579204478e-04f);
-    p = gpuact_fmaf(p, q, -1.464070911e-03f);
-    p = gpuact_fmaf(p, q, 1.217410592e-03f);
-    p = gpuact_fmaf(p, q, 8.724607640e-03f);
-    p = gpuact_fmaf(p, q, -8.018963079e-03f);
-    p = gpuact_fmaf(p, q, -5.422026662e-02f);
-    p = gpuact_fmaf(p, q, 1.640494541e-01f);
-    p = gpuact_fmaf(p, q, -1.660303835e-01f);
-    p = gpuact_fmaf(p, q, -9.276376277e-02f);
-    return gpuact_fmaf(p, q, 2.769783814e-01f);
+/* gelu's Gaussian tail, as the Java backend computes it (FloatMath.TAIL_K and TAIL_H0..11, fitted by
+ * cpu-fallback/tools/fit_gaussian_tail.py): a Phi(-a) = e^{-a^2/2} w g for a = |x|, w = a/(a + 3/2) and
+ * g = (a + 3/2) erfcx(a/sqrt 2)/2 = 1/2 + H(2w - 1), H of degree 11 (g lies in [0.44, 0.75] over a in [0, 15]). */
+GPUACT_FN float gpuact_gaussian_tail_h(float w) {
+    float t = gpuact_fmaf(w, 2.0f, -1.0f);
+    float h = 0.000157485410454683f;
+    h = gpuact_fmaf(h, t, 0.0004699989513028413f);
+    h = gpuact_fmaf(h, t, 0.00023999383847694844f);
+    h = gpuact_fmaf(h, t, -0.0010484744561836123f);
+    h = gpuact_fmaf(h, t, -0.002704231534153223f);
+    h = gpuact_fmaf(h, t, -0.0024308436550199986f);
+    h = gpuact_fmaf(h, t, 0.003986619412899017f);
+    h = gpuact_fmaf(h, t, 0.017639797180891037f);
+    h = gpuact_fmaf(h, t, 0.017896654084324837f);
+    h = gpuact_fmaf(h, t, -0.057495441287755966f);
+    h = gpuact_fmaf(h, t, -0.19509947299957275f);
+    return gpuact_fmaf(h, t, 0.11734200268983841f);
 }
 
-/* P from r, 1/(a + 2) to a few ULP, so that a caller also needing 1/(1 + 2a) takes both reciprocals from one
- * division (gpuact_erfcx_reciprocals): the Newton step corrects q = (a - 2) r. */
-GPUACT_FN float gpuact_erfcx_poly_r(float a, float r) {
-    float q = (a - 2.0f) * r;
-    float t = gpuact_fmaf(q + 1.0f, -2.0f, a);
-    return gpuact_erfcx_p(gpuact_fmaf(r, gpuact_fmaf(q, -a, t), q));
-}
-
-/* P from one IEEE division. On a CPU device two divisions (this and the caller's 1/(1 + 2a)) cost less than the
- * shared reciprocal and its Newton step: gelu 13.5 -> 11.3 ms per 16M floats on PoCL. Within 2.85 ULP forward in
- * a 57,000-point mpmath check (2.50 with the Newton step), 2.00 / 3.62 in the conformance sweep. */
-GPUACT_FN float gpuact_erfcx_poly_q(float a) { return gpuact_erfcx_p((a - 2.0f) / (a + 2.0f)); }
-
-GPUACT_FN float gpuact_erfcx_poly(float a) {
-#if defined(GPUACT_OCL_MATH)
-    return gpuact_erfcx_poly_q(a);
-#else
-    return gpuact_erfcx_poly_r(a, 1.0f / (a + 2.0f));
-#endif
-}
-
-/* 1/(a + 2) (returned) and 1/den (*recip_den; den = 1 + 2a as rounded) to a few ULP each, from one division: a
- * division costs several multiplications on a CPU's vector unit and on a GPU. Above a = 1e19 the product
- * overflows and both are 0, finite still; the callers select another result beyond |x| = 20. */
-GPUACT_FN float gpuact_erfcx_reciprocals(float a, float den, float *recip_den) {
-    float s = a + 2.0f;
-    float both = 1.0f / (s * den);
-    *recip_den = s * both;
-    return den * both;
-}
-
-GPUACT_FN float gpuact_erfcxf(float a) { return (gpuact_erfcx_poly(a) + 1.0f) / gpuact_fmaf(2.0f, a, 1.0f); }
-
-/* m Phi(-|x|) = (m/2) e^{-x^2/2} erfcx(|x|/sqrt 2) for |m| <= 2^20: relative accuracy all the way into the subnormals,
- * where erfc(|x|/sqrt 2) would amplify the rounding of its argument by x^2. A forward pass has 4 ULP for all of
- * it, so its factors are kept unrounded and meet in one fma, where rounding each (1 + P, 1 + 2a, the division, the
- * exp builtin and the product) reached 5-6 ULP near x = -2.2 and -2.6: e^{-x^2/2} = 2^k (1 + pe), pe = expm1 of
- * the reduced exponent (as gpuact_ocl_expm1's series); 1/(1 + 2a) = R (1 + corr), where R is its reciprocal to a
- * few ULP (gpuact_erfcx_reciprocals; on OpenCL a division) and corr the exact errors of 1 + 2a and of R to first order; then (m/2) R 2^k times
- * (1 + P)(1 + pe)(1 + corr) = 1 + c is fma(t, c, t). Below -x^2/2 = -120 the result is 0; 2^k is applied
- * in two halves, so that a subnormal result is rounded once more at most. */
-GPUACT_FN float gpuact_normal_tail_times(float x, float m) {
-    float a = gpuact_fabsf(x) * GPUACT_SQRT_HALF;
-    float den = gpuact_fmaf(2.0f, a, 1.0f);
-    float den_lo = gpuact_fmaf(2.0f, a, 1.0f - den);
-#if defined(GPUACT_OCL_MATH)
-    float recip = 1.0f / den;
-    float poly = gpuact_erfcx_poly_q(a);
-#else
-    float recip;
-    float poly = gpuact_erfcx_poly_r(a, gpuact_erfcx_reciprocals(a, den, &recip));
-#endif
-    float corr = gpuact_fmaf(-den_lo, recip, gpuact_fmaf(-recip, den, 1.0f));
+/* |x| Phi(-|x|) = e^{-x^2/2} p, p = w/2 + w H (one fma, in which H's error counts at a third of its size at most).
+ * e^{-x^2/2} = 2^k (1 + pe), x^2 split exactly into h + l, pe the expm1 series of the reduced exponent; p meets it in
+ * one fma, 2^k (1 + pe) p = fma(t, pe, t) with t = p 2^k1 exact, and the rest of 2^k is applied after it, so that a
+ * subnormal result is rounded once more at most: within 3 ULP where it is a normal float (the Java backend's error
+ * over every float). Below -x^2/2 = -120 the result is 0; infinite x gives NaN (callers select past |x| = 20). */
+GPUACT_FN float gpuact_gelu_tail(float x) {
+    float a = gpuact_fabsf(x);
+    float w = a / (a + 1.5f);
+    float p = gpuact_fmaf(w, gpuact_gaussian_tail_h(w), 0.5f * w);
     float h = x * x;
     float hi = -0.5f * h;
     /* k in [-173, 0] from a clamp that takes NaN to -120 too; the reduced exponent from one that lets NaN through */
@@ -377,11 +331,16 @@ GPUACT_FN float gpuact_normal_tail_times(float x, float m) {
     float r = gpuact_fmaf(-k, GPUACT_LN2_HI, hi < -120.0f ? -120.0f : hi);
     r = gpuact_fmaf(-k, GPUACT_LN2_LO, r) - 0.5f * gpuact_fmaf(x, x, -h);
     float pe = gpuact_expm1_reduced(r);
-    float both = gpuact_fmaf(poly, pe, poly + pe);
-    float c = gpuact_fmaf(corr, 1.0f + both, both);
     int k1 = ((int) k) / 2;
-    float t = ((0.5f * m) * recip) * gpuact_int_as_float((k1 + 127) << 23);
-    return gpuact_fmaf(t, c, t) * gpuact_int_as_float(((int) k - k1 + 127) << 23);
+    float t = p * gpuact_int_as_float((k1 + 127) << 23);
+    return gpuact_fmaf(t, pe, t) * gpuact_int_as_float(((int) k - k1 + 127) << 23);
+}
+
+/* e^{a^2/2} Phi(-a) = v/2 + v H(2w - 1), v = 1/(a + 3/2), w = a/(a + 3/2) a quotient of its own, for a >= 0. */
+GPUACT_FN float gpuact_normal_tail_ratio(float a) {
+    float d = a + 1.5f;
+    float v = 1.0f / d;
+    return gpuact_fmaf(gpuact_gaussian_tail_h(a / d), v, 0.5f * v);
 }
 
 /* 2u = A x + B x^3 of gelu_tanh (A = 2 sqrt(2/pi), B = 0.044715 A) as hi + *lo to about 2^-40: sigma(2u)
@@ -544,20 +503,19 @@ GPUACT_FN float gpuact_bwd_CELU(float x, float dy, float a, float b) {
 /* Selects, not early returns: a CPU OpenCL compiler vectorises across work-items only through straight-line code
  * (the early-return form ran 8x slower on PoCL); the tail is finite or NaN wherever it is selected. */
 GPUACT_FN float gpuact_fwd_GELU(float x, float a, float b) {
-    float tail = gpuact_normal_tail_times(x, x > 0.0f ? 1.0f : x);
-    float inside = x > 0.0f ? x * (1.0f - tail) : tail;
+    float inside = (x > 0.0f ? x : 0.0f) - gpuact_gelu_tail(x);
     return x > 10.0f ? x : x < -20.0f ? 0.0f : inside;
 }
-/* Phi(x) + x phi(x) = e^{-x^2/2} m: 1 + e^{-x^2/2}(x/sqrt(2 pi) - erfcx/2) above 0 and e^{-x^2/2}(erfcx/2 +
- * x/sqrt(2 pi)) below, with erfcx at |x|/sqrt 2; the two terms of m cancel near the root x = -0.7518. */
+/* Phi(x) + x phi(x) = e^{-x^2/2} m: 1 + e^{-x^2/2}(x/sqrt(2 pi) - R) above 0 and e^{-x^2/2}(R + x/sqrt(2 pi))
+ * below, R = e^{x^2/2} Phi(-|x|) (gpuact_normal_tail_ratio); the two terms of m cancel near the root x = -0.7518. */
 GPUACT_FN float gpuact_bwd_GELU(float x, float dy, float a, float b) {
-    float erfcx_half = 0.5f * gpuact_erfcxf(gpuact_fabsf(x) * GPUACT_SQRT_HALF);
+    float ratio = gpuact_normal_tail_ratio(gpuact_fabsf(x));
     float xs = x * GPUACT_INV_SQRT_2PI;
     float h = x * x;
     int scaled;
     float e = gpuact_exp_scaled(-0.5f * h, -0.5f * gpuact_fmaf(x, x, -h), &scaled);
-    float upper = dy * (1.0f + gpuact_apply_scale(gpuact_vanishing(xs - erfcx_half, e), scaled));
-    float lower = gpuact_dy_times_scaled(dy, e, scaled, erfcx_half + xs, x);
+    float upper = dy * (1.0f + gpuact_apply_scale(gpuact_vanishing(xs - ratio, e), scaled));
+    float lower = gpuact_dy_times_scaled(dy, e, scaled, ratio + xs, x);
     return x > 10.0f ? dy : x > 0.0f ? upper : lower;
 }
 
