@@ -102,8 +102,16 @@ public final class OpenClBackend extends AbstractBackend<OpenClQueue> {
         }
     }
 
-    static String buildOptions(int workGroup) {
-        return "-DGPUACT_WG=" + workGroup + " -DGPUACT_STRIP=" + ElementwiseShape.STRIP_ELEMENTS;
+    /**
+     * The device math's quotients (gelu's tail, the sigmoids, log1p's argument) are IEEE divisions in its error
+     * budget; OpenCL lets a device's float division be 2.5 ULP unless the program asks for correct rounding, which
+     * it does wherever the device supports it (CPU devices divide exactly either way).
+     */
+    private String buildOptions(int workGroup) {
+        long fpConfig = OpenClDevices.deviceLong(device.id(), CL.CL_DEVICE_SINGLE_FP_CONFIG, Sizeof.cl_ulong);
+        return "-DGPUACT_WG=" + workGroup + " -DGPUACT_STRIP=" + ElementwiseShape.STRIP_ELEMENTS
+                + ((fpConfig & CL.CL_FP_CORRECTLY_ROUNDED_DIVIDE_SQRT) != 0 ? " -cl-fp32-correctly-rounded-divide-sqrt"
+                        : "");
     }
 
     /** A backend on {@code device} with its own context and a profiling-enabled queue. */
