@@ -58,7 +58,7 @@ public enum OutputBackward {
     RELU {
         @Override
         double slope(double y, double a, double b) {
-            return nanOr(y, y > 0 ? 1 : 0);
+            return nanOr(y, select(y > 0, 1, 0));
         }
 
         @Override
@@ -71,20 +71,20 @@ public enum OutputBackward {
     RELU6 {
         @Override
         double slope(double y, double a, double b) {
-            return nanOr(y, y > 0 && y < 6 ? 1 : 0);
+            return nanOr(y, select(y > 0, select(y < 6, 1, 0), 0));
         }
     },
     LEAKY_RELU {
         @Override
         double slope(double y, double a, double b) {
-            return nanOr(y, y > 0 ? 1 : a);
+            return nanOr(y, select(y > 0, 1, a));
         }
     },
     /** alpha e^x = y + alpha where x &lt;= 0: exact in double from a float y. */
     ELU {
         @Override
         double slope(double y, double a, double b) {
-            return nanOr(y, y > 0 ? 1 : y + a);
+            return nanOr(y, select(y > 0, 1, y + a));
         }
     },
     SELU {
@@ -93,13 +93,13 @@ public enum OutputBackward {
 
         @Override
         double slope(double y, double a, double b) {
-            return nanOr(y, y > 0 ? LAMBDA : y + LAMBDA_ALPHA);
+            return nanOr(y, select(y > 0, LAMBDA, y + LAMBDA_ALPHA));
         }
     },
     CELU {
         @Override
         double slope(double y, double a, double b) {
-            return nanOr(y, y > 0 ? 1 : (y + a) / a);
+            return nanOr(y, select(y > 0, 1, (y + a) / a));
         }
     },
     SOFTSIGN {
@@ -119,31 +119,31 @@ public enum OutputBackward {
     HARDTANH {
         @Override
         double slope(double y, double a, double b) {
-            return nanOr(y, y > a && y < b ? 1 : 0);
+            return nanOr(y, select(y > a, select(y < b, 1, 0), 0));
         }
     },
     HARDSIGMOID {
         @Override
         double slope(double y, double a, double b) {
-            return nanOr(y, y > 0 && y < 1 ? a : 0);
+            return nanOr(y, select(y > 0, select(y < 1, a, 0), 0));
         }
     },
     SOFTSHRINK {
         @Override
         double slope(double y, double a, double b) {
-            return nanOr(y, y != 0 ? 1 : 0);
+            return nanOr(y, select(y != 0, 1, 0));
         }
     },
     HARDSHRINK {
         @Override
         double slope(double y, double a, double b) {
-            return nanOr(y, y != 0 ? 1 : 0);
+            return nanOr(y, select(y != 0, 1, 0));
         }
     },
     THRESHOLD {
         @Override
         double slope(double y, double a, double b) {
-            return nanOr(y, y > a ? 1 : 0);
+            return nanOr(y, select(y > a, 1, 0));
         }
     };
 
@@ -154,7 +154,9 @@ public enum OutputBackward {
 
     /**
      * dx[i] = dy[i] * f'(y[i]) for i in [from, to), element by element: the slope in double and the product rounded
-     * once. Sigmoid, tanh and relu form the same floats in float arithmetic, each in a loop of its own so that the
+     * once. The slopes choose by {@link #select}, not by jumps: elu's from y took 54 ms per 16M floats with random
+     * signs (a mispredicted jump every other element), 10 ms branch-free. One comparison per select: C2 compiles
+     * the select of two comparisons joined by & to jumps again (hardtanh 74 ms). Sigmoid, tanh and relu form the same floats in float arithmetic, each in a loop of its own so that the
      * slope inlines and the JIT vectorises the loop (SuperWord) where the Vector API is missing: their double form
      * took 26-61 ms per 16M floats there, against a copy's 3.
      */
@@ -165,7 +167,13 @@ public enum OutputBackward {
     }
 
     private static double nanOr(double y, double v) {
-        return Double.isNaN(y) ? y : v;
+        return select(y != y, y, v);
+    }
+
+    /** a where the condition holds, else b, as a conditional move (FloatMath.select): random signs mispredict a jump. */
+    private static double select(boolean condition, double a, double b) {
+        long mask = condition ? -1L : 0L;
+        return Double.longBitsToDouble((Double.doubleToRawLongBits(a) & mask) | (Double.doubleToRawLongBits(b) & ~mask));
     }
 
     /** dx[i] = dy[i] * f'(y[i]) for i in [0, n); dx may be y or dy. */
