@@ -155,10 +155,11 @@ public enum OutputBackward {
     /**
      * dx[i] = dy[i] * f'(y[i]) for i in [from, to), element by element: the slope in double and the product rounded
      * once. The slopes choose by {@link #select}, not by jumps: elu's from y took 54 ms per 16M floats with random
-     * signs (a mispredicted jump every other element), 10 ms branch-free. One comparison per select: C2 compiles
-     * the select of two comparisons joined by & to jumps again (hardtanh 74 ms). Sigmoid, tanh and relu form the same floats in float arithmetic, each in a loop of its own so that the
-     * slope inlines and the JIT vectorises the loop (SuperWord) where the Vector API is missing: their double form
-     * took 26-61 ms per 16M floats there, against a copy's 3.
+     * signs (a mispredicted jump every other element), 10 ms branch-free. One comparison per select: C2 compiles a
+     * select of two comparisons joined by a logical and to jumps again (hardtanh 74 ms). Sigmoid, tanh and relu form
+     * the same floats in float arithmetic, each in a loop of its own so that the slope inlines and the JIT vectorises
+     * the loop (SuperWord) where the Vector API is missing: their double form took 26-61 ms per 16M floats there,
+     * against a copy's 3.
      */
     void backwardSequential(float[] y, float[] dy, float[] dx, int from, int to, float a, float b) {
         for (int i = from; i < to; i++) {
