@@ -686,12 +686,6 @@ final class VectorKernels implements VectorLoops {
         return w.fma(tailPolynomial(w), w.mul(0.5f));
     }
 
-    /** {@link FloatMath#expScaledUpTimes}(-a^2/2, its low part, p), or unscaled for a <= GAUSSIAN_NEAR. */
-    private static FloatVector gaussianTimes(FloatVector a, FloatVector p, boolean scaledUp) {
-        FloatVector scaled = halfSquareScale(a, scaledUp).mul(p);
-        return halfSquareExpm1(a).fma(scaled, scaled);
-    }
-
     /** gelu' for |x| <= GAUSSIAN_NEAR, unscaled: the same bits as geluDerivativeScaled / 2^64. */
     static FloatVector geluDerivativeNear(FloatVector x) {
         return geluDerivative(x, x.abs(), false);

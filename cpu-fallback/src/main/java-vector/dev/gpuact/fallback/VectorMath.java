@@ -136,9 +136,25 @@ final class VectorMath {
     }
 
     /**
-     * expm1(r) of e^(-a^2/2) = 2^q (1 + m), a^2's low part in r, for a <= 15; its factor 2^q is
-     * {@link #halfSquareScale}'s, which repeats the reduction's first two steps (C2 computes them once).
+     * {@link FloatMath#expScaledUpTimes}(-a^2/2, its low part, p) for a <= 15, or unscaled (2^q) where every caller
+     * knows 2^q is normal: e^(-a^2/2) = 2^q (1 + m), a^2's low part in the reduced argument, p folded into the last
+     * fma. One method, each step once: C2 (JDK 17) counts the nodes it parses before it merges repeated steps, and
+     * gelu's loop body sat at its inlining cutoff (NodeCountInliningCutoff), past it in some JVMs (boxed vectors).
      */
+    static FloatVector gaussianTimes(FloatVector a, FloatVector p, boolean scaledUp) {
+        FloatVector square = a.mul(a);
+        FloatVector x = square.mul(-0.5f);
+        FloatVector shifted = x.fma(LOG2E, ROUNDING_SHIFT);
+        FloatVector q = shifted.sub(ROUNDING_SHIFT);
+        FloatVector r = q.lanewise(FMA, -LN2_LO, q.lanewise(FMA, -LN2_HI, x)).add(a.fma(a, square.neg()).mul(-0.5f));
+        FloatVector scaled = shifted.reinterpretAsInts().sub(ROUNDING_SHIFT_BITS - 127 - (scaledUp ? SCALE_BITS : 0))
+                .lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats().mul(p);
+        FloatVector r2 = r.mul(r);
+        FloatVector e = r2.fma(r2.lanewise(FMA, E6, r.fma(E5, E4)), r.fma(E3, E2));
+        return r2.fma(e, r).fma(scaled, scaled);
+    }
+
+    /** expm1(r) of {@link #gaussianTimes}'s reduction, for gelu', which takes two products of one Gaussian. */
     static FloatVector halfSquareExpm1(FloatVector a) {
         FloatVector square = a.mul(a);
         FloatVector x = square.mul(-0.5f);
