@@ -25,7 +25,7 @@ final class VectorHalfFloats implements HalfLoops {
 
     // Kept out of callers' compilations for the reason VectorKernels gives.
     static {
-        SeparateCompilation.neverInline(VectorHalfFloats.class, "*Loop");
+        SeparateCompilation.loopsApart(VectorHalfFloats.class);
     }
 
     /**

@@ -41,10 +41,12 @@ final class VectorKernels implements VectorLoops {
      * intrinsics that keep its vectors in registers now and then, and the whole call ran several times slower for
      * the rest of the run: elu forward, inlined into the method handle form the JDK customises after 127 calls or
      * ten levels deep into the parallel chunk lambda, boxed 7 to 80 bytes per float and took 50 ms to 3 s a call
-     * where it had taken 10 ms.
+     * where it had taken 10 ms. The math they call is always inlined into them, so that no helper compiled on its
+     * own first is left as a call (SeparateCompilation.loopsApart).
      */
     static {
-        SeparateCompilation.neverInline(VectorKernels.class, "*Loop");
+        SeparateCompilation.loopsApart(VectorKernels.class, VectorMath.class);
+        VectorMath.primeOperatorProfiles();
     }
 
     /** Floats per block of e^-|x| (softplus, logsigmoid): a block stays in L1. */
