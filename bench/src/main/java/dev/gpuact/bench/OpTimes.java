@@ -5,6 +5,7 @@ import dev.gpuact.Backend;
 import dev.gpuact.Backends;
 import dev.gpuact.DeviceBuffer;
 import dev.gpuact.Op;
+import dev.gpuact.RowLayout;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -12,29 +13,31 @@ import java.util.Locale;
 import java.util.SplittableRandom;
 
 /**
- * Kernel time of elementwise forward and backward passes on one backend, each next to the device copy of the same
- * floats measured in the same run (the copy reads n and writes n floats; a forward reads n and writes n, a backward
- * reads 2n and writes n). Ops with a backward pass from the saved output also get that pass ("from y"; the x buffer
- * stands in for y, as the formulas have no value-dependent branches). Runs alternate between the copy and the op, so a machine whose load drifts shifts both.
+ * Kernel time of forward and backward passes on one backend, each next to the device copy of the same floats
+ * measured in the same run (the copy reads n and writes n floats; a forward reads n and writes n, a backward reads
+ * 2n and writes n). Ops with a backward pass from the saved output also get that pass ("from y"; the x buffer
+ * stands in for y, as the formulas have no value-dependent branches). A row-wise op names its row length after a
+ * colon (softmax:1024 runs n / 1024 rows of 1024). Rounds alternate between the copy and the op, so a machine whose
+ * load drifts shifts both.
  *
- * <pre>java -cp bench/target/gpuact.jar dev.gpuact.bench.ElementwiseTimes opencl 16M 15 relu,sigmoid,...</pre>
+ * <pre>java -cp bench/target/gpuact.jar dev.gpuact.bench.OpTimes opencl 16M 15 relu,sigmoid,softmax:8192,...</pre>
  * Prints one line per op and direction: median milliseconds, the median copy of the same rounds, and their ratio.
  */
-public final class ElementwiseTimes {
-    private ElementwiseTimes() {
+public final class OpTimes {
+    private OpTimes() {
     }
 
     public static void main(String[] args) {
         if (args.length < 4) {
-            System.err.println("usage: ElementwiseTimes BACKEND SIZE[K|M] ROUNDS OP[,OP...]");
+            System.err.println("usage: OpTimes BACKEND SIZE[K|M] ROUNDS OP[:ROW LENGTH][,OP...]");
             System.exit(2);
         }
         int n = parseSize(args[1]);
         int rounds = Integer.parseInt(args[2]);
-        List<Op> ops = Arrays.stream(args[3].split(",")).map(Op::byName).toList();
+        List<String> specs = Arrays.asList(args[3].split(","));
         try (Backend backend = Backends.get(args[0])) {
             System.out.printf(Locale.ROOT, "%s, %d floats, median of %d rounds%n", backend, n, rounds);
-            System.out.printf(Locale.ROOT, "%-12s %-9s %9s %9s %7s%n", "op", "pass", "ms", "copy ms", "ratio");
+            System.out.printf(Locale.ROOT, "%-16s %-9s %9s %9s %7s%n", "op", "pass", "ms", "copy ms", "ratio");
             float[] host = new float[n];
             SplittableRandom random = new SplittableRandom(n);
             for (int i = 0; i < n; i++) {
@@ -42,14 +45,29 @@ public final class ElementwiseTimes {
             }
             try (DeviceBuffer x = backend.upload(host); DeviceBuffer dy = backend.upload(host);
                  DeviceBuffer out = backend.allocate(n); DeviceBuffer copy = backend.allocate(n)) {
-                for (Op op : ops) {
-                    Activation activation = op.defaults();
-                    report(backend, op + "", "forward", rounds, x, copy,
+                for (String spec : specs) {
+                    String[] parts = spec.split(":", 2);
+                    Activation activation = Op.byName(parts[0]).defaults();
+                    if (parts.length == 2) {
+                        long columns = parseSize(parts[1]);
+                        if (columns <= 0 || n % columns != 0) {
+                            throw new IllegalArgumentException(spec + ": the row length must divide " + n);
+                        }
+                        RowLayout layout = RowLayout.of(n / columns, columns);
+                        report(backend, spec, "forward", rounds, x, copy,
+                                () -> backend.applyRows(activation, x, out, layout));
+                        report(backend, spec, "backward", rounds, x, copy,
+                                () -> backend.applyRowsBackward(activation, x, dy, out, layout));
+                        report(backend, spec, "from y", rounds, x, copy,
+                                () -> backend.applyRowsBackwardFromOutput(activation, x, dy, out, layout));
+                        continue;
+                    }
+                    report(backend, spec, "forward", rounds, x, copy,
                             () -> backend.apply(activation, x, out));
-                    report(backend, op + "", "backward", rounds, x, copy,
+                    report(backend, spec, "backward", rounds, x, copy,
                             () -> backend.applyBackward(activation, x, dy, out));
                     if (activation.hasBackwardFromOutput()) {
-                        report(backend, op + "", "from y", rounds, x, copy,
+                        report(backend, spec, "from y", rounds, x, copy,
                                 () -> backend.applyBackwardFromOutput(activation, x, dy, out));
                     }
                 }
@@ -69,7 +87,7 @@ public final class ElementwiseTimes {
         }
         double ms = median(opMs);
         double copyMedian = median(copyMs);
-        System.out.printf(Locale.ROOT, "%-12s %-9s %9.2f %9.2f %7.2f%n", op, pass, ms, copyMedian, ms / copyMedian);
+        System.out.printf(Locale.ROOT, "%-16s %-9s %9.2f %9.2f %7.2f%n", op, pass, ms, copyMedian, ms / copyMedian);
     }
 
     private static double median(List<Double> values) {
