@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """PyTorch's CPU kernels on the ops of the CPU-speed targets, with an array copy of the same size in the same run.
 
-Prints CSV: op,elements,ms,ratio_to_copy. Medians of wall-clock repetitions, out of place, float32, at the
-thread count given (default 2, the development machine's cores). The ratios are what gpuact's CPU paths are held
+Prints CSV: op,elements,ms,copy_ms,ratio_to_copy. Medians of wall-clock repetitions, out of place, float32, at
+the thread count given (default 2, the development machine's cores); each repetition times the copy and then the
+op, so that both see the same load (as dev.gpuact.bench.OpTimes does). The ratios are what gpuact's CPU paths are held
 to (bench/RESULTS.md). Backward ops are the kernels autograd runs: sigmoid and tanh from the saved output y,
 relu through threshold_backward on y, silu and gelu from x; "from x" rows recompute f'(x) as gpuact's backward
 from x does.
@@ -19,14 +20,21 @@ import torch.nn.functional as F
 N = 1 << 24
 
 
-def median_ms(fn, reps):
+def elapsed_ms(fn):
+    start = time.perf_counter()
     fn()
-    times = []
+    return (time.perf_counter() - start) * 1e3
+
+
+def paired_medians(fn, copy, reps):
+    """Median milliseconds of fn and of the copy, timed alternately."""
+    fn()
+    copy()
+    copies, times = [], []
     for _ in range(reps):
-        start = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - start) * 1e3)
-    return statistics.median(times)
+        copies.append(elapsed_ms(copy))
+        times.append(elapsed_ms(fn))
+    return statistics.median(times), statistics.median(copies)
 
 
 def main():
@@ -72,19 +80,17 @@ def main():
     }
     print(f"# torch {torch.__version__}, {torch.get_num_threads()} threads, {N} float32 elements, "
           f"{torch.backends.cpu.get_cpu_capability()}")
-    print("op,elements,ms,ratio_to_copy")
-    copy_ms = median_ms(ops["copy"], args.reps)
-    print(f"copy,{N},{copy_ms:.3f},1.00")
+    print("op,elements,ms,copy_ms,ratio_to_copy")
+    copy = ops.pop("copy")
     for name, fn in ops.items():
-        if name != "copy":
-            ms = median_ms(fn, args.reps)
-            print(f"{name},{N},{ms:.3f},{ms / copy_ms:.2f}")
+        ms, copy_ms = paired_medians(fn, copy, args.reps)
+        print(f"{name},{N},{ms:.3f},{copy_ms:.3f},{ms / copy_ms:.2f}")
     for cols in (1024, 8192):
         logits = torch.randn(N // cols, cols)
         probs = torch.empty_like(logits)
         for name, fn in (("softmax", aten._softmax.out), ("log_softmax", aten._log_softmax.out)):
-            ms = median_ms(lambda: fn(logits, 1, False, out=probs), args.reps)
-            print(f"{name}:{cols},{N},{ms:.3f},{ms / copy_ms:.2f}")
+            ms, copy_ms = paired_medians(lambda: fn(logits, 1, False, out=probs), copy, args.reps)
+            print(f"{name}:{cols},{N},{ms:.3f},{copy_ms:.3f},{ms / copy_ms:.2f}")
 
 
 if __name__ == "__main__":

@@ -397,6 +397,19 @@ final class VectorKernels implements VectorLoops {
     }
 
     @Override
+    public int expPrefix(float[] x, int from, float[] out, int at, int n) {
+        int end = F.loopBound(n);
+        expLoop(x, from, out, at, end);
+        return end;
+    }
+
+    private static void expLoop(float[] x, int from, float[] out, int at, int end) {
+        for (int i = 0; i < end; i += LANES) {
+            VectorMath.exp(FloatVector.fromArray(F, x, from + i)).intoArray(out, at + i);
+        }
+    }
+
+    @Override
     public int maxPrefix(int n) {
         return F.loopBound(n);
     }

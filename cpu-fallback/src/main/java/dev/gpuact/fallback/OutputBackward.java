@@ -192,31 +192,102 @@ public enum OutputBackward {
 
     /**
      * Softmax backward from its output: dx = y (dy - sum_j dy_j y_j) / T per row; y and dy rows are
-     * {@code layout.yStride()} apart, dx rows {@code layout.xStride()}.
+     * {@code layout.yStride()} apart, dx rows {@code layout.xStride()}. The sum in double (each product exact there),
+     * the rest in float: rounding s, dy - s, the product and the quotient add at most 2 ULP of the contract's scale
+     * y (|dy| + sum |dy_j| y_j) / T, and the float loop vectorises.
      */
     public static void softmax(float[] y, float[] dy, float[] dx, Rowwise.Layout layout, double temperature) {
+        float t = (float) temperature;
+        int cols = layout.cols();
         eachRow(layout, (yb, xb) -> {
-            double s = 0;
-            for (int j = 0; j < layout.cols(); j++) {
-                s += (double) dy[yb + j] * y[yb + j];
-            }
-            for (int j = 0; j < layout.cols(); j++) {
-                dx[xb + j] = (float) (y[yb + j] * (dy[yb + j] - s) / temperature);
+            float s = (float) dot(dy, y, yb, cols);
+            if (xb == yb) {  // one index for the three arrays: SuperWord vectorises only that form
+                for (int i = yb; i < yb + cols; i++) {
+                    dx[i] = y[i] * (dy[i] - s) / t;
+                }
+            } else {
+                for (int j = 0; j < cols; j++) {
+                    dx[xb + j] = y[yb + j] * (dy[yb + j] - s) / t;
+                }
             }
         });
     }
 
-    /** Log-softmax backward from its output: dx = (dy - e^y sum_j dy_j) / T per row, strides as {@link #softmax}. */
+    private static final WarmUp LOG_SOFTMAX_EXP_WARM_UP = new WarmUp();
+
+    /**
+     * Log-softmax backward from its output: dx = (dy - e^y sum_j dy_j) / T per row, strides as {@link #softmax}: the
+     * sum in double, e^y a block at a time by the vector loop or {@link BlockMath#exp} (the same bits, within 1 ULP for
+     * y <= 0), dy - e^y s as one fma.
+     */
     public static void logSoftmax(float[] y, float[] dy, float[] dx, Rowwise.Layout layout, double temperature) {
+        float t = (float) temperature;
+        int cols = layout.cols();
         eachRow(layout, (yb, xb) -> {
-            double s = 0;
-            for (int j = 0; j < layout.cols(); j++) {
-                s += dy[yb + j];
-            }
-            for (int j = 0; j < layout.cols(); j++) {
-                dx[xb + j] = (float) ((dy[yb + j] - Math.exp(y[yb + j]) * s) / temperature);
+            float s = (float) sum(dy, yb, cols);
+            float[][] scratch = BlockMath.scratch();
+            float[] block = scratch[0];
+            float[] gradient = scratch[2];
+            for (int from = 0; from < cols; from += BlockMath.BLOCK) {
+                int n = Math.min(BlockMath.BLOCK, cols - from);
+                int at = yb + from;
+                System.arraycopy(dy, at, gradient, 0, n);
+                LOG_SOFTMAX_EXP_WARM_UP.run(n, (start, length) -> Vectorization.LOOPS.expPrefix(y, at + start, block, start,
+                        length), (start, length) -> {
+                            System.arraycopy(y, at + start, block, start, length);
+                            if (start == 0) {
+                                BlockMath.exp(block, block, scratch[1], length);
+                            } else {
+                                for (int k = start; k < start + length; k++) {
+                                    block[k] = FloatMath.exp(block[k]);
+                                }
+                            }
+                            return length;
+                        });
+                for (int j = 0; j < n; j++) {  // one index for every array: SuperWord vectorises only that form
+                    block[j] = Math.fma(-block[j], s, gradient[j]) / t;
+                }
+                System.arraycopy(block, 0, dx, xb + from, n);
             }
         });
+    }
+
+    /** sum_j a_j b_j over a row, in double, four sums apart so that the adds overlap. */
+    private static double dot(float[] a, float[] b, int base, int n) {
+        double s0 = 0;
+        double s1 = 0;
+        double s2 = 0;
+        double s3 = 0;
+        int j = 0;
+        for (; j + 4 <= n; j += 4) {
+            s0 += (double) a[base + j] * b[base + j];
+            s1 += (double) a[base + j + 1] * b[base + j + 1];
+            s2 += (double) a[base + j + 2] * b[base + j + 2];
+            s3 += (double) a[base + j + 3] * b[base + j + 3];
+        }
+        for (; j < n; j++) {
+            s0 += (double) a[base + j] * b[base + j];
+        }
+        return (s0 + s1) + (s2 + s3);
+    }
+
+    /** sum_j a_j over a row, in double, as {@link #dot}. */
+    private static double sum(float[] a, int base, int n) {
+        double s0 = 0;
+        double s1 = 0;
+        double s2 = 0;
+        double s3 = 0;
+        int j = 0;
+        for (; j + 4 <= n; j += 4) {
+            s0 += a[base + j];
+            s1 += a[base + j + 1];
+            s2 += a[base + j + 2];
+            s3 += a[base + j + 3];
+        }
+        for (; j < n; j++) {
+            s0 += a[base + j];
+        }
+        return (s0 + s1) + (s2 + s3);
     }
 
     private interface Row {

@@ -16,6 +16,9 @@ interface VectorLoops {
     /** {@link OutputBackward#backward} on [from, from + done), done returned; the same bits as its scalar loop. */
     int backwardFromOutput(OutputBackward op, float[] y, float[] dy, float[] dx, int from, int n, float a, float b);
 
+    /** out[at, at + done) = FloatMath.exp(x[from, from + done)), done returned: the same bits as {@link BlockMath#exp}. */
+    int expPrefix(float[] x, int from, float[] out, int at, int n);
+
     /** How many leading elements of x[from, from + n) {@link #maxOfPrefix} covers. */
     int maxPrefix(int n);
 

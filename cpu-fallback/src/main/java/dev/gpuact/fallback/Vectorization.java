@@ -36,6 +36,11 @@ public final class Vectorization {
         }
 
         @Override
+        public int expPrefix(float[] x, int from, float[] out, int at, int n) {
+            return 0;
+        }
+
+        @Override
         public int maxPrefix(int n) {
             return 0;
         }
