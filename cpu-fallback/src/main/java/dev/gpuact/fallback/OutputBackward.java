@@ -252,6 +252,22 @@ public enum OutputBackward {
         });
     }
 
+    /** y[j] = y[j] (dy[j] - sum_k dy[k] y[k]) / t over j in [0, n): softmax backward on rows of scratch. */
+    static void softmaxInPlace(float[] y, float[] dy, int n, float t) {
+        float s = (float) dot(dy, y, 0, n);
+        for (int j = 0; j < n; j++) {
+            y[j] = y[j] * (dy[j] - s) / t;
+        }
+    }
+
+    /** p[j] = (dy[j] - p[j] sum_k dy[k]) / t over j in [0, n): log-softmax backward from the softmax row p. */
+    static void logSoftmaxFromProbabilities(float[] p, float[] dy, int n, float t) {
+        float s = (float) sum(dy, 0, n);
+        for (int j = 0; j < n; j++) {
+            p[j] = Math.fma(-p[j], s, dy[j]) / t;
+        }
+    }
+
     /** sum_j a_j b_j over a row, in double, four sums apart so that the adds overlap. */
     private static double dot(float[] a, float[] b, int base, int n) {
         double s0 = 0;

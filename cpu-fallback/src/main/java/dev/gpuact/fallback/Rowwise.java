@@ -78,24 +78,73 @@ public final class Rowwise {
         });
     }
 
-    /** dx_i = y_i (dy_i - sum_j dy_j y_j) / T with y recomputed from x in double. */
+    /**
+     * dx_i = y_i (dy_i - sum_j dy_j y_j) / T, y recomputed by the forward row (within its 3 ULP) into a row of
+     * scratch, then as the backward pass from y: y's relative error carries to dx at the contract's scale
+     * y_i (|dy_i| + sum |dy_j| y_j) / T, and the float steps add 2 ULP more.
+     */
     public static void softmaxBackward(float[] x, float[] dy, float[] dx, Layout layout, double temperature,
                                        boolean maskedNan) {
-        check(x, "x", layout, true, layout.cols);
-        check(dy, "dy", layout, false, layout.cols);
-        check(dx, "dx", layout, true, layout.cols);
-        int cols = layout.cols;
-        forEachRow(layout, (xb, yb) -> softmaxBackwardRow(x, xb, dy, yb, dx, xb, cols, cols, temperature, maskedNan));
+        backwardThroughForward(x, dy, dx, layout, temperature, maskedNan, false);
     }
 
-    /** dx_i = (dy_i - e^(y_i) sum_j dy_j) / T with y recomputed from x in double. */
+    /** dx_i = (dy_i - p_i sum_j dy_j) / T, p = e^y the softmax row, recomputed as {@link #softmaxBackward} does. */
     public static void logSoftmaxBackward(float[] x, float[] dy, float[] dx, Layout layout, double temperature,
                                           boolean maskedNan) {
+        backwardThroughForward(x, dy, dx, layout, temperature, maskedNan, true);
+    }
+
+    /** A thread's softmax row and upstream gradient row, each as long as the longest row it has taken. */
+    private static final ThreadLocal<float[][]> BACKWARD_ROWS = ThreadLocal.withInitial(() -> new float[2][0]);
+
+    /** The least of a[0, n) (NaN if one is NaN, as Math.min takes it). */
+    private static float smallest(float[] a, int n) {
+        float min = Float.POSITIVE_INFINITY;
+        for (int j = 0; j < n; j++) {
+            min = Math.min(min, a[j]);
+        }
+        return min;
+    }
+
+    private static void backwardThroughForward(float[] x, float[] dy, float[] dx, Layout layout, double temperature,
+                                               boolean maskedNan, boolean log) {
         check(x, "x", layout, true, layout.cols);
         check(dy, "dy", layout, false, layout.cols);
         check(dx, "dx", layout, true, layout.cols);
         int cols = layout.cols;
-        forEachRow(layout, (xb, yb) -> logSoftmaxBackwardRow(x, xb, dy, yb, dx, xb, cols, cols, temperature, maskedNan));
+        float t = (float) temperature;
+        forEachRowRange(layout, (from, to) -> {
+            float[][] scratch = BACKWARD_ROWS.get();
+            if (scratch[0].length < cols) {
+                scratch[0] = new float[cols];
+                scratch[1] = new float[cols];
+            }
+            float[] p = scratch[0];
+            float[] gradient = scratch[1];
+            for (int r = from; r < to; r++) {
+                int xb = layout.xo + r * layout.xStride;
+                // A row without a finite maximum comes out as the forward's special values, which the formulas carry.
+                rows(x, p, new Layout(1, cols, xb, cols, 0, cols), 0, 1, temperature, maskedNan, false);
+                int yb = layout.yo + r * layout.yStride;
+                if (smallest(p, cols) < Float.MIN_NORMAL) {
+                    // A subnormal (or flushed) p has lost its relative precision, which dx = p (dy - s) / T would
+                    // scale up: such rows (logits spanning more than 87 T, or -inf) take the double path.
+                    if (log) {
+                        logSoftmaxBackwardRow(x, xb, dy, yb, dx, xb, cols, cols, temperature, maskedNan);
+                    } else {
+                        softmaxBackwardRow(x, xb, dy, yb, dx, xb, cols, cols, temperature, maskedNan);
+                    }
+                    continue;
+                }
+                System.arraycopy(dy, yb, gradient, 0, cols);
+                if (log) {
+                    OutputBackward.logSoftmaxFromProbabilities(p, gradient, cols, t);
+                } else {
+                    OutputBackward.softmaxInPlace(p, gradient, cols, t);
+                }
+                System.arraycopy(p, 0, dx, xb, cols);
+            }
+        });
     }
 
     /** dy[r, j] goes to the first position of the maximum of its group (the first NaN if there is one). */
