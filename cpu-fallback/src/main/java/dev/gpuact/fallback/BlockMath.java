@@ -47,6 +47,15 @@ final class BlockMath {
     /** As {@link #EXP_SHIFT}, unscaled: 2^q for expm1's q in [-44, 0]. */
     private static final float EXPM1_SHIFT = ROUNDING_SHIFT + 127;
 
+    /*
+     * The exp passes are compiled on their own, called once per block: inlined into mish's block loop, C2 (JDK 17)
+     * compiled that loop five times slower in some JVMs (59 against 12 ms per 16M floats), and which one a JVM got
+     * depended on what it had compiled first.
+     */
+    static {
+        SeparateCompilation.neverInline(BlockMath.class, "exp*");
+    }
+
     private BlockMath() {
     }
 
