@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """PyTorch's CPU kernels on the ops of the CPU-speed targets, with an array copy of the same size in the same run.
 
-Prints CSV: op,elements,ms,copy_ms,ratio_to_copy. Medians of wall-clock repetitions, out of place, float32, at
+Prints CSV: op,elements,ms,copy_ms,ratio_to_copy,paired (the median of each repetition's own ratio). Medians of wall-clock repetitions, out of place, float32, at
 the thread count given (default 2, the development machine's cores); each repetition times the copy and then the
 op, so that both see the same load (as dev.gpuact.bench.OpTimes does). The ratios are what gpuact's CPU paths are held
 to (bench/RESULTS.md). Backward ops are the kernels autograd runs: sigmoid and tanh from the saved output y,
@@ -27,14 +27,15 @@ def elapsed_ms(fn):
 
 
 def paired_medians(fn, copy, reps):
-    """Median milliseconds of fn and of the copy, timed alternately."""
+    """Median milliseconds of fn and of the copy, timed alternately, and the median of each repetition's ratio."""
     fn()
     copy()
     copies, times = [], []
     for _ in range(reps):
         copies.append(elapsed_ms(copy))
         times.append(elapsed_ms(fn))
-    return statistics.median(times), statistics.median(copies)
+    paired = statistics.median(t / c for t, c in zip(times, copies))
+    return statistics.median(times), statistics.median(copies), paired
 
 
 def main():
@@ -80,17 +81,17 @@ def main():
     }
     print(f"# torch {torch.__version__}, {torch.get_num_threads()} threads, {N} float32 elements, "
           f"{torch.backends.cpu.get_cpu_capability()}")
-    print("op,elements,ms,copy_ms,ratio_to_copy")
+    print("op,elements,ms,copy_ms,ratio_to_copy,paired")
     copy = ops.pop("copy")
     for name, fn in ops.items():
-        ms, copy_ms = paired_medians(fn, copy, args.reps)
-        print(f"{name},{N},{ms:.3f},{copy_ms:.3f},{ms / copy_ms:.2f}")
+        ms, copy_ms, paired = paired_medians(fn, copy, args.reps)
+        print(f"{name},{N},{ms:.3f},{copy_ms:.3f},{ms / copy_ms:.2f},{paired:.2f}")
     for cols in (1024, 8192):
         logits = torch.randn(N // cols, cols)
         probs = torch.empty_like(logits)
         for name, fn in (("softmax", aten._softmax.out), ("log_softmax", aten._log_softmax.out)):
-            ms, copy_ms = paired_medians(lambda: fn(logits, 1, False, out=probs), copy, args.reps)
-            print(f"{name}:{cols},{N},{ms:.3f},{copy_ms:.3f},{ms / copy_ms:.2f}")
+            ms, copy_ms, paired = paired_medians(lambda: fn(logits, 1, False, out=probs), copy, args.reps)
+            print(f"{name}:{cols},{N},{ms:.3f},{copy_ms:.3f},{ms / copy_ms:.2f},{paired:.2f}")
 
 
 if __name__ == "__main__":

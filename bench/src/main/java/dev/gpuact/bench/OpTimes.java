@@ -21,7 +21,8 @@ import java.util.SplittableRandom;
  * load drifts shifts both.
  *
  * <pre>java -cp bench/target/gpuact.jar dev.gpuact.bench.OpTimes opencl 16M 15 relu,sigmoid,softmax:8192,...</pre>
- * Prints one line per op and direction: median milliseconds, the median copy of the same rounds, and their ratio.
+ * Prints one line per op and direction: median milliseconds, the median copy of the same rounds, their ratio, and
+ * the median of each round's own ratio ("paired": a load that comes and goes between rounds cancels in it).
  */
 public final class OpTimes {
     /**
@@ -43,7 +44,8 @@ public final class OpTimes {
         List<String> specs = Arrays.asList(args[3].split(","));
         try (Backend backend = Backends.get(args[0])) {
             System.out.printf(Locale.ROOT, "%s, %d floats, median of %d rounds%n", backend, n, rounds);
-            System.out.printf(Locale.ROOT, "%-16s %-9s %9s %9s %7s%n", "op", "pass", "ms", "copy ms", "ratio");
+            System.out.printf(Locale.ROOT, "%-16s %-9s %9s %9s %7s %7s%n", "op", "pass", "ms", "copy ms", "ratio",
+                    "paired");
             float[] host = new float[n];
             SplittableRandom random = new SplittableRandom(n);
             for (int i = 0; i < n; i++) {
@@ -93,9 +95,12 @@ public final class OpTimes {
             copyMs.add(backend.time(() -> backend.copy(x, copy)).nanos() / 1e6);
             opMs.add(backend.time(work).nanos() / 1e6);
         }
-        double ms = median(opMs);
-        double copyMedian = median(copyMs);
-        System.out.printf(Locale.ROOT, "%-16s %-9s %9.2f %9.2f %7.2f%n", op, pass, ms, copyMedian, ms / copyMedian);
+        List<Double> ratios = new ArrayList<>();
+        for (int r = 0; r < rounds; r++) {
+            ratios.add(opMs.get(r) / copyMs.get(r));
+        }
+        System.out.printf(Locale.ROOT, "%-16s %-9s %9.2f %9.2f %7.2f %7.2f%n", op, pass, median(opMs), median(copyMs),
+                median(opMs) / median(copyMs), median(ratios));
     }
 
     private static double median(List<Double> values) {
