@@ -218,7 +218,7 @@ public enum OutputBackward {
     /**
      * Log-softmax backward from its output: dx = (dy - e^y sum_j dy_j) / T per row, strides as {@link #softmax}: the
      * sum in double, e^y a block at a time by the vector loop or {@link BlockMath#exp} (the same bits, within 1 ULP for
-     * y <= 0), dy - e^y s as one fma.
+     * y at most 0), dy - e^y s as one fma.
      */
     public static void logSoftmax(float[] y, float[] dy, float[] dx, Rowwise.Layout layout, double temperature) {
         float t = (float) temperature;
