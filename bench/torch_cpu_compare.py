@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
 """PyTorch's CPU kernels on the ops of the CPU-speed targets, with an array copy of the same size in the same run.
 
-Prints CSV: op,elements,ms,copy_ms,ratio_to_copy,paired (the median of each repetition's own ratio). Medians of wall-clock repetitions, out of place, float32, at
-the thread count given (default 2, the development machine's cores); each repetition times the copy and then the
-op, so that both see the same load (as dev.gpuact.bench.OpTimes does). The ratios are what gpuact's CPU paths are held
-to (bench/RESULTS.md). Backward ops are the kernels autograd runs: sigmoid and tanh from the saved output y,
-relu through threshold_backward on y, silu and gelu from x; "from x" rows recompute f'(x) as gpuact's backward
-from x does.
+Prints CSV: op,elements,ms,copy_ms,ratio_to_copy,paired (the median of each repetition's own ratio). Medians of
+wall-clock repetitions, out of place, float32, at the thread count given (default 2, the development machine's
+cores); each repetition times the copy and then the op, so that both see the same load (as
+dev.gpuact.bench.OpTimes does). The ratios are what gpuact's CPU paths are held to (bench/RESULTS.md). Backward
+ops are the kernels autograd runs: sigmoid and tanh from the saved output y, relu through threshold_backward on y,
+silu and gelu from x; "from x" rows recompute f'(x) as gpuact's backward from x does.
 
     python3 bench/torch_cpu_compare.py [--threads 2] [--reps 15]
 """

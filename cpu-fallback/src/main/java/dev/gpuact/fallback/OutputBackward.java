@@ -1,5 +1,7 @@
 package dev.gpuact.fallback;
 
+import java.util.Arrays;
+
 /**
  * Backward passes from the saved output y = f(x): {@code dx = dy * f'(y)}, for the elementwise ops of the gpuact
  * catalog whose derivative is a function of y (named like them; gpuact's {@code Op.hasBackwardFromOutput} says
@@ -200,7 +202,7 @@ public enum OutputBackward {
         float t = (float) temperature;
         int cols = layout.cols();
         eachRow(layout, (yb, xb) -> {
-            float s = (float) dot(dy, y, yb, cols);
+            float s = (float) dot(dy, yb, y, yb, cols);
             if (xb == yb) {  // one index for the three arrays: SuperWord vectorises only that form
                 for (int i = yb; i < yb + cols; i++) {
                     dx[i] = y[i] * (dy[i] - s) / t;
@@ -232,8 +234,9 @@ public enum OutputBackward {
                 int n = Math.min(BlockMath.BLOCK, cols - from);
                 int at = yb + from;
                 System.arraycopy(dy, at, gradient, 0, n);
-                LOG_SOFTMAX_EXP_WARM_UP.run(n, (start, length) -> Vectorization.LOOPS.expPrefix(y, at + start, block, start,
-                        length), (start, length) -> {
+                LOG_SOFTMAX_EXP_WARM_UP.run(n,
+                        (start, length) -> Vectorization.LOOPS.expPrefix(y, at + start, block, start, length),
+                        (start, length) -> {
                             System.arraycopy(y, at + start, block, start, length);
                             if (start == 0) {
                                 BlockMath.exp(block, block, scratch[1], length);
@@ -244,6 +247,11 @@ public enum OutputBackward {
                             }
                             return length;
                         });
+                if (hasPositive(y, at, n)) {  // not a log-probability; exp's passes take x <= 43 only
+                    for (int j = 0; j < n; j++) {
+                        block[j] = (float) Math.exp(y[at + j]);
+                    }
+                }
                 for (int j = 0; j < n; j++) {  // one index for every array: SuperWord vectorises only that form
                     block[j] = Math.fma(-block[j], s, gradient[j]) / t;
                 }
@@ -252,9 +260,18 @@ public enum OutputBackward {
         });
     }
 
+    /** Whether a[from, from + n) holds a value above 0. */
+    private static boolean hasPositive(float[] a, int from, int n) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int j = from; j < from + n; j++) {
+            max = Math.max(max, a[j]);
+        }
+        return max > 0;
+    }
+
     /** y[j] = y[j] (dy[j] - sum_k dy[k] y[k]) / t over j in [0, n): softmax backward on rows of scratch. */
     static void softmaxInPlace(float[] y, float[] dy, int n, float t) {
-        float s = (float) dot(dy, y, 0, n);
+        float s = (float) dot(dy, 0, y, 0, n);
         for (int j = 0; j < n; j++) {
             y[j] = y[j] * (dy[j] - s) / t;
         }
@@ -268,42 +285,43 @@ public enum OutputBackward {
         }
     }
 
-    /** sum_j a_j b_j over a row, in double, four sums apart so that the adds overlap. */
-    private static double dot(float[] a, float[] b, int base, int n) {
+    /**
+     * sum_j a[aBase + j] b[bBase + j] over j in [0, n), in double (each product exact), four sums apart so that the
+     * adds overlap.
+     */
+    private static double dot(float[] a, int aBase, float[] b, int bBase, int n) {
         double s0 = 0;
         double s1 = 0;
         double s2 = 0;
         double s3 = 0;
         int j = 0;
         for (; j + 4 <= n; j += 4) {
-            s0 += (double) a[base + j] * b[base + j];
-            s1 += (double) a[base + j + 1] * b[base + j + 1];
-            s2 += (double) a[base + j + 2] * b[base + j + 2];
-            s3 += (double) a[base + j + 3] * b[base + j + 3];
+            s0 += (double) a[aBase + j] * b[bBase + j];
+            s1 += (double) a[aBase + j + 1] * b[bBase + j + 1];
+            s2 += (double) a[aBase + j + 2] * b[bBase + j + 2];
+            s3 += (double) a[aBase + j + 3] * b[bBase + j + 3];
         }
         for (; j < n; j++) {
-            s0 += (double) a[base + j] * b[base + j];
+            s0 += (double) a[aBase + j] * b[bBase + j];
         }
         return (s0 + s1) + (s2 + s3);
     }
 
-    /** sum_j a_j over a row, in double, as {@link #dot}. */
+    private static final float[] ONES = ones(BlockMath.BLOCK);
+
+    private static float[] ones(int n) {
+        float[] ones = new float[n];
+        Arrays.fill(ones, 1f);
+        return ones;
+    }
+
+    /** sum_j a[base + j] over j in [0, n), in double: {@link #dot} with ones, a block at a time. */
     private static double sum(float[] a, int base, int n) {
-        double s0 = 0;
-        double s1 = 0;
-        double s2 = 0;
-        double s3 = 0;
-        int j = 0;
-        for (; j + 4 <= n; j += 4) {
-            s0 += a[base + j];
-            s1 += a[base + j + 1];
-            s2 += a[base + j + 2];
-            s3 += a[base + j + 3];
+        double total = 0;
+        for (int from = 0; from < n; from += BlockMath.BLOCK) {
+            total += dot(a, base + from, ONES, 0, Math.min(BlockMath.BLOCK, n - from));
         }
-        for (; j < n; j++) {
-            s0 += a[base + j];
-        }
-        return (s0 + s1) + (s2 + s3);
+        return total;
     }
 
     private interface Row {

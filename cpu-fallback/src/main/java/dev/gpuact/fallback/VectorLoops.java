@@ -16,7 +16,10 @@ interface VectorLoops {
     /** {@link OutputBackward#backward} on [from, from + done), done returned; the same bits as its scalar loop. */
     int backwardFromOutput(OutputBackward op, float[] y, float[] dy, float[] dx, int from, int n, float a, float b);
 
-    /** out[at, at + done) = FloatMath.exp(x[from, from + done)), done returned: the same bits as {@link BlockMath#exp}. */
+    /**
+     * out[at, at + done) = FloatMath.exp(x[from, from + done)), done returned: the same bits as {@link BlockMath#exp}
+     * where x is at most 43 (or NaN), as FloatMath.exp's domain; above, unspecified.
+     */
     int expPrefix(float[] x, int from, float[] out, int at, int n);
 
     /** How many leading elements of x[from, from + n) {@link #maxOfPrefix} covers. */

@@ -48,7 +48,11 @@ class BlockPassesTest {
                 Arguments.of(ElementwiseKernel.ELU, 0.5f, 1f, false,
                         (Definition) (x, dy) -> OneElementFloats.elu(x, 1, 0.5f)),
                 Arguments.of(ElementwiseKernel.SELU, 1f, 1f, false, (Definition) (x, dy) ->
-                        OneElementFloats.elu(x, FloatFunctions.SELU_SCALE, FloatFunctions.SELU_SCALED_ALPHA)));
+                        OneElementFloats.elu(x, FloatFunctions.SELU_SCALE, FloatFunctions.SELU_SCALED_ALPHA)),
+                Arguments.of(ElementwiseKernel.ELU, 0.5f, 1f, true,
+                        (Definition) (x, dy) -> dy * FloatFunctions.eluDerivative(x, 1, 0.5f)),
+                Arguments.of(ElementwiseKernel.SELU, 1f, 1f, true, (Definition) (x, dy) -> dy
+                        * FloatFunctions.eluDerivative(x, FloatFunctions.SELU_SCALE, FloatFunctions.SELU_SCALED_ALPHA)));
     }
 
     private static Arguments softplus(float threshold) {
