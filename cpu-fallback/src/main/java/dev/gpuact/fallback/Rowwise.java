@@ -96,6 +96,11 @@ public final class Rowwise {
 
     /** A thread's softmax row and upstream gradient row, each as long as the longest row it has taken. */
     private static final ThreadLocal<float[][]> BACKWARD_ROWS = ThreadLocal.withInitial(() -> new float[2][0]);
+    /**
+     * Rows up to this long go through the forward row and two rows of scratch per thread (at most 2 MiB); longer
+     * ones take the double path row by row, so that no thread keeps a copy of a huge row.
+     */
+    static final int SCRATCH_ROW_LIMIT = 1 << 18;
 
     /** The least of a[0, n) (NaN if one is NaN, as Math.min takes it). */
     private static float smallest(float[] a, int n) {
@@ -106,12 +111,25 @@ public final class Rowwise {
         return min;
     }
 
+    private static void backwardRowInDouble(float[] x, int xb, float[] dy, int yb, float[] dx, int cols,
+                                            double temperature, boolean maskedNan, boolean log) {
+        if (log) {
+            logSoftmaxBackwardRow(x, xb, dy, yb, dx, xb, cols, cols, temperature, maskedNan);
+        } else {
+            softmaxBackwardRow(x, xb, dy, yb, dx, xb, cols, cols, temperature, maskedNan);
+        }
+    }
+
     private static void backwardThroughForward(float[] x, float[] dy, float[] dx, Layout layout, double temperature,
                                                boolean maskedNan, boolean log) {
         check(x, "x", layout, true, layout.cols);
         check(dy, "dy", layout, false, layout.cols);
         check(dx, "dx", layout, true, layout.cols);
         int cols = layout.cols;
+        if (cols > SCRATCH_ROW_LIMIT) {
+            forEachRow(layout, (xb, yb) -> backwardRowInDouble(x, xb, dy, yb, dx, cols, temperature, maskedNan, log));
+            return;
+        }
         float t = (float) temperature;
         forEachRowRange(layout, (from, to) -> {
             float[][] scratch = BACKWARD_ROWS.get();
@@ -129,11 +147,7 @@ public final class Rowwise {
                 if (smallest(p, cols) < Float.MIN_NORMAL) {
                     // A subnormal (or flushed) p has lost its relative precision, which dx = p (dy - s) / T would
                     // scale up: such rows (logits spanning more than 87 T, or -inf) take the double path.
-                    if (log) {
-                        logSoftmaxBackwardRow(x, xb, dy, yb, dx, xb, cols, cols, temperature, maskedNan);
-                    } else {
-                        softmaxBackwardRow(x, xb, dy, yb, dx, xb, cols, cols, temperature, maskedNan);
-                    }
+                    backwardRowInDouble(x, xb, dy, yb, dx, cols, temperature, maskedNan, log);
                     continue;
                 }
                 System.arraycopy(dy, yb, gradient, 0, cols);

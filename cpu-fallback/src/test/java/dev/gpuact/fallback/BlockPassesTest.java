@@ -12,9 +12,9 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The scalar path's ops in passes over blocks (BlockMath) give the floats of the one-element functions they stand
- * for (FloatFunctions, FloatMath, OneElementFloats), which the Vector API loops follow lane by lane: at the special values, around each op's switch points, across
- * the float range, at lengths that leave a partial block, with input and output at distinct offsets. Zeros of either
- * sign count as equal (the contract leaves the sign free).
+ * for (FloatFunctions, FloatMath, OneElementFloats), which the Vector API loops follow lane by lane: at the special
+ * values, around each op's switch points, across the float range, at lengths that leave a partial block, with input
+ * and output at distinct offsets. Zeros of either sign count as equal (the contract leaves the sign free).
  */
 class BlockPassesTest {
     private static final int[] LENGTHS = {1, 7, BlockMath.BLOCK - 1, BlockMath.BLOCK + 1, 3 * BlockMath.BLOCK + 517};
@@ -51,8 +51,8 @@ class BlockPassesTest {
                         OneElementFloats.elu(x, FloatFunctions.SELU_SCALE, FloatFunctions.SELU_SCALED_ALPHA)),
                 Arguments.of(ElementwiseKernel.ELU, 0.5f, 1f, true,
                         (Definition) (x, dy) -> dy * FloatFunctions.eluDerivative(x, 1, 0.5f)),
-                Arguments.of(ElementwiseKernel.SELU, 1f, 1f, true, (Definition) (x, dy) -> dy
-                        * FloatFunctions.eluDerivative(x, FloatFunctions.SELU_SCALE, FloatFunctions.SELU_SCALED_ALPHA)));
+                Arguments.of(ElementwiseKernel.SELU, 1f, 1f, true, (Definition) (x, dy) -> dy * FloatFunctions
+                        .eluDerivative(x, FloatFunctions.SELU_SCALE, FloatFunctions.SELU_SCALED_ALPHA)));
     }
 
     private static Arguments softplus(float threshold) {
