@@ -5,6 +5,7 @@ import static dev.gpuact.fallback.FloatFunctions.CLAMP;
 import static dev.gpuact.fallback.FloatFunctions.GAUSSIAN_CLAMP;
 import static dev.gpuact.fallback.FloatFunctions.SCALED_TINY;
 import static dev.gpuact.fallback.FloatFunctions.SILU_FAR;
+import static dev.gpuact.fallback.FloatFunctions.MISH_FAR;
 import static dev.gpuact.fallback.FloatFunctions.MISH_SATURATION;
 import static dev.gpuact.fallback.FloatMath.SCALE_DOWN;
 import static dev.gpuact.fallback.FloatMath.SCALE_UP;
@@ -113,6 +114,7 @@ final class VectorKernels implements VectorLoops {
             case RELU -> backwardReluLoop(x, xo, dy, dyo, dx, dxo, end, a, b);
             case GELU -> backwardGeluLoop(x, xo, dy, dyo, dx, dxo, end, a, b);
             case SILU -> backwardSiluLoop(x, xo, dy, dyo, dx, dxo, end, a, b);
+            case MISH -> backwardMishLoop(x, xo, dy, dyo, dx, dxo, end, a, b);
             case SOFTPLUS -> {
                 if (a != 1) {
                     return 0;
@@ -324,6 +326,24 @@ final class VectorKernels implements VectorLoops {
                 for (int lane = 0; lane < LANES; lane++) {
                     if (v.lane(lane) < SILU_FAR) {
                         dx[dxo + i + lane] = FloatFunctions.siluBackwardFar(d.lane(lane), v.lane(lane));
+                    }
+                }
+            }
+        }
+    }
+
+    private static void backwardMishLoop(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int end, float a,
+                                         float b) {
+        for (int i = 0; i < end; i += LANES) {
+            FloatVector v = FloatVector.fromArray(F, x, xo + i);
+            FloatVector derivative = mishDerivativeScaled(v);
+            FloatVector d = FloatVector.fromArray(F, dy, dyo + i);
+            d.mul(derivative.mul(SCALE_DOWN)).blend(d.mul(derivative).mul(SCALE_DOWN),
+                    derivative.abs().compare(VectorOperators.LT, SCALED_TINY)).intoArray(dx, dxo + i);
+            if (v.compare(VectorOperators.LT, MISH_FAR).anyTrue()) {
+                for (int lane = 0; lane < LANES; lane++) {
+                    if (v.lane(lane) < MISH_FAR) {
+                        dx[dxo + i + lane] = (float) (d.lane(lane) * Functions.mishDerivative(v.lane(lane)));
                     }
                 }
             }
@@ -760,6 +780,18 @@ final class VectorKernels implements VectorLoops {
         FloatVector e = scaled.mul(SCALE_DOWN);
         return mishOf(xc, e, e.blend(scaled, negative))
                 .mul(FloatVector.broadcast(F, 1f).blend(FloatVector.broadcast(F, SCALE_DOWN), negative));
+    }
+
+    /**
+     * mish'(x) 2^64 = tanh(softplus x) + x sech^2(softplus x) sigma(x) from e = e^x (x clamped, its exp scaled by
+     * 2^64 as big): big (e + 2) t + 4 x big (1 + e) t^2, t = 1 / (e (e + 2) + 2), in ElementwiseKernel's order.
+     */
+    static FloatVector mishDerivativeScaled(FloatVector x) {
+        FloatVector xc = atMost(atLeast(x, -CLAMP), MISH_SATURATION);
+        FloatVector big = expScaledUp(xc, FloatVector.zero(F));
+        FloatVector e = big.mul(SCALE_DOWN);
+        FloatVector t = FloatVector.broadcast(F, 1f).div(e.lanewise(FMA, e.add(2f), 2f));
+        return big.mul(e.add(2f).mul(t)).add(xc.mul(4f).mul(big.mul(e.add(1f).mul(t))).mul(t));
     }
 
     /** mish for TINY <= |x| <= NEAR, unscaled (its products are normal there), the same bits. */

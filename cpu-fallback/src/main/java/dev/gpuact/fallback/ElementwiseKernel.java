@@ -1043,6 +1043,7 @@ public enum ElementwiseKernel {
      * sech^2 of softplus, sigma(x) folded in), scaled throughout, as big = e 2^64 fits a float up to the saturation at
      * 40 and each factor next to big is at most 1; temp is scratch.
      */
+    /** slope = mish'(x) 2^64, the floats of VectorKernels.mishDerivativeScaled; temp is scratch. */
     private static void mishSlopeScaled(float[] v, float[] slope, float[] temp, int n) {
         for (int i = 0; i < n; i++) {
             slope[i] = clampMish(v[i]);
@@ -1130,7 +1131,7 @@ public enum ElementwiseKernel {
                                           int dxo, int n) {
         float farBelow = switch (op) {
             case SILU -> FloatFunctions.SILU_FAR;
-            case MISH -> -100f;
+            case MISH -> FloatFunctions.MISH_FAR;
             case GELU -> -FloatFunctions.GAUSSIAN_CLAMP;
             case GELU_TANH -> -11f;
             default -> -16f;

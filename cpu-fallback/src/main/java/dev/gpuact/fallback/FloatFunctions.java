@@ -26,6 +26,8 @@ final class FloatFunctions {
      * backward takes {@link #siluBackwardFar} there.
      */
     static final float SILU_FAR = -100f;
+    /** Below this x, dy mish'(x) is taken in double: mish'(x) 2^64 nears the subnormals (as for silu). */
+    static final float MISH_FAR = -100f;
     /** A scaled derivative below this is below 2^-100 unscaled: dy times it is taken scaled, then scaled back. */
     static final float SCALED_TINY = 0x1p-36f;
 

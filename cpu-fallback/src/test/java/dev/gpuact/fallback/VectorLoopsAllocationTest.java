@@ -45,8 +45,8 @@ class VectorLoopsAllocationTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"silu", "mish", "sigmoid", "elu", "gelu", "gelu backward", "silu backward", "tanh backward",
-        "elu backward", "softmax rows", "log_softmax rows", "sigmoid from output", "float16 narrow", "float16 widen",
-        "bfloat16 narrow", "bfloat16 widen"})
+        "elu backward", "mish backward", "softmax rows", "log_softmax rows", "sigmoid from output", "float16 narrow",
+        "float16 widen", "bfloat16 narrow", "bfloat16 widen"})
     void aCompiledCallAllocatesNothingPerElement(String kernel) {
         Runnable call = call(kernel);
         long best = Long.MAX_VALUE;
@@ -87,6 +87,7 @@ class VectorLoopsAllocationTest {
             case "sigmoid" -> () -> ElementwiseKernel.SIGMOID.forwardChunk(x, 0, out, 0, N, 0, 0);
             case "elu" -> () -> ElementwiseKernel.ELU.forwardChunk(x, 0, out, 0, N, 1, 0);
             case "elu backward" -> () -> ElementwiseKernel.ELU.backwardChunk(x, 0, dy, 0, out, 0, N, 1, 0);
+            case "mish backward" -> () -> ElementwiseKernel.MISH.backwardChunk(x, 0, dy, 0, out, 0, N, 0, 0);
             case "gelu" -> () -> ElementwiseKernel.GELU.forwardChunk(x, 0, out, 0, N, 0, 0);
             case "gelu backward" -> () -> ElementwiseKernel.GELU.backwardChunk(x, 0, dy, 0, out, 0, N, 0, 0);
             case "silu backward" -> () -> ElementwiseKernel.SILU.backwardChunk(x, 0, dy, 0, out, 0, N, 0, 0);
