@@ -247,7 +247,7 @@ public enum OutputBackward {
                             }
                             return length;
                         });
-                if (hasPositive(y, at, n)) {  // not a log-probability; exp's passes take x <= 43 only
+                if (Rowwise.rowMax(y, at, n) > EXP_DOMAIN) {  // far from a log-probability, past exp's domain
                     for (int j = 0; j < n; j++) {
                         block[j] = (float) Math.exp(y[at + j]);
                     }
@@ -260,14 +260,9 @@ public enum OutputBackward {
         });
     }
 
-    /** Whether a[from, from + n) holds a value above 0. */
-    private static boolean hasPositive(float[] a, int from, int n) {
-        float max = Float.NEGATIVE_INFINITY;
-        for (int j = from; j < from + n; j++) {
-            max = Math.max(max, a[j]);
-        }
-        return max > 0;
-    }
+    /** The largest x that BlockMath.exp and VectorLoops.expPrefix take (FloatMath.exp's domain). */
+    private static final float EXP_DOMAIN = 43f;
+
 
     /** y[j] = y[j] (dy[j] - sum_k dy[k] y[k]) / t over j in [0, n): softmax backward on rows of scratch. */
     static void softmaxInPlace(float[] y, float[] dy, int n, float t) {

@@ -102,13 +102,15 @@ public final class Rowwise {
      */
     static final int SCRATCH_ROW_LIMIT = 1 << 18;
 
-    /** The least of a[0, n) (NaN if one is NaN, as Math.min takes it). */
-    private static float smallest(float[] a, int n) {
-        float min = Float.POSITIVE_INFINITY;
+    /**
+     * Whether some p[0, n) is below the least normal float (not for NaN), with scratch[0, n) for MIN_NORMAL - p: a
+     * vectorised pass and a vectorised maximum, where a scalar minimum took half of the pass's time.
+     */
+    private static boolean hasSubnormal(float[] p, float[] scratch, int n) {
         for (int j = 0; j < n; j++) {
-            min = Math.min(min, a[j]);
+            scratch[j] = Float.MIN_NORMAL - p[j];
         }
-        return min;
+        return rowMax(scratch, 0, n) > 0;
     }
 
     private static void backwardRowInDouble(float[] x, int xb, float[] dy, int yb, float[] dx, int cols,
@@ -144,7 +146,7 @@ public final class Rowwise {
                 // A row without a finite maximum comes out as the forward's special values, which the formulas carry.
                 rows(x, p, new Layout(1, cols, xb, cols, 0, cols), 0, 1, temperature, maskedNan, false);
                 int yb = layout.yo + r * layout.yStride;
-                if (smallest(p, cols) < Float.MIN_NORMAL) {
+                if (hasSubnormal(p, gradient, cols)) {
                     // A subnormal (or flushed) p has lost its relative precision, which dx = p (dy - s) / T would
                     // scale up: such rows (logits spanning more than 87 T, or -inf) take the double path.
                     backwardRowInDouble(x, xb, dy, yb, dx, cols, temperature, maskedNan, log);
@@ -402,7 +404,8 @@ public final class Rowwise {
     }
 
     /** max of the row; NaN if any entry is NaN (Math.max propagates it). */
-    private static float rowMax(float[] x, int xb, int cols) {
+    /** The maximum of x[xb, xb + cols), NaN if one is NaN: the vector loop's prefix, or the scalar passes. */
+    static float rowMax(float[] x, int xb, int cols) {
         return Vectorization.vectorised() ? maxOfRest(x, xb, cols, Vectorization.LOOPS.maxOfPrefix(x, xb, cols))
                 : RowPasses.max(x, xb, cols);
     }
