@@ -1041,9 +1041,9 @@ public enum ElementwiseKernel {
     /**
      * slope = mish'(x) 2^64, mish' = n / (n + 2) + 4 x e (1 + e) / (n + 2)^2 with e = e^x, n = e (e + 2) (tanh and
      * sech^2 of softplus, sigma(x) folded in), scaled throughout, as big = e 2^64 fits a float up to the saturation at
-     * 40 and each factor next to big is at most 1; temp is scratch.
+     * 40 and each factor next to big is at most 1; temp is scratch. VectorKernels.mishDerivativeScaled gives the same
+     * floats lane by lane.
      */
-    /** slope = mish'(x) 2^64, the floats of VectorKernels.mishDerivativeScaled; temp is scratch. */
     private static void mishSlopeScaled(float[] v, float[] slope, float[] temp, int n) {
         for (int i = 0; i < n; i++) {
             slope[i] = clampMish(v[i]);

@@ -234,23 +234,24 @@ public enum OutputBackward {
                 int n = Math.min(BlockMath.BLOCK, cols - from);
                 int at = yb + from;
                 System.arraycopy(dy, at, gradient, 0, n);
-                LOG_SOFTMAX_EXP_WARM_UP.run(n,
-                        (start, length) -> Vectorization.LOOPS.expPrefix(y, at + start, block, start, length),
-                        (start, length) -> {
-                            System.arraycopy(y, at + start, block, start, length);
-                            if (start == 0) {
-                                BlockMath.exp(block, block, scratch[1], length);
-                            } else {
-                                for (int k = start; k < start + length; k++) {
-                                    block[k] = FloatMath.exp(block[k]);
-                                }
-                            }
-                            return length;
-                        });
                 if (Rowwise.rowMax(y, at, n) > EXP_DOMAIN) {  // far from a log-probability, past exp's domain
                     for (int j = 0; j < n; j++) {
                         block[j] = (float) Math.exp(y[at + j]);
                     }
+                } else {
+                    LOG_SOFTMAX_EXP_WARM_UP.run(n,
+                            (start, length) -> Vectorization.LOOPS.expPrefix(y, at + start, block, start, length),
+                            (start, length) -> {
+                                System.arraycopy(y, at + start, block, start, length);
+                                if (start == 0) {
+                                    BlockMath.exp(block, block, scratch[1], length);
+                                } else {
+                                    for (int k = start; k < start + length; k++) {
+                                        block[k] = FloatMath.exp(block[k]);
+                                    }
+                                }
+                                return length;
+                            });
                 }
                 for (int j = 0; j < n; j++) {  // one index for every array: SuperWord vectorises only that form
                     block[j] = Math.fma(-block[j], s, gradient[j]) / t;
@@ -262,7 +263,6 @@ public enum OutputBackward {
 
     /** The largest x that BlockMath.exp and VectorLoops.expPrefix take (FloatMath.exp's domain). */
     private static final float EXP_DOMAIN = 43f;
-
 
     /** y[j] = y[j] (dy[j] - sum_k dy[k] y[k]) / t over j in [0, n): softmax backward on rows of scratch. */
     static void softmaxInPlace(float[] y, float[] dy, int n, float t) {

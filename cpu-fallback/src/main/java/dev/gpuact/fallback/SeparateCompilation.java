@@ -37,8 +37,9 @@ final class SeparateCompilation {
      * are never inlined into another method's compilation; returns whether the directive was added.
      */
     static synchronized boolean neverInline(Class<?> holder, String methodPattern) {
-        NEVER.add(pattern(holder, methodPattern));
-        return install(pattern(holder, methodPattern));
+        String methods = pattern(holder, methodPattern);
+        NEVER.add(methods);
+        return install(methods);
     }
 
     /**
